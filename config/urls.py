@@ -1,0 +1,17 @@
+"""Top-level URL map: each app owns its own prefix."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+urlpatterns = [
+    path("", include("coursedesk.core.urls")),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("coursedesk.accounts.urls")),
+    path("desk/", include("coursedesk.desk.urls")),
+    path("c/", include("coursedesk.classroom.urls")),
+    path("", include("coursedesk.billing.urls")),
+    path("api/v1/", include("coursedesk.api.urls")),
+    path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+]

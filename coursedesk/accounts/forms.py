@@ -1,0 +1,70 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+
+from coursedesk.accounts.models import Creator
+from coursedesk.core.throttle import (
+    THROTTLED_MESSAGE,
+    client_address,
+    signin_failed,
+    signin_is_throttled,
+    signin_succeeded,
+)
+
+
+class CreatorSignInForm(AuthenticationForm):
+    """Django's sign-in with throttling per account and per address."""
+
+    def clean(self):
+        email = self.cleaned_data.get("username", "")
+        address = client_address(self.request) if self.request else ""
+        if signin_is_throttled(scope="creator", account=email, address=address):
+            raise forms.ValidationError(THROTTLED_MESSAGE, code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            signin_failed(scope="creator", account=email, address=address)
+            raise
+        signin_succeeded(scope="creator", account=email)
+        return cleaned
+
+
+class CreatorSignUpForm(forms.ModelForm):
+    password = forms.CharField(widget=forms.PasswordInput, strip=False,
+                               help_text=password_validation.password_validators_help_text_html())
+
+    class Meta:
+        model = Creator
+        fields = ["display_name", "email"]
+        labels = {"display_name": "Your name or business name"}
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if Creator.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this email already exists. Sign in instead.")
+        return email
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        candidate = Creator(email=self.cleaned_data.get("email", ""),
+                            display_name=self.cleaned_data.get("display_name", ""))
+        password_validation.validate_password(password, candidate)
+        return password
+
+    def save(self, commit=True):
+        creator = super().save(commit=False)
+        creator.set_password(self.cleaned_data["password"])
+        if commit:
+            creator.save()
+        return creator
+
+
+class CreatorProfileForm(forms.ModelForm):
+    class Meta:
+        model = Creator
+        fields = ["display_name"]
+        labels = {"display_name": "Name shown to students"}
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, initial="API token", label="Token name")

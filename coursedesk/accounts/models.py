@@ -1,0 +1,113 @@
+"""Creators (the auth user) and their API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+from coursedesk.core import clock
+
+TOKEN_PREFIX = "cd_"
+
+
+class CreatorManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email, password, **fields):
+        if not email:
+            raise ValueError("A creator needs an email address")
+        creator = self.model(email=self.normalize_email(email).lower(), **fields)
+        creator.set_password(password)
+        creator.save(using=self._db)
+        return creator
+
+    def create_user(self, email, password=None, **fields):
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email, password=None, **fields):
+        fields["is_staff"] = True
+        fields["is_superuser"] = True
+        return self._create(email, password, **fields)
+
+
+class Creator(AbstractUser):
+    """A person who sells courses. Operators are creators with is_staff."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+    display_name = models.CharField(
+        max_length=120, blank=True, help_text="Shown to students, e.g. in emails."
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+    objects = CreatorManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="creator_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.get_full_name() or self.email
+
+
+def hash_token(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def for_creator(self, creator):
+        return self.filter(creator=creator)
+
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A bearer token for the creator API. Only its SHA-256 is stored; the key is shown once."""
+
+    creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, default="API token")
+    prefix = models.CharField(max_length=12, help_text="The first characters, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=clock.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, *, creator: Creator, name: str = "API token") -> tuple[ApiToken, str]:
+        """Creates a token and returns it with its key, which is never stored."""
+        key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            creator=creator, name=name, prefix=key[:10], key_hash=hash_token(key)
+        )
+        return token, key
+
+    @classmethod
+    def authenticate(cls, key: str) -> Creator | None:
+        if not key or not key.startswith(TOKEN_PREFIX):
+            return None
+        token = (
+            cls.objects.active().select_related("creator").filter(key_hash=hash_token(key)).first()
+        )
+        if token is None or not token.creator.is_active:
+            return None
+        cls.objects.filter(pk=token.pk).update(last_used_at=clock.now())
+        return token.creator

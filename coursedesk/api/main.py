@@ -1,0 +1,72 @@
+"""The creator API (API.md): one NinjaAPI, one router per resource, errors in one shape."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from coursedesk.api.auth import CreatorToken
+from coursedesk.core.errors import DomainError
+
+api = NinjaAPI(
+    title="CourseDesk creator API",
+    version="1",
+    description="Search customers, read profiles and act on their behalf. "
+    "Authenticate with `Authorization: Bearer <token>` (Settings → API tokens).",
+    auth=CreatorToken(),
+    urls_namespace="api",
+)
+
+
+def error_body(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}}
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, error: DomainError):
+    return api.create_response(request, error.as_dict(), status=error.status)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, error):
+    return api.create_response(request, error_body("not_found", "Not found."), status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, error):
+    return api.create_response(
+        request,
+        error_body("unauthenticated", "Send a valid API token as 'Authorization: Bearer <token>'."),
+        status=401,
+    )
+
+
+@api.exception_handler(ValidationError)
+def on_invalid(request, error: ValidationError):
+    # Malformed JSON or a missing field is 400; a well-formed but invalid value is 422.
+    details = error.errors
+    malformed = any(item.get("type") in {"json_invalid", "missing"} for item in details)
+    first = details[0] if details else {}
+    where = ".".join(str(part) for part in first.get("loc", []) if part not in {"body", "payload"})
+    message = f"{where}: {first.get('msg', 'invalid value')}" if where else first.get("msg", "")
+    response = api.create_response(
+        request,
+        {**error_body("malformed_request" if malformed else "invalid_value", message),
+         "details": details},
+        status=400 if malformed else 422,
+    )
+    return response
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, error: HttpError):
+    return api.create_response(
+        request, error_body("http_error", str(error)), status=error.status_code
+    )
+
+
+# Routers register themselves here as the API grows: api.add_router("/customers", ...).
+from coursedesk.api import courses  # noqa: E402
+
+api.add_router("/courses", courses.router)

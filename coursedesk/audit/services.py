@@ -1,0 +1,67 @@
+"""Writing the timeline. Every service that changes state calls `audit_record` in its transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from coursedesk.audit.models import AuditEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did it: a creator, the customer, an operator, the payment gateway or CourseDesk."""
+
+    kind: str
+    label: str
+    creator_id: int | None = None
+
+    @classmethod
+    def creator(cls, creator) -> Actor:
+        return cls(AuditEvent.ActorKind.CREATOR, creator.email, creator.pk)
+
+    @classmethod
+    def customer(cls, customer) -> Actor:
+        return cls(AuditEvent.ActorKind.CUSTOMER, customer.email)
+
+    @classmethod
+    def operator(cls, label: str = "operator") -> Actor:
+        return cls(AuditEvent.ActorKind.OPERATOR, label)
+
+    @classmethod
+    def gateway(cls, name: str = "stripe") -> Actor:
+        return cls(AuditEvent.ActorKind.GATEWAY, name)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(AuditEvent.ActorKind.SYSTEM, "CourseDesk")
+
+
+def audit_record(
+    *,
+    creator,
+    type: str,
+    actor: Actor,
+    source: str,
+    customer=None,
+    subject=None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Appends one event. `data` holds old/new values as {"field": {"old": …, "new": …}} or facts."""
+    return AuditEvent.objects.create(
+        creator=creator,
+        customer=customer,
+        type=type,
+        actor_kind=actor.kind,
+        actor_label=actor.label,
+        actor_creator_id=actor.creator_id,
+        source=source,
+        subject_type=subject._meta.model_name if subject is not None else "",
+        subject_id=str(subject.pk) if subject is not None else "",
+        data=data or {},
+    )
+
+
+def change(old: Any, new: Any) -> dict[str, Any]:
+    """The shape of one changed value in `data`."""
+    return {"old": old, "new": new}

@@ -1,0 +1,306 @@
+"""Money records: gateway settings, payments, refunds, subscriptions, checkouts, webhooks."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q, Sum
+
+from coursedesk.core import clock
+from coursedesk.core.crypto import EncryptedTextField
+from coursedesk.core.models import CreatorScopedQuerySet
+from coursedesk.core.money import Money
+
+
+class Gateway(models.TextChoices):
+    SANDBOX = "sandbox", "Sandbox (test mode)"
+    STRIPE = "stripe", "Stripe"
+
+
+def new_webhook_endpoint_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class GatewayAccount(models.Model):
+    """A creator's payment settings: which gateway, and their own Stripe keys (encrypted)."""
+
+    creator = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gateway_account"
+    )
+    gateway = models.CharField(max_length=20, choices=Gateway.choices, default=Gateway.SANDBOX)
+    stripe_publishable_key = models.CharField(max_length=255, blank=True)
+    stripe_secret_key = EncryptedTextField(blank=True)
+    stripe_webhook_secret = EncryptedTextField(blank=True)
+    webhook_endpoint_id = models.CharField(
+        max_length=64, unique=True, default=new_webhook_endpoint_id
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.creator}: {self.get_gateway_display()}"
+
+    @property
+    def is_test_mode(self) -> bool:
+        if self.gateway == Gateway.SANDBOX:
+            return True
+        return self.stripe_secret_key.startswith(("sk_test_", "rk_test_"))
+
+
+class PaymentQuerySet(CreatorScopedQuerySet):
+    creator_path = "customer__creator"
+
+
+class Payment(models.Model):
+    """One charge: a one-time payment or one instalment of a subscription."""
+
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", "Paid"
+        FAILED = "failed", "Failed"
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="payments"
+    )
+    course = models.ForeignKey("catalog.Course", on_delete=models.PROTECT, related_name="payments")
+    payment_page = models.ForeignKey(
+        "catalog.PaymentPage", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="payments",
+    )
+    subscription = models.ForeignKey(
+        "billing.Subscription", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="payments",
+    )
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    gateway = models.CharField(max_length=20, choices=Gateway.choices)
+    gateway_payment_id = models.CharField(max_length=255, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    paid_at = models.DateTimeField(default=clock.now)
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-paid_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["gateway", "gateway_payment_id"],
+                condition=~Q(gateway_payment_id=""),
+                name="payment_gateway_id_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "-paid_at"], name="payment_customer_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.money} {self.get_status_display()} ({self.customer_id})"
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+    def refunded_total(self) -> Money:
+        """What has been refunded or is being refunded, summed from the refund rows."""
+        total = self.refunds.filter(status__in=Refund.COUNTED_STATUSES).aggregate(t=Sum("amount"))
+        return Money(total["t"] or 0, self.currency)
+
+    def refundable(self) -> Money:
+        if self.status != self.Status.SUCCEEDED:
+            return Money.zero(self.currency)
+        return self.money - self.refunded_total()
+
+
+class RefundQuerySet(CreatorScopedQuerySet):
+    creator_path = "payment__customer__creator"
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Refunded"
+        FAILED = "failed", "Failed"
+
+    # Pending refunds count against what is left, so two refunds can never pass each other.
+    COUNTED_STATUSES = (Status.PENDING, Status.SUCCEEDED)
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=20, default="desk")
+    gateway_refund_id = models.CharField(max_length=255, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    objects = RefundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.UniqueConstraint(
+                fields=["gateway_refund_id"],
+                condition=~Q(gateway_refund_id=""),
+                name="refund_gateway_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund of {self.money} on payment {self.payment_id}"
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class SubscriptionQuerySet(CreatorScopedQuerySet):
+    creator_path = "customer__creator"
+
+
+class Subscription(models.Model):
+    """Recurring payments: monthly or yearly until canceled, or N payments of a plan."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        PAST_DUE = "past_due", "Past due"
+        CANCELED = "canceled", "Canceled"
+        COMPLETED = "completed", "Completed"
+
+    # Which status may follow which; services refuse any other move.
+    TRANSITIONS = {
+        Status.ACTIVE: {Status.PAUSED, Status.PAST_DUE, Status.CANCELED, Status.COMPLETED},
+        Status.PAUSED: {Status.ACTIVE, Status.CANCELED},
+        Status.PAST_DUE: {Status.ACTIVE, Status.CANCELED, Status.PAUSED},
+        Status.CANCELED: set(),
+        Status.COMPLETED: set(),
+    }
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    course = models.ForeignKey(
+        "catalog.Course", on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    payment_page = models.ForeignKey(
+        "catalog.PaymentPage", on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    interval = models.CharField(max_length=10, choices=[("month", "Monthly"), ("year", "Yearly")])
+    installments_total = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Payment plans only: payments in all."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    started_at = models.DateTimeField(default=clock.now)
+    next_payment_at = models.DateTimeField(null=True, blank=True)
+    paused_until = models.DateField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    gateway = models.CharField(max_length=20, choices=Gateway.choices)
+    gateway_subscription_id = models.CharField(max_length=255, blank=True)
+    gateway_payment_method_id = models.CharField(max_length=255, blank=True)
+    card_brand = models.CharField(max_length=30, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="subscription_amount_positive"),
+            models.UniqueConstraint(
+                fields=["gateway", "gateway_subscription_id"],
+                condition=~Q(gateway_subscription_id=""),
+                name="subscription_gateway_id_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_payment_at"],
+                condition=Q(status__in=["active", "paused"]),
+                name="subscription_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.money} / {self.interval} ({self.get_status_display()})"
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.Status(self.status)]
+
+
+class CheckoutSession(models.Model):
+    """A buyer's checkout in progress; fulfilled once, whichever of webhook or return is first."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    payment_page = models.ForeignKey(
+        "catalog.PaymentPage", on_delete=models.PROTECT, related_name="checkout_sessions"
+    )
+    email = models.EmailField()
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    password_hash = models.CharField(max_length=255, blank=True)
+    gateway = models.CharField(max_length=20, choices=Gateway.choices)
+    gateway_session_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=clock.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "gateway_session_id"],
+                condition=~Q(gateway_session_id=""),
+                name="checkout_gateway_id_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"checkout {self.pk} for {self.email} ({self.status})"
+
+
+class WebhookEvent(models.Model):
+    """The inbox: every signed event is stored before it is processed, once per event id."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="webhook_events"
+    )
+    gateway = models.CharField(max_length=20, choices=Gateway.choices, default=Gateway.STRIPE)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=clock.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "event_id"], name="webhook_event_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id} ({self.status})"

@@ -1,0 +1,160 @@
+"""What creators sell: courses, their lessons, payment pages and welcome emails."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from coursedesk.core import clock
+from coursedesk.core.models import CreatorScopedQuerySet
+from coursedesk.core.money import Money
+
+currency_validator = RegexValidator(r"^[a-z]{3}$", "Use a lower-case ISO 4217 code such as usd.")
+
+DEFAULT_WELCOME_SUBJECT = "Welcome to {{ course_title }}"
+DEFAULT_WELCOME_BODY = (
+    "Hi {{ first_name }},\n\n"
+    "Welcome to {{ course_title }}! You can sign in here:\n{{ login_url }}\n\n"
+    "Forgot your password? Set a new one here:\n{{ password_reset_url }}\n\n"
+    "See you inside,\n{{ creator_name }}"
+)
+
+
+class CourseQuerySet(CreatorScopedQuerySet):
+    creator_path = "creator"
+
+
+class Course(models.Model):
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="courses"
+    )
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True, help_text="Used in the student URLs.")
+    description = models.TextField(blank=True)
+    thumbnail = models.ImageField(upload_to="thumbnails/", blank=True)
+    published = models.BooleanField(default=False)
+    contact_email = models.EmailField(help_text="Shown to students who need help.")
+    welcome_email_subject = models.CharField(max_length=200, default=DEFAULT_WELCOME_SUBJECT)
+    welcome_email_body = models.TextField(default=DEFAULT_WELCOME_BODY)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("classroom:course", kwargs={"course_slug": self.slug})
+
+
+class LessonQuerySet(CreatorScopedQuerySet):
+    creator_path = "course__creator"
+
+
+class Lesson(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body_html = models.TextField(blank=True, help_text="Sanitised rich text.")
+
+    objects = LessonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["course", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "position"], name="lesson_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        from coursedesk.catalog.sanitize import sanitize_html
+
+        self.body_html = sanitize_html(self.body_html)
+        super().save(*args, **kwargs)
+
+
+class PaymentPageQuerySet(CreatorScopedQuerySet):
+    creator_path = "course__creator"
+
+
+class PaymentPage(models.Model):
+    """An offer of one course: one-time, subscription (until canceled) or payment plan."""
+
+    class Kind(models.TextChoices):
+        ONE_TIME = "one_time", "One-time payment"
+        SUBSCRIPTION = "subscription", "Subscription"
+        PAYMENT_PLAN = "payment_plan", "Payment plan"
+
+    class Interval(models.TextChoices):
+        MONTH = "month", "Monthly"
+        YEAR = "year", "Yearly"
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="payment_pages")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    amount = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="Per payment, in the currency's minor unit."
+    )
+    currency = models.CharField(max_length=3, default="usd", validators=[currency_validator])
+    interval = models.CharField(max_length=10, choices=Interval.choices, blank=True)
+    installments = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Payment plans: how many payments in all."
+    )
+    access_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Access length in days from purchase; empty for lifetime."
+    )
+    active = models.BooleanField(default=True)
+    gateway_product_id = models.CharField(max_length=255, blank=True)
+    gateway_price_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    objects = PaymentPageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["course", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_page_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(access_days__isnull=True) | Q(access_days__gt=0),
+                name="payment_page_access_days_positive",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="one_time", interval="", installments__isnull=True)
+                    | Q(kind="subscription", interval__in=["month", "year"], installments__isnull=True)
+                    | Q(kind="payment_plan", interval__in=["month", "year"], installments__gte=2)
+                ),
+                name="payment_page_kind_shape",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course.title}: {self.name}"
+
+    @property
+    def price(self) -> Money:
+        return Money(self.amount, self.currency)
+
+    @property
+    def is_recurring(self) -> bool:
+        return self.kind != self.Kind.ONE_TIME
+
+    def describe_price(self) -> str:
+        per = {"month": "month", "year": "year"}.get(self.interval, "")
+        if self.kind == self.Kind.ONE_TIME:
+            return self.price.format()
+        if self.kind == self.Kind.SUBSCRIPTION:
+            return f"{self.price.format()} / {per}"
+        return f"{self.installments} × {self.price.format()} / {per}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("billing:checkout", kwargs={"page_id": self.pk})

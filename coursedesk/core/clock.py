@@ -1,0 +1,46 @@
+"""The one clock: every rule that depends on time reads `now()` so tests can move it."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+
+from django.utils import timezone
+
+_lock = threading.Lock()
+_frozen_at: dt.datetime | None = None
+
+
+def now() -> dt.datetime:
+    frozen = _frozen_at
+    return frozen if frozen is not None else timezone.now()
+
+
+def today() -> dt.date:
+    return timezone.localdate(now())
+
+
+def set_now(moment: dt.datetime | None) -> None:
+    """Fixes the clock at `moment` (aware datetime) for every thread; None lets it run again."""
+    global _frozen_at
+    if moment is not None and timezone.is_naive(moment):
+        raise ValueError("the clock takes timezone-aware datetimes")
+    with _lock:
+        _frozen_at = moment
+
+
+def advance(delta: dt.timedelta) -> dt.datetime:
+    """Moves a fixed clock forward (fixing it at the current time first)."""
+    set_now(now() + delta)
+    return now()
+
+
+@contextlib.contextmanager
+def frozen(moment: dt.datetime):
+    previous = _frozen_at
+    set_now(moment)
+    try:
+        yield
+    finally:
+        set_now(previous)

@@ -1,0 +1,186 @@
+"""Customers (students) of one creator, and their enrolments (access to a course)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Lower
+
+from coursedesk.core import clock
+from coursedesk.core.models import CreatorScopedQuerySet
+from coursedesk.core.text import customer_search_text
+
+
+class CustomerQuerySet(CreatorScopedQuerySet):
+    creator_path = "creator"
+
+    def with_email(self, email: str):
+        """Exact, case-insensitive email match; served by the unique index."""
+        return self.annotate(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
+
+
+class Customer(models.Model):
+    """A person who bought or was given a course of one creator.
+
+    The same email at two creators is two unrelated customers.
+    """
+
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="customers"
+    )
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(max_length=254)
+    password = models.CharField(max_length=255, blank=True, help_text="An Argon2 hash.")
+    # Folded "first last email", kept in step by the services that write customers.
+    search_text = models.TextField(blank=True, editable=False)
+    gateway_customer_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                F("creator"), Lower("email"), name="customer_email_unique_per_creator"
+            )
+        ]
+        indexes = [models.Index(fields=["creator", "-created_at"], name="customer_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def set_password(self, raw_password: str | None) -> None:
+        self.password = make_password(raw_password)
+
+    def check_password(self, raw_password: str) -> bool:
+        if not self.password:
+            return False
+        return check_password(raw_password, self.password)
+
+    def refresh_search_text(self) -> None:
+        self.search_text = customer_search_text(self.first_name, self.last_name, self.email)
+
+    def save(self, *args, **kwargs):
+        self.refresh_search_text()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
+
+class EnrolmentStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+class EnrolmentQuerySet(CreatorScopedQuerySet):
+    creator_path = "course__creator"
+
+    def active(self, at: dt.datetime | None = None):
+        at = at or clock.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+        )
+
+    def revoked(self):
+        return self.filter(revoked_at__isnull=False)
+
+    def expired(self, at: dt.datetime | None = None):
+        return self.filter(revoked_at__isnull=True, expires_at__lte=at or clock.now())
+
+    def with_status(self, at: dt.datetime | None = None):
+        """Annotates `status_now` (active / revoked / expired) in SQL, same rule as `.status`."""
+        at = at or clock.now()
+        return self.annotate(
+            status_now=Case(
+                When(revoked_at__isnull=False, then=Value(EnrolmentStatus.REVOKED.value)),
+                When(expires_at__lte=at, then=Value(EnrolmentStatus.EXPIRED.value)),
+                default=Value(EnrolmentStatus.ACTIVE.value),
+                output_field=models.CharField(),
+            )
+        )
+
+
+class Enrolment(models.Model):
+    """A customer's access to a course. Its status is derived from the times, never stored."""
+
+    class Source(models.TextChoices):
+        CHECKOUT = "checkout", "Purchase"
+        MANUAL = "manual", "Granted by the creator"
+        IMPORT = "import", "Imported"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="enrolments")
+    course = models.ForeignKey(
+        "catalog.Course", on_delete=models.PROTECT, related_name="enrolments"
+    )
+    payment_page = models.ForeignKey(
+        "catalog.PaymentPage", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="enrolments",
+    )
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    granted_at = models.DateTimeField(default=clock.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EnrolmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-granted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "course"], name="enrolment_one_per_course")
+        ]
+        indexes = [
+            # The Teach page counts active students per course from this partial index.
+            models.Index(
+                fields=["course", "expires_at"],
+                condition=Q(revoked_at__isnull=True),
+                name="enrolment_unrevoked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} in {self.course}"
+
+    def status_at(self, at: dt.datetime) -> str:
+        if self.revoked_at is not None:
+            return EnrolmentStatus.REVOKED.value
+        if self.expires_at is not None and self.expires_at <= at:
+            return EnrolmentStatus.EXPIRED.value
+        return EnrolmentStatus.ACTIVE.value
+
+    @property
+    def status(self) -> str:
+        return self.status_at(clock.now())
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == EnrolmentStatus.ACTIVE.value
+
+
+class PasswordResetToken(models.Model):
+    """A student's reset link: only its hash is stored; valid for 24 hours, usable once."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="reset_tokens")
+    course = models.ForeignKey("catalog.Course", on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=clock.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"reset link for {self.customer_id} created {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,183 @@
+"""State changes of customers and enrolments. Each is atomic, checked and audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+
+from coursedesk.audit.services import Actor, audit_record, change
+from coursedesk.core import clock
+from coursedesk.core.errors import DomainError, InvalidValue
+from coursedesk.core.text import normalize_email
+from coursedesk.customers.models import Customer, Enrolment, EnrolmentStatus
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _validate_email(email: str) -> str:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise InvalidValue(f"“{email}” is not a valid email address.", code="invalid_email") from error
+    return email
+
+
+def customer_create(
+    *,
+    creator,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    password: str | None = None,
+    actor: Actor,
+    source: str,
+) -> Customer:
+    """Creates a customer of `creator`. An email already used at this creator is refused."""
+    email = _validate_email(email)
+    if Customer.objects.for_creator(creator).with_email(email).exists():
+        raise DomainError(
+            f"A customer with the email {email} already exists.", code="email_taken"
+        )
+    customer = Customer(
+        creator=creator, email=email, first_name=first_name.strip(), last_name=last_name.strip()
+    )
+    customer.set_password(password)  # None gives an unusable password until they set one.
+    try:
+        with transaction.atomic():
+            customer.save()
+            audit_record(
+                creator=creator, customer=customer, type="customer.created", actor=actor,
+                source=source, subject=customer,
+                data={"email": email, "first_name": customer.first_name,
+                      "last_name": customer.last_name},
+            )
+    except IntegrityError as error:  # a concurrent create with the same email won the race
+        raise DomainError(
+            f"A customer with the email {email} already exists.", code="email_taken"
+        ) from error
+    return customer
+
+
+def customer_get_or_create(
+    *, creator, email: str, first_name: str = "", last_name: str = "", password: str | None = None,
+    actor: Actor, source: str,
+) -> tuple[Customer, bool]:
+    """Finds the creator's customer by email (case-insensitively) or creates one."""
+    existing = Customer.objects.for_creator(creator).with_email(normalize_email(email)).first()
+    if existing is not None:
+        return existing, False
+    try:
+        return customer_create(
+            creator=creator, email=email, first_name=first_name, last_name=last_name,
+            password=password, actor=actor, source=source,
+        ), True
+    except DomainError as error:
+        if error.code != "email_taken":
+            raise
+        return Customer.objects.for_creator(creator).with_email(email).get(), False
+
+
+def enrolment_grant(
+    *,
+    customer: Customer,
+    course,
+    actor: Actor,
+    source: str,
+    expires_at: dt.datetime | None = None,
+    payment_page=None,
+    enrolment_source: str = Enrolment.Source.MANUAL,
+) -> Enrolment:
+    """Gives `customer` access to `course`.
+
+    A new enrolment starts now with `expires_at`. An existing revoked one is restored exactly as
+    it was before the revoke (its expiration untouched); an existing active one is left alone.
+    """
+    if course.creator_id != customer.creator_id:
+        raise DomainError("This course belongs to another creator.", code="not_found", status=404)
+    with transaction.atomic():
+        enrolment = (
+            Enrolment.objects.select_for_update().filter(customer=customer, course=course).first()
+        )
+        if enrolment is None:
+            enrolment = Enrolment.objects.create(
+                customer=customer, course=course, expires_at=expires_at,
+                payment_page=payment_page, source=enrolment_source, granted_at=clock.now(),
+            )
+            audit_record(
+                creator=course.creator, customer=customer, type="enrolment.granted", actor=actor,
+                source=source, subject=enrolment,
+                data={"course": course.title, "course_id": course.pk,
+                      "expires_at": _iso(expires_at), "how": enrolment_source},
+            )
+            return enrolment
+        if enrolment.revoked_at is None:
+            return enrolment
+        old_status = enrolment.status
+        enrolment.revoked_at = None
+        enrolment.save(update_fields=["revoked_at"])
+        audit_record(
+            creator=course.creator, customer=customer, type="enrolment.restored", actor=actor,
+            source=source, subject=enrolment,
+            data={"course": course.title, "course_id": course.pk,
+                  "status": change(old_status, enrolment.status)},
+        )
+        return enrolment
+
+
+def enrolment_revoke(*, enrolment: Enrolment, actor: Actor, source: str, reason: str = "") -> Enrolment:
+    """Takes access away at once. Payments and subscriptions are untouched."""
+    with transaction.atomic():
+        enrolment = Enrolment.objects.select_for_update().select_related("course").get(pk=enrolment.pk)
+        if enrolment.revoked_at is not None:
+            raise DomainError("Access to this course is already revoked.", code="already_revoked")
+        old_status = enrolment.status
+        enrolment.revoked_at = clock.now()
+        enrolment.save(update_fields=["revoked_at"])
+        audit_record(
+            creator=enrolment.course.creator, customer=enrolment.customer, type="enrolment.revoked",
+            actor=actor, source=source, subject=enrolment,
+            data={"course": enrolment.course.title, "course_id": enrolment.course_id,
+                  "status": change(old_status, EnrolmentStatus.REVOKED.value),
+                  **({"reason": reason} if reason else {})},
+        )
+    return enrolment
+
+
+def enrolment_restore(*, enrolment: Enrolment, actor: Actor, source: str) -> Enrolment:
+    """Grants access again after a revoke, exactly as before (expiration unchanged)."""
+    if enrolment.revoked_at is None:
+        raise DomainError("This customer already has access to the course.", code="not_revoked")
+    return enrolment_grant(
+        customer=enrolment.customer, course=enrolment.course, actor=actor, source=source
+    )
+
+
+def enrolment_expiration_set(
+    *, enrolment: Enrolment, expires_at: dt.datetime | None, actor: Actor, source: str
+) -> Enrolment:
+    """Sets a new expiration, or none (lifetime). The old value stays in the timeline."""
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise InvalidValue("The expiration needs a timezone.", code="invalid_expires_at")
+    with transaction.atomic():
+        enrolment = Enrolment.objects.select_for_update().select_related("course").get(pk=enrolment.pk)
+        if enrolment.expires_at == expires_at:
+            return enrolment
+        old = enrolment.expires_at
+        old_status = enrolment.status
+        enrolment.expires_at = expires_at
+        enrolment.save(update_fields=["expires_at"])
+        audit_record(
+            creator=enrolment.course.creator, customer=enrolment.customer,
+            type="enrolment.expiration_changed", actor=actor, source=source, subject=enrolment,
+            data={"course": enrolment.course.title, "course_id": enrolment.course_id,
+                  "expires_at": change(_iso(old), _iso(expires_at)),
+                  "status": change(old_status, enrolment.status)},
+        )
+    return enrolment
