@@ -25,6 +25,11 @@ class Actor:
         return cls(AuditEvent.ActorKind.CUSTOMER, customer.email)
 
     @classmethod
+    def buyer(cls, email: str) -> Actor:
+        """A person at checkout, before their customer record exists."""
+        return cls(AuditEvent.ActorKind.CUSTOMER, email)
+
+    @classmethod
     def operator(cls, label: str = "operator") -> Actor:
         return cls(AuditEvent.ActorKind.OPERATOR, label)
 

@@ -1,0 +1,72 @@
+# CourseDesk — the README's commands. Everything installs itself from nothing, idempotently.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.PHONY: run test test-sqlite test-postgres bench lint format screenshots install install-test chromium clean help
+
+help:
+	@echo "make run     set up and start CourseDesk with demo data on http://127.0.0.1:$(PORT)/"
+	@echo "make test    install what tests need and run the suite (SQLite, then PostgreSQL if TEST_DATABASE_URL)"
+	@echo "make bench   seed a million customers and print the speed figures"
+	@echo "make lint    ruff"
+
+# The virtual environment is rebuilt only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	@$(PY) manage.py migrate --noinput -v0
+	@$(PY) manage.py createcachetable
+	@$(PY) manage.py seed_demo
+	@DEBUG=$${DEBUG:-true} bin/run-local
+
+# Browser tests drive Debian's chromium; install it when it is missing (needs root or sudo).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install-test chromium
+	@$(VENV)/bin/ruff check .
+	@$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	 else echo "TEST_DATABASE_URL is not set: PostgreSQL run skipped."; fi
+
+test-sqlite: install-test
+	@echo "== Test suite on SQLite"
+	@env -u DATABASE_URL $(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
+
+test-postgres: install-test
+	@echo "== Test suite on PostgreSQL ($$TEST_DATABASE_URL)"
+	@DATABASE_URL="$$TEST_DATABASE_URL" $(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
+
+bench: install-test
+	@$(PY) bench/run.py $(BENCH_ARGS)
+
+screenshots: install-test chromium
+	@$(PY) -m pytest -q -p no:xdist tests/e2e/test_screenshots.py
+
+lint: install-test
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check . || true
+
+format: install-test
+	@$(VENV)/bin/ruff format .
+	@$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var/static

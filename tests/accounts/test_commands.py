@@ -1,0 +1,109 @@
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from coursedesk.accounts.demo import DEMO_EMAIL, seed_demo
+from coursedesk.accounts.models import ApiToken, Creator
+from coursedesk.audit.models import AuditEvent
+from coursedesk.billing.models import Payment, Refund, Subscription
+from coursedesk.customers.models import Customer, Enrolment
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_create_creator_with_a_password(db):
+    output = run("create_creator", "New@Example.com", "--password", "pottery-wheel-77")
+    creator = Creator.objects.get()
+    assert creator.email == "new@example.com"
+    assert creator.check_password("pottery-wheel-77")
+    assert "Created creator new@example.com" in output
+
+
+def test_create_creator_generates_and_prints_a_password(db):
+    output = run("create_creator", "gen@example.com")
+    password = output.split("Password: ")[1].strip()
+    assert Creator.objects.get().check_password(password)
+
+
+def test_create_creator_refuses_a_duplicate_and_a_weak_password(creator):
+    with pytest.raises(CommandError, match="already exists"):
+        run("create_creator", "MAYA@example.com", "--password", "pottery-wheel-77")
+    with pytest.raises(CommandError, match="too common"):
+        run("create_creator", "weak@example.com", "--password", "password")
+    assert Creator.objects.count() == 1
+
+
+def test_create_api_token_prints_a_working_token(creator, client):
+    key = run("create_api_token", "maya@example.com").strip()
+    assert key.startswith("cd_")
+    token = ApiToken.objects.get()
+    assert token.key_hash != key and key not in token.key_hash
+    response = client.get("/api/v1/courses", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200
+    assert client.get("/api/v1/courses", headers={"Authorization": "Bearer cd_wrong"}).status_code == 401
+
+
+def test_create_api_token_for_an_unknown_creator(db):
+    with pytest.raises(CommandError, match="No creator"):
+        run("create_api_token", "ghost@example.com")
+
+
+def counts():
+    return {model.__name__: model.objects.count()
+            for model in (Creator, Customer, Enrolment, Payment, Refund, Subscription, AuditEvent)}
+
+
+def test_seed_demo_covers_every_state_and_is_idempotent(db):
+    creator, created = seed_demo()
+    assert created
+    first = counts()
+    _, created_again = seed_demo()
+    assert not created_again
+    assert counts() == first
+
+    assert creator.email == DEMO_EMAIL
+    assert 55 <= Customer.objects.for_creator(creator).count() <= 65
+    assert creator.courses.count() == 3
+    statuses = {e.status for e in Enrolment.objects.for_creator(creator)}
+    assert statuses == {"active", "revoked", "expired"}
+    assert Enrolment.objects.filter(expires_at__isnull=True, revoked_at__isnull=True).exists()
+    sub_statuses = set(Subscription.objects.values_list("status", flat=True))
+    assert {"active", "paused", "canceled", "past_due", "completed"} <= sub_statuses
+    refunded = [p for p in Payment.objects.filter(refunds__isnull=False).distinct()]
+    assert any(p.refundable().amount == 0 for p in refunded)
+    assert any(0 < p.refundable().amount < p.amount for p in refunded)
+    assert set(Payment.objects.values_list("gateway", flat=True)) == {"sandbox"}
+    pages = {page.kind for course in creator.courses.all() for page in course.payment_pages.all()}
+    assert pages == {"one_time", "subscription", "payment_plan"}
+    assert creator.courses.filter(payment_pages__access_days=365).exists()
+    assert Customer.objects.filter(email__startswith="jessica.tran@").count() == 2
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path):
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 30 + "production-secret-key-abcdefghijklmnopqrstuvwxyz",
+        "ALLOWED_HOSTS": "courses.example.com",
+        "SITE_URL": "https://courses.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "VAR_DIR": str(tmp_path),
+        "COURSEDESK_TESTING": "0",
+    }
+    env.pop("PYTEST_CURRENT_TEST", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

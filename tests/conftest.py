@@ -1,0 +1,55 @@
+"""Shared fixtures: two creators (for tenancy), a course with pages, customers, a movable clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from coursedesk.core import clock
+from tests.factories import make_course, make_creator, make_customer, make_page
+
+
+@pytest.fixture(autouse=True)
+def _clock_runs_after_each_test():
+    yield
+    clock.set_now(None)
+
+
+@pytest.fixture
+def frozen_now():
+    """Fixes the clock at a known instant; tests move it with clock.advance()."""
+    moment = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.UTC)
+    clock.set_now(moment)
+    return moment
+
+
+@pytest.fixture
+def creator(db):
+    return make_creator(email="maya@example.com", display_name="Maya Studio")
+
+
+@pytest.fixture
+def other_creator(db):
+    return make_creator(email="rival@example.com", display_name="Rival Academy")
+
+
+@pytest.fixture
+def course(creator):
+    return make_course(creator, title="Watercolor Foundations", slug="watercolor")
+
+
+@pytest.fixture
+def one_time_page(course):
+    return make_page(course, "one_time", name="Lifetime access", amount=4900)
+
+
+@pytest.fixture
+def customer(creator):
+    return make_customer(creator, email="zoe@example.com", first_name="Zoë", last_name="Okafor")
+
+
+@pytest.fixture
+def creator_client(client, creator):
+    client.force_login(creator)
+    return client

@@ -1,0 +1,73 @@
+"""Small builders for test data. They write rows directly; services are what tests exercise."""
+
+from __future__ import annotations
+
+import itertools
+
+from coursedesk.accounts.models import Creator
+from coursedesk.catalog.models import Course, Lesson, PaymentPage
+from coursedesk.customers.models import Customer, Enrolment
+
+_sequence = itertools.count(1)
+
+# A fast hash for test customers: Argon2 on every builder call would slow the suite down.
+TEST_PASSWORD = "correct horse battery"
+
+
+def make_creator(email: str | None = None, **fields) -> Creator:
+    n = next(_sequence)
+    return Creator.objects.create_user(
+        email=email or f"creator{n}@example.com", password=TEST_PASSWORD, **fields
+    )
+
+
+def make_course(creator: Creator, **fields) -> Course:
+    n = next(_sequence)
+    fields.setdefault("title", f"Course {n}")
+    fields.setdefault("slug", f"course-{n}")
+    fields.setdefault("contact_email", "help@example.com")
+    fields.setdefault("published", True)
+    course = Course.objects.create(creator=creator, **fields)
+    Lesson.objects.create(course=course, position=1, title="First lesson",
+                          body_html="<p>The secret of lesson one.</p>")
+    return course
+
+
+def make_page(course: Course, kind: str = "one_time", **fields) -> PaymentPage:
+    fields.setdefault("name", kind.replace("_", " ").title())
+    fields.setdefault("amount", 4900)
+    fields.setdefault("currency", "usd")
+    if kind != "one_time":
+        fields.setdefault("interval", "month")
+    if kind == "payment_plan":
+        fields.setdefault("installments", 3)
+    return PaymentPage.objects.create(course=course, kind=kind, **fields)
+
+
+def make_customer(creator: Creator, email: str | None = None, **fields) -> Customer:
+    n = next(_sequence)
+    customer = Customer(
+        creator=creator,
+        email=email or f"student{n}@example.com",
+        first_name=fields.pop("first_name", "Sam"),
+        last_name=fields.pop("last_name", f"Student{n}"),
+        **fields,
+    )
+    customer.password = fast_password_hash()
+    customer.save()
+    return customer
+
+
+def make_enrolment(customer: Customer, course: Course, **fields) -> Enrolment:
+    return Enrolment.objects.create(customer=customer, course=course, **fields)
+
+
+_hash_cache: dict[str, str] = {}
+
+
+def fast_password_hash(raw: str = TEST_PASSWORD) -> str:
+    if raw not in _hash_cache:
+        from django.contrib.auth.hashers import make_password
+
+        _hash_cache[raw] = make_password(raw)
+    return _hash_cache[raw]
