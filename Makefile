@@ -18,11 +18,11 @@ help:
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.9
-	@$(VENV)/bin/uv pip install --quiet --python $(PY) -e .
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) -r pyproject.toml
 	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	@$(VENV)/bin/uv pip install --quiet --python $(PY) -e ".[test]"
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) -r pyproject.toml --extra test
 	@touch $@
 
 install: $(VENV)/.installed

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "coursedesk.classroom.auth.StudentSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -129,7 +130,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CourseDesk <no-reply@
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Background tasks ------------------------------------------------------------------------
-TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate" if TESTING else "database")
 TASKS = {
     "default": {
         "BACKEND": {

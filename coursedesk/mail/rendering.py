@@ -1,0 +1,44 @@
+"""Creator-written email text is data: placeholders are substituted, nothing else is evaluated."""
+
+from __future__ import annotations
+
+import re
+
+from django.utils.html import escape, linebreaks, urlize
+
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+
+PLACEHOLDERS = {
+    "first_name": "The customer's first name",
+    "last_name": "The customer's last name",
+    "course_title": "The course's title",
+    "login_url": "The course's sign-in page",
+    "password_reset_url": "The page to set a new password",
+    "creator_name": "Your name as students see it",
+}
+
+
+def placeholder_values(*, customer, course) -> dict[str, str]:
+    from coursedesk.catalog.links import course_links
+
+    links = course_links(course)
+    return {
+        "first_name": customer.first_name or "there",
+        "last_name": customer.last_name,
+        "course_title": course.title,
+        "login_url": links["login_url"],
+        "password_reset_url": links["password_reset_url"],
+        "creator_name": course.creator.name,
+    }
+
+
+def substitute(text: str, values: dict[str, str]) -> str:
+    """Plain text: known placeholders replaced; unknown ones and any other braces stay literal."""
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def substitute_html(text: str, values: dict[str, str]) -> str:
+    """HTML part: the creator's text and every value escaped, then paragraphs and links."""
+    escaped_values = {key: escape(value) for key, value in values.items()}
+    html = PLACEHOLDER.sub(lambda m: escaped_values.get(m.group(1), escape(m.group(0))), escape(text))
+    return urlize(linebreaks(html, autoescape=False), autoescape=False)
