@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("coursedesk.core.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("coursedesk.accounts.urls")),
+    path("desk/courses/", include("coursedesk.mail.urls")),
     path("desk/", include("coursedesk.desk.urls")),
     path("c/", include("coursedesk.classroom.urls")),
     path("", include("coursedesk.billing.urls")),

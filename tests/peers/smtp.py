@@ -1,0 +1,1 @@
+"""A real SMTP server (aiosmtpd) on loopback for tests that check delivered email."""
