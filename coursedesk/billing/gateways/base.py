@@ -39,6 +39,23 @@ class GatewayCharge:
 
 
 @dataclass(frozen=True, slots=True)
+class HostedCheckout:
+    """A checkout on the gateway's own page, as CourseDesk needs it for fulfilment."""
+
+    id: str
+    url: str = ""
+    complete: bool = False
+    mode: str = "payment"  # "payment", "subscription" or "setup"
+    client_reference: str = ""
+    customer_reference: str = ""
+    payment_reference: str = ""  # payment intent (one-time) or first invoice (subscription)
+    subscription_reference: str = ""
+    setup_reference: str = ""
+    amount: int | None = None
+    currency: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayRefund:
     id: str
     status: str  # "succeeded", "pending" or "failed", as the gateway says
@@ -48,6 +65,8 @@ class PaymentGateway(abc.ABC):
     """One implementation per provider. Ids it returns are what the records store."""
 
     name: str = ""
+    # True when buyers pay on the gateway's own page (Stripe Checkout) rather than a card field here.
+    hosted_checkout: bool = False
 
     @property
     @abc.abstractmethod
@@ -71,3 +90,21 @@ class PaymentGateway(abc.ABC):
     @abc.abstractmethod
     def subscription_resume(self, *, subscription_reference: str) -> None:
         """Ends a pause now."""
+
+    # Taking payments. A gateway implements the card-field pair or the hosted pair.
+    def card_attach(self, *, number: str, idempotency_key: str) -> GatewayCard:
+        raise GatewayError("This gateway takes cards on its own page.", code="not_supported")
+
+    def charge(
+        self, *, payment_method_id: str, amount: int, currency: str, idempotency_key: str
+    ) -> GatewayCharge:
+        raise GatewayError("This gateway charges on its own schedule.", code="not_supported")
+
+    def hosted_checkout_create(
+        self, *, page, email: str, client_reference: str, success_url: str, cancel_url: str,
+        customer_reference: str = "",
+    ) -> HostedCheckout:
+        raise GatewayError("This gateway has no hosted checkout.", code="not_supported")
+
+    def hosted_checkout_retrieve(self, *, checkout_reference: str) -> HostedCheckout:
+        raise GatewayError("This gateway has no hosted checkout.", code="not_supported")
