@@ -47,12 +47,14 @@ class Mailbox:
 
     @staticmethod
     def text(message: EmailMessage) -> str:
-        return message.get_body(preferencelist=("plain",)).get_content()
+        return message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
 
     @staticmethod
     def html(message: EmailMessage) -> str:
         part = message.get_body(preferencelist=("html",))
-        return part.get_content() if part is not None and part.get_content_type() == "text/html" else ""
+        if part is None or part.get_content_type() != "text/html":
+            return ""
+        return part.get_content().replace("\r\n", "\n")
 
 
 @pytest.fixture(scope="session")
