@@ -30,6 +30,6 @@ def course_access(*, customer, course) -> Access:
     return Access(enrolment.status_at(clock.now()), enrolment)
 
 
-def checkout_pages(course):
+def course_checkout_pages(course):
     """The course's active payment pages, for students who are not enrolled."""
     return course.payment_pages.filter(active=True).order_by("pk")

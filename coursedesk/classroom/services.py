@@ -121,7 +121,7 @@ def password_reset_complete(*, course, token: str, password: str, source: str = 
     return customer
 
 
-def student_signed_in(*, customer: Customer, course, source: str = "student") -> Customer:
+def customer_login_record(*, customer: Customer, course, source: str = "student") -> Customer:
     """Records a successful sign-in: last_login_at and the audit event."""
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)

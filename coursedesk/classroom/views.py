@@ -19,7 +19,7 @@ from coursedesk.catalog.links import checkout_url
 from coursedesk.catalog.models import Course
 from coursedesk.classroom import services
 from coursedesk.classroom.auth import current_student, student_login, student_logout
-from coursedesk.classroom.selectors import checkout_pages, course_access
+from coursedesk.classroom.selectors import course_access, course_checkout_pages
 from coursedesk.core import throttle
 from coursedesk.core.errors import DomainError
 from coursedesk.customers.models import Customer
@@ -55,7 +55,7 @@ def _pop_notice(request) -> str:
 
 
 def _offers(course: Course) -> list[dict]:
-    return [{"page": page, "url": checkout_url(page)} for page in checkout_pages(course)]
+    return [{"page": page, "url": checkout_url(page)} for page in course_checkout_pages(course)]
 
 
 @never_cache
@@ -129,7 +129,7 @@ def login(request, course_slug: str):
             customer = _customer_by_email(course, email)
             if customer is not None and customer.check_password(password):
                 throttle.signin_succeeded(scope=THROTTLE_SCOPE, account=account)
-                customer = services.student_signed_in(customer=customer, course=course)
+                customer = services.customer_login_record(customer=customer, course=course)
                 student_login(request, customer)
                 return redirect(_safe_next(request, course))
             if customer is None:
@@ -199,7 +199,7 @@ def password_reset_confirm(request, course_slug: str, token: str):
                 context["error"] = error.message
             else:
                 student_login(request, customer)
-                services.student_signed_in(customer=customer, course=course)
+                services.customer_login_record(customer=customer, course=course)
                 request.student_session[NOTICE_KEY] = "Your new password is set and you are signed in."
                 return redirect("classroom:course", course_slug=course.slug)
         return render(request, "classroom/password_reset_confirm.html", context, status=400)

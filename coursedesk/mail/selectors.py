@@ -18,7 +18,7 @@ def creator_outbox(*, creator, status: str | None = None):
     return emails
 
 
-def preview_customers(*, course, limit: int = 25):
+def course_preview_customers(*, course, limit: int = 25):
     """Real customers to preview the welcome email with: the course's most recent students."""
     return (
         Customer.objects.for_creator(course.creator)

@@ -29,7 +29,7 @@ def _preview_customer(request, course: Course):
             return get_object_or_404(Customer.objects.for_creator(request.user), pk=int(chosen))
         except ValueError:
             pass
-    return selectors.preview_customers(course=course, limit=1).first() or sample_customer(request.user)
+    return selectors.course_preview_customers(course=course, limit=1).first() or sample_customer(request.user)
 
 
 def _draft(request, course: Course) -> tuple[str, str]:
@@ -56,7 +56,7 @@ def welcome_email(request, course_id: int):
     course = _course(request, course_id)
     context = {
         "nav": "emails", "placeholders": PLACEHOLDERS,
-        "customers": selectors.preview_customers(course=course), "error": "",
+        "customers": selectors.course_preview_customers(course=course), "error": "",
     }
     status = 200
     if request.method == "POST":

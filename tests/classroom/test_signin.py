@@ -105,7 +105,7 @@ def test_creator_session_is_not_a_student_session(creator_client, course, enrolm
     assert b'href="/c/watercolor/login/"' in page.content
 
 
-def test_creator_signing_out_leaves_the_student_signed_in(student_client, creator):
+def test_creator_signing_out_leaves_the_customer_login_record(student_client, creator):
     student_client.force_login(creator)
     student_client.post("/accounts/logout/")
     assert b"First lesson" in student_client.get("/c/watercolor/").content
