@@ -263,8 +263,8 @@ class StripeGateway(PaymentGateway):
         price = self.price_ensure(page)
         try:
             subscription = self.client.v1.subscriptions.create(
-                params={"customer": customer_reference, "items": [{"plan": price}],
-                        "default_payment_method": payment_method_id},
+                # The card was made the customer's default when it was attached.
+                params={"customer": customer_reference, "items": [{"plan": price}]},
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as error:
