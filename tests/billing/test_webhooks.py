@@ -53,7 +53,7 @@ def hosted(monkeypatch):
 def start(page, email="ada@example.com"):
     session, _url = checkout_start_hosted(
         page=page, email=email, first_name="Ada", last_name="Lovelace", password="a long password",
-        success_url="http://testserver/done?session_id={CHECKOUT_SESSION_ID}",
+        success_url="http://testserver/buy/1/?session_id={CHECKOUT_SESSION_ID}",
         cancel_url="http://testserver/",
     )
     return session
@@ -165,7 +165,7 @@ def test_the_return_page_after_the_webhook_changes_nothing(client, bought_once, 
     monkeypatch.setattr(StripeGateway, "hosted_checkout_retrieve",
                         lambda self, **kw: pytest.fail("a fulfilled checkout is not asked about again"))
     before = counts()
-    response = client.get(f"/buy/{one_time_page.pk}/done/?session_id={session_id}")
+    response = client.get(f"/buy/{one_time_page.pk}/?session_id={session_id}")
     assert response.status_code == 200
     assert "You're in!" in response.content.decode()
     assert counts() == before
@@ -180,7 +180,7 @@ def test_the_return_page_fulfils_first_and_the_webhook_is_then_a_no_op(
 
     monkeypatch.setattr(StripeGateway, "hosted_checkout_retrieve",
                         lambda self, *, checkout_reference: hosted_checkout_from(completed))
-    response = client.get(f"/buy/{one_time_page.pk}/done/?session_id={session.gateway_session_id}")
+    response = client.get(f"/buy/{one_time_page.pk}/?session_id={session.gateway_session_id}")
     assert "You're in!" in response.content.decode()
     assert Payment.objects.get().gateway_payment_id == "pi_test_9"
     assert AuditEvent.objects.filter(type="payment.succeeded").get().source == "checkout"
