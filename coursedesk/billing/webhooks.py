@@ -297,6 +297,8 @@ def on_subscription_deleted(event: WebhookEvent) -> str:
 
 HANDLERS = {
     "checkout.session.completed": on_checkout_completed,
+    # Bank debits and other delayed methods complete the session before the money arrives.
+    "checkout.session.async_payment_succeeded": on_checkout_completed,
     "invoice.paid": on_invoice_paid,
     "invoice.payment_succeeded": on_invoice_paid,
     "invoice.payment_failed": on_invoice_payment_failed,

@@ -439,3 +439,10 @@ def test_replay_needs_to_be_told_what(db):
 
     with pytest.raises(CommandError):
         call_command("replay_webhooks")
+
+
+def test_an_endpoint_without_a_signing_secret_refuses_everything(client, creator):
+    account = GatewayAccount.objects.create(creator=creator, gateway="stripe", stripe_secret_key="sk_test_x")
+    response = deliver(client, account, sj.event("invoice.paid", {}))
+    assert response.status_code == 400
+    assert WebhookEvent.objects.count() == 0
