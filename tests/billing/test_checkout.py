@@ -182,3 +182,15 @@ def test_an_inactive_page_or_unknown_session_is_not_found(client, one_time_page)
     one_time_page.active = False
     one_time_page.save()
     assert client.get(f"/buy/{one_time_page.pk}/").status_code == 404
+
+
+def test_the_card_field_checkout_is_refused_when_the_creator_sells_through_stripe(frozen_now, creator,
+                                                                                  one_time_page):
+    from coursedesk.billing.models import GatewayAccount
+
+    GatewayAccount.objects.create(creator=creator, gateway="stripe", stripe_secret_key="sk_test_x")
+    before = counts()
+    with pytest.raises(DomainError) as refused:
+        buy(one_time_page)
+    assert refused.value.code == "wrong_gateway"
+    assert counts() == before
