@@ -50,6 +50,7 @@ class Tenant:
             "token_id": self.api_token.pk,
             "uidb64": "MQ",
             "token": "set-password",
+            "position": 1,  # a lesson's place in its course
         }
         return {name: str(value) for name, value in values.items()}
 
