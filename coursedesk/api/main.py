@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.http import Http404
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from coursedesk.api.auth import CreatorToken
+from coursedesk.api.openapi import CourseDeskAPI
 from coursedesk.core.errors import DomainError
 
-api = NinjaAPI(
+api = CourseDeskAPI(
     title="CourseDesk creator API",
     version="1",
     description="Search customers, read profiles and act on their behalf. "

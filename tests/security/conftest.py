@@ -1,0 +1,103 @@
+"""Two creators with one of everything each, to prove that neither can reach the other's data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+
+from coursedesk.accounts.models import ApiToken, Creator
+from coursedesk.audit.services import Actor, audit_record
+from coursedesk.billing.models import Payment, Refund, Subscription
+from coursedesk.catalog.models import Course, PaymentPage
+from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.mail.models import OutboundEmail
+from tests.factories import make_course, make_creator, make_customer, make_enrolment, make_page
+
+
+@dataclass
+class Tenant:
+    """One creator's objects, each kind once."""
+
+    creator: Creator
+    token: str
+    course: Course
+    page: PaymentPage
+    subscription_page: PaymentPage
+    customer: Customer
+    enrolment: Enrolment
+    payment: Payment
+    subscription: Subscription
+    refund: Refund
+    email: OutboundEmail
+    api_token: ApiToken
+
+    def url_values(self) -> dict[str, str]:
+        """Values for every URL parameter name the routes use, pointing at this tenant's objects."""
+        values = {
+            "course_slug": self.course.slug,
+            "slug": self.course.slug,
+            "course_id": self.course.pk,
+            "page_id": self.page.pk,
+            "payment_page_id": self.page.pk,
+            "customer_id": self.customer.pk,
+            "enrolment_id": self.enrolment.pk,
+            "payment_id": self.payment.pk,
+            "subscription_id": self.subscription.pk,
+            "refund_id": self.refund.pk,
+            "email_id": self.email.pk,
+            "token_id": self.api_token.pk,
+            "uidb64": "MQ",
+            "token": "set-password",
+        }
+        return {name: str(value) for name, value in values.items()}
+
+
+def make_tenant(email: str, slug: str, name: str) -> Tenant:
+    creator = make_creator(email=email, display_name=name)
+    api_token, key = ApiToken.issue(creator=creator)
+    course = make_course(creator, title=f"{name} course", slug=slug)
+    page = make_page(course, "one_time", name="Lifetime access")
+    subscription_page = make_page(course, "subscription", name="Monthly", interval="month")
+    customer = make_customer(creator, email=f"student@{slug}.example", first_name="Ada", last_name="Lovelace")
+    enrolment = make_enrolment(customer, course, payment_page=subscription_page, source="checkout")
+    subscription = Subscription.objects.create(
+        customer=customer, course=course, payment_page=subscription_page, amount=1900, currency="usd",
+        interval="month", gateway="sandbox", gateway_subscription_id=f"sub_{slug}",
+        next_payment_at=dt.datetime(2026, 12, 21, 10, tzinfo=dt.UTC), card_brand="visa", card_last4="4242",
+    )
+    payment = Payment.objects.create(
+        customer=customer, course=course, payment_page=subscription_page, subscription=subscription,
+        amount=1900, currency="usd", status="succeeded", gateway="sandbox",
+        gateway_payment_id=f"pay_{slug}",
+    )
+    refund = Refund.objects.create(payment=payment, amount=100, currency="usd", status="succeeded",
+                                   gateway_refund_id=f"re_{slug}")
+    email_row = OutboundEmail.objects.create(
+        creator=creator, customer=customer, course=course, kind="welcome", to=customer.email,
+        subject="Welcome", text_body="Hello", status="sent",
+    )
+    audit_record(creator=creator, customer=customer, type="customer.created",
+                 actor=Actor.creator(creator), source="desk", subject=customer, data={})
+    return Tenant(creator=creator, token=key, course=course, page=page,
+                  subscription_page=subscription_page, customer=customer, enrolment=enrolment,
+                  payment=payment, subscription=subscription, refund=refund, email=email_row,
+                  api_token=api_token)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Two creators and their customers per test: Argon2 would make this sweep slow, and what is
+    # proven here does not depend on the hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def mine(db):
+    return make_tenant("maya@example.com", "watercolor", "Maya Studio")
+
+
+@pytest.fixture
+def theirs(db):
+    return make_tenant("rival@example.com", "rival-course", "Rival Academy")

@@ -1,0 +1,73 @@
+"""Every URL pattern of the site, found by walking the resolver (new routes are swept automatically)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+
+# Prefixes swept elsewhere: the admin is Django's own (staff only); the API is swept through its
+# OpenAPI schema; media and static are files.
+SKIPPED_PREFIXES = ("admin/", "api/v1/", "media/", "static/")
+
+# Pages anyone may open without signing in, by URL name.
+PUBLIC = {
+    "core:home", "core:health",
+    "accounts:login", "accounts:logout", "accounts:signup", "accounts:password_reset",
+    "accounts:password_reset_done", "accounts:password_reset_confirm", "accounts:password_reset_complete",
+    "billing:checkout",
+}
+
+# Student pages: open to anyone (sign in, reset) or behind the course's own student sign-in.
+STUDENT_PUBLIC_SUFFIXES = ("login", "logout", "password_reset", "password_reset_confirm", "reset")
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str  # e.g. "desk/customers/<int:customer_id>/"
+    name: str  # "desk:customer" ("" when unnamed)
+
+    @property
+    def parameters(self) -> list[str]:
+        return [match["name"] for match in PARAMETER.finditer(self.route)]
+
+    @property
+    def is_student(self) -> bool:
+        return self.name.startswith("classroom:")
+
+    @property
+    def is_public(self) -> bool:
+        if self.name in PUBLIC or "webhook" in self.name or "webhook" in self.route:
+            return True
+        return self.is_student and self.name.split(":", 1)[1].startswith(STUDENT_PUBLIC_SUFFIXES)
+
+    @property
+    def is_creator(self) -> bool:
+        return not self.is_public and not self.is_student
+
+    def url(self, values: dict[str, str]) -> str:
+        missing = [name for name in self.parameters if name not in values]
+        if missing:
+            raise LookupError(
+                f"route /{self.route} ({self.name}) takes {missing}: teach tests/security/conftest.py "
+                "Tenant.url_values which object that parameter names"
+            )
+        return "/" + PARAMETER.sub(lambda match: values[match["name"]], self.route)
+
+
+def _walk(patterns, prefix: str = "", namespace: str = ""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = ":".join(part for part in (namespace, entry.namespace or "") if part)
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace and entry.name else (entry.name or "")
+            yield Route(prefix + str(entry.pattern), name)
+
+
+def all_routes() -> list[Route]:
+    routes = [r for r in _walk(get_resolver().url_patterns) if not r.route.startswith(SKIPPED_PREFIXES)]
+    return sorted(set(routes), key=lambda r: r.route)

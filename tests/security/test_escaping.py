@@ -1,0 +1,65 @@
+"""Hostile customer names are shown as text everywhere: pages, emails and spreadsheets."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from coursedesk.audit.services import Actor, audit_record
+from coursedesk.mail.services import welcome_email_queue
+from tests.factories import make_customer, make_enrolment
+from tests.security.routes import all_routes
+
+SCRIPT = "<script>alert(1)</script>"
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+CREATOR_PAGES = [r for r in all_routes() if r.is_creator]
+
+
+@pytest.fixture
+def hostile(mine):
+    customer = make_customer(mine.creator, email="mallory@example.com", first_name=SCRIPT, last_name=FORMULA)
+    make_enrolment(customer, mine.course, source="desk")
+    audit_record(creator=mine.creator, customer=customer, type="customer.created",
+                 actor=Actor.creator(mine.creator), source="desk", subject=customer,
+                 data={"first_name": SCRIPT, "last_name": FORMULA})
+    mine.customer = customer  # routes with a customer id now open this one
+    return customer
+
+
+@pytest.mark.parametrize("route", CREATOR_PAGES, ids=[r.name or r.route for r in CREATOR_PAGES])
+def test_creator_pages_never_emit_the_name_as_markup(client, mine, hostile, route):
+    client.force_login(mine.creator)
+
+    response = client.get(route.url(mine.url_values()), {"q": "mallory"})
+
+    assert SCRIPT.encode() not in response.content
+    assert b"<script>alert" not in response.content
+
+
+def test_activity_page_shows_the_name_as_text(client, mine, hostile):
+    client.force_login(mine.creator)
+
+    html = client.get("/desk/").content.decode()
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert SCRIPT not in html
+
+
+def test_welcome_email_html_escapes_the_name(mine, hostile, django_capture_on_commit_callbacks):
+    mine.course.welcome_email_subject = "Welcome, {{ first_name }}"
+    mine.course.welcome_email_body = "Hi {{ first_name }} {{ last_name }}, sign in at {{ login_url }}"
+    mine.course.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        email = welcome_email_queue(customer=hostile, course=mine.course,
+                                    actor=Actor.creator(mine.creator), source="desk")
+
+    assert SCRIPT not in email.html_body
+    escaped = "Hi &lt;script&gt;alert(1)&lt;/script&gt; =HYPERLINK(&quot;http://evil.example&quot;"
+    assert escaped in email.html_body
+    # The plain-text part is text: shown as written, never interpreted.
+    assert email.text_body.startswith(f"Hi {SCRIPT} {FORMULA}, sign in at http")
+    [sent] = mail.outbox
+    html_part = next(content for content, kind in sent.alternatives if kind == "text/html")
+    assert SCRIPT not in html_part
+
