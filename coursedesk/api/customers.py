@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Query, Router, Schema, Status
 
-from coursedesk.api.pagination import PageParams, paginated
+from coursedesk.api.pagination import PageParams, paginated, reject_unknown_parameters
 from coursedesk.api.schemas import (
     CustomerList,
     CustomerOut,
@@ -60,6 +60,7 @@ def _enrolled_course(request, customer: Customer, course_id: str) -> Course:
 
 @router.get("", response=CustomerList, summary="Search customers (no q: newest first)")
 def customer_list(request, page: Query[PageParams], q: str = ""):
+    reject_unknown_parameters(request, "q")
     customers = customer_search(creator=request.auth, query=q)
     return paginated(customers, params=page, time_field="created_at", out=customer_out)
 
@@ -99,6 +100,7 @@ def customer_delete(request, customer_id: str):
 
 @router.get("/{customer_id}/timeline", response=EventList, summary="The customer's audit events")
 def customer_timeline_list(request, customer_id: str, page: Query[PageParams]):
+    reject_unknown_parameters(request)
     customer = _customer(request, customer_id)
     return paginated(customer_timeline(customer=customer), params=page,
                      time_field="occurred_at", out=event_out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ninja import Router, Schema
+from pydantic import Field
 
 from coursedesk.api.schemas import EnrolmentOut, ErrorOut, enrolment_out, owned
 from coursedesk.audit.services import Actor
@@ -16,7 +17,12 @@ SOURCE = "api"
 
 
 class ExpirationPatch(Schema):
-    expires_at: dt.datetime | None
+    # Required, and null means lifetime access. The format hint helps clients and schema-driven tests
+    # that read only the top level of a property.
+    expires_at: dt.datetime | None = Field(
+        ..., description="When access ends (with a timezone), or null for lifetime access.",
+        json_schema_extra={"format": "date-time"},
+    )
 
 
 def _enrolment(request, enrolment_id: str) -> Enrolment:

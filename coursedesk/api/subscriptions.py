@@ -9,8 +9,6 @@ from ninja import Router, Schema
 from coursedesk.api.schemas import ErrorOut, SubscriptionOut, owned, subscription_out
 from coursedesk.audit.services import Actor
 from coursedesk.billing.models import Subscription
-from coursedesk.core import clock
-from coursedesk.core.errors import InvalidValue
 from coursedesk.desk.actions import billing_service
 
 router = Router(tags=["subscriptions"])
@@ -43,8 +41,6 @@ def subscription_cancel(request, subscription_id: str):
              summary="Move the next payment to a future date (access stays)")
 def subscription_pause(request, subscription_id: str, body: PauseIn):
     subscription = _subscription(request, subscription_id)
-    if body.resume_on <= clock.today():
-        raise InvalidValue("resume_on must be a date after today.", code="invalid_resume_on")
     billing_service("subscription_pause")(subscription=subscription, resume_on=body.resume_on,
                                           actor=Actor.creator(request.auth), source=SOURCE)
     return _fresh(subscription)

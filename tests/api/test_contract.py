@@ -72,7 +72,7 @@ def test_customer_list_pages_with_a_cursor(api, creator, frozen_now):
 @pytest.mark.parametrize(("params", "status", "code"), [
     ({"limit": 201}, 422, "invalid_value"),
     ({"limit": 0}, 422, "invalid_value"),
-    ({"cursor": "not-a-cursor"}, 400, "invalid_cursor"),
+    ({"cursor": "not-a-cursor"}, 422, "invalid_value"),
 ])
 def test_bad_paging_values(api, customer, params, status, code):
     response = api.get("/customers", **params)
@@ -302,3 +302,8 @@ def test_unknown_ids_are_404(api):
     for path in ["/customers/999999", "/customers/abc", "/courses/999999/links"]:
         response = api.get(path)
         assert (response.status_code, error_code(response)) == (404, "not_found"), path
+
+
+def test_a_misspelt_parameter_is_400(api, customer):
+    response = api.get("/customers", limt=10)
+    assert (response.status_code, error_code(response)) == (400, "unknown_parameter")
