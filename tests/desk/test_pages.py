@@ -163,3 +163,13 @@ def test_links_page_has_every_link_with_a_copy_button(creator_client, course, on
         assert path in page, path
     assert page.count("data-copy=") == 5
     assert "onclick" not in page and "<script>" not in page
+
+
+def test_a_refund_reads_as_a_sentence_with_amounts(creator_client, creator, customer, payment):
+    from coursedesk.billing.services import payment_refund
+
+    payment_refund(payment=payment, amount=2000, actor=Actor.creator(creator), source="desk")
+    page = creator_client.get(reverse("desk:activity")).content.decode()
+    assert "Refunded $20.00 of Watercolor Foundations" in page
+    assert "refunded: $0.00 → $20.00" in page
+    assert "left to refund: $49.00 → $29.00" in page
