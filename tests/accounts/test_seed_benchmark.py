@@ -46,7 +46,9 @@ def test_shape_of_the_benchmark_data():
     assert Refund.objects.count() == 120
     assert AuditEvent.objects.filter(creator=big).count() == 400
     assert "Seeded 2,000 customers, 4,000 enrolments, 6,000 payments" in output
-    # Every customer of the big creator is in three different courses.
+    # Every customer of the big creator is in the first course (the big CSV) and two others.
+    first_course = Course.objects.filter(creator=big).order_by("pk").first()
+    assert Enrolment.objects.filter(course=first_course).count() == 400
     assert set(Enrolment.objects.filter(course__creator=big).values("customer")
                .annotate(n=Count("course", distinct=True)).values_list("n", flat=True)) == {3}
 
