@@ -197,6 +197,8 @@ class Subscription(models.Model):
     started_at = models.DateTimeField(default=clock.now)
     next_payment_at = models.DateTimeField(null=True, blank=True)
     paused_until = models.DateField(null=True, blank=True)
+    # The due date a pause replaced, so an early resume can return to it.
+    next_payment_before_pause_at = models.DateTimeField(null=True, blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     gateway = models.CharField(max_length=20, choices=Gateway.choices)

@@ -1,18 +1,93 @@
-"""Payment settings and public checkout pages."""
+"""Payment settings and the public checkout pages."""
 
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from __future__ import annotations
 
-from coursedesk.billing.models import GatewayAccount
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from coursedesk.audit.services import Actor
+from coursedesk.billing.checkout import (
+    checkout_complete_hosted,
+    checkout_pay_with_card,
+    checkout_start_hosted,
+)
+from coursedesk.billing.forms import CheckoutForm, CheckoutWithCardForm
+from coursedesk.billing.gateways import gateway_account, gateway_named
+from coursedesk.billing.gateways.base import GatewayError
+from coursedesk.billing.models import CheckoutSession, Gateway
+from coursedesk.billing.settings_views import settings_page  # noqa: F401  (routed from here)
+from coursedesk.catalog.links import course_links
 from coursedesk.catalog.models import PaymentPage
+from coursedesk.core.errors import DomainError
 
 
-@login_required
-def settings_page(request):
-    account, _ = GatewayAccount.objects.get_or_create(creator=request.user)
-    return render(request, "billing/settings.html", {"nav": "payments", "account": account})
+def _page_on_sale(page_id: int) -> PaymentPage:
+    page = get_object_or_404(
+        PaymentPage.objects.select_related("course__creator"), pk=page_id, active=True
+    )
+    if not page.course.published:
+        raise Http404("This course is not on sale.")
+    return page
 
 
+@require_http_methods(["GET", "POST"])
 def checkout(request, page_id: int):
-    page = get_object_or_404(PaymentPage.objects.select_related("course"), pk=page_id, active=True)
-    return render(request, "billing/checkout.html", {"page": page, "course": page.course})
+    page = _page_on_sale(page_id)
+    account = gateway_account(page.course.creator)
+    takes_card_here = account.gateway == Gateway.SANDBOX
+    form_class = CheckoutWithCardForm if takes_card_here else CheckoutForm
+    form = form_class(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        details = {key: form.cleaned_data[key] for key in ("email", "first_name", "last_name", "password")}
+        try:
+            if takes_card_here:
+                session = checkout_pay_with_card(
+                    page=page, card_number=form.cleaned_data["card_number"], **details
+                )
+                done = reverse("billing:checkout_done", kwargs={"page_id": page.pk})
+                return redirect(f"{done}?session_id={session.gateway_session_id}")
+            done = settings.SITE_URL + reverse("billing:checkout_done", kwargs={"page_id": page.pk})
+            _session, url = checkout_start_hosted(
+                page=page, success_url=done + "?session_id={CHECKOUT_SESSION_ID}",
+                cancel_url=settings.SITE_URL + page.get_absolute_url(), **details,
+            )
+            return redirect(url)
+        except DomainError as refused:
+            error = refused.message
+    return render(request, "billing/checkout.html", {
+        "page": page, "course": page.course, "form": form, "error": error,
+        "is_test_mode": account.is_test_mode, "takes_card_here": takes_card_here,
+    }, status=422 if error else 200)
+
+
+def checkout_done(request, page_id: int):
+    """Where the buyer lands after paying. For a hosted checkout, this fulfils it if the webhook has not."""
+    page = _page_on_sale(page_id)
+    reference = request.GET.get("session_id", "")
+    session = CheckoutSession.objects.filter(
+        payment_page=page, gateway_session_id=reference
+    ).exclude(gateway_session_id="").first()
+    if session is None:
+        raise Http404("No such checkout.")
+    if session.gateway == Gateway.STRIPE and session.status != CheckoutSession.Status.COMPLETED:
+        creator = page.course.creator
+        try:
+            hosted = gateway_named(Gateway.STRIPE, creator=creator).hosted_checkout_retrieve(
+                checkout_reference=reference
+            )
+            session = checkout_complete_hosted(
+                creator=creator, hosted=hosted, actor=Actor.buyer(session.email), source="checkout",
+            ) or session
+        except (GatewayError, DomainError):
+            messages.warning(request, "We are still confirming your payment; this page will show it shortly.")
+    return render(request, "billing/checkout_done.html", {
+        "page": page, "course": page.course, "session": session,
+        "links": course_links(page.course),
+        "is_test_mode": gateway_account(page.course.creator).is_test_mode,
+        "completed": session.status == CheckoutSession.Status.COMPLETED,
+    })

@@ -15,6 +15,11 @@ urlpatterns = [
     path("<slug:course_slug>/login/", views.login, name="login"),
     path("<slug:course_slug>/logout/", views.logout, name="logout"),
     path("<slug:course_slug>/password-reset/", views.password_reset, name="password_reset"),
+    path(
+        "<slug:course_slug>/password-reset/<str:token>/", views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("<slug:course_slug>/lessons/<int:position>/", views.lesson, name="lesson"),
     path("<slug:course_slug>/billing/", student_views.billing, name="billing"),
     path("<slug:course_slug>/cancel/", student_views.cancel, name="cancel"),
 ]

@@ -1,26 +1,206 @@
-"""Student pages, under each course's URL."""
+"""Student pages, under each course's URL.
 
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+Access is read fresh on every request and pages are sent with `Cache-Control: no-store`, so a
+revoke or an expiration set by the creator shows on the student's next page view.
+"""
 
+from __future__ import annotations
+
+from django.contrib.auth.hashers import make_password
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from coursedesk.audit.services import Actor
+from coursedesk.catalog.links import checkout_url
 from coursedesk.catalog.models import Course
+from coursedesk.classroom import services
+from coursedesk.classroom.auth import current_student, student_login, student_logout
+from coursedesk.classroom.selectors import course_access, course_checkout_pages
+from coursedesk.core import throttle
+from coursedesk.core.errors import DomainError
+from coursedesk.customers.models import Customer
+
+THROTTLE_SCOPE = "student"
+RESET_THROTTLE_SCOPE = "student-reset"
+NOTICE_KEY = "notice"
 
 
+def _course(course_slug: str) -> Course:
+    return get_object_or_404(Course.objects.select_related("creator"), slug=course_slug)
+
+
+def _customer_by_email(course: Course, email: str) -> Customer | None:
+    if not email:
+        return None
+    return (
+        Customer.objects.for_creator(course.creator).with_email(email)
+        .filter(erased_at__isnull=True).first()
+    )
+
+
+def _account_key(course: Course, email: str) -> str:
+    # The same address at two creators is two accounts.
+    return f"{course.creator_id}:{email.strip().lower()}"
+
+
+def _pop_notice(request) -> str:
+    notice = request.student_session.get(NOTICE_KEY, "")
+    if notice:
+        del request.student_session[NOTICE_KEY]
+    return notice
+
+
+def _offers(course: Course) -> list[dict]:
+    return [{"page": page, "url": checkout_url(page)} for page in course_checkout_pages(course)]
+
+
+@never_cache
 def course(request, course_slug: str):
-    course = get_object_or_404(Course, slug=course_slug)
-    return render(request, "classroom/course.html", {"course": course})
+    course = _course(course_slug)
+    student = current_student(request, course)
+    access = course_access(customer=student, course=course)
+    context = {
+        "course": course, "student": student, "access": access, "notice": _pop_notice(request),
+    }
+    if access.is_active:
+        context["lessons"] = course.lessons.order_by("position").only("position", "title")
+        return render(request, "classroom/course.html", context)
+    if access.status in ("revoked", "expired"):
+        return render(request, f"classroom/{access.status}.html", context, status=403)
+    context["offers"] = _offers(course)
+    return render(request, "classroom/not_enrolled.html", context)
 
 
+@never_cache
+def lesson(request, course_slug: str, position: int):
+    course = _course(course_slug)
+    student = current_student(request, course)
+    if student is None:
+        login_url = reverse("classroom:login", kwargs={"course_slug": course.slug})
+        return redirect(f"{login_url}?next={request.path}")
+    access = course_access(customer=student, course=course)
+    if not access.is_active:
+        return redirect("classroom:course", course_slug=course.slug)
+    lessons = list(course.lessons.order_by("position").only("position", "title"))
+    current = next((item for item in lessons if item.position == position), None)
+    if current is None:
+        raise Http404("No such lesson.")
+    current = course.lessons.get(pk=current.pk)
+    index = [item.position for item in lessons].index(position)
+    return render(request, "classroom/lesson.html", {
+        "course": course, "student": student, "lesson": current, "lessons": lessons,
+        "previous": lessons[index - 1] if index > 0 else None,
+        "next": lessons[index + 1] if index + 1 < len(lessons) else None,
+    })
+
+
+def _safe_next(request, course: Course) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    prefix = reverse("classroom:course", kwargs={"course_slug": course.slug})
+    if target.startswith(prefix) and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return prefix
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
 def login(request, course_slug: str):
-    get_object_or_404(Course, slug=course_slug)
-    return HttpResponse("Student sign-in is not built yet.", status=501)
+    course = _course(course_slug)
+    context = {"course": course, "next": _safe_next(request, course), "email": "", "error": "",
+               "throttled": False}
+    status = 200
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip()[:254]
+        password = request.POST.get("password", "")
+        address = throttle.client_address(request)
+        account = _account_key(course, email)
+        context["email"] = email
+        if throttle.signin_is_throttled(scope=THROTTLE_SCOPE, account=account, address=address):
+            context["error"] = throttle.THROTTLED_MESSAGE
+            context["throttled"] = True
+            status = 429
+        else:
+            customer = _customer_by_email(course, email)
+            if customer is not None and customer.check_password(password):
+                throttle.signin_succeeded(scope=THROTTLE_SCOPE, account=account)
+                customer = services.customer_login_record(customer=customer, course=course)
+                student_login(request, customer)
+                return redirect(_safe_next(request, course))
+            if customer is None:
+                make_password(password)  # same work as a real check: timing says nothing
+            throttle.signin_failed(scope=THROTTLE_SCOPE, account=account, address=address)
+            context["error"] = "That email and password do not match an account for this course."
+            status = 400
+    elif current_student(request, course) is not None:
+        return redirect("classroom:course", course_slug=course.slug)
+    return render(request, "classroom/login.html", context, status=status)
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
 def logout(request, course_slug: str):
-    get_object_or_404(Course, slug=course_slug)
-    return HttpResponse("Student sign-out is not built yet.", status=501)
+    course = _course(course_slug)
+    if request.method == "POST":
+        student_logout(request, course.creator_id)
+        return redirect("classroom:login", course_slug=course.slug)
+    return render(request, "classroom/logout.html", {
+        "course": course, "student": current_student(request, course),
+    })
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
 def password_reset(request, course_slug: str):
-    get_object_or_404(Course, slug=course_slug)
-    return HttpResponse("Student password reset is not built yet.", status=501)
+    """Always answers the same way, so it never tells whether an account exists."""
+    course = _course(course_slug)
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip()[:254]
+        address = throttle.client_address(request)
+        account = _account_key(course, email)
+        customer = _customer_by_email(course, email)
+        # Counting requests per account and address stops the form being used to flood a mailbox.
+        flooding = throttle.signin_is_throttled(scope=RESET_THROTTLE_SCOPE, account=account, address=address)
+        throttle.signin_failed(scope=RESET_THROTTLE_SCOPE, account=account, address=address)
+        if customer is not None and not flooding:
+            services.password_reset_send(
+                customer=customer, course=course, actor=Actor.customer(customer), source="student",
+            )
+        return render(request, "classroom/password_reset_sent.html", {"course": course, "email": email})
+    return render(request, "classroom/password_reset.html", {"course": course})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm(request, course_slug: str, token: str):
+    course = _course(course_slug)
+    try:
+        reset = services.password_reset_token_check(course=course, token=token)
+    except services.ResetLinkProblem as problem:
+        return render(request, "classroom/password_reset_problem.html",
+                      {"course": course, "problem": problem}, status=410)
+    context = {"course": course, "customer": reset.customer, "error": ""}
+    if request.method == "POST":
+        password = request.POST.get("password", "")
+        if password != request.POST.get("password_again", ""):
+            context["error"] = "The two passwords are not the same."
+        else:
+            try:
+                customer = services.password_reset_complete(course=course, token=token, password=password)
+            except services.ResetLinkProblem as problem:
+                return render(request, "classroom/password_reset_problem.html",
+                              {"course": course, "problem": problem}, status=410)
+            except DomainError as error:
+                context["error"] = error.message
+            else:
+                student_login(request, customer)
+                services.customer_login_record(customer=customer, course=course)
+                request.student_session[NOTICE_KEY] = "Your new password is set and you are signed in."
+                return redirect("classroom:course", course_slug=course.slug)
+        return render(request, "classroom/password_reset_confirm.html", context, status=400)
+    return render(request, "classroom/password_reset_confirm.html", context)

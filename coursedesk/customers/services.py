@@ -181,3 +181,68 @@ def enrolment_expiration_set(
                   "status": change(old_status, enrolment.status)},
         )
     return enrolment
+
+
+MINIMUM_PASSWORD_LENGTH = 8
+
+
+def customer_update(
+    *,
+    customer: Customer,
+    actor: Actor,
+    source: str,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    email: str | None = None,
+    password: str | None = None,
+) -> Customer:
+    """Changes any of name, email and password; `None` leaves a field as it is.
+
+    The email stays unique per creator (case-insensitively). The audit event has old and new
+    values of what changed; a new password is recorded as changed, never its value.
+    """
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        changes: dict[str, dict] = {}
+        if first_name is not None and first_name.strip() != customer.first_name:
+            changes["first_name"] = change(customer.first_name, first_name.strip())
+            customer.first_name = first_name.strip()
+        if last_name is not None and last_name.strip() != customer.last_name:
+            changes["last_name"] = change(customer.last_name, last_name.strip())
+            customer.last_name = last_name.strip()
+        if email is not None and email.strip() != customer.email:
+            email = _validate_email(email)
+            taken = (
+                Customer.objects.for_creator(customer.creator).with_email(email)
+                .exclude(pk=customer.pk).exists()
+            )
+            if taken:
+                raise DomainError(
+                    f"Another customer already uses {email}. Each email belongs to one customer.",
+                    code="email_taken",
+                )
+            changes["email"] = change(customer.email, email)
+            customer.email = email
+        if password is not None:
+            if len(password) < MINIMUM_PASSWORD_LENGTH:
+                raise InvalidValue(
+                    f"The password needs at least {MINIMUM_PASSWORD_LENGTH} characters.",
+                    code="password_too_short",
+                )
+            customer.set_password(password)
+            changes["password"] = {"changed": True}
+        if not changes:
+            return customer
+        try:
+            with transaction.atomic():
+                customer.save(update_fields=["first_name", "last_name", "email", "password"])
+        except IntegrityError as error:  # a concurrent write took the email first
+            raise DomainError(
+                f"Another customer already uses {email}. Each email belongs to one customer.",
+                code="email_taken",
+            ) from error
+        audit_record(
+            creator=customer.creator, customer=customer, type="customer.updated", actor=actor,
+            source=source, subject=customer, data=changes,
+        )
+    return customer

@@ -1,31 +1,185 @@
-"""Creator pages of the customer desk."""
+"""Creator pages of the customer desk: activity and search, profile and its actions, Teach, links, CSV.
 
+Every page starts from the signed-in creator's data; another creator's object is a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
 
 from coursedesk.audit.models import AuditEvent
+from coursedesk.audit.services import Actor
+from coursedesk.billing.models import Subscription
+from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
+from coursedesk.catalog.selectors import course_student_counts
+from coursedesk.core.errors import DomainError
+from coursedesk.core.money import Money
+from coursedesk.customers.models import Customer
+from coursedesk.customers.selectors import customer_profile, customer_search_with_near_matches
+from coursedesk.desk.actions import ACTIONS
+from coursedesk.desk.describe import event_actor, event_changes, event_sentence
+from coursedesk.desk.keyset import InvalidCursor, keyset_page
+from coursedesk.desk.students_csv import students_csv_response
+
+ACTIVITY_PAGE = 50
+LINK_LABELS = [
+    ("login_url", "Login"),
+    ("password_reset_url", "Password reset"),
+    ("billing_url", "Billing (update card)"),
+    ("cancel_url", "Cancel recurring payments"),
+]
+SEARCH_LIMIT = 20
+
+
+def describe_events(events):
+    for event in events:
+        event.sentence = event_sentence(event)
+        event.changes = event_changes(event)
+        event.by = event_actor(event)
+    return events
 
 
 @login_required
+@require_GET
 def activity(request):
+    query = request.GET.get("q", "").strip()
+    search = customer_search_with_near_matches(creator=request.user, query=query, limit=SEARCH_LIMIT) \
+        if query else None
+    if request.htmx and request.htmx.target == "search-results":
+        return render(request, "desk/_search_results.html", {"search": search, "query": query})
     events = (
         AuditEvent.objects.for_creator(request.user)
         .filter(customer__isnull=False)
         .select_related("customer")
     )
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "desk/activity.html", {"nav": "activity", "page": page})
+    try:
+        page = keyset_page(events, time_field="occurred_at", cursor=request.GET.get("after"),
+                           limit=ACTIVITY_PAGE)
+    except InvalidCursor as error:
+        raise Http404("No such page of activity.") from error
+    describe_events(page.items)
+    return render(request, "desk/activity.html", {
+        "nav": "activity", "search": search, "query": query, "page": page,
+        "first_page": not request.GET.get("after"),
+    })
+
+
+def _profile_context(request, customer, **extra):
+    profile = customer_profile(customer=customer)
+    describe_events(profile.timeline)
+    for payment in profile.payments:
+        payment.money_text = payment.money.format()
+        payment.refunded_text = Money(payment.refunded_amount, payment.currency).format()
+        payment.refundable_text = Money(payment.refundable_amount, payment.currency).format()
+    for subscription in profile.subscriptions:
+        subscription.money_text = subscription.money.format()
+        subscription.can_pause = subscription.can_move_to(Subscription.Status.PAUSED)
+        subscription.can_cancel = subscription.can_move_to(Subscription.Status.CANCELED)
+    return {"nav": "activity", "profile": profile, "customer": customer, **extra}
 
 
 @login_required
+@require_GET
+def customer_detail(request, pk):
+    customer = get_object_or_404(Customer.objects.for_creator(request.user), pk=pk)
+    context = _profile_context(request, customer,
+                               offer_welcome_email=request.GET.get("offer") == "welcome-email")
+    if request.htmx and request.htmx.target == "profile":
+        return render(request, "desk/_profile.html", context)
+    return render(request, "desk/profile.html", context)
+
+
+@login_required
+def customer_action(request, action_name, pk):
+    """GET: the action's form, or its confirmation when there is nothing to choose.
+
+    POST without `confirmed`: check the choices, then ask for confirmation with the sentence.
+    POST with `confirmed=yes`: do it; the profile comes back with the outcome (htmx) or the
+    browser is sent back to it (plain form).
+    """
+    action = ACTIONS.get(action_name)
+    if action is None:
+        raise Http404("No such action.")
+    obj = action.lookup(request.user, pk)
+    customer = action.customer_of(obj)
+    url = reverse(f"desk:{action.name}", kwargs={"pk": obj.pk})
+
+    data = request.POST if request.method == "POST" else (request.GET or None)
+    form = action.form(obj, data)
+    if form.is_bound is False and not [field for field in form if not field.is_hidden]:
+        form = action.form(obj, {})
+    if request.method == "POST" and request.POST.get("confirmed") == "yes" and form.is_valid():
+        try:
+            done = action.perform(obj, form.cleaned_data, Actor.creator(request.user))
+        except DomainError as error:
+            return _after_action(request, customer, error=error.message)
+        return _after_action(request, customer, message=done.message,
+                             offer_welcome_email=done.offer_welcome_email)
+
+    stage = "confirm" if form.is_bound and form.is_valid() else "form"
+    context = {
+        "nav": "activity", "action": action, "object": obj, "customer": customer, "form": form,
+        "stage": stage, "url": url,
+        "sentence": action.sentence(obj, form.cleaned_data) if stage == "confirm" else "",
+        "profile_url": reverse("desk:customer", kwargs={"pk": customer.pk}),
+    }
+    template = "desk/_action.html" if request.htmx else "desk/action.html"
+    return render(request, template, context)
+
+
+def _after_action(request, customer, *, message="", error="", offer_welcome_email=False):
+    if request.htmx:
+        customer.refresh_from_db()
+        context = _profile_context(request, customer, notice=message, error=error,
+                                   offer_welcome_email=offer_welcome_email)
+        response = render(request, "desk/_profile.html", context)
+        response["HX-Retarget"] = "#profile"
+        response["HX-Reswap"] = "outerHTML show:window:top"
+        return response
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, message)
+    url = reverse("desk:customer", kwargs={"pk": customer.pk})
+    return redirect(f"{url}?offer=welcome-email" if offer_welcome_email else url)
+
+
+@login_required
+@require_GET
 def teach(request):
-    courses = Course.objects.for_creator(request.user)
+    courses = list(Course.objects.for_creator(request.user))
+    counts = course_student_counts(courses=courses)
+    for course in courses:
+        course.counts = counts[course.pk]
     return render(request, "desk/teach.html", {"nav": "teach", "courses": courses})
 
 
 @login_required
+@require_GET
 def links(request):
-    courses = Course.objects.for_creator(request.user).prefetch_related("payment_pages")
+    courses = list(Course.objects.for_creator(request.user).prefetch_related("payment_pages"))
+    for course in courses:
+        links = course_links(course)
+        course.link_rows = [
+            {"label": label, "id": f"link-{course.pk}-{key}", "url": links[key]}
+            for key, label in LINK_LABELS
+        ] + [
+            {"label": f"Checkout: {page.name} ({page.describe_price()})",
+             "id": f"link-{course.pk}-checkout-{page.pk}", "url": checkout_url(page)}
+            for page in course.payment_pages.all() if page.active
+        ]
     return render(request, "desk/links.html", {"nav": "links", "courses": courses})
+
+
+@login_required
+@require_GET
+def students_csv(request, pk):
+    course = get_object_or_404(Course.objects.for_creator(request.user), pk=pk)
+    return students_csv_response(course=course)
+

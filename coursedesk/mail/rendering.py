@@ -42,3 +42,20 @@ def substitute_html(text: str, values: dict[str, str]) -> str:
     escaped_values = {key: escape(value) for key, value in values.items()}
     html = PLACEHOLDER.sub(lambda m: escaped_values.get(m.group(1), escape(m.group(0))), escape(text))
     return urlize(linebreaks(html, autoescape=False), autoescape=False)
+
+
+def unknown_placeholders(text: str) -> list[str]:
+    """Names written like placeholders that are not placeholders (typos), in order of appearance."""
+    seen: list[str] = []
+    for match in PLACEHOLDER.finditer(text or ""):
+        name = match.group(1)
+        if name not in PLACEHOLDERS and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def sample_customer(creator):
+    """Made-up data for previews when the course has no customers yet; never saved."""
+    from coursedesk.customers.models import Customer
+
+    return Customer(creator=creator, first_name="Alex", last_name="Example", email="alex@example.com")

@@ -1,12 +1,33 @@
-"""Queuing emails: a row in the outbox now, sending later in a background task."""
+"""Queuing emails: a row in the outbox now, sending later in a background task.
+
+Also the course welcome email: editing it, rendering it for a customer, sending a test.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from django.db import transaction
 
-from coursedesk.audit.services import Actor, audit_record
+from coursedesk.audit.services import Actor, audit_record, change
+from coursedesk.core.errors import InvalidValue
 from coursedesk.mail.models import OutboundEmail
-from coursedesk.mail.rendering import placeholder_values, substitute, substitute_html
+from coursedesk.mail.rendering import (
+    PLACEHOLDERS,
+    placeholder_values,
+    substitute,
+    substitute_html,
+    unknown_placeholders,
+)
+
+SUBJECT_MAX = 200
+_LINE_BREAKS = re.compile(r"[\r\n\t\x0b\x0c\x85\u2028\u2029]+")
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """A header value: no line breaks (no header injection), trimmed to the column's length."""
+    return " ".join(_LINE_BREAKS.sub(" ", text or "").split())[:limit]
 
 
 def email_queue(
@@ -18,26 +39,111 @@ def email_queue(
 
     email = OutboundEmail.objects.create(
         creator=creator, customer=customer, course=course, kind=kind, to=to,
-        subject=subject, text_body=text_body, html_body=html_body,
+        subject=one_line(subject), text_body=text_body, html_body=html_body,
     )
     transaction.on_commit(lambda: send_outbound_email.enqueue(email.pk))
     return email
 
 
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text_body: str
+    html_body: str
+
+
+def welcome_email_render(*, course, customer, subject: str | None = None, body: str | None = None
+                         ) -> RenderedEmail:
+    """The welcome email for this customer: the course's saved text, or the given draft."""
+    values = placeholder_values(customer=customer, course=course)
+    subject = course.welcome_email_subject if subject is None else subject
+    body = course.welcome_email_body if body is None else body
+    return RenderedEmail(
+        subject=one_line(substitute(subject, values)),
+        text_body=substitute(body, values),
+        html_body=substitute_html(body, values),
+    )
+
+
 def welcome_email_queue(*, customer, course, actor: Actor, source: str) -> OutboundEmail:
     """The course's current welcome email, to the customer's current address."""
-    values = placeholder_values(customer=customer, course=course)
+    rendered = welcome_email_render(course=course, customer=customer)
     with transaction.atomic():
         email = email_queue(
             creator=course.creator, customer=customer, course=course,
-            kind=OutboundEmail.Kind.WELCOME, to=customer.email,
-            subject=substitute(course.welcome_email_subject, values).replace("\n", " "),
-            text_body=substitute(course.welcome_email_body, values),
-            html_body=substitute_html(course.welcome_email_body, values),
+            kind=OutboundEmail.Kind.WELCOME, to=customer.email, subject=rendered.subject,
+            text_body=rendered.text_body, html_body=rendered.html_body,
         )
         audit_record(
             creator=course.creator, customer=customer, type="email.queued", actor=actor,
             source=source, subject=email,
+            data={"kind": email.kind, "to": email.to, "subject": email.subject, "course": course.title},
+        )
+    return email
+
+
+def _clean_welcome(subject: str, body: str) -> tuple[str, str]:
+    subject = one_line(subject, limit=10_000)
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not subject:
+        raise InvalidValue("The subject cannot be empty.", code="subject_empty")
+    if len(subject) > SUBJECT_MAX:
+        raise InvalidValue(f"Keep the subject under {SUBJECT_MAX} characters.", code="subject_too_long")
+    if not body:
+        raise InvalidValue("The email cannot be empty.", code="body_empty")
+    unknown = unknown_placeholders(subject + "\n" + body)
+    if unknown:
+        names = ", ".join("{{ " + name + " }}" for name in unknown)
+        known = ", ".join("{{ " + name + " }}" for name in PLACEHOLDERS)
+        raise InvalidValue(
+            f"Unknown placeholder: {names}. The placeholders are {known}.", code="unknown_placeholder"
+        )
+    return subject, body
+
+
+def welcome_email_update(*, course, subject: str, body: str, actor: Actor, source: str):
+    """Saves the course's welcome email; the change is audited with the old and new text."""
+    from coursedesk.catalog.models import Course
+
+    subject, body = _clean_welcome(subject, body)
+    with transaction.atomic():
+        course = Course.objects.select_for_update().get(pk=course.pk)
+        changes = {}
+        if course.welcome_email_subject != subject:
+            changes["welcome_email_subject"] = change(course.welcome_email_subject, subject)
+        if course.welcome_email_body != body:
+            changes["welcome_email_body"] = change(course.welcome_email_body, body)
+        if not changes:
+            return course
+        course.welcome_email_subject = subject
+        course.welcome_email_body = body
+        course.save(update_fields=["welcome_email_subject", "welcome_email_body", "updated_at"])
+        audit_record(
+            creator=course.creator, type="course.welcome_email_updated", actor=actor, source=source,
+            subject=course, data={"course": course.title, **changes},
+        )
+    return course
+
+
+def welcome_email_test_send(
+    *, course, to: str, customer, subject: str | None = None, body: str | None = None,
+    actor: Actor, source: str,
+) -> OutboundEmail:
+    """Sends the welcome email (saved text or a draft), with this customer's data, to the creator."""
+    if subject is not None or body is not None:
+        subject, body = _clean_welcome(
+            course.welcome_email_subject if subject is None else subject,
+            course.welcome_email_body if body is None else body,
+        )
+    rendered = welcome_email_render(course=course, customer=customer, subject=subject, body=body)
+    with transaction.atomic():
+        email = email_queue(
+            creator=course.creator, course=course, kind=OutboundEmail.Kind.TEST, to=to,
+            subject=f"[Test] {rendered.subject}", text_body=rendered.text_body,
+            html_body=rendered.html_body,
+        )
+        audit_record(
+            creator=course.creator, type="email.queued", actor=actor, source=source, subject=email,
             data={"kind": email.kind, "to": email.to, "subject": email.subject, "course": course.title},
         )
     return email

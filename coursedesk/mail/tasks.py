@@ -1,20 +1,35 @@
-"""Background sending of outbox rows, with retries and backoff."""
+"""Background sending of outbox rows, with retries and backoff.
+
+One run of `send_outbound_email` makes one attempt. A failed attempt leaves the row queued with
+`next_attempt_at` and enqueues the next run with `run_after` (database backend), until MAX_ATTEMPTS
+have failed: then the row is failed. Backends that cannot defer (the immediate backend of the tests)
+leave the retry to `send_due_emails`, which the `send_queued_emails` command runs; it also picks
+up rows whose task was lost (a worker that died, a queue that was flushed).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django_tasks import task
 
+from coursedesk.audit.services import Actor, audit_record
 from coursedesk.core import clock
 from coursedesk.mail.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+
+# Reset links are secrets: once an email has left (or finally failed) its stored copy loses them.
+_RESET_LINK = re.compile(r"(/password-reset/)[A-Za-z0-9_-]{16,}(/)")
+REDACTED = "link-removed"
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -22,40 +37,101 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=4 ** (attempts - 1))
 
 
+def redact(text: str) -> str:
+    return _RESET_LINK.sub(rf"\g<1>{REDACTED}\g<2>", text)
+
+
+def _from_address(email: OutboundEmail) -> str:
+    """The creator's name with the site's sending address, so students see who writes."""
+    default_name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    name = email.creator.name if email.creator_id else default_name
+    return formataddr((name or default_name, address))
+
+
+def _message(email: OutboundEmail) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=email.subject, body=email.text_body, to=[email.to],
+        from_email=_from_address(email),
+        reply_to=[email.course.contact_email] if email.course_id and email.course.contact_email else None,
+        headers={"X-CourseDesk-Email": str(email.pk), "Auto-Submitted": "auto-generated"},
+    )
+    if email.html_body:
+        message.attach_alternative(email.html_body, "text/html")
+    return message
+
+
+def _audit(email: OutboundEmail, type: str, **data) -> None:
+    audit_record(
+        creator=email.creator, customer=email.customer, type=type, actor=Actor.system(),
+        source="outbox", subject=email,
+        data={"kind": email.kind, "to": email.to, "subject": email.subject,
+              "attempts": email.attempts, **data},
+    )
+
+
+def _enqueue_retry(email_id: int, retry_at: dt.datetime) -> None:
+    backend = send_outbound_email.get_backend()
+    if backend.supports_defer:
+        send_outbound_email.using(run_after=retry_at).enqueue(email_id)
+    # Otherwise `send_due_emails` sends it when it is due.
+
+
+def _finish(email: OutboundEmail, fields: list[str]) -> None:
+    if email.kind == OutboundEmail.Kind.PASSWORD_RESET:
+        email.text_body = redact(email.text_body)
+        email.html_body = redact(email.html_body)
+        fields += ["text_body", "html_body"]
+    email.save(update_fields=fields)
+
+
 @task()
 def send_outbound_email(email_id: int) -> str:
+    """One delivery attempt of one outbox row: 'sent', 'retrying', 'failed' or 'skipped'."""
     with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().filter(pk=email_id).first()
-        if email is None or email.status != OutboundEmail.Status.QUEUED:
-            return "skipped"
-        email.attempts += 1
-        message = EmailMultiAlternatives(
-            subject=email.subject, body=email.text_body, to=[email.to],
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            reply_to=[email.course.contact_email] if email.course_id else None,
+        email = (
+            OutboundEmail.objects.select_for_update(of=("self",))
+            .select_related("course", "creator", "customer").filter(pk=email_id).first()
         )
-        if email.html_body:
-            message.attach_alternative(email.html_body, "text/html")
+        if email is None or email.status != OutboundEmail.Status.QUEUED:
+            return "skipped"  # sent or failed already: a duplicate task never sends twice
+        if email.next_attempt_at is not None and email.next_attempt_at > clock.now():
+            return "skipped"  # not due yet: the run scheduled for that time will send it
+        email.attempts += 1
         try:
-            message.send()
+            _message(email).send()
         except Exception as error:
             email.last_error = f"{type(error).__name__}: {error}"[:2000]
+            logger.warning("sending email %s failed (attempt %s): %s", email.pk, email.attempts, error)
             if email.attempts >= MAX_ATTEMPTS:
                 email.status = OutboundEmail.Status.FAILED
                 email.next_attempt_at = None
-            else:
-                email.next_attempt_at = clock.now() + backoff(email.attempts)
-            email.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-            logger.warning("sending email %s failed (attempt %s): %s", email.pk, email.attempts, error)
-            if email.status == OutboundEmail.Status.QUEUED:
-                retry_at = email.next_attempt_at
-                transaction.on_commit(
-                    lambda: send_outbound_email.using(run_after=retry_at).enqueue(email_id)
-                )
-            return "failed"
+                _finish(email, ["attempts", "last_error", "status", "next_attempt_at"])
+                _audit(email, "email.failed", error=email.last_error)
+                return "failed"
+            email.next_attempt_at = clock.now() + backoff(email.attempts)
+            email.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+            retry_at = email.next_attempt_at
+            transaction.on_commit(lambda: _enqueue_retry(email_id, retry_at))
+            return "retrying"
         email.status = OutboundEmail.Status.SENT
         email.sent_at = clock.now()
         email.last_error = ""
         email.next_attempt_at = None
-        email.save(update_fields=["attempts", "status", "sent_at", "last_error", "next_attempt_at"])
+        _finish(email, ["attempts", "status", "sent_at", "last_error", "next_attempt_at"])
+        _audit(email, "email.sent")
         return "sent"
+
+
+def send_due_emails(*, limit: int = 500) -> dict[str, int]:
+    """Attempts every queued row that is due now (retries, lost tasks); returns counts by outcome."""
+    now = clock.now()
+    due = (
+        OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("created_at", "pk").values_list("pk", flat=True)[:limit]
+    )
+    outcomes: dict[str, int] = {}
+    for email_id in list(due):
+        outcome = send_outbound_email.call(email_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes

@@ -1,0 +1,27 @@
+"""Picking the gateway for a creator or for a record. Only `stripe.py` imports the stripe library."""
+
+from __future__ import annotations
+
+from coursedesk.billing.gateways.base import PaymentGateway
+from coursedesk.billing.models import Gateway, GatewayAccount
+
+
+def gateway_account(creator) -> GatewayAccount:
+    account, _ = GatewayAccount.objects.get_or_create(creator=creator)
+    return account
+
+
+def gateway_named(name: str, *, creator) -> PaymentGateway:
+    """The gateway that holds a record (a payment made in the sandbox stays a sandbox payment)."""
+    if name == Gateway.STRIPE:
+        from coursedesk.billing.gateways.stripe import StripeGateway
+
+        return StripeGateway(gateway_account(creator))
+    from coursedesk.billing.gateways.sandbox import SandboxGateway
+
+    return SandboxGateway()
+
+
+def gateway_for(creator) -> PaymentGateway:
+    """The gateway a creator sells through now."""
+    return gateway_named(gateway_account(creator).gateway, creator=creator)

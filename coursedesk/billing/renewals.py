@@ -1,0 +1,208 @@
+"""Sandbox renewals: charging subscriptions when due. Stripe renews its own and tells us by webhook.
+
+`renewals_run` is what the scheduler calls every minute; each subscription is renewed in its own
+transaction, so one failure never holds up the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+
+from coursedesk.audit.services import Actor, audit_record, change
+from coursedesk.billing.gateways import gateway_named
+from coursedesk.billing.gateways.base import GatewayCharge, GatewayError
+from coursedesk.billing.intervals import add_interval
+from coursedesk.billing.models import Gateway, Payment, Subscription
+from coursedesk.catalog.links import course_links
+from coursedesk.core import clock
+from coursedesk.mail.models import OutboundEmail
+from coursedesk.mail.services import email_queue
+
+logger = logging.getLogger(__name__)
+Status = Subscription.Status
+
+# A failed renewal is tried again this long after the last attempt, while the subscription is past due.
+RETRY_AFTER = dt.timedelta(days=3)
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def next_due_after(due: dt.datetime, interval: str, now: dt.datetime) -> dt.datetime:
+    """The first due date after `now` on the subscription's calendar (no back-charging after downtime)."""
+    count = 1
+    while (following := add_interval(due, interval, count)) <= now:
+        count += 1
+    return following
+
+
+def subscriptions_due(now: dt.datetime | None = None):
+    now = now or clock.now()
+    return Subscription.objects.filter(
+        gateway=Gateway.SANDBOX, next_payment_at__lte=now,
+    ).filter(Q(status__in=[Status.ACTIVE, Status.PAST_DUE, Status.PAUSED]))
+
+
+def _move(subscription, *, to: str, type: str, actor: Actor, source: str, **data) -> None:
+    old = subscription.status
+    subscription.status = to
+    audit_record(
+        creator=subscription.customer.creator, customer=subscription.customer, type=type, actor=actor,
+        source=source, subject=subscription,
+        data={"course": subscription.course.title, "course_id": subscription.course_id,
+              "status": change(old, to), **data},
+    )
+
+
+def _email(subscription, *, kind: str, subject: str, lines: list[str], actor: Actor, source: str) -> None:
+    customer, course = subscription.customer, subscription.course
+    greeting = f"Hi {customer.first_name}," if customer.first_name else "Hello,"
+    body = "\n".join([greeting, "", *lines, "", "This is a test-mode payment: no real money moved.", "",
+                      customer.creator.name or course.title])
+    email = email_queue(
+        creator=customer.creator, customer=customer, course=course, kind=kind, to=customer.email,
+        subject=subject, text_body=body,
+    )
+    audit_record(
+        creator=customer.creator, customer=customer, type="email.queued", actor=actor, source=source,
+        subject=email, data={"kind": kind, "to": email.to, "subject": subject, "course": course.title},
+    )
+
+
+def subscription_renew(*, subscription: Subscription, actor: Actor, source: str) -> Payment | None:
+    """Charges one due sandbox subscription; None when it is not due (or not the sandbox's)."""
+    with transaction.atomic():
+        subscription = (
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("customer__creator", "course").get(pk=subscription.pk)
+        )
+        now = clock.now()
+        if (subscription.gateway != Gateway.SANDBOX
+                or subscription.status not in (Status.ACTIVE, Status.PAST_DUE, Status.PAUSED)
+                or subscription.next_payment_at is None or subscription.next_payment_at > now):
+            return None
+        if subscription.status == Status.PAUSED:
+            if subscription.paused_until and subscription.paused_until > clock.today():
+                return None
+            _move(subscription, to=Status.ACTIVE, type="subscription.resumed", actor=actor, source=source,
+                  paused_until=change(_iso(subscription.paused_until), None), reason="resume date reached")
+            subscription.paused_until = None
+            subscription.next_payment_before_pause_at = None
+
+        if subscription.status == Status.PAST_DUE:
+            last_attempt = subscription.payments.order_by("-paid_at", "-pk").first()
+            if last_attempt is not None and last_attempt.paid_at + RETRY_AFTER > now:
+                return None
+        due = subscription.next_payment_at
+        number = subscription.payments.count() + 1  # every attempt has its row, so keys never repeat
+        gateway = gateway_named(Gateway.SANDBOX, creator=subscription.customer.creator)
+        try:
+            charge = gateway.charge(
+                payment_method_id=subscription.gateway_payment_method_id, amount=subscription.amount,
+                currency=subscription.currency, idempotency_key=f"renewal-{subscription.pk}-{number}",
+            )
+        except GatewayError as error:
+            charge = GatewayCharge(id=f"sbx_ch_renewal_{subscription.pk}_{number}", succeeded=False,
+                                   failure_message=error.message)
+        payment = Payment.objects.create(
+            customer=subscription.customer, course=subscription.course,
+            payment_page=subscription.payment_page, subscription=subscription,
+            amount=subscription.amount, currency=subscription.currency,
+            status=Payment.Status.SUCCEEDED if charge.succeeded else Payment.Status.FAILED,
+            gateway=Gateway.SANDBOX, gateway_payment_id=charge.id,
+            failure_message=charge.failure_message[:500], paid_at=now,
+        )
+        if charge.succeeded:
+            _renewal_succeeded(subscription, payment, due=due, now=now, actor=actor, source=source)
+        else:
+            _renewal_failed(subscription, payment, now=now, actor=actor, source=source)
+        subscription.save()
+    return payment
+
+
+def _renewal_succeeded(subscription, payment, *, due, now, actor: Actor, source: str) -> None:
+    paid = subscription.payments.filter(status=Payment.Status.SUCCEEDED).count()
+    plan = subscription.installments_total
+    audit_record(
+        creator=subscription.customer.creator, customer=subscription.customer, type="payment.succeeded",
+        actor=actor, source=source, subject=payment,
+        data={"course": subscription.course.title, "course_id": subscription.course_id,
+              "amount": payment.amount, "currency": payment.currency,
+              "amount_display": payment.money.format(), "renewal": True,
+              **({"installment": paid, "installments_total": plan} if plan else {})},
+    )
+    if subscription.status == Status.PAST_DUE:
+        _move(subscription, to=Status.ACTIVE, type="subscription.recovered", actor=actor, source=source)
+    old_next = subscription.next_payment_at
+    if plan and paid >= plan:
+        subscription.next_payment_at = None
+        subscription.completed_at = now
+        _move(subscription, to=Status.COMPLETED, type="subscription.completed", actor=actor, source=source,
+              payments_made=paid, next_payment_at=change(_iso(old_next), None))
+    else:
+        subscription.next_payment_at = next_due_after(due, subscription.interval, now)
+    lines = [f"Thank you: we received your payment of {payment.money.format()} "
+             f"for {subscription.course.title}."]
+    if plan:
+        lines.append(f"That was payment {paid} of {plan}.")
+    if subscription.next_payment_at:
+        lines.append(f"Your next payment is due on {subscription.next_payment_at:%B} "
+                     f"{subscription.next_payment_at.day}, {subscription.next_payment_at.year}.")
+    _email(subscription, kind=OutboundEmail.Kind.RECEIPT,
+           subject=f"Your receipt for {subscription.course.title}", lines=lines, actor=actor, source=source)
+
+
+def _renewal_failed(subscription, payment, *, now, actor: Actor, source: str) -> None:
+    audit_record(
+        creator=subscription.customer.creator, customer=subscription.customer, type="payment.failed",
+        actor=actor, source=source, subject=payment,
+        data={"course": subscription.course.title, "course_id": subscription.course_id,
+              "amount": payment.amount, "currency": payment.currency,
+              "amount_display": payment.money.format(), "error": payment.failure_message, "renewal": True},
+    )
+    # The due date stays where it was (the billing calendar does not move); retries follow the
+    # last attempt by RETRY_AFTER.
+    if subscription.status != Status.PAST_DUE:
+        _move(subscription, to=Status.PAST_DUE, type="subscription.past_due", actor=actor, source=source,
+              retry_at=_iso(now + RETRY_AFTER))
+    billing_url = course_links(subscription.course)["billing_url"]
+    _email(subscription, kind=OutboundEmail.Kind.PAYMENT_FAILED,
+           subject=f"Your payment for {subscription.course.title} failed",
+           lines=[f"We could not take your payment of {payment.money.format()} for "
+                  f"{subscription.course.title}: {payment.failure_message}",
+                  f"Please update your card here: {billing_url}",
+                  "We will try again in 3 days."],
+           actor=actor, source=source)
+
+
+@dataclass
+class RenewalReport:
+    charged: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (f"{len(self.charged)} charged, {len(self.failed)} failed"
+                + (f", {len(self.errors)} errors" if self.errors else ""))
+
+
+def renewals_run(*, now: dt.datetime | None = None) -> RenewalReport:
+    """Renews every due sandbox subscription, each on its own."""
+    report = RenewalReport()
+    for subscription in subscriptions_due(now).order_by("next_payment_at", "pk"):
+        try:
+            payment = subscription_renew(subscription=subscription, actor=Actor.system(), source="renewals")
+        except Exception as error:  # one broken row must not stop the others; it is logged and reported
+            logger.exception("renewal of subscription %s failed", subscription.pk)
+            report.errors.append((subscription.pk, str(error)))
+            continue
+        if payment is None:
+            continue
+        (report.charged if payment.status == Payment.Status.SUCCEEDED else report.failed).append(payment.pk)
+    return report

@@ -1,0 +1,252 @@
+"""Reads about customers that the desk pages and the API share: search, near matches, profile."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+
+from coursedesk.core.text import fold
+from coursedesk.customers.models import Customer, Enrolment
+
+# Trigram indexes need three characters; shorter words fall back to a plain LIKE.
+TRIGRAM = 3
+SQLITE_SEARCH_TABLE = "customers_customer_search"
+
+
+def looks_like_email(text: str) -> bool:
+    try:
+        validate_email(text.strip())
+    except ValidationError:
+        return False
+    return True
+
+
+def _sqlite_match(word: str) -> RawSQL:
+    phrase = '"' + word.replace('"', '""') + '"'
+    # The term is a bound parameter; only the constant table name is formatted in.
+    return RawSQL(  # noqa: S611
+        f"SELECT rowid FROM {SQLITE_SEARCH_TABLE} WHERE {SQLITE_SEARCH_TABLE} MATCH %s", (phrase,)
+    )
+
+
+def _word_filter(word: str) -> Q:
+    """Customers whose folded "first last email" contains `word`, through the trigram index."""
+    if connection.vendor == "sqlite" and len(word) >= TRIGRAM:
+        return Q(pk__in=_sqlite_match(word))
+    # PostgreSQL: LIKE '%word%' on search_text uses the pg_trgm GIN index (case is already folded).
+    return Q(search_text__contains=word)
+
+
+def customer_search(*, creator, query: str, limit: int | None = None) -> QuerySet[Customer]:
+    """The creator's customers matching every word of `query`, newest first.
+
+    Matches any part of first name, last name, full name or email, ignoring case and accents
+    ("zoe" finds "Zoë"). An exact email goes straight to the unique (creator, lower(email)) index.
+    An empty query lists every customer, newest first.
+    """
+    customers = Customer.objects.for_creator(creator)
+    query = (query or "").strip()
+    if query and looks_like_email(query):
+        exact = customers.with_email(query)
+        if exact.exists():
+            return exact[:limit] if limit else exact
+    words = fold(query).split()
+    for word in words:
+        customers = customers.filter(_word_filter(word))
+    customers = customers.order_by("-created_at", "-pk")
+    return customers[:limit] if limit else customers
+
+
+def edit_distance(left: str, right: str, *, at_most: int = 2) -> int:
+    """Levenshtein distance, stopping early once it is certainly above `at_most`."""
+    if abs(len(left) - len(right)) > at_most:
+        return at_most + 1
+    previous = list(range(len(right) + 1))
+    for i, left_char in enumerate(left, start=1):
+        current = [i]
+        for j, right_char in enumerate(right, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (left_char != right_char)))
+        if min(current) > at_most:
+            return at_most + 1
+        previous = current
+    return previous[-1]
+
+
+def _pieces(text: str, count: int = 3) -> list[str]:
+    """`text` cut into `count` pieces: two typos leave at least one piece intact."""
+    size = max(1, len(text) // count)
+    pieces = [text[i * size:(i + 1) * size] for i in range(count - 1)] + [text[(count - 1) * size:]]
+    return [piece for piece in pieces if len(piece) >= TRIGRAM]
+
+
+NAME_SEPARATORS = re.compile(r"[._\-+0-9]+")
+NEAR_MATCH_CANDIDATES = 500
+
+
+def customer_near_matches(*, creator, email: str, limit: int = 10) -> list[Customer]:
+    """For an email that found nobody: customers a typo away, or with the name the email spells.
+
+    "A typo away" is an edit distance of at most two on the local part (same domain) or on the
+    domain (same local part): jessica.tran@gmial.com finds jessica.tran@gmail.com. "The same name"
+    reads the local part as first and last name (jessica.tran, jessica_tran → Jessica Tran).
+    """
+    email = fold(email)
+    if "@" not in email:
+        return []
+    local, _, domain = email.rpartition("@")
+    customers = Customer.objects.for_creator(creator)
+
+    # A typo in the domain keeps "local@"; a typo in the local part keeps "@domain" and, with at
+    # most two typos, one of three pieces of the local part.
+    candidate_filter = _word_filter(f"{local}@")
+    local_pieces = Q()
+    for piece in _pieces(local):
+        local_pieces |= _word_filter(piece)
+    if local_pieces:
+        candidate_filter |= local_pieces & _word_filter(f"@{domain}")
+    words = [word for word in NAME_SEPARATORS.split(local) if word]
+    name_filter = None
+    if len(words) == 2:
+        first, last = words
+        name_filter = _word_filter(f"{first} {last} ")
+        candidate_filter |= name_filter
+    candidates = customers.filter(candidate_filter).order_by("-created_at", "-pk")[:NEAR_MATCH_CANDIDATES]
+
+    matches = []
+    for customer in candidates:
+        their_local, _, their_domain = customer.email.lower().rpartition("@")
+        typo_away = (their_domain == domain and 0 < edit_distance(their_local, local) <= 2) or (
+            their_local == local and 0 < edit_distance(their_domain, domain) <= 2
+        )
+        same_name = len(words) == 2 and (fold(customer.first_name), fold(customer.last_name)) == (
+            words[0], words[1]
+        )
+        if typo_away or same_name:
+            matches.append(customer)
+        if len(matches) >= limit:
+            break
+    return matches
+
+
+@dataclass
+class SearchResult:
+    query: str
+    customers: list[Customer]
+    near_matches: list[Customer] = field(default_factory=list)
+
+    @property
+    def is_email(self) -> bool:
+        return looks_like_email(self.query)
+
+
+def customer_search_with_near_matches(*, creator, query: str, limit: int = 20) -> SearchResult:
+    """What the search box shows: matches, or for an email with no hit, the near matches."""
+    customers = list(customer_search(creator=creator, query=query, limit=limit))
+    result = SearchResult(query=query, customers=customers)
+    if not customers and result.is_email:
+        result.near_matches = customer_near_matches(creator=creator, email=query)
+    return result
+
+
+def refunded_total_subquery(payment_ref: str = "pk"):
+    """SUM of a payment's counted refunds (pending + succeeded), for annotating payment rows."""
+    from coursedesk.billing.models import Refund
+
+    return Coalesce(
+        Subquery(
+            Refund.objects.filter(payment=OuterRef(payment_ref), status__in=Refund.COUNTED_STATUSES)
+            .order_by()
+            .values("payment")
+            .annotate(total=Sum("amount"))
+            .values("total"),
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def customer_payments(*, customer):
+    """The customer's payments, newest first, each annotated with `refunded_amount`."""
+    from coursedesk.billing.models import Payment
+
+    return (
+        Payment.objects.filter(customer=customer)
+        .select_related("course")
+        .annotate(refunded_amount=refunded_total_subquery())
+        .order_by("-paid_at", "-pk")
+    )
+
+
+def payment_refundable_amount(payment) -> int:
+    """What is left to refund, from the `refunded_amount` annotation (no query)."""
+    if payment.status != payment.Status.SUCCEEDED:
+        return 0
+    return max(payment.amount - payment.refunded_amount, 0)
+
+
+def customer_enrolments(*, customer):
+    return (
+        Enrolment.objects.filter(customer=customer)
+        .select_related("course", "payment_page")
+        .with_status()
+        .order_by("-granted_at", "-pk")
+    )
+
+
+def customer_subscriptions(*, customer):
+    from coursedesk.billing.models import Subscription
+
+    return (
+        Subscription.objects.filter(customer=customer)
+        .select_related("course", "payment_page")
+        .order_by("-started_at", "-pk")
+    )
+
+
+def customer_emails(*, customer):
+    from coursedesk.mail.models import OutboundEmail
+
+    return OutboundEmail.objects.filter(customer=customer).order_by("-created_at", "-pk")
+
+
+def customer_timeline(*, customer):
+    from coursedesk.audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(customer=customer).order_by("-occurred_at", "-pk")
+
+
+PROFILE_EMAILS = 50
+PROFILE_TIMELINE = 100
+
+
+@dataclass
+class CustomerProfile:
+    customer: Customer
+    enrolments: list
+    payments: list
+    subscriptions: list
+    emails: list
+    timeline: list
+
+
+def customer_profile(*, customer: Customer) -> CustomerProfile:
+    """Everything the profile shows, in a fixed number of queries (one per list)."""
+    payments = list(customer_payments(customer=customer))
+    for payment in payments:
+        payment.refundable_amount = payment_refundable_amount(payment)
+    return CustomerProfile(
+        customer=customer,
+        enrolments=list(customer_enrolments(customer=customer)),
+        payments=payments,
+        subscriptions=list(customer_subscriptions(customer=customer)),
+        emails=list(customer_emails(customer=customer)[:PROFILE_EMAILS]),
+        timeline=list(customer_timeline(customer=customer)[:PROFILE_TIMELINE]),
+    )

@@ -1,0 +1,453 @@
+"""The profile's actions (SPEC §5.3): each finds its object within the creator's data, asks for
+confirmation with a sentence stating the consequences, then calls one service.
+
+An action is a form (what the creator chooses), a sentence (what will happen) and a call to a
+service (which checks the rules, writes the audit event and schedules emails).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.shortcuts import get_object_or_404
+
+from coursedesk.audit.services import Actor
+from coursedesk.billing.models import Payment, Subscription
+from coursedesk.catalog.models import Course
+from coursedesk.core import clock
+from coursedesk.core.errors import DomainError
+from coursedesk.core.money import Money
+from coursedesk.customers import services as customer_services
+from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.customers.selectors import refunded_total_subquery
+from coursedesk.mail.services import welcome_email_queue
+
+SOURCE = "desk"
+
+
+def billing_service(name: str):
+    """A service of the billing app, or a clear refusal on an installation without it."""
+    try:
+        from coursedesk.billing import services
+    except ImportError:
+        services = None
+    function = getattr(services, name, None)
+    if function is None:
+        raise DomainError("This action is not available on this installation yet.",
+                          code="not_available", status=501)
+    return function
+
+
+def password_reset_service():
+    try:
+        from coursedesk.classroom.services import password_reset_send
+    except ImportError as error:
+        raise DomainError("Password reset links are not available on this installation yet.",
+                          code="not_available", status=501) from error
+    return password_reset_send
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def when(moment: dt.datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d") if moment else "never"
+
+
+def subscription_words(subscription: Subscription) -> str:
+    every = {"month": "monthly", "year": "yearly"}.get(subscription.interval, subscription.interval)
+    kind = "payment plan" if subscription.installments_total else "subscription"
+    return f"the {subscription.money.format()} {every} {kind} to {subscription.course.title}"
+
+
+# --- Forms -------------------------------------------------------------------------------------
+
+
+class CourseForm(forms.Form):
+    """Picks one of the customer's courses (hidden when the button already names it)."""
+
+    course = forms.ModelChoiceField(queryset=Course.objects.none(), label="Course")
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = Course.objects.for_creator(customer.creator).filter(
+            enrolments__customer=customer
+        )
+
+
+class CustomerEditForm(forms.Form):
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    email = forms.EmailField(max_length=254)
+    password = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=True), label="New password",
+        help_text="Leave empty to keep the current password.",
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        kwargs.setdefault("initial", {"first_name": customer.first_name,
+                                      "last_name": customer.last_name, "email": customer.email})
+        super().__init__(*args, **kwargs)
+
+
+class GrantCourseForm(forms.Form):
+    course = forms.ModelChoiceField(queryset=Course.objects.none(), label="Course")
+    expires_on = forms.DateField(required=False, label="Access until (empty for lifetime)",
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    send_welcome_email = forms.BooleanField(required=False, initial=True,
+                                            label="Send the course's welcome email")
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = Course.objects.for_creator(customer.creator).exclude(
+            enrolments__customer=customer
+        )
+
+
+class ExpirationForm(forms.Form):
+    expires_on = forms.DateField(required=False, label="Access until (empty for lifetime)",
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, enrolment: Enrolment, **kwargs):
+        if enrolment.expires_at:
+            kwargs.setdefault("initial", {"expires_on": enrolment.expires_at.date()})
+        super().__init__(*args, **kwargs)
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(required=False, label="Amount to refund",
+                             help_text="Empty refunds all that is left.")
+    reason = forms.CharField(required=False, max_length=500)
+
+    def __init__(self, *args, payment: Payment, **kwargs):
+        self.payment = payment
+        kwargs.setdefault("initial", {"amount": Money(payment.refundable_amount, payment.currency)
+                                      .format_number().replace(",", "")})
+        super().__init__(*args, **kwargs)
+
+    def clean_amount(self):
+        text = (self.cleaned_data.get("amount") or "").strip()
+        if not text:
+            return None
+        try:
+            money = Money.from_decimal(Decimal(text.replace(",", "")), self.payment.currency)
+        except (InvalidOperation, ValueError) as error:
+            raise forms.ValidationError("Enter an amount such as 20 or 20.50.") from error
+        if money.amount <= 0:
+            raise forms.ValidationError("Enter an amount above zero.")
+        return money.amount
+
+
+class PauseForm(forms.Form):
+    resume_on = forms.DateField(label="Take the next payment on",
+                                widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, subscription: Subscription, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def clean_resume_on(self):
+        day = self.cleaned_data["resume_on"]
+        if day <= clock.today():
+            raise forms.ValidationError("Pick a date after today.")
+        return day
+
+
+class NoChoiceForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.pop("customer", None)
+        kwargs.pop("enrolment", None)
+        kwargs.pop("payment", None)
+        kwargs.pop("subscription", None)
+        super().__init__(*args, **kwargs)
+
+
+# --- Actions -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Done:
+    message: str
+    offer_welcome_email: bool = False
+
+
+class Action:
+    name = ""
+    title = ""
+    button = "Confirm"
+    danger = False
+    form_class: type[forms.Form] = NoChoiceForm
+    form_object = ""  # the keyword the form takes the object as
+
+    def lookup(self, creator, pk):
+        raise NotImplementedError
+
+    def customer_of(self, obj) -> Customer:
+        return obj.customer
+
+    def form(self, obj, data=None):
+        kwargs = {self.form_object: obj} if self.form_object else {}
+        return self.form_class(data, **kwargs)
+
+    def sentence(self, obj, values: dict) -> str:
+        raise NotImplementedError
+
+    def perform(self, obj, values: dict, actor: Actor) -> Done:
+        raise NotImplementedError
+
+
+class CustomerEdit(Action):
+    name, title, button = "customer_edit", "Edit details", "Save changes"
+    form_class, form_object = CustomerEditForm, "customer"
+
+    def lookup(self, creator, pk):
+        return get_object_or_404(Customer.objects.for_creator(creator), pk=pk)
+
+    def customer_of(self, obj):
+        return obj
+
+    def sentence(self, customer, values):
+        parts = []
+        name = f"{values['first_name']} {values['last_name']}".strip()
+        if name != customer.full_name:
+            parts.append(f"rename {customer.full_name or 'this customer'} to {name or '(no name)'}")
+        if values["email"].strip() != customer.email:
+            parts.append(f"change the email from {customer.email} to {values['email']}")
+        if values.get("password"):
+            parts.append("set a new password (it is not recorded anywhere)")
+        if not parts:
+            return "Nothing changes."
+        what = "; ".join(parts)
+        return (f"{what[0].upper()}{what[1:]}. They sign in with the new details from now on; "
+                "access, payments and subscriptions stay as they are.")
+
+    def perform(self, customer, values, actor):
+        old_email = customer.email
+        customer_services.customer_update(
+            customer=customer, first_name=values["first_name"], last_name=values["last_name"],
+            email=values["email"], password=values.get("password") or None, actor=actor, source=SOURCE,
+        )
+        customer.refresh_from_db()
+        changed_sign_in = old_email != customer.email or bool(values.get("password"))
+        return Done("Details saved.", offer_welcome_email=changed_sign_in)
+
+
+class WelcomeEmail(Action):
+    name, title, button = "welcome_email", "Resend welcome email", "Send welcome email"
+    form_class, form_object = CourseForm, "customer"
+
+    def lookup(self, creator, pk):
+        return get_object_or_404(Customer.objects.for_creator(creator), pk=pk)
+
+    def customer_of(self, obj):
+        return obj
+
+    def sentence(self, customer, values):
+        return (f"Send the current welcome email of {values['course'].title}, with its sign-in link, "
+                f"to {customer.email}. Nothing else changes.")
+
+    def perform(self, customer, values, actor):
+        welcome_email_queue(customer=customer, course=values["course"], actor=actor, source=SOURCE)
+        return Done(f"Welcome email queued for {customer.email}.")
+
+
+class PasswordReset(Action):
+    name, title, button = "password_reset", "Send password reset link", "Send reset link"
+    form_class, form_object = CourseForm, "customer"
+
+    def lookup(self, creator, pk):
+        return get_object_or_404(Customer.objects.for_creator(creator), pk=pk)
+
+    def customer_of(self, obj):
+        return obj
+
+    def sentence(self, customer, values):
+        return (f"Email {customer.email} a link to set a new password for {values['course'].title}. "
+                "The link works once, for 24 hours; the current password keeps working until it is used.")
+
+    def perform(self, customer, values, actor):
+        password_reset_service()(customer=customer, course=values["course"], actor=actor, source=SOURCE)
+        return Done(f"Password reset link sent to {customer.email}.")
+
+
+class GrantCourse(Action):
+    name, title, button = "grant_course", "Give access to a course", "Give access"
+    form_class, form_object = GrantCourseForm, "customer"
+
+    def lookup(self, creator, pk):
+        return get_object_or_404(Customer.objects.for_creator(creator), pk=pk)
+
+    def customer_of(self, obj):
+        return obj
+
+    def sentence(self, customer, values):
+        until = f"until {values['expires_on']:%Y-%m-%d}" if values.get("expires_on") else "for life"
+        email = (f" and email them the welcome email at {customer.email}"
+                 if values.get("send_welcome_email") else "")
+        return (f"Give {customer.full_name or customer.email} access to {values['course'].title} {until}"
+                f"{email}. Nothing is charged.")
+
+    def perform(self, customer, values, actor):
+        from django.db import transaction
+
+        expires_on = values.get("expires_on")
+        with transaction.atomic():
+            customer_services.enrolment_grant(
+                customer=customer, course=values["course"], actor=actor, source=SOURCE,
+                expires_at=day_start(expires_on) if expires_on else None,
+            )
+            if values.get("send_welcome_email"):
+                welcome_email_queue(customer=customer, course=values["course"], actor=actor,
+                                    source=SOURCE)
+        return Done(f"Access to {values['course'].title} given.")
+
+
+class EnrolmentAction(Action):
+    def lookup(self, creator, pk):
+        return get_object_or_404(
+            Enrolment.objects.for_creator(creator).select_related("course", "customer"), pk=pk
+        )
+
+
+class EnrolmentRevoke(EnrolmentAction):
+    name, title, button, danger = "enrolment_revoke", "Revoke access", "Revoke access", True
+
+    def sentence(self, enrolment, values):
+        return (f"{enrolment.customer.full_name or enrolment.customer.email} loses access to "
+                f"{enrolment.course.title} at once and leaves its student count; the CSV export lists "
+                "them as Revoked. Nothing is refunded and any subscription keeps running. "
+                "You can grant access again later.")
+
+    def perform(self, enrolment, values, actor):
+        customer_services.enrolment_revoke(enrolment=enrolment, actor=actor, source=SOURCE)
+        return Done(f"Access to {enrolment.course.title} revoked.")
+
+
+class EnrolmentGrant(EnrolmentAction):
+    name, title, button = "enrolment_grant", "Grant access", "Grant access"
+
+    def sentence(self, enrolment, values):
+        expiry = (f"until {when(enrolment.expires_at)}" if enrolment.expires_at else "for life")
+        return (f"{enrolment.customer.full_name or enrolment.customer.email} gets access to "
+                f"{enrolment.course.title} again, exactly as before ({expiry}). Nothing is charged.")
+
+    def perform(self, enrolment, values, actor):
+        customer_services.enrolment_restore(enrolment=enrolment, actor=actor, source=SOURCE)
+        return Done(f"Access to {enrolment.course.title} granted again.")
+
+
+class EnrolmentExpiration(EnrolmentAction):
+    name, title, button = "enrolment_expiration", "Change expiration", "Save expiration"
+    form_class, form_object = ExpirationForm, "enrolment"
+
+    def sentence(self, enrolment, values):
+        day = values.get("expires_on")
+        new = f"ends on {day:%Y-%m-%d} (00:00 UTC)" if day else "never ends (lifetime access)"
+        past = " Because that date has passed, access ends at once." if day and day <= clock.today() else ""
+        return (f"Access to {enrolment.course.title} {new}; it was {when(enrolment.expires_at)}. "
+                f"Payments are not touched.{past}")
+
+    def perform(self, enrolment, values, actor):
+        day = values.get("expires_on")
+        customer_services.enrolment_expiration_set(
+            enrolment=enrolment, expires_at=day_start(day) if day else None, actor=actor, source=SOURCE
+        )
+        return Done("Expiration saved." if day else "Expiration removed: lifetime access.")
+
+
+class PaymentRefund(Action):
+    name, title, button, danger = "payment_refund", "Refund", "Refund", True
+    form_class, form_object = RefundForm, "payment"
+
+    def lookup(self, creator, pk):
+        payment = get_object_or_404(
+            Payment.objects.for_creator(creator).select_related("course", "customer", "subscription")
+            .annotate(refunded_amount=refunded_total_subquery()),
+            pk=pk,
+        )
+        payment.refundable_amount = (
+            max(payment.amount - payment.refunded_amount, 0)
+            if payment.status == Payment.Status.SUCCEEDED else 0
+        )
+        return payment
+
+    def sentence(self, payment, values):
+        amount = values.get("amount") or payment.refundable_amount
+        refund = Money(amount, payment.currency).format()
+        sentence = f"Refund {refund} of {payment.money.format()}"
+        if payment.refunded_amount:
+            left = Money(payment.refundable_amount, payment.currency).format()
+            sentence += f" ({left} left to refund)"
+        sentence += ". Access stays."
+        subscription = payment.subscription
+        if subscription is not None and subscription.status not in ("canceled", "completed"):
+            sentence += " The subscription continues."
+        return sentence
+
+    def perform(self, payment, values, actor):
+        refund = billing_service("payment_refund")(
+            payment=payment, amount=values.get("amount"), reason=values.get("reason") or "",
+            actor=actor, source=SOURCE,
+        )
+        return Done(f"Refund of {Money(refund.amount, refund.currency).format()} started.")
+
+
+class SubscriptionAction(Action):
+    def lookup(self, creator, pk):
+        return get_object_or_404(
+            Subscription.objects.for_creator(creator).select_related("course", "customer"), pk=pk
+        )
+
+
+class SubscriptionCancel(SubscriptionAction):
+    name, title, button, danger = "subscription_cancel", "Cancel subscription", "Cancel subscription", True
+
+    def sentence(self, subscription, values):
+        return (f"Cancel {subscription_words(subscription)}: no further payments. "
+                "Nothing is refunded and access stays. This cannot be undone.")
+
+    def perform(self, subscription, values, actor):
+        billing_service("subscription_cancel")(subscription=subscription, actor=actor, source=SOURCE)
+        return Done("Subscription canceled.")
+
+
+class SubscriptionPause(SubscriptionAction):
+    name, title, button = "subscription_pause", "Pause subscription", "Pause"
+    form_class, form_object = PauseForm, "subscription"
+
+    def sentence(self, subscription, values):
+        day = values["resume_on"]
+        return (f"Pause {subscription_words(subscription)} until {day:%Y-%m-%d}: no payment before then, "
+                f"the next one is taken on {day:%Y-%m-%d}. Access stays and nothing is refunded. "
+                "You can resume it earlier.")
+
+    def perform(self, subscription, values, actor):
+        billing_service("subscription_pause")(
+            subscription=subscription, resume_on=values["resume_on"], actor=actor, source=SOURCE
+        )
+        return Done(f"Subscription paused until {values['resume_on']:%Y-%m-%d}.")
+
+
+class SubscriptionResume(SubscriptionAction):
+    name, title, button = "subscription_resume", "Resume subscription", "Resume"
+
+    def sentence(self, subscription, values):
+        return (f"Resume {subscription_words(subscription)} now: payments start again on its usual "
+                "schedule. Access stays.")
+
+    def perform(self, subscription, values, actor):
+        billing_service("subscription_resume")(subscription=subscription, actor=actor, source=SOURCE)
+        return Done("Subscription resumed.")
+
+
+ACTIONS: dict[str, Action] = {
+    action.name: action
+    for action in (
+        CustomerEdit(), WelcomeEmail(), PasswordReset(), GrantCourse(), EnrolmentRevoke(),
+        EnrolmentGrant(), EnrolmentExpiration(), PaymentRefund(), SubscriptionCancel(),
+        SubscriptionPause(), SubscriptionResume(),
+    )
+}

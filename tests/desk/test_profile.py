@@ -1,0 +1,77 @@
+"""The Customer Profile: everything SPEC §5.2 lists, in a fixed number of queries."""
+
+import datetime as dt
+
+from django.urls import reverse
+
+from coursedesk.audit.services import Actor
+from coursedesk.customers.services import enrolment_revoke
+from tests.desk.conftest import make_payment, make_refund, make_subscription
+from tests.factories import make_course, make_enrolment, make_page
+
+
+def profile_url(customer):
+    return reverse("desk:customer", kwargs={"pk": customer.pk})
+
+
+def test_profile_shows_enrolments_payments_subscriptions_emails_and_timeline(
+    creator_client, creator, customer, course, enrolment, payment, subscription
+):
+    # given a partly refunded payment, a revoked second course and a welcome email
+    make_refund(payment, 2000)
+    other = make_course(creator, title="Ink Sketching", slug="ink")
+    revoked = make_enrolment(customer, other, expires_at=dt.datetime(2027, 3, 1, tzinfo=dt.UTC))
+    enrolment_revoke(enrolment=revoked, actor=Actor.creator(creator), source="desk")
+    from coursedesk.mail.services import welcome_email_queue
+
+    welcome_email_queue(customer=customer, course=course, actor=Actor.creator(creator), source="desk")
+
+    # when the creator opens the profile
+    response = creator_client.get(profile_url(customer))
+
+    # then everything is there
+    assert response.status_code == 200
+    page = response.content.decode()
+    for text in [
+        "Zoë Okafor", "zoe@example.com", "Customer since", "Last sign-in",
+        "Watercolor Foundations", "Ink Sketching", "2027-03-01",
+        "$49.00", "$20.00", "$29.00",              # amount, refunded, left to refund
+        "2026-12-21",                               # next payment of the subscription
+        "Welcome to Watercolor Foundations",        # the email, with its delivery status
+        "Access to Ink Sketching revoked", "by maya@example.com", "status: active → revoked",
+        reverse("desk:enrolment_grant", kwargs={"pk": revoked.pk}),
+        reverse("desk:enrolment_revoke", kwargs={"pk": enrolment.pk}),
+        reverse("desk:payment_refund", kwargs={"pk": payment.pk}),
+        reverse("desk:subscription_pause", kwargs={"pk": subscription.pk}),
+        reverse("desk:subscription_cancel", kwargs={"pk": subscription.pk}),
+    ]:
+        assert text in page, text
+    assert reverse("desk:enrolment_revoke", kwargs={"pk": revoked.pk}) not in page
+
+
+def test_profile_queries_do_not_grow_with_payments_and_enrolments(
+    creator_client, creator, customer, course, enrolment, payment, django_assert_max_num_queries
+):
+    def many():
+        for n in range(6):
+            extra = make_course(creator)
+            page = make_page(extra, "subscription", amount=1000 + n)
+            make_enrolment(customer, extra)
+            paid = make_payment(customer, extra, 1000 + n)
+            make_refund(paid, 100)
+            make_subscription(customer, extra, page)
+
+    with django_assert_max_num_queries(9) as few:
+        creator_client.get(profile_url(customer))
+    many()
+    with django_assert_max_num_queries(len(few)):
+        response = creator_client.get(profile_url(customer))
+    assert response.content.decode().count('id="payment-') == 7
+
+
+def test_profile_fragment_for_htmx(creator_client, customer):
+    response = creator_client.get(profile_url(customer), headers={"HX-Request": "true",
+                                                                  "HX-Target": "profile"})
+    page = response.content.decode()
+    assert page.startswith('<div id="profile">')
+    assert "<html" not in page
