@@ -107,6 +107,13 @@ class Bench:
         self.client.force_login(self.creator)
         self.paths = api_paths()
         self.big_customers = Customer.objects.filter(creator=self.creator).count()
+        self.sqlite_text_index = ""
+        if VENDOR == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE "
+                               "'CREATE VIRTUAL TABLE%fts5%content=''customers_customer''%'")
+                row = cursor.fetchone()
+                self.sqlite_text_index = row[0] if row else ""
         self.figures: list[dict] = []
 
     # --- search ---------------------------------------------------------------------------------
@@ -118,7 +125,17 @@ class Bench:
                     "FROM customers_customer WHERE creator_id = %s AND LOWER(email) = %s",
                     [self.creator.pk, term.lower()],
                 )
+            elif VENDOR == "sqlite" and self.sqlite_text_index:
+                # SQLite's best: the FTS5 trigram table over search_text.
+                cursor.execute(
+                    "SELECT id, first_name, last_name, email, created_at, last_login_at "
+                    "FROM customers_customer WHERE creator_id = %s AND id IN (SELECT rowid FROM "
+                    f"{self.sqlite_text_index} WHERE {self.sqlite_text_index} MATCH %s) "
+                    "ORDER BY created_at DESC, id DESC LIMIT 50",
+                    [self.creator.pk, '"' + fold(term) + '"'],
+                )
             else:
+                # PostgreSQL's best: LIKE on the folded text, served by the pg_trgm GIN index.
                 cursor.execute(
                     "SELECT id, first_name, last_name, email, created_at, last_login_at "
                     "FROM customers_customer WHERE creator_id = %s AND search_text LIKE %s "
@@ -128,18 +145,18 @@ class Bench:
             return cursor.fetchall()
 
     def search(self) -> None:
-        name = "search via the API"
-        if "/api/v1/customers" not in self.paths:
-            self.figures.append(missing(name, "median ≤ 15 ms, p95 ≤ 40 ms",
-                                        "GET /api/v1/customers is not on main"))
-            return
+        if "/api/v1/customers" in self.paths:
+            where, path, extra = "API", "/api/v1/customers", {}
+        else:  # until the API route lands: the desk's own search box (htmx results)
+            where, path, extra = "desk page", "/desk/", {"HTTP_HX_REQUEST": "true",
+                                                         "HTTP_HX_TARGET": "search-results"}
         emails = list(Customer.objects.filter(creator=self.creator).order_by("?")
                       .values_list("email", flat=True)[:20])
         kinds = [("3 letters", THREE_LETTERS, False, 15, 40), ("6 letters", SIX_LETTERS, False, 15, 40),
                  ("exact email", emails, True, 5, 40)]
         for label, terms, exact, median_target, p95_target in kinds:
             def through_api(n=0, terms=terms):
-                response = self.client.get("/api/v1/customers", {"q": terms[n % len(terms)]})
+                response = self.client.get(path, {"q": terms[n % len(terms)]}, **extra)
                 assert response.status_code == 200, response.content[:200]
 
             def raw(n=0, terms=terms, exact=exact):
@@ -158,7 +175,7 @@ class Bench:
             if not ratio_ok:
                 notes.append(f"{app_median / raw_median:.2f}× raw, target ≤ 2×")
             self.figures.append(figure(
-                f"search {label}: median (p95 {app_p95} ms)", app_median, "ms",
+                f"search ({where}) {label}: median (p95 {app_p95} ms)", app_median, "ms",
                 f"≤ {median_target} ms, p95 ≤ {p95_target}, ≤ 2× raw", met, raw=raw_median,
                 note="; ".join(notes), p95=app_p95, raw_p95=ms(p95(limit)),
             ))
@@ -210,11 +227,10 @@ class Bench:
 
     def csv_export(self) -> None:
         course = self.csv_course()
-        path = f"/api/v1/courses/{course.pk}/students.csv"
-        name = "CSV export rows/s"
-        if "/api/v1/courses/{id}/students.csv" not in self.paths:
-            self.figures.append(missing(name, "≥ 250,000 rows/s", "the CSV export is not on main"))
-            return
+        if "/api/v1/courses/{id}/students.csv" in self.paths:
+            path = f"/api/v1/courses/{course.pk}/students.csv"
+        else:  # the Teach page's CSV link
+            path = f"/desk/courses/{course.pk}/students.csv"
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
         response = self.client.get(path)
@@ -285,18 +301,15 @@ class Bench:
 
     # --- Customer Profile -------------------------------------------------------------------------
     def profile_route(self) -> str | None:
-        from tests.security.routes import all_routes
+        from django.urls import NoReverseMatch, reverse
 
-        for route in all_routes():
-            if route.name.startswith("desk:") and route.parameters == ["customer_id"] and (
-                "profile" in route.name or route.name in {"desk:customer", "desk:customer_detail"}
-            ):
-                return route.route
-        return None
+        try:
+            return reverse("desk:customer", kwargs={"pk": 0}).replace("/0/", "/{}/")
+        except NoReverseMatch:
+            return None
 
     def profile_url(self, customer_id: int) -> str:
-        return "/" + self._profile_route.replace("<int:customer_id>", str(customer_id)).replace(
-            "<customer_id>", str(customer_id))
+        return self._profile_route.format(customer_id)
 
     def profile(self) -> None:
         self._profile_route = self.profile_route()

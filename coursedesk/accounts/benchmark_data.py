@@ -147,11 +147,17 @@ class RowLoader:
 
 
 class SecondaryIndexes:
-    """Drops the secondary indexes of some tables during a bulk load and builds them again after."""
+    """Drops the secondary indexes of some tables during a bulk load and builds them again after.
+
+    On SQLite this includes the triggers that keep full-text tables in step; those tables are
+    rebuilt from their content table once, after the load, instead of row by row.
+    """
 
     def __init__(self, tables: list[str]):
         self.tables = tables
         self.definitions: list[tuple[str, str]] = []
+        self.triggers: list[tuple[str, str]] = []
+        self.text_indexes: list[str] = []
 
     def drop(self) -> None:
         with connection.cursor() as cursor:
@@ -172,12 +178,30 @@ class SecondaryIndexes:
             self.definitions = list(cursor.fetchall())
             for name, _ in self.definitions:
                 cursor.execute(f'DROP INDEX "{name}"')
+            if connection.vendor == "sqlite":
+                cursor.execute(
+                    f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})",
+                    self.tables,
+                )
+                self.triggers = list(cursor.fetchall())
+                for name, _ in self.triggers:
+                    cursor.execute(f'DROP TRIGGER "{name}"')
+                cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE "
+                               "'CREATE VIRTUAL TABLE%USING fts5%'")
+                self.text_indexes = [
+                    name for name, sql in cursor.fetchall()
+                    if any(f"content='{table}'" in sql for table in self.tables)
+                ]
 
     def build(self) -> None:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute("SET maintenance_work_mem = '512MB'")
             for _, definition in self.definitions:
+                cursor.execute(definition)
+            for name in self.text_indexes:
+                cursor.execute(f'INSERT INTO "{name}"("{name}") VALUES (\'rebuild\')')
+            for _, definition in self.triggers:
                 cursor.execute(definition)
 
 

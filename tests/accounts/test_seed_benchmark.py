@@ -22,6 +22,7 @@ from coursedesk.billing.models import Payment, Refund
 from coursedesk.catalog.models import Course
 from coursedesk.core.text import customer_search_text
 from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.customers.selectors import customer_search
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,9 +63,13 @@ def test_rows_are_usable_by_the_application():
     assert customer.check_password(STUDENT_PASSWORD)
     assert Creator.objects.get(email=BIG_CREATOR_EMAIL).check_password(CREATOR_PASSWORD)
     assert {e.status for e in Enrolment.objects.all()[:500]} == {"active", "revoked", "expired"}
+    # The search index covers the loaded rows, and rows added afterwards.
+    found = customer_search(creator=customer.creator, query=customer.email.split("@")[0])
+    assert list(found) == [customer]
     # New rows after the load get fresh ids (sequences moved past the loaded ones).
     added = Customer.objects.create(creator=customer.creator, email="after@example.com")
     assert added.pk > 2000
+    assert list(customer_search(creator=customer.creator, query="after@example")) == [added]
 
 
 def test_same_seed_same_rows():
