@@ -92,7 +92,7 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
 def _fast_password_hashing(settings):
     # Two creators and their customers per test: Argon2 would make this sweep slow, and what is
     # proven here does not depend on the hash.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
 
 
 @pytest.fixture
