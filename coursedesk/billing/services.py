@@ -186,10 +186,18 @@ def payment_refund_record(
     return refund
 
 
-def refund_status_sync(*, refund: Refund, gateway_refund_id: str, status: str) -> Refund:
-    """Brings a recorded refund in step with the gateway (its id, pending → succeeded or failed)."""
+def refund_status_sync(
+    *, refund: Refund, gateway_refund_id: str, status: str, actor: Actor | None = None, source: str = "stripe"
+) -> Refund:
+    """Brings a recorded refund in step with the gateway (its id, pending → succeeded or failed).
+
+    A pending refund that fails stops counting against what is left, and the timeline says so.
+    """
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        refund = (
+            Refund.objects.select_for_update(of=("self",))
+            .select_related("payment__customer__creator").get(pk=refund.pk)
+        )
         fields = []
         if not refund.gateway_refund_id:
             refund.gateway_refund_id = gateway_refund_id
@@ -199,6 +207,14 @@ def refund_status_sync(*, refund: Refund, gateway_refund_id: str, status: str) -
             fields.append("status")
         if fields:
             refund.save(update_fields=fields)
+        if "status" in fields and status == Refund.Status.FAILED:
+            payment = refund.payment
+            audit_record(
+                creator=payment.customer.creator, customer=payment.customer, type="payment.refund_failed",
+                actor=actor or Actor.gateway(source), source=source, subject=payment,
+                data={"amount": refund.amount, "currency": refund.currency, "refund_id": refund.pk,
+                      "error": "The payment gateway reported the refund as failed."},
+            )
     return refund
 
 

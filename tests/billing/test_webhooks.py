@@ -446,3 +446,21 @@ def test_an_endpoint_without_a_signing_secret_refuses_everything(client, creator
     response = deliver(client, account, sj.event("invoice.paid", {}))
     assert response.status_code == 400
     assert WebhookEvent.objects.count() == 0
+
+
+def test_a_pending_refund_that_fails_at_stripe_stops_counting(client, creator, bought_once, stripe_account,
+                                                              monkeypatch):
+    monkeypatch.setattr(StripeGateway, "refund",
+                        lambda self, **kw: GatewayRefund(id="re_slow", status="pending"))
+    ours = payment_refund(payment=bought_once, amount=2000, actor=Actor.creator(creator), source="desk")
+    assert (ours.status, bought_once.refundable().amount) == ("pending", 2900)
+
+    deliver(client, stripe_account, sj.event("refund.updated", sj.refund(
+        refund_id="re_slow", amount=2000, charge="ch_1", payment_intent="pi_test_1", status="failed",
+        metadata={"coursedesk_refund": f"refund-{ours.pk}"})))
+
+    ours.refresh_from_db()
+    assert ours.status == "failed"
+    assert bought_once.refundable().amount == 4900
+    event = AuditEvent.objects.get(type="payment.refund_failed")
+    assert (event.actor_kind, event.source, event.data["amount"]) == ("gateway", "stripe", 2000)
