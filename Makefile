@@ -30,7 +30,6 @@ install-test: $(VENV)/.installed-test
 
 run: install
 	@$(PY) manage.py migrate --noinput -v0
-	@$(PY) manage.py createcachetable
 	@$(PY) manage.py seed_demo
 	@DEBUG=$${DEBUG:-true} bin/run-local
 
