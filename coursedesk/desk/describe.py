@@ -7,8 +7,10 @@ from coursedesk.core.money import Money
 FIELD_LABELS = {
     "first_name": "first name", "last_name": "last name", "email": "email", "password": "password",
     "expires_at": "expiration", "status": "status", "next_payment_at": "next payment",
-    "paused_until": "paused until", "amount": "amount",
+    "paused_until": "paused until", "amount": "amount", "refunded_total": "refunded",
+    "refundable": "left to refund",
 }
+MONEY_FIELDS = {"amount", "refunded_total", "refundable"}
 
 SENTENCES = {
     "customer.created": "Became a customer",
@@ -21,7 +23,11 @@ SENTENCES = {
     "payment.succeeded": "Paid {amount} for {course}",
     "payment.failed": "A payment of {amount} for {course} failed",
     "payment.refunded": "Refunded {amount} of {course}",
-    "refund.failed": "A refund of {amount} for {course} failed",
+    "payment.refund_failed": "A refund of {amount} for {course} failed",
+    "customer.erased": "Personal data erased on request",
+    "customer.password_reset": "Set a new password",
+    "customer.password_reset_requested": "Password reset link requested for {course}",
+    "subscription.recovered": "Subscription to {course} is paid up again",
     "subscription.created": "Subscribed to {course}",
     "subscription.canceled": "Subscription to {course} canceled",
     "subscription.paused": "Subscription to {course} paused",
@@ -80,7 +86,11 @@ def event_changes(event) -> list[str]:
         if key == "password":
             lines.append("password changed")
         elif "old" in value and "new" in value:
-            lines.append(f"{label}: {_short(value['old'])} → {_short(value['new'])}")
+            old, new = value["old"], value["new"]
+            if key in MONEY_FIELDS:
+                old, new = (_money({"amount": item, "currency": event.data.get("currency")})
+                            for item in (old, new))
+            lines.append(f"{label}: {_short(old)} → {_short(new)}")
     reason = (event.data or {}).get("reason")
     if reason:
         lines.append(f"reason: {reason}")

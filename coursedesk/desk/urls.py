@@ -4,27 +4,28 @@ from coursedesk.desk import views
 
 app_name = "desk"
 
-# Each action has its own address; one view serves them all (see desk/actions.py).
+# Each action has its own address; one view serves them all (see desk/actions.py). The parameter
+# names say which object an id names.
 ACTION_PATHS = [
-    ("customers/<int:pk>/edit/", "customer_edit"),
-    ("customers/<int:pk>/welcome-email/", "welcome_email"),
-    ("customers/<int:pk>/password-reset/", "password_reset"),
-    ("customers/<int:pk>/grant-course/", "grant_course"),
-    ("enrolments/<int:pk>/revoke/", "enrolment_revoke"),
-    ("enrolments/<int:pk>/grant/", "enrolment_grant"),
-    ("enrolments/<int:pk>/expiration/", "enrolment_expiration"),
-    ("payments/<int:pk>/refund/", "payment_refund"),
-    ("subscriptions/<int:pk>/cancel/", "subscription_cancel"),
-    ("subscriptions/<int:pk>/pause/", "subscription_pause"),
-    ("subscriptions/<int:pk>/resume/", "subscription_resume"),
+    ("customers/<int:customer_id>/edit/", "customer_edit"),
+    ("customers/<int:customer_id>/welcome-email/", "welcome_email"),
+    ("customers/<int:customer_id>/password-reset/", "password_reset"),
+    ("customers/<int:customer_id>/grant-course/", "grant_course"),
+    ("enrolments/<int:enrolment_id>/revoke/", "enrolment_revoke"),
+    ("enrolments/<int:enrolment_id>/grant/", "enrolment_grant"),
+    ("enrolments/<int:enrolment_id>/expiration/", "enrolment_expiration"),
+    ("payments/<int:payment_id>/refund/", "payment_refund"),
+    ("subscriptions/<int:subscription_id>/cancel/", "subscription_cancel"),
+    ("subscriptions/<int:subscription_id>/pause/", "subscription_pause"),
+    ("subscriptions/<int:subscription_id>/resume/", "subscription_resume"),
 ]
 
 urlpatterns = [
     path("", views.activity, name="activity"),
-    path("customers/<int:pk>/", views.customer_detail, name="customer"),
+    path("customers/<int:customer_id>/", views.customer_detail, name="customer"),
     path("teach/", views.teach, name="teach"),
     path("links/", views.links, name="links"),
-    path("courses/<int:pk>/students.csv", views.students_csv, name="students_csv"),
+    path("courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),
     *[
         path(route, views.customer_action, {"action_name": name}, name=name)
         for route, name in ACTION_PATHS

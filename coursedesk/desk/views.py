@@ -86,8 +86,8 @@ def _profile_context(request, customer, **extra):
 
 @login_required
 @require_GET
-def customer_detail(request, pk):
-    customer = get_object_or_404(Customer.objects.for_creator(request.user), pk=pk)
+def customer_detail(request, customer_id):
+    customer = get_object_or_404(Customer.objects.for_creator(request.user), pk=customer_id)
     context = _profile_context(request, customer,
                                offer_welcome_email=request.GET.get("offer") == "welcome-email")
     if request.htmx and request.htmx.target == "profile":
@@ -96,7 +96,7 @@ def customer_detail(request, pk):
 
 
 @login_required
-def customer_action(request, action_name, pk):
+def customer_action(request, action_name, **object_id):
     """GET: the action's form, or its confirmation when there is nothing to choose.
 
     POST without `confirmed`: check the choices, then ask for confirmation with the sentence.
@@ -106,9 +106,10 @@ def customer_action(request, action_name, pk):
     action = ACTIONS.get(action_name)
     if action is None:
         raise Http404("No such action.")
+    (pk,) = object_id.values()
     obj = action.lookup(request.user, pk)
     customer = action.customer_of(obj)
-    url = reverse(f"desk:{action.name}", kwargs={"pk": obj.pk})
+    url = reverse(f"desk:{action.name}", args=[obj.pk])
 
     data = request.POST if request.method == "POST" else (request.GET or None)
     form = action.form(obj, data)
@@ -127,7 +128,7 @@ def customer_action(request, action_name, pk):
         "nav": "activity", "action": action, "object": obj, "customer": customer, "form": form,
         "stage": stage, "url": url,
         "sentence": action.sentence(obj, form.cleaned_data) if stage == "confirm" else "",
-        "profile_url": reverse("desk:customer", kwargs={"pk": customer.pk}),
+        "profile_url": reverse("desk:customer", args=[customer.pk]),
     }
     template = "desk/_action.html" if request.htmx else "desk/action.html"
     return render(request, template, context)
@@ -146,7 +147,7 @@ def _after_action(request, customer, *, message="", error="", offer_welcome_emai
         messages.error(request, error)
     else:
         messages.success(request, message)
-    url = reverse("desk:customer", kwargs={"pk": customer.pk})
+    url = reverse("desk:customer", args=[customer.pk])
     return redirect(f"{url}?offer=welcome-email" if offer_welcome_email else url)
 
 
@@ -179,7 +180,7 @@ def links(request):
 
 @login_required
 @require_GET
-def students_csv(request, pk):
-    course = get_object_or_404(Course.objects.for_creator(request.user), pk=pk)
+def students_csv(request, course_id):
+    course = get_object_or_404(Course.objects.for_creator(request.user), pk=course_id)
     return students_csv_response(course=course)
 

@@ -33,7 +33,7 @@ HTMX = {"HX-Request": "true", "HX-Target": "dialog"}
 
 
 def url(name, obj):
-    return reverse(f"desk:{name}", kwargs={"pk": obj.pk})
+    return reverse(f"desk:{name}", args=[obj.pk])
 
 
 def events(customer):

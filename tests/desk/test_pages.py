@@ -20,7 +20,7 @@ def test_activity_lists_readable_lines_newest_first(creator_client, creator, cus
     page = creator_client.get(reverse("desk:activity")).content.decode()
     assert "Access to Watercolor Foundations revoked" in page
     assert "maya@example.com" in page
-    assert reverse("desk:customer", kwargs={"pk": customer.pk}) in page
+    assert reverse("desk:customer", args=[customer.pk]) in page
 
 
 def test_activity_pages_with_a_cursor(creator_client, creator, course, frozen_now):
@@ -48,7 +48,7 @@ def test_activity_never_shows_another_creators_events(creator_client, other_crea
 def test_search_without_javascript(creator_client, customer):
     page = creator_client.get(reverse("desk:activity"), {"q": "oka"}).content.decode()
     assert "1 customer found" in page
-    assert reverse("desk:customer", kwargs={"pk": customer.pk}) in page
+    assert reverse("desk:customer", args=[customer.pk]) in page
 
 
 def test_search_as_you_type_returns_only_the_results(creator_client, customer):
@@ -70,7 +70,7 @@ def test_email_search_with_no_hit_shows_near_matches(creator_client, creator):
     page = creator_client.get(reverse("desk:activity"), {"q": "jessica.tran@gmial.com"}).content.decode()
     assert "Nobody matches" in page
     assert "Near matches" in page
-    assert reverse("desk:customer", kwargs={"pk": near.pk}) in page
+    assert reverse("desk:customer", args=[near.pk]) in page
 
 
 # --- Teach page -----------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def test_teach_page_counts_active_revoked_and_expired_in_one_query(
     assert '<span class="count-revoked">1</span>' in page
     assert '<span class="count-expired">1</span>' in page
     assert '<strong class="count-active">0</strong>' in page
-    assert reverse("desk:students_csv", kwargs={"pk": course.pk}) in page
+    assert reverse("desk:students_csv", args=[course.pk]) in page
     assert 'class="thumb placeholder"' in page
 
 
@@ -124,7 +124,7 @@ def test_csv_lists_every_student_with_status_and_money(
     expired = make_customer(creator, email="cy@example.com", first_name="Cy", last_name="Ng")
     make_enrolment(expired, course, expires_at=frozen_now - dt.timedelta(days=2))
 
-    rows = read_csv(creator_client.get(reverse("desk:students_csv", kwargs={"pk": course.pk})))
+    rows = read_csv(creator_client.get(reverse("desk:students_csv", args=[course.pk])))
 
     assert rows[0] == ["First name", "Last name", "Email", "Status", "Enrolled at", "Expires at",
                        "Payment page", "Total paid", "Total refunded", "Currency", "Subscription status",
@@ -142,7 +142,7 @@ def test_csv_lists_every_student_with_status_and_money(
 def test_csv_neutralises_formulas(creator_client, creator, course):
     for n, name in enumerate(["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tTab", "\rReturn", "Safe"]):
         make_enrolment(make_customer(creator, email=f"f{n}@example.com", first_name=name), course)
-    rows = read_csv(creator_client.get(reverse("desk:students_csv", kwargs={"pk": course.pk})))
+    rows = read_csv(creator_client.get(reverse("desk:students_csv", args=[course.pk])))
     assert [row[0] for row in rows[1:]] == [
         "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "'\tTab", "'\rReturn", "Safe"
     ]
@@ -150,7 +150,7 @@ def test_csv_neutralises_formulas(creator_client, creator, course):
 
 def test_csv_of_another_creators_course_is_404(creator_client, other_creator):
     foreign = make_course(other_creator, slug="foreign")
-    assert creator_client.get(reverse("desk:students_csv", kwargs={"pk": foreign.pk})).status_code == 404
+    assert creator_client.get(reverse("desk:students_csv", args=[foreign.pk])).status_code == 404
 
 
 # --- Course links ---------------------------------------------------------------------------------
@@ -163,3 +163,13 @@ def test_links_page_has_every_link_with_a_copy_button(creator_client, course, on
         assert path in page, path
     assert page.count("data-copy=") == 5
     assert "onclick" not in page and "<script>" not in page
+
+
+def test_a_refund_reads_as_a_sentence_with_amounts(creator_client, creator, customer, payment):
+    from coursedesk.billing.services import payment_refund
+
+    payment_refund(payment=payment, amount=2000, actor=Actor.creator(creator), source="desk")
+    page = creator_client.get(reverse("desk:activity")).content.decode()
+    assert "Refunded $20.00 of Watercolor Foundations" in page
+    assert "refunded: $0.00 → $20.00" in page
+    assert "left to refund: $49.00 → $29.00" in page

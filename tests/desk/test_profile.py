@@ -11,7 +11,7 @@ from tests.factories import make_course, make_enrolment, make_page
 
 
 def profile_url(customer):
-    return reverse("desk:customer", kwargs={"pk": customer.pk})
+    return reverse("desk:customer", args=[customer.pk])
 
 
 def test_profile_shows_enrolments_payments_subscriptions_emails_and_timeline(
@@ -39,14 +39,14 @@ def test_profile_shows_enrolments_payments_subscriptions_emails_and_timeline(
         "2026-12-21",                               # next payment of the subscription
         "Welcome to Watercolor Foundations",        # the email, with its delivery status
         "Access to Ink Sketching revoked", "by maya@example.com", "status: active → revoked",
-        reverse("desk:enrolment_grant", kwargs={"pk": revoked.pk}),
-        reverse("desk:enrolment_revoke", kwargs={"pk": enrolment.pk}),
-        reverse("desk:payment_refund", kwargs={"pk": payment.pk}),
-        reverse("desk:subscription_pause", kwargs={"pk": subscription.pk}),
-        reverse("desk:subscription_cancel", kwargs={"pk": subscription.pk}),
+        reverse("desk:enrolment_grant", args=[revoked.pk]),
+        reverse("desk:enrolment_revoke", args=[enrolment.pk]),
+        reverse("desk:payment_refund", args=[payment.pk]),
+        reverse("desk:subscription_pause", args=[subscription.pk]),
+        reverse("desk:subscription_cancel", args=[subscription.pk]),
     ]:
         assert text in page, text
-    assert reverse("desk:enrolment_revoke", kwargs={"pk": revoked.pk}) not in page
+    assert reverse("desk:enrolment_revoke", args=[revoked.pk]) not in page
 
 
 def test_profile_queries_do_not_grow_with_payments_and_enrolments(

@@ -1,0 +1,126 @@
+"""Customers: search, profile, edit, timeline, welcome email and password reset. Never delete."""
+
+from __future__ import annotations
+
+from ninja import Query, Router, Schema, Status
+
+from coursedesk.api.pagination import PageParams, paginated, reject_unknown_parameters
+from coursedesk.api.schemas import (
+    CustomerList,
+    CustomerOut,
+    CustomerProfileOut,
+    ErrorOut,
+    EventList,
+    customer_out,
+    email_out,
+    enrolment_out,
+    event_out,
+    owned,
+    payment_out,
+    subscription_out,
+)
+from coursedesk.audit.services import Actor
+from coursedesk.catalog.models import Course
+from coursedesk.core.errors import DomainError
+from coursedesk.customers import services
+from coursedesk.customers.models import Customer
+from coursedesk.customers.selectors import customer_profile, customer_search, customer_timeline
+from coursedesk.desk.actions import password_reset_service
+from coursedesk.mail.services import welcome_email_queue
+
+router = Router(tags=["customers"])
+SOURCE = "api"
+
+
+class CustomerPatch(Schema):
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    password: str | None = None
+
+
+class CourseChoice(Schema):
+    course_id: str
+
+
+class EmailQueued(Schema):
+    email_id: str
+
+
+def _customer(request, customer_id: str) -> Customer:
+    return owned(Customer.objects.for_creator(request.auth), customer_id)
+
+
+def _enrolled_course(request, customer: Customer, course_id: str) -> Course:
+    course = owned(Course.objects.for_creator(request.auth), course_id)
+    if not customer.enrolments.filter(course=course).exists():
+        raise DomainError(f"This customer has no enrolment in {course.title}.", code="not_enrolled")
+    return course
+
+
+@router.get("", response=CustomerList, summary="Search customers (no q: newest first)")
+def customer_list(request, page: Query[PageParams], q: str = ""):
+    reject_unknown_parameters(request, "q")
+    customers = customer_search(creator=request.auth, query=q)
+    return paginated(customers, params=page, time_field="created_at", out=customer_out)
+
+
+@router.get("/{customer_id}", response=CustomerProfileOut, summary="A customer's profile")
+def customer_detail(request, customer_id: str):
+    profile = customer_profile(customer=_customer(request, customer_id))
+    return {
+        **customer_out(profile.customer),
+        "enrolments": [enrolment_out(item) for item in profile.enrolments],
+        "payments": [payment_out(item) for item in profile.payments],
+        "subscriptions": [subscription_out(item) for item in profile.subscriptions],
+        "emails": [email_out(item) for item in profile.emails],
+    }
+
+
+@router.patch("/{customer_id}", response={200: CustomerOut, 409: ErrorOut, 422: ErrorOut},
+              summary="Change name, email or password")
+def customer_patch(request, customer_id: str, changes: CustomerPatch):
+    customer = _customer(request, customer_id)
+    customer = services.customer_update(
+        customer=customer, actor=Actor.creator(request.auth), source=SOURCE,
+        **changes.model_dump(exclude_unset=True),
+    )
+    return customer_out(customer)
+
+
+@router.delete("/{customer_id}", response={405: ErrorOut}, summary="Never allowed")
+def customer_delete(request, customer_id: str):
+    _customer(request, customer_id)
+    raise DomainError(
+        "Customers cannot be deleted: their payments and history must stay. Revoke their access "
+        "instead; the operator can erase personal data on request.",
+        code="customer_delete_not_allowed", status=405,
+    )
+
+
+@router.get("/{customer_id}/timeline", response=EventList, summary="The customer's audit events")
+def customer_timeline_list(request, customer_id: str, page: Query[PageParams]):
+    reject_unknown_parameters(request)
+    customer = _customer(request, customer_id)
+    return paginated(customer_timeline(customer=customer), params=page,
+                     time_field="occurred_at", out=event_out)
+
+
+@router.post("/{customer_id}/welcome-email", response={202: EmailQueued, 409: ErrorOut},
+             summary="Resend a course's welcome email")
+def customer_welcome_email(request, customer_id: str, body: CourseChoice):
+    customer = _customer(request, customer_id)
+    course = _enrolled_course(request, customer, body.course_id)
+    email = welcome_email_queue(customer=customer, course=course, actor=Actor.creator(request.auth),
+                                source=SOURCE)
+    return Status(202, {"email_id": str(email.pk)})
+
+
+@router.post("/{customer_id}/password-reset", response={202: EmailQueued, 409: ErrorOut},
+             summary="Send the 24-hour password reset link")
+def customer_password_reset(request, customer_id: str, body: CourseChoice):
+    customer = _customer(request, customer_id)
+    course = _enrolled_course(request, customer, body.course_id)
+    email = password_reset_service()(customer=customer, course=course,
+                                     actor=Actor.creator(request.auth), source=SOURCE)
+    return Status(202, {"email_id": str(email.pk)})

@@ -1,0 +1,30 @@
+"""Payments: refunds, in full or any part of what is left."""
+
+from __future__ import annotations
+
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from coursedesk.api.schemas import ErrorOut, RefundOut, payment_with_refunds, refund_out
+from coursedesk.audit.services import Actor
+from coursedesk.billing.models import Payment
+from coursedesk.desk.actions import billing_service
+
+router = Router(tags=["payments"])
+SOURCE = "api"
+
+
+class RefundIn(Schema):
+    amount: int | None = Field(None, description="Minor units; leave out to refund all that is left.")
+    reason: str = Field("", max_length=500)
+
+
+@router.post("/{payment_id}/refunds", response={201: RefundOut, 409: ErrorOut, 422: ErrorOut},
+             summary="Refund a payment in full or in part")
+def payment_refund(request, payment_id: str, body: RefundIn):
+    payment = payment_with_refunds(Payment.objects.for_creator(request.auth), payment_id)
+    refund = billing_service("payment_refund")(
+        payment=payment, amount=body.amount, reason=body.reason, actor=Actor.creator(request.auth),
+        source=SOURCE,
+    )
+    return Status(201, refund_out(refund))

@@ -1,0 +1,88 @@
+"""Tenancy: every desk page and every API route answers 404 for another creator's object."""
+
+import re
+
+import pytest
+from django.urls import get_resolver
+
+from coursedesk.accounts.models import ApiToken
+from coursedesk.api.main import api as ninja_api
+from coursedesk.audit.models import AuditEvent
+from coursedesk.billing.models import Refund, Subscription
+from coursedesk.customers.models import Enrolment
+from coursedesk.mail.models import OutboundEmail
+from tests.desk.conftest import make_payment, make_subscription
+from tests.factories import make_course, make_customer, make_enrolment, make_page
+
+
+@pytest.fixture
+def foreign(other_creator, frozen_now):
+    """Objects of another creator, one of each kind a URL can name."""
+    course = make_course(other_creator, title="Rival course", slug="rival")
+    page = make_page(course, "subscription", amount=1500)
+    customer = make_customer(other_creator, email="theirs@example.com")
+    enrolment = make_enrolment(customer, course)
+    subscription = make_subscription(customer, course, page)
+    payment = make_payment(customer, course, 1500, subscription=subscription)
+    return {"course": course, "customer": customer, "enrolment": enrolment, "payment": payment,
+            "subscription": subscription}
+
+
+def desk_routes():
+    resolver = get_resolver()
+    routes = []
+    for pattern in resolver.url_patterns:
+        if str(pattern.pattern) == "desk/":
+            for inner in pattern.url_patterns:
+                route = str(inner.pattern)
+                if "_id>" in route:
+                    routes.append("/desk/" + route)
+    return routes
+
+
+def api_routes():
+    routes = []
+    for path, operations in ninja_api.get_openapi_schema()["paths"].items():
+        if "{" in path:
+            routes.extend((method, path) for method in operations)
+    return routes
+
+
+def snapshot():
+    return (AuditEvent.objects.count(), OutboundEmail.objects.count(), Refund.objects.count(),
+            list(Subscription.objects.values_list("status", flat=True)),
+            list(Enrolment.objects.values_list("revoked_at", "expires_at")))
+
+
+def test_the_walk_covers_every_route():
+    assert len(desk_routes()) == 13
+    assert len(api_routes()) == 16
+
+
+def test_every_desk_page_is_404_for_another_creators_object(creator_client, foreign):
+    before = snapshot()
+    for route in desk_routes():
+        url = re.sub(r"<int:(\w+)_id>", lambda m: str(foreign[m.group(1)].pk), route)
+        # the profile and the CSV are read-only (any POST is 405 for every creator alike)
+        read_only = route.endswith(("_id>/", "students.csv"))
+        for method in ("get",) if read_only else ("get", "post"):
+            response = getattr(creator_client, method)(url, {"confirmed": "yes"})
+            assert response.status_code == 404, (method, url, response.status_code)
+    assert snapshot() == before
+
+
+def test_every_api_route_is_404_for_another_creators_object(client, creator, foreign):
+    _, key = ApiToken.issue(creator=creator)
+    before = snapshot()
+    bodies = {"post": '{"course_id": "COURSE", "resume_on": "2030-01-01", "email": "x@example.com"}',
+              "patch": '{"expires_at": null, "first_name": "X"}'}
+    for method, path in api_routes():
+        url = re.sub(r"\{(\w+)_id\}", lambda m: str(foreign[m.group(1)].pk), path)
+        kwargs = {"headers": {"Authorization": f"Bearer {key}"}}
+        if method in bodies:
+            body = bodies[method].replace("COURSE", str(foreign["course"].pk))
+            kwargs.update(data=body, content_type="application/json")
+        response = getattr(client, method)(url, **kwargs)
+        assert response.status_code == 404, (method, url, response.status_code, response.content[:200])
+        assert response.json()["error"]["code"] == "not_found"
+    assert snapshot() == before
