@@ -30,7 +30,6 @@ install-test: $(VENV)/.installed-test
 
 run: install
 	@$(PY) manage.py migrate --noinput -v0
-	@$(PY) manage.py createcachetable
 	@$(PY) manage.py seed_demo
 	@DEBUG=$${DEBUG:-true} bin/run-local
 
@@ -54,11 +53,16 @@ test-postgres: install-test
 	@echo "== Test suite on PostgreSQL ($$TEST_DATABASE_URL)"
 	@DATABASE_URL="$$TEST_DATABASE_URL" $(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
 
+# Figures at a million customers on SQLite and PostgreSQL (BENCH_POSTGRES_URL names a database the
+# run may drop and create). A quick run: make bench BENCH_ARGS="--customers 20000".
 bench: install-test
+	@command -v wrk >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 	@$(PY) bench/run.py $(BENCH_ARGS)
 
 screenshots: install-test chromium
-	@$(PY) -m pytest -q -p no:xdist tests/e2e/test_screenshots.py
+	@WRITE_SCREENSHOTS=1 $(PY) -m pytest -q -p no:xdist tests/e2e/test_screenshots.py
 
 lint: install-test
 	@$(VENV)/bin/ruff check .

@@ -74,6 +74,8 @@ def checkout_pay_with_card(
 ) -> CheckoutSession:
     """The card-field checkout of the sandbox. A declined card leaves nothing behind."""
     email = _buyer_checked(page=page, email=email, first_name=first_name, password=password)
+    if gateway_account(page.course.creator).gateway != Gateway.SANDBOX:
+        raise DomainError("This course takes payments on Stripe's page.", code="wrong_gateway")
     gateway = gateway_named(Gateway.SANDBOX, creator=page.course.creator)
     with transaction.atomic():
         session = _session_open(

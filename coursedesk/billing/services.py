@@ -15,7 +15,7 @@ from django.utils import timezone
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.billing.gateways import gateway_named
-from coursedesk.billing.gateways.base import GatewayError
+from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayError
 from coursedesk.billing.models import Gateway, GatewayAccount, Payment, Refund, Subscription
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
@@ -158,6 +158,50 @@ def _refund_recorded(
     )
 
 
+def payment_refund_record(
+    *, payment: Payment, amount: int, gateway_refund_id: str, status: str = Refund.Status.SUCCEEDED,
+    reason: str = "", actor: Actor, source: str,
+) -> Refund:
+    """Records a refund the gateway made (e.g. in Stripe's dashboard). Known refund ids are not
+    recorded twice; their status is brought up to date instead."""
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("customer__creator", "course")
+            .get(pk=payment.pk)
+        )
+        known = Refund.objects.filter(gateway_refund_id=gateway_refund_id).first()
+        if known is not None:
+            return refund_status_sync(refund=known, gateway_refund_id=gateway_refund_id, status=status)
+        refunded_before = payment.refunded_total()
+        refund = Refund.objects.create(
+            payment=payment, amount=amount, currency=payment.currency, status=status,
+            reason=reason[:500], source=source, gateway_refund_id=gateway_refund_id,
+            created_at=clock.now(),
+        )
+        if status != Refund.Status.FAILED:
+            gateway = gateway_named(payment.gateway, creator=payment.customer.creator)
+            _refund_recorded(payment=payment, refund=refund, refunded_before=refunded_before, actor=actor,
+                             source=source, test_mode=gateway.is_test_mode)
+    return refund
+
+
+def refund_status_sync(*, refund: Refund, gateway_refund_id: str, status: str) -> Refund:
+    """Brings a recorded refund in step with the gateway (its id, pending → succeeded or failed)."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        fields = []
+        if not refund.gateway_refund_id:
+            refund.gateway_refund_id = gateway_refund_id
+            fields.append("gateway_refund_id")
+        if refund.status == Refund.Status.PENDING and status != Refund.Status.PENDING:
+            refund.status = status
+            fields.append("status")
+        if fields:
+            refund.save(update_fields=fields)
+    return refund
+
+
 # Subscriptions ----------------------------------------------------------------------------------
 
 def _locked(subscription: Subscription) -> Subscription:
@@ -264,28 +308,43 @@ def subscription_pause(
     if resume_on <= clock.today():
         raise InvalidValue("The resume date must be in the future.", code="invalid_resume_on")
     with transaction.atomic():
-        subscription = _locked(subscription)
-        if subscription.status != Status.PAUSED:
-            _check_move(subscription, Status.PAUSED, "paused")
+        return _pause(subscription, resume_on=resume_on, actor=actor, source=source)
+
+
+def subscription_pause_from_gateway(
+    *, subscription: Subscription, resume_on: dt.date | None, actor: Actor, source: str
+) -> Subscription:
+    """Records a pause made at the gateway (its dashboard may pause with no resume date)."""
+    with transaction.atomic():
+        return _pause(subscription, resume_on=resume_on, actor=actor, source=source)
+
+
+def _pause(
+    subscription: Subscription, *, resume_on: dt.date | None, actor: Actor, source: str
+) -> Subscription:
+    subscription = _locked(subscription)
+    if subscription.status != Status.PAUSED:
+        _check_move(subscription, Status.PAUSED, "paused")
+    if resume_on is not None:
         _tell_gateway(subscription, actor, "subscription_pause", resume_on=resume_on)
-        old_status = subscription.status
-        old_until, old_next = subscription.paused_until, subscription.next_payment_at
-        if subscription.status != Status.PAUSED:
-            subscription.next_payment_before_pause_at = subscription.next_payment_at
-        subscription.status = Status.PAUSED
-        subscription.paused_until = resume_on
-        subscription.next_payment_at = _start_of(resume_on)
-        subscription.save(update_fields=[
-            "status", "paused_until", "next_payment_at", "next_payment_before_pause_at",
-        ])
-        audit_record(
-            creator=subscription.customer.creator, customer=subscription.customer,
-            type="subscription.paused", actor=actor, source=source, subject=subscription,
-            data={"course": subscription.course.title, "course_id": subscription.course_id,
-                  "status": change(old_status, subscription.status),
-                  "paused_until": change(_iso(old_until), _iso(resume_on)),
-                  "next_payment_at": change(_iso(old_next), _iso(subscription.next_payment_at))},
-        )
+    old_status = subscription.status
+    old_until, old_next = subscription.paused_until, subscription.next_payment_at
+    if subscription.status != Status.PAUSED:
+        subscription.next_payment_before_pause_at = subscription.next_payment_at
+    subscription.status = Status.PAUSED
+    subscription.paused_until = resume_on
+    subscription.next_payment_at = _start_of(resume_on) if resume_on else None
+    subscription.save(update_fields=[
+        "status", "paused_until", "next_payment_at", "next_payment_before_pause_at",
+    ])
+    audit_record(
+        creator=subscription.customer.creator, customer=subscription.customer,
+        type="subscription.paused", actor=actor, source=source, subject=subscription,
+        data={"course": subscription.course.title, "course_id": subscription.course_id,
+              "status": change(old_status, subscription.status),
+              "paused_until": change(_iso(old_until), _iso(resume_on)),
+              "next_payment_at": change(_iso(old_next), _iso(subscription.next_payment_at))},
+    )
     return subscription
 
 
@@ -349,3 +408,130 @@ def gateway_account_update(
                   "test_mode": account.is_test_mode},
         )
     return account
+
+
+# Gateway-driven subscription changes -----------------------------------------------------------
+
+def subscription_payment_record(
+    *, subscription: Subscription, succeeded: bool, amount: int, currency: str, reference: str,
+    actor: Actor, source: str, failure_message: str = "", next_payment_at: dt.datetime | None = None,
+) -> Payment | None:
+    """Records a renewal the gateway charged (Stripe's invoices). The same invoice is recorded once.
+
+    A payment plan whose last payment arrives becomes completed, and the gateway is told to stop.
+    """
+    with transaction.atomic():
+        subscription = _locked(subscription)
+        if reference and Payment.objects.filter(
+            gateway=subscription.gateway, gateway_payment_id=reference
+        ).exists():
+            return None
+        payment = Payment.objects.create(
+            customer=subscription.customer, course=subscription.course,
+            payment_page=subscription.payment_page, subscription=subscription, amount=amount,
+            currency=currency.lower(), gateway=subscription.gateway, gateway_payment_id=reference,
+            status=Payment.Status.SUCCEEDED if succeeded else Payment.Status.FAILED,
+            failure_message=failure_message[:500], paid_at=clock.now(),
+        )
+        creator, customer = subscription.customer.creator, subscription.customer
+        facts = {"course": subscription.course.title, "course_id": subscription.course_id,
+                 "amount": payment.amount, "currency": payment.currency,
+                 "amount_display": payment.money.format(), "renewal": True}
+        if not succeeded:
+            audit_record(creator=creator, customer=customer, type="payment.failed", actor=actor,
+                         source=source, subject=payment, data={**facts, "error": payment.failure_message})
+            if subscription.status == Status.ACTIVE:
+                _status_move(subscription, Status.PAST_DUE, "subscription.past_due", actor, source)
+                subscription.save(update_fields=["status"])
+            return payment
+        paid = subscription.payments.filter(status=Payment.Status.SUCCEEDED).count()
+        plan = subscription.installments_total
+        audit_record(creator=creator, customer=customer, type="payment.succeeded", actor=actor,
+                     source=source, subject=payment,
+                     data={**facts, **({"installment": paid, "installments_total": plan} if plan else {})})
+        if subscription.status == Status.PAST_DUE:
+            _status_move(subscription, Status.ACTIVE, "subscription.recovered", actor, source)
+        if plan and paid >= plan and subscription.status != Status.COMPLETED:
+            gateway = gateway_named(subscription.gateway, creator=creator)
+            try:
+                # The gateway charges until told otherwise; a plan stops after its last payment.
+                gateway.subscription_cancel(subscription_reference=subscription.gateway_subscription_id)
+            except GatewayError as error:
+                raise _gateway_error(error) from error
+            old_next = subscription.next_payment_at
+            subscription.next_payment_at = None
+            subscription.completed_at = clock.now()
+            _status_move(subscription, Status.COMPLETED, "subscription.completed", actor, source,
+                         payments_made=paid, next_payment_at=change(_iso(old_next), None))
+        elif next_payment_at is not None and subscription.status == Status.ACTIVE:
+            subscription.next_payment_at = next_payment_at
+        subscription.save()
+    return payment
+
+
+def _status_move(subscription: Subscription, to: str, type: str, actor: Actor, source: str, **data) -> None:
+    old = subscription.status
+    subscription.status = to
+    audit_record(
+        creator=subscription.customer.creator, customer=subscription.customer, type=type, actor=actor,
+        source=source, subject=subscription,
+        data={"course": subscription.course.title, "course_id": subscription.course_id,
+              "status": change(old, to), **data},
+    )
+
+
+def subscription_card_update(
+    *, subscription: Subscription, card: GatewayCard, actor: Actor, source: str
+) -> Subscription:
+    """Future payments use `card`. The same card twice changes nothing."""
+    with transaction.atomic():
+        subscription = _locked(subscription)
+        if subscription.status in (Status.CANCELED, Status.COMPLETED):
+            _check_move(subscription, Status.ACTIVE, "given a new card")
+        if subscription.gateway_payment_method_id == card.payment_method_id:
+            return subscription
+        old = f"{subscription.card_brand} {subscription.card_last4}".strip()
+        subscription.gateway_payment_method_id = card.payment_method_id
+        subscription.card_brand, subscription.card_last4 = card.brand, card.last4
+        subscription.save(update_fields=["gateway_payment_method_id", "card_brand", "card_last4"])
+        audit_record(
+            creator=subscription.customer.creator, customer=subscription.customer,
+            type="subscription.card_updated", actor=actor, source=source, subject=subscription,
+            data={"course": subscription.course.title, "course_id": subscription.course_id,
+                  "card": change(old or None, f"{card.brand} {card.last4}")},
+        )
+    return subscription
+
+
+def subscription_card_update_with_test_card(
+    *, subscription: Subscription, card_number: str, actor: Actor, source: str
+) -> Subscription:
+    """The sandbox's card form: Stripe's test cards only."""
+    if subscription.gateway != Gateway.SANDBOX:
+        raise DomainError("This subscription's card is updated on Stripe's page.", code="wrong_gateway")
+    gateway = gateway_named(Gateway.SANDBOX, creator=subscription.customer.creator)
+    key = f"card-{subscription.pk}-{clock.now():%Y%m%d%H%M%S%f}"
+    try:
+        card = gateway.card_attach(number=card_number, idempotency_key=key)
+    except CardDeclined as error:
+        raise DomainError("This card was declined. Please try another card.", code="card_declined",
+                          status=402) from error
+    except GatewayError as error:
+        raise InvalidValue(error.message, code=error.code) from error
+    return subscription_card_update(subscription=subscription, card=card, actor=actor, source=source)
+
+
+def subscription_card_update_from_setup(
+    *, subscription: Subscription, setup_reference: str, actor: Actor, source: str
+) -> Subscription:
+    """After a setup-mode hosted checkout: the card it saved becomes the subscription's."""
+    gateway = gateway_named(subscription.gateway, creator=subscription.customer.creator)
+    try:
+        method = gateway.setup_payment_method(setup_reference=setup_reference)
+        card = gateway.subscription_payment_method_set(
+            subscription_reference=subscription.gateway_subscription_id,
+            customer_reference=subscription.customer.gateway_customer_id, payment_method_id=method,
+        )
+    except GatewayError as error:
+        raise _gateway_error(error) from error
+    return subscription_card_update(subscription=subscription, card=card, actor=actor, source=source)

@@ -1,15 +1,131 @@
-"""Student payment pages: update the card of a subscription, cancel recurring payments."""
+"""Student payment pages: update the card of a subscription, cancel recurring payments.
 
-from django.http import HttpResponse
+Both work on the signed-in student's own subscriptions of this course only; anything else is 404.
+"""
 
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from coursedesk.audit.services import Actor
+from coursedesk.billing.forms import TestCardForm
+from coursedesk.billing.gateways import gateway_named
+from coursedesk.billing.gateways.base import GatewayError
+from coursedesk.billing.models import Gateway, Payment, Subscription
+from coursedesk.billing.services import (
+    subscription_cancel_by_customer,
+    subscription_card_update_from_setup,
+    subscription_card_update_with_test_card,
+)
 from coursedesk.classroom.auth import student_required
+from coursedesk.core.errors import DomainError
+
+OPEN_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.PAUSED, Subscription.Status.PAST_DUE)
+
+
+def _subscriptions(student, course):
+    return Subscription.objects.filter(customer=student, course=course).order_by("-started_at", "-pk")
+
+
+def _own_subscription(request, student, course) -> Subscription:
+    try:
+        pk = int(request.POST.get("subscription") or request.GET.get("subscription") or "")
+    except ValueError:
+        raise Http404("No such subscription.") from None
+    subscription = _subscriptions(student, course).filter(pk=pk).first()
+    if subscription is None:
+        raise Http404("No such subscription.")
+    return subscription
 
 
 @student_required
+@require_http_methods(["GET", "POST"])
 def billing(request, *, course, student):
-    return HttpResponse("Billing is not built yet.", status=501)
+    actor = Actor.customer(student)
+    if request.method == "GET" and request.GET.get("card_session"):
+        return _card_session_returned(request, course=course, student=student, actor=actor)
+    card_form = TestCardForm(request.POST or None)
+    if request.method == "POST":
+        subscription = _own_subscription(request, student, course)
+        if subscription.gateway == Gateway.STRIPE:
+            return _card_session_start(request, course=course, subscription=subscription)
+        if card_form.is_valid():
+            try:
+                subscription_card_update_with_test_card(
+                    subscription=subscription, card_number=card_form.cleaned_data["card_number"],
+                    actor=actor, source="student",
+                )
+            except DomainError as refused:
+                card_form.add_error("card_number", refused.message)
+            else:
+                messages.success(request, "Your card is updated: your next payment will use it.")
+                return redirect("classroom:billing", course_slug=course.slug)
+    subscriptions = list(_subscriptions(student, course))
+    payments = (
+        Payment.objects.filter(customer=student, course=course).prefetch_related("refunds")
+        .order_by("-paid_at", "-pk")
+    )
+    return render(request, "billing/student_billing.html", {
+        "course": course, "student": student, "subscriptions": subscriptions, "payments": payments,
+        "card_form": card_form, "open_statuses": OPEN_STATUSES,
+        "is_test_mode": any(s.gateway == Gateway.SANDBOX for s in subscriptions),
+    }, status=422 if card_form.errors else 200)
+
+
+def _card_session_start(request, *, course, subscription):
+    billing_url = settings.SITE_URL + reverse("classroom:billing", kwargs={"course_slug": course.slug})
+    try:
+        gateway = gateway_named(Gateway.STRIPE, creator=course.creator)
+        hosted = gateway.hosted_card_update_create(
+            customer_reference=subscription.customer.gateway_customer_id,
+            subscription_reference=subscription.gateway_subscription_id, currency=subscription.currency,
+            success_url=f"{billing_url}?subscription={subscription.pk}&card_session={{CHECKOUT_SESSION_ID}}",
+            cancel_url=billing_url,
+        )
+    except GatewayError as error:
+        messages.error(request, f"Stripe could not open the card page: {error.message}")
+        return redirect("classroom:billing", course_slug=course.slug)
+    return redirect(hosted.url)
+
+
+def _card_session_returned(request, *, course, student, actor):
+    subscription = _own_subscription(request, student, course)
+    try:
+        gateway = gateway_named(Gateway.STRIPE, creator=course.creator)
+        hosted = gateway.hosted_checkout_retrieve(checkout_reference=request.GET["card_session"])
+        if hosted.mode != "setup" or not hosted.complete or not hosted.setup_reference:
+            raise DomainError("The new card was not saved.", code="card_not_saved")
+        subscription_card_update_from_setup(
+            subscription=subscription, setup_reference=hosted.setup_reference, actor=actor, source="student"
+        )
+    except (GatewayError, DomainError) as error:
+        messages.error(request, f"Your card was not updated: {getattr(error, 'message', error)}")
+    else:
+        messages.success(request, "Your card is updated: your next payment will use it.")
+    return redirect("classroom:billing", course_slug=course.slug)
 
 
 @student_required
+@require_http_methods(["GET", "POST"])
 def cancel(request, *, course, student):
-    return HttpResponse("Cancelling is not built yet.", status=501)
+    open_subscriptions = list(_subscriptions(student, course).filter(status__in=OPEN_STATUSES))
+    if request.method == "POST":
+        subscription = _own_subscription(request, student, course)
+        try:
+            subscription_cancel_by_customer(
+                subscription=subscription, actor=Actor.customer(student), source="student"
+            )
+        except DomainError as refused:
+            messages.error(request, refused.message)
+            return redirect("classroom:cancel", course_slug=course.slug)
+        return render(request, "billing/student_canceled.html", {
+            "course": course, "student": student, "subscription": subscription,
+        })
+    return render(request, "billing/student_cancel.html", {
+        "course": course, "student": student, "subscriptions": open_subscriptions,
+    })

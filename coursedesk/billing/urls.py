@@ -6,6 +6,5 @@ app_name = "billing"
 urlpatterns = [
     path("payments/settings/", views.settings_page, name="settings"),
     path("buy/<int:page_id>/", views.checkout, name="checkout"),
-    path("buy/<int:page_id>/done/", views.checkout_done, name="checkout_done"),
     path("webhooks/stripe/<str:endpoint_id>/", webhooks.stripe_inbox, name="stripe_webhook"),
 ]

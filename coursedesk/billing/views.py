@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from coursedesk.audit.services import Actor
@@ -36,7 +35,10 @@ def _page_on_sale(page_id: int) -> PaymentPage:
 
 @require_http_methods(["GET", "POST"])
 def checkout(request, page_id: int):
+    """The buyer's form; with `?session_id=` it is the page they return to after paying."""
     page = _page_on_sale(page_id)
+    if request.method == "GET" and "session_id" in request.GET:
+        return _checkout_done(request, page)
     account = gateway_account(page.course.creator)
     takes_card_here = account.gateway == Gateway.SANDBOX
     form_class = CheckoutWithCardForm if takes_card_here else CheckoutForm
@@ -49,9 +51,8 @@ def checkout(request, page_id: int):
                 session = checkout_pay_with_card(
                     page=page, card_number=form.cleaned_data["card_number"], **details
                 )
-                done = reverse("billing:checkout_done", kwargs={"page_id": page.pk})
-                return redirect(f"{done}?session_id={session.gateway_session_id}")
-            done = settings.SITE_URL + reverse("billing:checkout_done", kwargs={"page_id": page.pk})
+                return redirect(f"{page.get_absolute_url()}?session_id={session.gateway_session_id}")
+            done = settings.SITE_URL + page.get_absolute_url()
             _session, url = checkout_start_hosted(
                 page=page, success_url=done + "?session_id={CHECKOUT_SESSION_ID}",
                 cancel_url=settings.SITE_URL + page.get_absolute_url(), **details,
@@ -65,9 +66,8 @@ def checkout(request, page_id: int):
     }, status=422 if error else 200)
 
 
-def checkout_done(request, page_id: int):
+def _checkout_done(request, page: PaymentPage):
     """Where the buyer lands after paying. For a hosted checkout, this fulfils it if the webhook has not."""
-    page = _page_on_sale(page_id)
     reference = request.GET.get("session_id", "")
     session = CheckoutSession.objects.filter(
         payment_page=page, gateway_session_id=reference

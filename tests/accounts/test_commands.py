@@ -102,6 +102,8 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "COURSEDESK_TESTING": "0",
     }
     env.pop("PYTEST_CURRENT_TEST", None)
+    # Browser tests allow sync database calls inside Playwright's event loop; production does not.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,

@@ -22,6 +22,7 @@ from coursedesk.billing.models import Payment, Refund
 from coursedesk.catalog.models import Course
 from coursedesk.core.text import customer_search_text
 from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.customers.selectors import customer_search
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +47,9 @@ def test_shape_of_the_benchmark_data():
     assert Refund.objects.count() == 120
     assert AuditEvent.objects.filter(creator=big).count() == 400
     assert "Seeded 2,000 customers, 4,000 enrolments, 6,000 payments" in output
-    # Every customer of the big creator is in three different courses.
+    # Every customer of the big creator is in the first course (the big CSV) and two others.
+    first_course = Course.objects.filter(creator=big).order_by("pk").first()
+    assert Enrolment.objects.filter(course=first_course).count() == 400
     assert set(Enrolment.objects.filter(course__creator=big).values("customer")
                .annotate(n=Count("course", distinct=True)).values_list("n", flat=True)) == {3}
 
@@ -60,9 +63,13 @@ def test_rows_are_usable_by_the_application():
     assert customer.check_password(STUDENT_PASSWORD)
     assert Creator.objects.get(email=BIG_CREATOR_EMAIL).check_password(CREATOR_PASSWORD)
     assert {e.status for e in Enrolment.objects.all()[:500]} == {"active", "revoked", "expired"}
+    # The search index covers the loaded rows, and rows added afterwards.
+    found = customer_search(creator=customer.creator, query=customer.email.split("@")[0])
+    assert list(found) == [customer]
     # New rows after the load get fresh ids (sequences moved past the loaded ones).
     added = Customer.objects.create(creator=customer.creator, email="after@example.com")
     assert added.pk > 2000
+    assert list(customer_search(creator=customer.creator, query="after@example")) == [added]
 
 
 def test_same_seed_same_rows():

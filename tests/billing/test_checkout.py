@@ -160,7 +160,7 @@ def test_checkout_page_buys_and_lands_on_the_thank_you_page(client, frozen_now, 
                                  "password": "a long password", "card_number": VISA})
     session = CheckoutSession.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/buy/{one_time_page.pk}/done/?session_id={session.gateway_session_id}"
+    assert response["Location"] == f"/buy/{one_time_page.pk}/?session_id={session.gateway_session_id}"
 
     done = client.get(response["Location"])
     assert done.status_code == 200
@@ -178,7 +178,19 @@ def test_checkout_page_shows_a_decline_clearly(client, frozen_now, one_time_page
 
 
 def test_an_inactive_page_or_unknown_session_is_not_found(client, one_time_page):
-    assert client.get(f"/buy/{one_time_page.pk}/done/?session_id=sbx_cs_999").status_code == 404
+    assert client.get(f"/buy/{one_time_page.pk}/?session_id=sbx_cs_999").status_code == 404
     one_time_page.active = False
     one_time_page.save()
     assert client.get(f"/buy/{one_time_page.pk}/").status_code == 404
+
+
+def test_the_card_field_checkout_is_refused_when_the_creator_sells_through_stripe(frozen_now, creator,
+                                                                                  one_time_page):
+    from coursedesk.billing.models import GatewayAccount
+
+    GatewayAccount.objects.create(creator=creator, gateway="stripe", stripe_secret_key="sk_test_x")
+    before = counts()
+    with pytest.raises(DomainError) as refused:
+        buy(one_time_page)
+    assert refused.value.code == "wrong_gateway"
+    assert counts() == before

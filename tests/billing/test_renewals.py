@@ -181,3 +181,13 @@ def test_month_arithmetic_keeps_the_day_where_it_exists(moment, expected):
     assert add_interval(moment, "month") == expected
     leap_day = dt.datetime(2028, 2, 29, tzinfo=dt.UTC)
     assert add_interval(leap_day, "year") == dt.datetime(2029, 2, 28, tzinfo=dt.UTC)
+
+
+def test_a_subscription_without_a_card_fails_clearly(frozen_now, customer, monthly_page):
+    subscription = make_subscription(customer, monthly_page, gateway_payment_method_id="",
+                                     next_payment_at=frozen_now)
+    report = renewals_run()
+    failed = Payment.objects.get(pk=report.failed[0])
+    assert failed.failure_message == "No card is on file for this subscription."
+    subscription.refresh_from_db()
+    assert subscription.status == "past_due"

@@ -56,3 +56,21 @@ def test_worker_sends_and_schedules_retries_with_run_after(database_tasks, creat
     assert (email.status, email.attempts) == ("sent", 2)
     assert DBTaskResult.objects.get(pk=retry.pk).status == "SUCCESSFUL"
     assert len(mailbox.messages) == 1
+
+
+def test_a_request_only_queues_and_the_worker_sends(database_tasks, client, customer, course, mailbox):
+    from django_tasks_db.models import DBTaskResult
+
+    # when a student asks for a reset link
+    response = client.post(f"/c/{course.slug}/password-reset/", {"email": customer.email})
+
+    # then the request answered with the email still queued, its task waiting for the worker
+    assert response.status_code == 200
+    assert mailbox.messages == []
+    assert OutboundEmail.objects.get().status == "queued"
+    assert DBTaskResult.objects.get().status == "READY"
+
+    # and the worker delivers it
+    run_worker()
+    assert OutboundEmail.objects.get().status == "sent"
+    assert [m["To"] for m in mailbox.messages] == ["zoe@example.com"]

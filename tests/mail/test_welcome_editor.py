@@ -134,3 +134,15 @@ def test_send_a_test_to_yourself(creator_client, course, creator, customer, mail
     assert course.welcome_email_body == DEFAULT_WELCOME_BODY  # testing a draft does not save it
     events = AuditEvent.objects.values_list("type", flat=True).order_by("pk")
     assert list(events) == ["email.queued", "email.sent"]
+
+
+def test_preview_button_works_without_javascript(creator_client, course):
+    response = creator_client.post(url(course), {
+        "action": "preview", "subject": "Draft for {{ first_name }}", "body": "Draft body",
+    })
+
+    assert response.status_code == 200
+    assert "Draft for Alex" in response.content.decode()
+    course.refresh_from_db()
+    assert course.welcome_email_subject == DEFAULT_WELCOME_SUBJECT
+    assert not AuditEvent.objects.exists()

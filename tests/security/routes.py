@@ -18,11 +18,19 @@ PUBLIC = {
     "core:home", "core:health",
     "accounts:login", "accounts:logout", "accounts:signup", "accounts:password_reset",
     "accounts:password_reset_done", "accounts:password_reset_confirm", "accounts:password_reset_complete",
-    "billing:checkout",
+    "billing:checkout", "billing:checkout_done",
+}
+
+# A bare `pk` or `id` names an object of the collection just before it: customers/<int:pk>/.
+COLLECTION_PARAMETER = {
+    "customers": "customer_id", "enrolments": "enrolment_id", "payments": "payment_id",
+    "subscriptions": "subscription_id", "courses": "course_id", "refunds": "refund_id",
+    "emails": "email_id", "tokens": "token_id", "buy": "page_id",
 }
 
 # Student pages: open to anyone (sign in, reset) or behind the course's own student sign-in.
-STUDENT_PUBLIC_SUFFIXES = ("login", "logout", "password_reset", "password_reset_confirm", "reset")
+# The course page itself is public: a visitor who is not enrolled sees how to sign in or buy.
+STUDENT_PUBLIC_SUFFIXES = ("course", "login", "logout", "password_reset", "reset")
 
 
 @dataclass(frozen=True)
@@ -49,13 +57,19 @@ class Route:
         return not self.is_public and not self.is_student
 
     def url(self, values: dict[str, str]) -> str:
-        missing = [name for name in self.parameters if name not in values]
-        if missing:
-            raise LookupError(
-                f"route /{self.route} ({self.name}) takes {missing}: teach tests/security/conftest.py "
-                "Tenant.url_values which object that parameter names"
-            )
-        return "/" + PARAMETER.sub(lambda match: values[match["name"]], self.route)
+        def value(match: re.Match) -> str:
+            name = match["name"]
+            if name in {"pk", "id"}:
+                collection = self.route[: match.start()].rstrip("/").rsplit("/", 1)[-1]
+                name = COLLECTION_PARAMETER.get(collection, name)
+            if name not in values:
+                raise LookupError(
+                    f"route /{self.route} ({self.name}) takes <{match['name']}>: teach "
+                    "tests/security (COLLECTION_PARAMETER or Tenant.url_values) which object it names"
+                )
+            return values[name]
+
+        return "/" + PARAMETER.sub(value, self.route)
 
 
 def _walk(patterns, prefix: str = "", namespace: str = ""):

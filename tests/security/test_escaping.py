@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.core import mail
 
@@ -31,13 +34,13 @@ def test_creator_pages_never_emit_the_name_as_markup(client, mine, hostile, rout
     client.force_login(mine.creator)
 
     response = client.get(route.url(mine.url_values()), {"q": "mallory"})
-
     if not response["Content-Type"].startswith("text/html"):
         # A download (the students CSV) holds the name as data and is never rendered as a page.
         assert response["Content-Disposition"].startswith("attachment")
         return
-    assert SCRIPT.encode() not in response.content
-    assert b"<script>alert" not in response.content
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    assert SCRIPT.encode() not in content
+    assert b"<script>alert" not in content
 
 
 def test_activity_page_shows_the_name_as_text(client, mine, hostile):
@@ -67,3 +70,17 @@ def test_welcome_email_html_escapes_the_name(mine, hostile, django_capture_on_co
     html_part = next(content for content, kind in sent.alternatives if kind == "text/html")
     assert SCRIPT not in html_part
 
+
+
+def test_csv_export_cells_never_start_a_formula(client, mine, hostile):
+    client.force_login(mine.creator)
+
+    response = client.get(f"/desk/courses/{mine.course.pk}/students.csv")
+
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    [row] = [r for r in rows if "mallory@example.com" in r]
+    assert row[0] == SCRIPT  # text in a CSV cell: shown as written, never run
+    assert row[1] == "'" + FORMULA
+    for other in rows[1:]:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in other), other

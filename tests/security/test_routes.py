@@ -12,8 +12,7 @@ from tests.security.routes import all_routes
 ROUTES = all_routes()
 CREATOR_ROUTES = [r for r in ROUTES if r.is_creator]
 STUDENT_ROUTES = [r for r in ROUTES if r.is_student and not r.is_public]
-# Pages whose real version has not been merged yet: their placeholders do not check anything.
-PLACEHOLDERS = {"classroom:course"}
+
 FOREIGN_ROUTES = [r for r in CREATOR_ROUTES if r.parameters]
 
 
@@ -24,7 +23,8 @@ def ids(routes):
 def test_the_sweep_finds_the_known_pages():
     names = {r.name for r in ROUTES}
     assert {"desk:activity", "desk:teach", "desk:links", "accounts:settings", "billing:settings",
-            "classroom:course", "classroom:billing", "classroom:cancel"} <= names
+            "classroom:course", "classroom:lesson", "classroom:billing", "classroom:cancel",
+            "desk:customer", "desk:students_csv", "billing:stripe_webhook"} <= names
 
 
 @pytest.mark.parametrize("route", CREATOR_ROUTES, ids=ids(CREATOR_ROUTES))
@@ -38,10 +38,7 @@ def test_anonymous_visitor_is_sent_to_the_creator_sign_in(client, mine, route, m
     assert response["Location"] == f"/accounts/login/?next={url}"
 
 
-@pytest.mark.parametrize("route", [
-    pytest.param(r, marks=pytest.mark.xfail(reason="placeholder page")) if r.name in PLACEHOLDERS else r
-    for r in STUDENT_ROUTES
-], ids=ids(STUDENT_ROUTES))
+@pytest.mark.parametrize("route", STUDENT_ROUTES, ids=ids(STUDENT_ROUTES))
 def test_anonymous_visitor_is_sent_to_the_course_sign_in(client, mine, route):
     url = route.url(mine.url_values())
 
@@ -102,8 +99,6 @@ def test_a_student_of_one_creator_is_not_signed_in_at_another(client, mine, thei
     sign_in_student(client, mine.customer)
 
     for route in STUDENT_ROUTES:
-        if route.name in PLACEHOLDERS:
-            continue
         response = client.get(route.url(theirs.url_values()))
         assert response.status_code == 302, route.route
         assert response["Location"].startswith(f"/c/{theirs.course.slug}/login/")

@@ -74,3 +74,46 @@ def test_wrong_email_and_wrong_password_give_the_same_answer(mine):
         return response.content.decode().split('role="alert">', 1)[1].split("</div>", 1)[0]
 
     assert message(unknown) == message(wrong)
+
+
+def student_sign_in(client, course, email, password, address="203.0.113.7"):
+    return client.post(f"/c/{course.slug}/login/", {"email": email, "password": password},
+                       REMOTE_ADDR=address)
+
+
+def test_student_is_throttled_after_five_failures_even_with_the_right_password(mine):
+    client = Client()
+    for _ in range(MAX_FAILURES):
+        student_sign_in(client, mine.course, mine.customer.email, "wrong guess")
+
+    response = student_sign_in(client, mine.course, mine.customer.email, TEST_PASSWORD)
+
+    assert THROTTLED_MESSAGE in response.content.decode()
+    assert "coursedesk_student" not in response.cookies
+
+
+def test_student_throttle_is_per_creator(mine, theirs):
+    """The same address at another creator is another account, with its own count."""
+    from tests.factories import make_customer
+
+    make_customer(theirs.creator, email=mine.customer.email)
+    client = Client()
+    for _ in range(MAX_FAILURES):
+        student_sign_in(client, mine.course, mine.customer.email, "wrong guess", address="198.51.100.1")
+
+    response = student_sign_in(client, theirs.course, mine.customer.email, TEST_PASSWORD,
+                               address="198.51.100.2")
+
+    assert response.status_code == 302
+    assert response.cookies["coursedesk_student"].value
+
+
+def test_student_sign_in_works_below_the_limit(mine):
+    client = Client()
+    for _ in range(MAX_FAILURES - 1):
+        student_sign_in(client, mine.course, mine.customer.email, "wrong guess")
+
+    response = student_sign_in(client, mine.course, mine.customer.email, TEST_PASSWORD)
+
+    assert response.status_code == 302
+    assert client.get(f"/c/{mine.course.slug}/lessons/1/").status_code == 200

@@ -64,6 +64,8 @@ class SandboxGateway(PaymentGateway):
         self, *, payment_method_id: str, amount: int, currency: str, idempotency_key: str
     ) -> GatewayCharge:
         """Charges a saved card. A card that fails later gives a failed charge, not an error."""
+        if not payment_method_id:
+            raise GatewayError("No card is on file for this subscription.", code="no_card")
         if not payment_method_id.startswith("sbx_pm_"):
             raise GatewayError("This card is not known to the sandbox.", code="unknown_card")
         charge_id = f"sbx_ch_{_key(idempotency_key)}"

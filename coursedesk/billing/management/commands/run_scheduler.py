@@ -22,15 +22,14 @@ class Command(BaseCommand):
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, lambda *_: stop.set())
         self.stdout.write(f"Scheduler started: renewals every {interval:g} s.")
-        while not stop.is_set():
-            close_old_connections()
+        while True:
             try:
                 report = renewals_run()
                 if report.charged or report.failed or report.errors:
                     self.stdout.write(f"Renewals: {report}.")
             except Exception as error:  # keep the loop alive; the next minute tries again
                 self.stderr.write(f"Renewals stopped early: {error}")
-            if once:
+            if once or stop.wait(interval):
                 break
-            stop.wait(interval)
+            close_old_connections()  # a long-running process must not keep a dead connection
         self.stdout.write("Scheduler stopped.")

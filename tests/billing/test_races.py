@@ -1,0 +1,78 @@
+"""Races on PostgreSQL: row locks let exactly one of two simultaneous actions through."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from coursedesk.audit.services import Actor
+from coursedesk.billing.checkout import checkout_fulfil
+from coursedesk.billing.models import CheckoutSession, Payment, Refund
+from coursedesk.billing.services import payment_refund
+from coursedesk.core.errors import DomainError
+from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.mail.models import OutboundEmail
+from tests.billing.conftest import make_payment
+from tests.factories import make_course, make_creator, make_customer, make_page
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks; the race is only meaningful on PostgreSQL")
+
+
+def at_once(action, times: int = 2) -> list[str]:
+    """Runs `action` in `times` threads released together; returns each outcome."""
+    start = threading.Barrier(times)
+    outcomes: list[str] = []
+
+    def run():
+        try:
+            start.wait()
+            outcomes.append(action())
+        except DomainError as error:
+            outcomes.append(error.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_two_full_refunds_racing_give_exactly_one_refund():
+    creator = make_creator()
+    payment = make_payment(make_customer(creator), make_course(creator), amount=4900)
+
+    def refund_everything():
+        payment_refund(payment=Payment.objects.get(pk=payment.pk), actor=Actor.creator(creator),
+                       source="desk")
+        return "refunded"
+
+    assert sorted(at_once(refund_everything)) == ["nothing_to_refund", "refunded"]
+    assert list(Refund.objects.values_list("amount", "status")) == [(4900, "succeeded")]
+    assert payment.refunded_total().amount == 4900
+
+
+def test_the_webhook_and_the_return_page_fulfilling_at_once_sell_once():
+    creator = make_creator()
+    page = make_page(make_course(creator), "one_time", amount=4900)
+    session = CheckoutSession.objects.create(payment_page=page, email="ada@example.com", first_name="Ada",
+                                             gateway="stripe", gateway_session_id="cs_race")
+
+    def fulfil():
+        result = checkout_fulfil(session=session, payment_reference="pi_race",
+                                 actor=Actor.gateway("stripe"), source="stripe")
+        return result.status
+
+    assert at_once(fulfil) == ["completed", "completed"]
+    assert (Customer.objects.count(), Enrolment.objects.count(), Payment.objects.count(),
+            OutboundEmail.objects.count()) == (1, 1, 1, 1)

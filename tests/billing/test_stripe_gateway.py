@@ -1,0 +1,182 @@
+"""The Stripe gateway against localstripe (a fake Stripe API) running on 127.0.0.1.
+
+localstripe has customers, payment methods, payment intents, refunds, products + plans,
+subscriptions and signed webhooks. It has no prices, checkout sessions or pause_collection, and it
+ignores idempotency keys: those paths are covered with Stripe's documented JSON in test_webhooks.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+import stripe
+
+from coursedesk.audit.models import AuditEvent
+from coursedesk.audit.services import Actor
+from coursedesk.billing.gateways import gateway_named
+from coursedesk.billing.gateways.base import GatewayError
+from coursedesk.billing.models import GatewayAccount, Payment, Refund, Subscription, WebhookEvent
+from coursedesk.billing.services import payment_refund, subscription_cancel, subscription_pause
+from coursedesk.core.errors import DomainError
+from tests.billing.conftest import make_payment, make_subscription
+from tests.billing.stripe_json import WEBHOOK_SECRET
+from tests.factories import make_page
+
+SECRET_KEY = "sk_test_coursedesk_local"
+
+
+@pytest.fixture
+def account(creator, stripe_api_base):
+    return GatewayAccount.objects.create(creator=creator, gateway="stripe", stripe_secret_key=SECRET_KEY,
+                                         stripe_webhook_secret=WEBHOOK_SECRET)
+
+
+@pytest.fixture
+def gateway(account, creator):
+    return gateway_named("stripe", creator=creator)
+
+
+@pytest.fixture
+def stripe_side(stripe_api_base):
+    """Stripe as its dashboard would act on it: a plain client, outside CourseDesk."""
+    return stripe.StripeClient(SECRET_KEY, base_addresses={"api": stripe_api_base})
+
+
+@pytest.fixture
+def buyer(gateway):
+    return gateway.customer_create(email="ada@example.com", name="Ada Lovelace", idempotency_key="cus-1")
+
+
+def test_the_gateway_is_labelled_test_mode_with_test_keys(gateway):
+    assert gateway.is_test_mode
+
+
+def test_a_card_is_attached_and_charged(gateway, buyer):
+    card = gateway.payment_method_attach(customer_reference=buyer, payment_method_id="pm_card_visa")
+    assert (card.brand, card.last4, card.customer_id) == ("visa", "4242", buyer)
+
+    charge = gateway.charge(payment_method_id=card.payment_method_id, amount=4900, currency="usd",
+                            idempotency_key="charge-1", customer_reference=buyer)
+
+    assert charge.succeeded
+    assert charge.id.startswith("pi_")
+
+
+def test_a_card_that_fails_later_attaches_but_its_charge_fails(gateway, buyer):
+    card = gateway.payment_method_attach(customer_reference=buyer,
+                                         payment_method_id="pm_card_chargeCustomerFail")
+    assert card.last4 == "0341"
+
+    charge = gateway.charge(payment_method_id=card.payment_method_id, amount=4900, currency="usd",
+                            idempotency_key="charge-2", customer_reference=buyer)
+
+    assert not charge.succeeded
+    assert charge.failure_message
+
+
+@pytest.fixture
+def stripe_payment(gateway, buyer, customer, course, one_time_page, frozen_now):
+    card = gateway.payment_method_attach(customer_reference=buyer, payment_method_id="pm_card_visa")
+    charge = gateway.charge(payment_method_id=card.payment_method_id, amount=4900, currency="usd",
+                            idempotency_key="charge-3", customer_reference=buyer)
+    return make_payment(customer, course, payment_page=one_time_page, gateway="stripe",
+                        gateway_payment_id=charge.id)
+
+
+def refunded_at_stripe(stripe_side, payment) -> int:
+    intent = stripe_side.v1.payment_intents.retrieve(payment.gateway_payment_id)
+    charge_id = intent.latest_charge if isinstance(intent.latest_charge, str) else intent.latest_charge.id
+    return stripe_side.v1.charges.retrieve(charge_id).amount_refunded
+
+
+def test_partial_then_full_refunds_go_through_stripe(creator, stripe_payment, stripe_side):
+    first = payment_refund(payment=stripe_payment, amount=1000, actor=Actor.creator(creator), source="desk")
+    rest = payment_refund(payment=stripe_payment, actor=Actor.creator(creator), source="desk")
+
+    assert [(r.amount, r.status) for r in (first, rest)] == [(1000, "succeeded"), (3900, "succeeded")]
+    assert first.gateway_refund_id.startswith("re_") and rest.gateway_refund_id.startswith("re_")
+    assert refunded_at_stripe(stripe_side, stripe_payment) == 4900
+    refund = stripe_side.v1.refunds.retrieve(first.gateway_refund_id)
+    assert refund.metadata["coursedesk_refund"] == f"refund-{first.pk}"
+
+
+def test_an_over_refund_never_reaches_stripe(creator, stripe_payment, stripe_side):
+    # localstripe itself accepts over-refunds: the limit is CourseDesk's, under its row lock.
+    payment_refund(payment=stripe_payment, amount=4000, actor=Actor.creator(creator), source="desk")
+    with pytest.raises(DomainError) as refused:
+        payment_refund(payment=stripe_payment, amount=1000, actor=Actor.creator(creator), source="desk")
+    assert refused.value.message == "Only $9.00 is left to refund on this payment."
+    assert refunded_at_stripe(stripe_side, stripe_payment) == 4000
+    assert Refund.objects.count() == 1
+
+
+@pytest.fixture
+def stripe_subscription(gateway, buyer, customer, course, frozen_now):
+    page = make_page(course, "subscription", amount=1900, interval="month")
+    card = gateway.payment_method_attach(customer_reference=buyer, payment_method_id="pm_card_visa")
+    reference, next_payment_at = gateway.subscription_create(
+        page=page, customer_reference=buyer, payment_method_id=card.payment_method_id,
+        idempotency_key="sub-1",
+    )
+    page.refresh_from_db()
+    assert page.gateway_product_id.startswith("prod_") and page.gateway_price_id
+    assert next_payment_at is not None
+    return make_subscription(customer, page, gateway="stripe", gateway_subscription_id=reference,
+                             next_payment_at=next_payment_at)
+
+
+def test_a_creator_cancel_cancels_at_stripe(creator, stripe_subscription, stripe_side):
+    subscription_cancel(subscription=stripe_subscription, actor=Actor.creator(creator), source="desk")
+
+    assert stripe_side.v1.subscriptions.retrieve(stripe_subscription.gateway_subscription_id).status == (
+        "canceled")
+    assert Subscription.objects.get().status == "canceled"
+
+
+def test_a_stripe_refusal_leaves_the_subscription_unchanged(creator, stripe_subscription):
+    # localstripe answers pause_collection with an error, which stands in for any refusal here.
+    with pytest.raises(DomainError) as refused:
+        subscription_pause(subscription=stripe_subscription, resume_on=dt.date(2027, 1, 5),
+                           actor=Actor.creator(creator), source="desk")
+    assert refused.value.code == "gateway_error"
+    assert Subscription.objects.get().status == "active"
+    assert not AuditEvent.objects.filter(type="subscription.paused").exists()
+
+
+def test_a_bad_key_is_a_clear_gateway_error(creator, stripe_api_base):
+    GatewayAccount.objects.create(creator=creator, gateway="stripe", stripe_secret_key="rk_test_x")
+    gateway = gateway_named("stripe", creator=creator)
+    with pytest.raises(GatewayError):
+        gateway.customer_create(email="a@example.com", idempotency_key="k")  # localstripe wants sk_
+
+
+def test_a_cancel_in_stripe_arrives_as_a_signed_webhook(client, account, stripe_subscription, stripe_side,
+                                                        webhook_catcher, stripe_server):
+    # given Stripe is set to deliver events to an endpoint with the creator's signing secret
+    stripe_server.webhook_register("coursedesk", webhook_catcher.url, WEBHOOK_SECRET)
+    # when the creator cancels in Stripe's dashboard
+    stripe_side.v1.subscriptions.cancel(stripe_subscription.gateway_subscription_id)
+    delivery = webhook_catcher.wait_for("customer.subscription.deleted")[0]
+
+    # then Stripe's signed delivery, handed to CourseDesk's inbox, cancels it with source "stripe"
+    url = f"/webhooks/stripe/{account.webhook_endpoint_id}/"
+    response = client.post(url, data=delivery.body, content_type="application/json",
+                           HTTP_STRIPE_SIGNATURE=delivery.signature)
+    assert response.status_code == 200
+    assert Subscription.objects.get().status == "canceled"
+    event = AuditEvent.objects.get(type="subscription.canceled")
+    assert (event.actor_kind, event.source) == ("gateway", "stripe")
+
+    # and the same delivery with its body altered is refused
+    forged = json.loads(delivery.body)
+    forged["id"] = "evt_forged"
+    response = client.post(url, data=json.dumps(forged), content_type="application/json",
+                           HTTP_STRIPE_SIGNATURE=delivery.signature)
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.filter(event_id="evt_forged").exists()
+
+
+def test_payments_of_stripe_are_stored_as_stripe(stripe_payment):
+    assert Payment.objects.get().gateway == "stripe"
