@@ -48,7 +48,6 @@ class Tenant:
             "refund_id": self.refund.pk,
             "email_id": self.email.pk,
             "token_id": self.api_token.pk,
-            "position": "1",
             "endpoint_id": "we_unknown",
             "uidb64": "MQ",
             "token": "set-password",
