@@ -51,6 +51,7 @@ class Tenant:
             "endpoint_id": "we_unknown",
             "uidb64": "MQ",
             "token": "set-password",
+            "position": 1,  # a lesson's place in its course
         }
         return {name: str(value) for name, value in values.items()}
 
