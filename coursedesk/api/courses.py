@@ -12,6 +12,7 @@ from coursedesk.api.schemas import EnrolmentOut, ErrorOut, enrolment_out, owned
 from coursedesk.audit.services import Actor
 from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
+from coursedesk.core.errors import InvalidValue
 from coursedesk.customers.services import customer_get_or_create, enrolment_grant
 from coursedesk.desk.students_csv import students_csv_response
 from coursedesk.mail.services import welcome_email_queue
@@ -111,6 +112,9 @@ def course_students_csv(request, course_id: str):
              summary="Give access without payment; creates the customer if new")
 def course_enrolment_create(request, course_id: str, body: GrantIn):
     course = _course(request, course_id)
+    if body.expires_at is not None and body.expires_at.tzinfo is None:
+        raise InvalidValue("expires_at needs a timezone, e.g. 2027-01-01T00:00:00Z.",
+                           code="invalid_expires_at")
     actor = Actor.creator(request.auth)
     with transaction.atomic():
         customer, _ = customer_get_or_create(

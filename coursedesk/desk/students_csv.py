@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 
-from django.db.models import CharField, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import CharField, Func, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 
@@ -34,30 +34,22 @@ def neutralise(value: str) -> str:
     return value
 
 
-def _sum_for_course(model, amount_path: str, **filters):
-    rows = (
-        model.objects.filter(**filters).order_by().values(filters_group_key(model))
-        .annotate(total=Sum(amount_path)).values("total")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
-
-
-def filters_group_key(model) -> str:
-    return "customer" if model is Payment else "payment__customer"
+def _total(rows, amount: str = "amount"):
+    """SUM(amount) of `rows` (already filtered to one customer and course) as a subquery, 0 if none."""
+    summed = rows.order_by().annotate(total=Func(amount, function="SUM")).values("total")
+    return Coalesce(Subquery(summed, output_field=IntegerField()), Value(0))
 
 
 def course_student_rows(*, course, at=None):
     """The course's enrolments with everything the CSV needs, as dicts, one query."""
     succeeded = Payment.Status.SUCCEEDED
-    paid = _sum_for_course(
-        Payment, "amount", customer=OuterRef("customer_id"), course=OuterRef("course_id"),
-        status=succeeded,
-    )
-    refunded = _sum_for_course(
-        Refund, "amount", payment__customer=OuterRef("customer_id"),
-        payment__course=OuterRef("course_id"), payment__status=succeeded,
-        status__in=Refund.COUNTED_STATUSES,
-    )
+    paid = _total(Payment.objects.filter(
+        customer=OuterRef("customer_id"), course=OuterRef("course_id"), status=succeeded,
+    ))
+    refunded = _total(Refund.objects.filter(
+        payment__customer=OuterRef("customer_id"), payment__course=OuterRef("course_id"),
+        payment__status=succeeded, status__in=Refund.COUNTED_STATUSES,
+    ))
     latest_subscription = Subscription.objects.filter(
         customer=OuterRef("customer_id"), course=OuterRef("course_id")
     ).order_by("-started_at", "-pk")

@@ -307,3 +307,10 @@ def test_unknown_ids_are_404(api):
 def test_a_misspelt_parameter_is_400(api, customer):
     response = api.get("/customers", limt=10)
     assert (response.status_code, error_code(response)) == (400, "unknown_parameter")
+
+
+def test_grant_access_needs_a_timezone_on_the_expiration(api, course):
+    response = api.post(f"/courses/{course.pk}/enrolments", {"email": "ana@example.com",
+                                                               "expires_at": "2027-01-01T00:00:00"})
+    assert (response.status_code, error_code(response)) == (422, "invalid_expires_at")
+    assert not Customer.objects.exists()
