@@ -108,6 +108,7 @@ class Bench:
         self.paths = api_paths()
         self.big_customers = Customer.objects.filter(creator=self.creator).count()
         self.sqlite_text_index = ""
+        self.sqlite_plan = "full-text"
         if VENDOR == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE "
@@ -125,8 +126,17 @@ class Bench:
                     "FROM customers_customer WHERE creator_id = %s AND LOWER(email) = %s",
                     [self.creator.pk, term.lower()],
                 )
+            elif VENDOR == "sqlite" and self.sqlite_plan == "newest-first scan":
+                # Walk the creator's customers newest first (customer_newest index) and stop at
+                # 50 matches: best when the term is common.
+                cursor.execute(
+                    "SELECT id, first_name, last_name, email, created_at, last_login_at "
+                    "FROM customers_customer INDEXED BY customer_newest WHERE creator_id = %s "
+                    "AND search_text LIKE %s ORDER BY created_at DESC, id DESC LIMIT 50",
+                    [self.creator.pk, f"%{fold(term)}%"],
+                )
             elif VENDOR == "sqlite" and self.sqlite_text_index:
-                # SQLite's best: the FTS5 trigram table over search_text.
+                # The FTS5 trigram table over search_text: best when the term is rare.
                 cursor.execute(
                     "SELECT id, first_name, last_name, email, created_at, last_login_at "
                     "FROM customers_customer WHERE creator_id = %s AND id IN (SELECT rowid FROM "
@@ -164,6 +174,12 @@ class Bench:
 
             app = timed(through_api, self.requests)
             limit = timed(raw, self.requests)
+            if VENDOR == "sqlite":  # the hand-written best is the faster of SQLite's two plans
+                self.sqlite_plan = "newest-first scan"
+                scan = timed(raw, self.requests)
+                self.sqlite_plan = "full-text"
+                if median(scan) < median(limit):
+                    limit = scan
             app_median, app_p95, raw_median = ms(median(app)), ms(p95(app)), ms(median(limit))
             ratio_ok = app_median <= 2 * raw_median
             met = app_median <= median_target and app_p95 <= p95_target and ratio_ok
@@ -303,10 +319,12 @@ class Bench:
     def profile_route(self) -> str | None:
         from django.urls import NoReverseMatch, reverse
 
-        try:
-            return reverse("desk:customer", kwargs={"pk": 0}).replace("/0/", "/{}/")
-        except NoReverseMatch:
-            return None
+        for name in ("customer_id", "pk"):
+            try:
+                return reverse("desk:customer", kwargs={name: 0}).replace("/0/", "/{}/")
+            except NoReverseMatch:
+                continue
+        return None
 
     def profile_url(self, customer_id: int) -> str:
         return self._profile_route.format(customer_id)

@@ -116,9 +116,12 @@ def main() -> None:
         seconds = None if args.skip_seed else seed(database, args.customers)
         result = measure(database, args)
         result.update(database=database, date=dt.date.today().isoformat())
+        out = RESULTS / f"{result['date']}-{database}.json"
         if seconds is not None:
             result["figures"].append(seeding_figure(seconds, args.customers))
-        out = RESULTS / f"{result['date']}-{database}.json"
+        elif out.exists():  # measuring again: keep the seeding time of the run that seeded
+            result["figures"] += [f for f in json.loads(out.read_text())["figures"]
+                                  if f["figure"].startswith("seeding")]
         out.write_text(json.dumps(result, indent=2) + "\n")
         print_table(database, result)
         print(f"(written to {out.relative_to(ROOT)})")

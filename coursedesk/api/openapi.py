@@ -38,6 +38,8 @@ class CourseDeskAPI(NinjaAPI):
             for operation in methods.values():
                 responses = operation.setdefault("responses", {})
                 for status, description in ERROR_RESPONSES.items():
+                    if status in responses or int(status) in responses:  # documented by the route
+                        continue
                     responses.setdefault(status, {
                         "description": description,
                         "content": {"application/json": {"schema": reference}},

@@ -82,8 +82,8 @@ def payment_refund(
             source=source, status=Refund.Status.PENDING, created_at=clock.now(),
         )
         creator = payment.customer.creator
-        gateway = gateway_named(payment.gateway, creator=creator)
         try:
+            gateway = gateway_named(payment.gateway, creator=creator)
             result = gateway.refund(
                 payment_reference=payment.gateway_payment_id, amount=amount,
                 currency=payment.currency, idempotency_key=f"refund-{refund.pk}",

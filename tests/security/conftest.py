@@ -48,10 +48,10 @@ class Tenant:
             "refund_id": self.refund.pk,
             "email_id": self.email.pk,
             "token_id": self.api_token.pk,
-            "position": "1",
             "endpoint_id": "we_unknown",
             "uidb64": "MQ",
             "token": "set-password",
+            "position": 1,  # a lesson's place in its course
         }
         return {name: str(value) for name, value in values.items()}
 

@@ -72,10 +72,13 @@ def test_welcome_email_html_escapes_the_name(mine, hostile, django_capture_on_co
 
 
 
-def test_csv_export_cells_never_start_a_formula(client, mine, hostile):
+@pytest.mark.parametrize("where", ["desk", "api"])
+def test_csv_export_cells_never_start_a_formula(client, mine, hostile, where):
     client.force_login(mine.creator)
+    path = {"desk": f"/desk/courses/{mine.course.pk}/students.csv",
+            "api": f"/api/v1/courses/{mine.course.pk}/students.csv"}[where]
 
-    response = client.get(f"/desk/courses/{mine.course.pk}/students.csv")
+    response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {mine.token}")
 
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
@@ -84,3 +87,11 @@ def test_csv_export_cells_never_start_a_formula(client, mine, hostile):
     assert row[1] == "'" + FORMULA
     for other in rows[1:]:
         assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in other), other
+
+
+def test_api_returns_the_name_as_exact_json_text(client, mine, hostile):
+    response = client.get("/api/v1/customers", {"q": "mallory"}, HTTP_AUTHORIZATION=f"Bearer {mine.token}")
+
+    assert response["Content-Type"].startswith("application/json")
+    [found] = response.json()["results"]
+    assert (found["first_name"], found["last_name"]) == (SCRIPT, FORMULA)
