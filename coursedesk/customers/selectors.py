@@ -36,12 +36,42 @@ def _sqlite_match(word: str) -> RawSQL:
     )
 
 
-def _word_filter(word: str) -> Q:
+# SQLite: a word matching more customers than this (across every creator) is common enough that
+# walking the creator's newest customers finds a page of matches sooner than materialising every
+# match from the FTS5 table; rarer words go through the FTS5 table.
+SQLITE_COMMON_WORD = 2000
+
+
+def _sqlite_word_is_common(word: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT rowid FROM {SQLITE_SEARCH_TABLE} "
+            f"WHERE {SQLITE_SEARCH_TABLE} MATCH %s LIMIT %s)",
+            ['"' + word.replace('"', '""') + '"', SQLITE_COMMON_WORD],
+        )
+        return cursor.fetchone()[0] >= SQLITE_COMMON_WORD
+
+
+def _word_filter(word: str, *, prefer_scan: bool = False) -> Q:
     """Customers whose folded "first last email" contains `word`, through the trigram index."""
-    if connection.vendor == "sqlite" and len(word) >= TRIGRAM:
+    if connection.vendor == "sqlite" and len(word) >= TRIGRAM and not prefer_scan:
         return Q(pk__in=_sqlite_match(word))
     # PostgreSQL: LIKE '%word%' on search_text uses the pg_trgm GIN index (case is already folded).
     return Q(search_text__contains=word)
+
+
+def _sqlite_words_filter(customers, words: list[str]):
+    """One word narrows through the FTS5 table (the longest: the fewest matches) and the others
+    filter its rows. When a single word is common, the newest-first walk of the creator's customers
+    (customer_newest index) finds a page of matches sooner than reading every match from FTS5."""
+    longest = max(words, key=len)
+    scan = len(words) == 1 and (len(longest) < TRIGRAM or _sqlite_word_is_common(longest))
+    customers = customers.filter(_word_filter(longest, prefer_scan=scan))
+    rest = list(words)
+    rest.remove(longest)
+    for word in rest:
+        customers = customers.filter(search_text__contains=word)
+    return customers
 
 
 def customer_search(*, creator, query: str, limit: int | None = None) -> QuerySet[Customer]:
@@ -58,8 +88,12 @@ def customer_search(*, creator, query: str, limit: int | None = None) -> QuerySe
         if exact.exists():
             return exact[:limit] if limit else exact
     words = fold(query).split()
-    for word in words:
-        customers = customers.filter(_word_filter(word))
+    if connection.vendor == "sqlite" and words:
+        customers = _sqlite_words_filter(customers, words)
+    else:
+        # PostgreSQL: each LIKE '%word%' on search_text is served by the pg_trgm GIN index.
+        for word in words:
+            customers = customers.filter(_word_filter(word))
     customers = customers.order_by("-created_at", "-pk")
     return customers[:limit] if limit else customers
 

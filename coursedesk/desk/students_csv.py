@@ -7,13 +7,15 @@ Every student is listed, revoked and expired included. Totals come from the paym
 from __future__ import annotations
 
 import csv
+import io
 
+from django.db import connection
 from django.db.models import CharField, Func, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 
 from coursedesk.billing.models import Payment, Refund, Subscription
-from coursedesk.core.money import Money
+from coursedesk.core.money import decimal_places
 from coursedesk.customers.models import Enrolment
 
 HEADER = [
@@ -41,7 +43,7 @@ def _total(rows, amount: str = "amount"):
 
 
 def course_student_rows(*, course, at=None):
-    """The course's enrolments with everything the CSV needs, as dicts, one query."""
+    """The course's enrolments annotated with everything the CSV needs, in one query."""
     succeeded = Payment.Status.SUCCEEDED
     paid = _total(Payment.objects.filter(
         customer=OuterRef("customer_id"), course=OuterRef("course_id"), status=succeeded,
@@ -68,44 +70,75 @@ def course_student_rows(*, course, at=None):
             ),
         )
         .order_by("pk")
-        .values(
-            "customer__first_name", "customer__last_name", "customer__email", "status_now",
-            "granted_at", "expires_at", "payment_page__name", "total_paid", "total_refunded",
-            "currency", "subscription_status", "customer__last_login_at",
-        )
     )
 
 
 def _amount(value: int, currency: str) -> str:
-    if not currency:
-        return f"{value / 100:.2f}" if value else "0.00"
-    return Money(value, currency).format_number().replace(",", "")
+    """Major units with the currency's decimals, no thousands separator: 4900 usd → 49.00."""
+    places = decimal_places(currency) if currency else 2
+    if places == 0:
+        return str(value)
+    unit = 10**places
+    return f"{value // unit}.{value % unit:0{places}d}"
 
 
 def _time(moment) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
+    """A time as "2026-11-21 10:00:00 UTC". Rows come straight from the database cursor: SQLite
+    gives its stored text ("2026-11-21 10:00:00.123456"), PostgreSQL a datetime in UTC."""
+    if not moment:
+        return ""
+    if isinstance(moment, str):
+        return moment[:19] + " UTC"
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _database_rows(queryset):
+    """The rows of `queryset` as plain tuples from a chunked cursor (a server-side cursor on
+    PostgreSQL), skipping the ORM's per-value conversion: the CSV writes text anyway."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK):
+            yield from rows
+
+
+COLUMNS = (
+    "customer__first_name", "customer__last_name", "customer__email", "status_now", "granted_at",
+    "expires_at", "payment_page__name", "total_paid", "total_refunded", "currency",
+    "subscription_status", "customer__last_login_at",
+)
 
 
 def csv_lines(*, course):
-    """Yields the CSV as encoded lines: a BOM first (so spreadsheets read UTF-8), then the rows."""
+    """Yields the CSV in blocks of rows: a BOM first (so spreadsheets read UTF-8), then the rows.
 
-    class Line:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Line())
-    yield "\ufeff" + writer.writerow(HEADER)
-    for row in course_student_rows(course=course).iterator(chunk_size=CHUNK):
-        cells = [
-            row["customer__first_name"], row["customer__last_name"], row["customer__email"],
-            STATUS_LABELS[row["status_now"]], _time(row["granted_at"]), _time(row["expires_at"]),
-            row["payment_page__name"] or "Granted by hand",
-            _amount(row["total_paid"], row["currency"]), _amount(row["total_refunded"], row["currency"]),
-            row["currency"].upper(),
-            SUBSCRIPTION_LABELS.get(row["subscription_status"], ""),
-            _time(row["customer__last_login_at"]),
-        ]
-        yield writer.writerow([neutralise(str(cell)) for cell in cells])
+    Rows are read with a server-side cursor (PostgreSQL) or in chunks (SQLite) and written in
+    blocks, so memory stays flat at any size.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    yield "\ufeff" + buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    rows = _database_rows(course_student_rows(course=course).values_list(*COLUMNS))
+    written = 0
+    for (first_name, last_name, email, status, granted_at, expires_at, page_name, paid, refunded,
+         currency, subscription_status, last_login_at) in rows:
+        writer.writerow((
+            neutralise(first_name), neutralise(last_name), neutralise(email), STATUS_LABELS[status],
+            _time(granted_at), _time(expires_at), neutralise(page_name or "Granted by hand"),
+            _amount(paid, currency), _amount(refunded, currency), currency.upper(),
+            SUBSCRIPTION_LABELS.get(subscription_status, ""), _time(last_login_at),
+        ))
+        written += 1
+        if written == CHUNK:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            written = 0
+    if written:
+        yield buffer.getvalue()
 
 
 def students_csv_response(*, course) -> StreamingHttpResponse:

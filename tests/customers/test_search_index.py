@@ -42,3 +42,20 @@ def test_sqlite_search_uses_the_trigram_table(db):
     assert [customer.email for customer in found] == ["person01235@example.com"]
     plan = found.explain()
     assert "customers_customer_search VIRTUAL TABLE INDEX" in plan
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 table exists on SQLite only")
+def test_sqlite_walks_the_newest_customers_for_a_common_word(db, monkeypatch):
+    from coursedesk.customers import selectors
+
+    creator, other = make_creator(), make_creator()
+    many_customers(creator, other, count=500)
+    through_fts = [c.email for c in customer_search(creator=creator, query="person001", limit=5)]
+    monkeypatch.setattr(selectors, "SQLITE_COMMON_WORD", 10)  # "person001" is now a common word
+    walked = customer_search(creator=creator, query="person001", limit=5)
+    assert [c.email for c in walked] == through_fts == [
+        "person00195@example.com", "person00190@example.com", "person00185@example.com",
+        "person00180@example.com", "person00175@example.com",
+    ]
+    assert "customer_newest" in walked.explain()
+    assert "VIRTUAL TABLE" not in walked.explain()
