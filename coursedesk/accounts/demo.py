@@ -206,6 +206,8 @@ class DemoSeeder:
                 currency=page.currency, interval=page.interval,
                 installments_total=page.installments, started_at=moment, gateway=Gateway.SANDBOX,
                 gateway_subscription_id=f"sbx_sub_{customer.pk}_{page.pk}",
+                # A sandbox test card on file, so renewals go through while `make run` runs.
+                gateway_payment_method_id=f"sbx_pm_ok_4242_demo{customer.pk}",
                 card_brand="visa", card_last4="4242",
             )
             audit_record(
@@ -309,6 +311,7 @@ class DemoSeeder:
                 subscription.status = Subscription.Status.PAST_DUE
                 subscription.next_payment_at = failed_at + dt.timedelta(days=3)
                 subscription.card_last4 = "0341"
+                subscription.gateway_payment_method_id = f"sbx_pm_fails_0341_demo{customer.pk}"
                 subscription.save()
                 audit_record(
                     creator=self.creator, customer=customer, type="subscription.past_due",

@@ -122,12 +122,18 @@ def send_outbound_email(email_id: int) -> str:
         return "sent"
 
 
-def send_due_emails(*, limit: int = 500) -> dict[str, int]:
-    """Attempts every queued row that is due now (retries, lost tasks); returns counts by outcome."""
+def send_due_emails(*, limit: int = 500, fresh_for: dt.timedelta | None = None) -> dict[str, int]:
+    """Attempts every queued row that is due now (retries, lost tasks); returns counts by outcome.
+
+    `fresh_for` leaves alone rows queued less than that long ago, which the worker is about to send.
+    """
     now = clock.now()
+    never_tried = Q(next_attempt_at__isnull=True)
+    if fresh_for is not None:
+        never_tried &= Q(created_at__lte=now - fresh_for)
     due = (
         OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(never_tried | Q(next_attempt_at__lte=now))
         .order_by("created_at", "pk").values_list("pk", flat=True)[:limit]
     )
     outcomes: dict[str, int] = {}

@@ -1,3 +1,4 @@
+import datetime as dt
 import io
 import os
 import subprocess
@@ -109,3 +110,20 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_demo_subscriptions_renew_with_their_test_card(db):
+    from coursedesk.billing.renewals import renewals_run
+    from coursedesk.core import clock
+
+    seed_demo()
+    active = Subscription.objects.filter(status="active", installments_total__isnull=True)
+    due = max(s.next_payment_at for s in active)
+    payments_before = Payment.objects.filter(status="succeeded").count()
+
+    clock.set_now(due + dt.timedelta(minutes=1))
+    renewals_run()
+
+    assert set(active.values_list("status", flat=True)) == {"active"}
+    assert Payment.objects.filter(status="succeeded").count() > payments_before
+    assert not Payment.objects.filter(status="failed", failure_message__icontains="no card").exists()
