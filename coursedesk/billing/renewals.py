@@ -18,6 +18,7 @@ from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayCharge, GatewayError
 from coursedesk.billing.intervals import add_interval
 from coursedesk.billing.models import Gateway, Payment, Subscription
+from coursedesk.billing.services import subscription_status_move
 from coursedesk.catalog.links import course_links
 from coursedesk.core import clock
 from coursedesk.mail.models import OutboundEmail
@@ -47,17 +48,6 @@ def subscriptions_due(now: dt.datetime | None = None):
     return Subscription.objects.filter(
         gateway=Gateway.SANDBOX, next_payment_at__lte=now,
     ).filter(Q(status__in=[Status.ACTIVE, Status.PAST_DUE, Status.PAUSED]))
-
-
-def _move(subscription, *, to: str, type: str, actor: Actor, source: str, **data) -> None:
-    old = subscription.status
-    subscription.status = to
-    audit_record(
-        creator=subscription.customer.creator, customer=subscription.customer, type=type, actor=actor,
-        source=source, subject=subscription,
-        data={"course": subscription.course.title, "course_id": subscription.course_id,
-              "status": change(old, to), **data},
-    )
 
 
 def _email(subscription, *, kind: str, subject: str, lines: list[str], actor: Actor, source: str) -> None:
@@ -90,7 +80,7 @@ def subscription_renew(*, subscription: Subscription, actor: Actor, source: str)
         if subscription.status == Status.PAUSED:
             if subscription.paused_until and subscription.paused_until > clock.today():
                 return None
-            _move(subscription, to=Status.ACTIVE, type="subscription.resumed", actor=actor, source=source,
+            subscription_status_move(subscription, Status.ACTIVE, "subscription.resumed", actor, source,
                   paused_until=change(_iso(subscription.paused_until), None), reason="resume date reached")
             subscription.paused_until = None
             subscription.next_payment_before_pause_at = None
@@ -138,12 +128,12 @@ def _renewal_succeeded(subscription, payment, *, due, now, actor: Actor, source:
               **({"installment": paid, "installments_total": plan} if plan else {})},
     )
     if subscription.status == Status.PAST_DUE:
-        _move(subscription, to=Status.ACTIVE, type="subscription.recovered", actor=actor, source=source)
+        subscription_status_move(subscription, Status.ACTIVE, "subscription.recovered", actor, source)
     old_next = subscription.next_payment_at
     if plan and paid >= plan:
         subscription.next_payment_at = None
         subscription.completed_at = now
-        _move(subscription, to=Status.COMPLETED, type="subscription.completed", actor=actor, source=source,
+        subscription_status_move(subscription, Status.COMPLETED, "subscription.completed", actor, source,
               payments_made=paid, next_payment_at=change(_iso(old_next), None))
     else:
         subscription.next_payment_at = next_due_after(due, subscription.interval, now)
@@ -169,7 +159,7 @@ def _renewal_failed(subscription, payment, *, now, actor: Actor, source: str) ->
     # The due date stays where it was (the billing calendar does not move); retries follow the
     # last attempt by RETRY_AFTER.
     if subscription.status != Status.PAST_DUE:
-        _move(subscription, to=Status.PAST_DUE, type="subscription.past_due", actor=actor, source=source,
+        subscription_status_move(subscription, Status.PAST_DUE, "subscription.past_due", actor, source,
               retry_at=_iso(now + RETRY_AFTER))
     billing_url = course_links(subscription.course)["billing_url"]
     _email(subscription, kind=OutboundEmail.Kind.PAYMENT_FAILED,

@@ -457,7 +457,9 @@ def subscription_payment_record(
             audit_record(creator=creator, customer=customer, type="payment.failed", actor=actor,
                          source=source, subject=payment, data={**facts, "error": payment.failure_message})
             if subscription.status == Status.ACTIVE:
-                _status_move(subscription, Status.PAST_DUE, "subscription.past_due", actor, source)
+                subscription_status_move(
+                    subscription, Status.PAST_DUE, "subscription.past_due", actor, source
+                )
                 subscription.save(update_fields=["status"])
             return payment
         paid = subscription.payments.filter(status=Payment.Status.SUCCEEDED).count()
@@ -466,7 +468,7 @@ def subscription_payment_record(
                      source=source, subject=payment,
                      data={**facts, **({"installment": paid, "installments_total": plan} if plan else {})})
         if subscription.status == Status.PAST_DUE:
-            _status_move(subscription, Status.ACTIVE, "subscription.recovered", actor, source)
+            subscription_status_move(subscription, Status.ACTIVE, "subscription.recovered", actor, source)
         if plan and paid >= plan and subscription.status != Status.COMPLETED:
             gateway = gateway_named(subscription.gateway, creator=creator)
             try:
@@ -477,7 +479,7 @@ def subscription_payment_record(
             old_next = subscription.next_payment_at
             subscription.next_payment_at = None
             subscription.completed_at = clock.now()
-            _status_move(subscription, Status.COMPLETED, "subscription.completed", actor, source,
+            subscription_status_move(subscription, Status.COMPLETED, "subscription.completed", actor, source,
                          payments_made=paid, next_payment_at=change(_iso(old_next), None))
         elif next_payment_at is not None and subscription.status == Status.ACTIVE:
             subscription.next_payment_at = next_payment_at
@@ -485,7 +487,10 @@ def subscription_payment_record(
     return payment
 
 
-def _status_move(subscription: Subscription, to: str, type: str, actor: Actor, source: str, **data) -> None:
+def subscription_status_move(
+    subscription: Subscription, to: str, type: str, actor: Actor, source: str, **data
+) -> None:
+    """Sets the status and writes its audit event; the caller holds the lock and saves."""
     old = subscription.status
     subscription.status = to
     audit_record(
