@@ -21,11 +21,11 @@ from coursedesk.api.schemas import (
 )
 from coursedesk.audit.services import Actor
 from coursedesk.catalog.models import Course
+from coursedesk.classroom.services import password_reset_send
 from coursedesk.core.errors import DomainError
 from coursedesk.customers import services
 from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import customer_profile, customer_search, customer_timeline
-from coursedesk.desk.actions import password_reset_service
 from coursedesk.mail.services import welcome_email_queue
 
 router = Router(tags=["customers"])
@@ -121,6 +121,6 @@ def customer_welcome_email(request, customer_id: str, body: CourseChoice):
 def customer_password_reset(request, customer_id: str, body: CourseChoice):
     customer = _customer(request, customer_id)
     course = _enrolled_course(request, customer, body.course_id)
-    email = password_reset_service()(customer=customer, course=course,
+    email = password_reset_send(customer=customer, course=course,
                                      actor=Actor.creator(request.auth), source=SOURCE)
     return Status(202, {"email_id": str(email.pk)})

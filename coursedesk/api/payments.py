@@ -7,8 +7,8 @@ from pydantic import Field
 
 from coursedesk.api.schemas import ErrorOut, RefundOut, payment_with_refunds, refund_out
 from coursedesk.audit.services import Actor
+from coursedesk.billing import services as billing_services
 from coursedesk.billing.models import Payment
-from coursedesk.desk.actions import billing_service
 
 router = Router(tags=["payments"])
 SOURCE = "api"
@@ -23,7 +23,7 @@ class RefundIn(Schema):
              summary="Refund a payment in full or in part")
 def payment_refund(request, payment_id: str, body: RefundIn):
     payment = payment_with_refunds(Payment.objects.for_creator(request.auth), payment_id)
-    refund = billing_service("payment_refund")(
+    refund = billing_services.payment_refund(
         payment=payment, amount=body.amount, reason=body.reason, actor=Actor.creator(request.auth),
         source=SOURCE,
     )

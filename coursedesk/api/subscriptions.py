@@ -8,8 +8,8 @@ from ninja import Router, Schema
 
 from coursedesk.api.schemas import ErrorOut, SubscriptionOut, owned, subscription_out
 from coursedesk.audit.services import Actor
+from coursedesk.billing import services as billing_services
 from coursedesk.billing.models import Subscription
-from coursedesk.desk.actions import billing_service
 
 router = Router(tags=["subscriptions"])
 SOURCE = "api"
@@ -32,7 +32,7 @@ def _fresh(subscription: Subscription) -> dict:
              summary="No further payments (no refund, access stays)")
 def subscription_cancel(request, subscription_id: str):
     subscription = _subscription(request, subscription_id)
-    billing_service("subscription_cancel")(subscription=subscription, actor=Actor.creator(request.auth),
+    billing_services.subscription_cancel(subscription=subscription, actor=Actor.creator(request.auth),
                                            source=SOURCE)
     return _fresh(subscription)
 
@@ -41,7 +41,7 @@ def subscription_cancel(request, subscription_id: str):
              summary="Move the next payment to a future date (access stays)")
 def subscription_pause(request, subscription_id: str, body: PauseIn):
     subscription = _subscription(request, subscription_id)
-    billing_service("subscription_pause")(subscription=subscription, resume_on=body.resume_on,
+    billing_services.subscription_pause(subscription=subscription, resume_on=body.resume_on,
                                           actor=Actor.creator(request.auth), source=SOURCE)
     return _fresh(subscription)
 
@@ -50,6 +50,6 @@ def subscription_pause(request, subscription_id: str, body: PauseIn):
              summary="Resume a paused subscription now")
 def subscription_resume(request, subscription_id: str):
     subscription = _subscription(request, subscription_id)
-    billing_service("subscription_resume")(subscription=subscription, actor=Actor.creator(request.auth),
+    billing_services.subscription_resume(subscription=subscription, actor=Actor.creator(request.auth),
                                            source=SOURCE)
     return _fresh(subscription)

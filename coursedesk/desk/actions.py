@@ -15,10 +15,11 @@ from django import forms
 from django.shortcuts import get_object_or_404
 
 from coursedesk.audit.services import Actor
+from coursedesk.billing import services as billing_services
 from coursedesk.billing.models import Payment, Subscription
 from coursedesk.catalog.models import Course
+from coursedesk.classroom.services import password_reset_send
 from coursedesk.core import clock
-from coursedesk.core.errors import DomainError
 from coursedesk.core.money import Money
 from coursedesk.customers import services as customer_services
 from coursedesk.customers.models import Customer, Enrolment
@@ -26,28 +27,6 @@ from coursedesk.customers.selectors import refunded_total_subquery
 from coursedesk.mail.services import welcome_email_queue
 
 SOURCE = "desk"
-
-
-def billing_service(name: str):
-    """A service of the billing app, or a clear refusal on an installation without it."""
-    try:
-        from coursedesk.billing import services
-    except ImportError:
-        services = None
-    function = getattr(services, name, None)
-    if function is None:
-        raise DomainError("This action is not available on this installation yet.",
-                          code="not_available", status=501)
-    return function
-
-
-def password_reset_service():
-    try:
-        from coursedesk.classroom.services import password_reset_send
-    except ImportError as error:
-        raise DomainError("Password reset links are not available on this installation yet.",
-                          code="not_available", status=501) from error
-    return password_reset_send
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -269,7 +248,7 @@ class PasswordReset(Action):
                 "The link works once, for 24 hours; the current password keeps working until it is used.")
 
     def perform(self, customer, values, actor):
-        password_reset_service()(customer=customer, course=values["course"], actor=actor, source=SOURCE)
+        password_reset_send(customer=customer, course=values["course"], actor=actor, source=SOURCE)
         return Done(f"Password reset link sent to {customer.email}.")
 
 
@@ -388,7 +367,7 @@ class PaymentRefund(Action):
         return sentence
 
     def perform(self, payment, values, actor):
-        refund = billing_service("payment_refund")(
+        refund = billing_services.payment_refund(
             payment=payment, amount=values.get("amount"), reason=values.get("reason") or "",
             actor=actor, source=SOURCE,
         )
@@ -410,7 +389,7 @@ class SubscriptionCancel(SubscriptionAction):
                 "Nothing is refunded and access stays. This cannot be undone.")
 
     def perform(self, subscription, values, actor):
-        billing_service("subscription_cancel")(subscription=subscription, actor=actor, source=SOURCE)
+        billing_services.subscription_cancel(subscription=subscription, actor=actor, source=SOURCE)
         return Done("Subscription canceled.")
 
 
@@ -425,7 +404,7 @@ class SubscriptionPause(SubscriptionAction):
                 "You can resume it earlier.")
 
     def perform(self, subscription, values, actor):
-        billing_service("subscription_pause")(
+        billing_services.subscription_pause(
             subscription=subscription, resume_on=values["resume_on"], actor=actor, source=SOURCE
         )
         return Done(f"Subscription paused until {values['resume_on']:%Y-%m-%d}.")
@@ -439,7 +418,7 @@ class SubscriptionResume(SubscriptionAction):
                 "schedule. Access stays.")
 
     def perform(self, subscription, values, actor):
-        billing_service("subscription_resume")(subscription=subscription, actor=actor, source=SOURCE)
+        billing_services.subscription_resume(subscription=subscription, actor=actor, source=SOURCE)
         return Done("Subscription resumed.")
 
 

@@ -1,9 +1,7 @@
 """The profile's actions through the pages: confirmation sentence, the change, its audit row, refusals."""
 
 import datetime as dt
-import importlib
 
-import pytest
 from django.urls import reverse
 
 from coursedesk.audit.models import AuditEvent
@@ -11,23 +9,6 @@ from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.mail.models import OutboundEmail
 from tests.desk.conftest import make_payment, make_refund, snapshot
 from tests.factories import make_customer
-
-
-def has(module: str, name: str) -> bool:
-    try:
-        return hasattr(importlib.import_module(module), name)
-    except ImportError:
-        return False
-
-
-needs_billing = pytest.mark.skipif(
-    not has("coursedesk.billing.services", "payment_refund"),
-    reason="coursedesk.billing.services (refund, cancel, pause, resume) is not merged yet",
-)
-needs_password_reset = pytest.mark.skipif(
-    not has("coursedesk.classroom.services", "password_reset_send"),
-    reason="coursedesk.classroom.services.password_reset_send is not merged yet",
-)
 
 HTMX = {"HX-Request": "true", "HX-Target": "dialog"}
 
@@ -241,7 +222,6 @@ def test_grant_a_course_by_hand_with_the_welcome_email(creator_client, customer,
     assert [row[0] for row in events(customer)] == ["enrolment.granted", "email.queued"]
 
 
-@needs_password_reset
 def test_send_a_password_reset_link(creator_client, customer, enrolment):
     creator_client.post(url("password_reset", customer), {"course": enrolment.course_id, "confirmed": "yes"})
     email = OutboundEmail.objects.get()
@@ -284,7 +264,6 @@ def test_cancel_confirmation(creator_client, subscription):
             "Nothing is refunded and access stays.") in page
 
 
-@needs_billing
 def test_refund_part_then_the_rest(creator_client, customer, payment, enrolment):
     creator_client.post(url("payment_refund", payment), {"amount": "20", "confirmed": "yes"})
     creator_client.post(url("payment_refund", payment), {"amount": "", "confirmed": "yes"})
@@ -294,7 +273,6 @@ def test_refund_part_then_the_rest(creator_client, customer, payment, enrolment)
     assert [row[0] for row in events(customer)].count("payment.refunded") == 2
 
 
-@needs_billing
 def test_refund_above_what_is_left_is_refused(creator_client, payment):
     make_refund(payment, 4000)
     before = snapshot()
@@ -305,7 +283,6 @@ def test_refund_above_what_is_left_is_refused(creator_client, payment):
     assert payment.refunds.count() == 1
 
 
-@needs_billing
 def test_pause_resume_and_cancel(creator_client, customer, subscription, enrolment):
     creator_client.post(url("subscription_pause", subscription),
                         {"resume_on": "2027-01-15", "confirmed": "yes"})
