@@ -19,6 +19,17 @@ def _clock_runs_after_each_test():
     clock.set_now(None)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache_for_each_test():
+    # Sign-in throttling counts failures per address (127.0.0.1 for every test) in the cache: one
+    # test's failures must not lock another test out.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def frozen_now():
     """Fixes the clock at a known instant; tests move it with clock.advance()."""

@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from coursedesk.audit.services import Actor, audit_record
+from coursedesk.billing.emails import payment_receipt_queue
 from coursedesk.billing.gateways import gateway_account, gateway_named
 from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayError, HostedCheckout
 from coursedesk.billing.intervals import add_interval
@@ -229,6 +230,8 @@ def checkout_fulfil(
                      if page.installments else {})},
         )
         welcome_email_queue(customer=customer, course=course, actor=actor, source=source)
+        test_mode = session.gateway == Gateway.SANDBOX or gateway_account(creator).is_test_mode
+        payment_receipt_queue(payment=payment, test_mode=test_mode, actor=actor, source=source)
 
         session.status = CheckoutSession.Status.COMPLETED
         session.customer = customer

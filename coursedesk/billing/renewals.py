@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from coursedesk.audit.services import Actor, audit_record, change
+from coursedesk.billing.emails import payment_email_queue
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayCharge, GatewayError
 from coursedesk.billing.intervals import add_interval
@@ -22,7 +23,6 @@ from coursedesk.billing.services import subscription_status_move
 from coursedesk.catalog.links import course_links
 from coursedesk.core import clock
 from coursedesk.mail.models import OutboundEmail
-from coursedesk.mail.services import email_queue
 
 logger = logging.getLogger(__name__)
 Status = Subscription.Status
@@ -51,17 +51,10 @@ def subscriptions_due(now: dt.datetime | None = None):
 
 
 def _email(subscription, *, kind: str, subject: str, lines: list[str], actor: Actor, source: str) -> None:
-    customer, course = subscription.customer, subscription.course
-    greeting = f"Hi {customer.first_name}," if customer.first_name else "Hello,"
-    body = "\n".join([greeting, "", *lines, "", "This is a test-mode payment: no real money moved.", "",
-                      customer.creator.name or course.title])
-    email = email_queue(
-        creator=customer.creator, customer=customer, course=course, kind=kind, to=customer.email,
-        subject=subject, text_body=body,
-    )
-    audit_record(
-        creator=customer.creator, customer=customer, type="email.queued", actor=actor, source=source,
-        subject=email, data={"kind": kind, "to": email.to, "subject": subject, "course": course.title},
+    # Renewals run in the sandbox only, so every one of these is a test-mode payment.
+    payment_email_queue(
+        customer=subscription.customer, course=subscription.course, kind=kind, subject=subject,
+        lines=lines, test_mode=True, actor=actor, source=source,
     )
 
 

@@ -55,12 +55,18 @@ def test_a_new_buyer_becomes_a_customer_with_access_a_payment_and_a_welcome_emai
     assert payment.gateway_payment_id == f"sbx_ch_checkout_{session.pk}"
     assert payment.subscription is None
     assert Subscription.objects.count() == 0
-    email = OutboundEmail.objects.get()
-    assert (email.kind, email.to) == ("welcome", "ada@example.com")
+    welcome, receipt = OutboundEmail.objects.order_by("pk")
+    assert (welcome.kind, welcome.to) == ("welcome", "ada@example.com")
+    assert (receipt.kind, receipt.to, receipt.subject) == (
+        "receipt", "ada@example.com", "Your receipt for Watercolor Foundations")
+    assert ("Thank you for your payment of $49.00 for Watercolor Foundations (Lifetime access)."
+            in receipt.text_body)
+    assert "test-mode payment: no real money moved" in receipt.text_body
     assert [(e.type, e.actor_kind, e.actor_label, e.source) for e in AuditEvent.objects.order_by("pk")] == [
         ("customer.created", "customer", "ada@example.com", "checkout"),
         ("enrolment.granted", "customer", "ada@example.com", "checkout"),
         ("payment.succeeded", "customer", "ada@example.com", "checkout"),
+        ("email.queued", "customer", "ada@example.com", "checkout"),
         ("email.queued", "customer", "ada@example.com", "checkout"),
     ]
 

@@ -61,7 +61,8 @@ def test_a_monthly_subscription_renews_when_due(frozen_now, monthly_page):
     assert subscription.status == "active"
     assert subscription.next_payment_at == dt.datetime(2027, 1, 21, 10, 0, tzinfo=dt.UTC)
     assert types_since(mark) == ["payment.succeeded", "email.queued"]
-    assert OutboundEmail.objects.filter(kind="receipt").count() == 1
+    # one receipt at checkout, one for the renewal
+    assert OutboundEmail.objects.filter(kind="receipt").count() == 2
     # running again in the same minute charges nothing more
     assert renewals_run().charged == []
 
