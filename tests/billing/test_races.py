@@ -74,5 +74,6 @@ def test_the_webhook_and_the_return_page_fulfilling_at_once_sell_once():
         return result.status
 
     assert at_once(fulfil) == ["completed", "completed"]
-    assert (Customer.objects.count(), Enrolment.objects.count(), Payment.objects.count(),
-            OutboundEmail.objects.count()) == (1, 1, 1, 1)
+    assert (Customer.objects.count(), Enrolment.objects.count(), Payment.objects.count()) == (1, 1, 1)
+    # one welcome email and one receipt, not two of each
+    assert sorted(OutboundEmail.objects.values_list("kind", flat=True)) == ["receipt", "welcome"]
