@@ -178,15 +178,21 @@ class Action:
         raise NotImplementedError
 
 
-class CustomerEdit(Action):
-    name, title, button = "customer_edit", "Edit details", "Save changes"
-    form_class, form_object = CustomerEditForm, "customer"
+class CustomerAction(Action):
+    """An action on the customer itself (the profile's header buttons)."""
+
+    form_object = "customer"
 
     def lookup(self, creator, pk):
         return get_object_or_404(Customer.objects.for_creator(creator), pk=pk)
 
     def customer_of(self, obj):
         return obj
+
+
+class CustomerEdit(CustomerAction):
+    name, title, button = "customer_edit", "Edit details", "Save changes"
+    form_class = CustomerEditForm
 
     def sentence(self, customer, values):
         parts = []
@@ -214,15 +220,9 @@ class CustomerEdit(Action):
         return Done("Details saved.", offer_welcome_email=changed_sign_in)
 
 
-class WelcomeEmail(Action):
+class WelcomeEmail(CustomerAction):
     name, title, button = "welcome_email", "Resend welcome email", "Send welcome email"
-    form_class, form_object = CourseForm, "customer"
-
-    def lookup(self, creator, pk):
-        return get_object_or_404(Customer.objects.for_creator(creator), pk=pk)
-
-    def customer_of(self, obj):
-        return obj
+    form_class = CourseForm
 
     def sentence(self, customer, values):
         return (f"Send the current welcome email of {values['course'].title}, with its sign-in link, "
@@ -233,15 +233,9 @@ class WelcomeEmail(Action):
         return Done(f"Welcome email queued for {customer.email}.")
 
 
-class PasswordReset(Action):
+class PasswordReset(CustomerAction):
     name, title, button = "password_reset", "Send password reset link", "Send reset link"
-    form_class, form_object = CourseForm, "customer"
-
-    def lookup(self, creator, pk):
-        return get_object_or_404(Customer.objects.for_creator(creator), pk=pk)
-
-    def customer_of(self, obj):
-        return obj
+    form_class = CourseForm
 
     def sentence(self, customer, values):
         return (f"Email {customer.email} a link to set a new password for {values['course'].title}. "
@@ -252,15 +246,9 @@ class PasswordReset(Action):
         return Done(f"Password reset link sent to {customer.email}.")
 
 
-class GrantCourse(Action):
+class GrantCourse(CustomerAction):
     name, title, button = "grant_course", "Give access to a course", "Give access"
-    form_class, form_object = GrantCourseForm, "customer"
-
-    def lookup(self, creator, pk):
-        return get_object_or_404(Customer.objects.for_creator(creator), pk=pk)
-
-    def customer_of(self, obj):
-        return obj
+    form_class = GrantCourseForm
 
     def sentence(self, customer, values):
         until = f"until {values['expires_on']:%Y-%m-%d}" if values.get("expires_on") else "for life"
