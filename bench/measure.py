@@ -43,8 +43,18 @@ from coursedesk.core.text import fold  # noqa: E402
 from coursedesk.customers.models import Customer  # noqa: E402
 
 THREE_LETTERS = ["oka", "gar", "now", "che", "sil", "pat", "tan", "ros", "mul", "kim"]
-SIX_LETTERS = ["okafor", "garcia", "martin", "larsen", "murphy", "dubois", "tanaka", "petrov", "moreau",
-               "santos"]
+SIX_LETTERS = [
+    "okafor",
+    "garcia",
+    "martin",
+    "larsen",
+    "murphy",
+    "dubois",
+    "tanaka",
+    "petrov",
+    "moreau",
+    "santos",
+]
 VENDOR = connection.vendor
 
 
@@ -77,8 +87,17 @@ def timed(call, repeat: int) -> list[float]:
 
 def figure(name, value, unit, target, met, raw=None, note="", **extra) -> dict:
     ratio = round(value / raw, 2) if (value is not None and raw) else None
-    return {"figure": name, "value": value, "unit": unit, "raw": raw, "ratio": ratio, "target": target,
-            "met": met, "note": note, **extra}
+    return {
+        "figure": name,
+        "value": value,
+        "unit": unit,
+        "raw": raw,
+        "ratio": ratio,
+        "target": target,
+        "met": met,
+        "note": note,
+        **extra,
+    }
 
 
 def missing(name, target, why) -> dict:
@@ -111,8 +130,10 @@ class Bench:
         self.sqlite_plan = "full-text"
         if VENDOR == "sqlite":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE "
-                               "'CREATE VIRTUAL TABLE%fts5%content=''customers_customer''%'")
+                cursor.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE "
+                    "'CREATE VIRTUAL TABLE%fts5%content=''customers_customer''%'"
+                )
                 row = cursor.fetchone()
                 self.sqlite_text_index = row[0] if row else ""
         self.figures: list[dict] = []
@@ -158,13 +179,21 @@ class Bench:
         if "/api/v1/customers" in self.paths:
             where, path, extra = "API", "/api/v1/customers", {}
         else:  # until the API route lands: the desk's own search box (htmx results)
-            where, path, extra = "desk page", "/desk/", {"HTTP_HX_REQUEST": "true",
-                                                         "HTTP_HX_TARGET": "search-results"}
-        emails = list(Customer.objects.filter(creator=self.creator).order_by("?")
-                      .values_list("email", flat=True)[:20])
-        kinds = [("3 letters", THREE_LETTERS, False, 15, 40), ("6 letters", SIX_LETTERS, False, 15, 40),
-                 ("exact email", emails, True, 5, 40)]
+            where, path, extra = (
+                "desk page",
+                "/desk/",
+                {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "search-results"},
+            )
+        emails = list(
+            Customer.objects.filter(creator=self.creator).order_by("?").values_list("email", flat=True)[:20]
+        )
+        kinds = [
+            ("3 letters", THREE_LETTERS, False, 15, 40),
+            ("6 letters", SIX_LETTERS, False, 15, 40),
+            ("exact email", emails, True, 5, 40),
+        ]
         for label, terms, exact, median_target, p95_target in kinds:
+
             def through_api(n=0, terms=terms):
                 response = self.client.get(path, {"q": terms[n % len(terms)]}, **extra)
                 assert response.status_code == 200, response.content[:200]
@@ -190,11 +219,19 @@ class Bench:
                 notes.append(f"p95 {app_p95 / p95_target:.2f}× the {p95_target} ms target")
             if not ratio_ok:
                 notes.append(f"{app_median / raw_median:.2f}× raw, target ≤ 2×")
-            self.figures.append(figure(
-                f"search ({where}) {label}: median (p95 {app_p95} ms)", app_median, "ms",
-                f"≤ {median_target} ms, p95 ≤ {p95_target}, ≤ 2× raw", met, raw=raw_median,
-                note="; ".join(notes), p95=app_p95, raw_p95=ms(p95(limit)),
-            ))
+            self.figures.append(
+                figure(
+                    f"search ({where}) {label}: median (p95 {app_p95} ms)",
+                    app_median,
+                    "ms",
+                    f"≤ {median_target} ms, p95 ≤ {p95_target}, ≤ 2× raw",
+                    met,
+                    raw=raw_median,
+                    note="; ".join(notes),
+                    p95=app_p95,
+                    raw_p95=ms(p95(limit)),
+                )
+            )
 
     # --- CSV export -------------------------------------------------------------------------------
     def csv_course(self) -> Course:
@@ -266,15 +303,28 @@ class Bench:
             notes.append(f"{rate / raw_rate:.2f}× raw COPY, target ≥ 0.6×")
         if not response.streaming:
             notes.append("not streamed")
-        self.figures.append(figure(
-            f"CSV export, {rows:,} rows: rows/s", rate, "rows/s",
-            f"≥ {target_rate:,}" + (", ≥ 0.6× raw COPY" if VENDOR == "postgresql" else ""),
-            rate >= target_rate and ratio_ok, raw=raw_rate, note="; ".join(notes), rows=rows,
-        ))
-        self.figures.append(figure(
-            "CSV export: peak memory growth", growth_mb, "MB", "< 50 MB", growth_mb < 50,
-            note="" if growth_mb < 50 else f"{growth_mb / 50:.2f}× the 50 MB limit",
-        ))
+        self.figures.append(
+            figure(
+                f"CSV export, {rows:,} rows: rows/s",
+                rate,
+                "rows/s",
+                f"≥ {target_rate:,}" + (", ≥ 0.6× raw COPY" if VENDOR == "postgresql" else ""),
+                rate >= target_rate and ratio_ok,
+                raw=raw_rate,
+                note="; ".join(notes),
+                rows=rows,
+            )
+        )
+        self.figures.append(
+            figure(
+                "CSV export: peak memory growth",
+                growth_mb,
+                "MB",
+                "< 50 MB",
+                growth_mb < 50,
+                note="" if growth_mb < 50 else f"{growth_mb / 50:.2f}× the 50 MB limit",
+            )
+        )
 
     # --- Teach page -------------------------------------------------------------------------------
     def teach(self) -> None:
@@ -307,13 +357,21 @@ class Bench:
             notes.append(f"{value / 60:.2f}× the 60 ms target")
         if value > 2.5 * raw_value:
             notes.append(f"{value / raw_value:.2f}× raw, target ≤ 2.5×")
-        self.figures.append(figure(
-            f"Teach page counts, {len(courses)} courses: median", value, "ms", "≤ 60 ms, ≤ 2.5× raw", met,
-            raw=raw_value, note="; ".join(notes),
-        ))
+        self.figures.append(
+            figure(
+                f"Teach page counts, {len(courses)} courses: median",
+                value,
+                "ms",
+                "≤ 60 ms, ≤ 2.5× raw",
+                met,
+                raw=raw_value,
+                note="; ".join(notes),
+            )
+        )
         page = timed(lambda n=0: self.client.get("/desk/teach/"), 10)
-        self.figures.append(figure("Teach page, whole request: median", ms(median(page)), "ms",
-                                   "(for reference)", None))
+        self.figures.append(
+            figure("Teach page, whole request: median", ms(median(page)), "ms", "(for reference)", None)
+        )
 
     # --- Customer Profile -------------------------------------------------------------------------
     def profile_route(self) -> str | None:
@@ -332,11 +390,19 @@ class Bench:
     def profile(self) -> None:
         self._profile_route = self.profile_route()
         if self._profile_route is None:
-            self.figures.append(missing("Customer Profile: queries, median", "≤ 15 queries, ≤ 25 ms",
-                                        "the Customer Profile page is not on main"))
+            self.figures.append(
+                missing(
+                    "Customer Profile: queries, median",
+                    "≤ 15 queries, ≤ 25 ms",
+                    "the Customer Profile page is not on main",
+                )
+            )
             return
-        ids = list(Customer.objects.filter(creator=self.creator).order_by("?")
-                   .values_list("pk", flat=True)[: self.requests])
+        ids = list(
+            Customer.objects.filter(creator=self.creator)
+            .order_by("?")
+            .values_list("pk", flat=True)[: self.requests]
+        )
         queries = []
 
         def get(n=0):
@@ -352,10 +418,17 @@ class Bench:
             notes.append(f"{most} queries, {most / 15:.2f}× the 15 allowed")
         if value > 25:
             notes.append(f"{value / 25:.2f}× the 25 ms target")
-        self.figures.append(figure(
-            f"Customer Profile: median ({most} queries at most)", value, "ms", "≤ 15 queries, ≤ 25 ms",
-            most <= 15 and value <= 25, note="; ".join(notes), queries=most,
-        ))
+        self.figures.append(
+            figure(
+                f"Customer Profile: median ({most} queries at most)",
+                value,
+                "ms",
+                "≤ 15 queries, ≤ 25 ms",
+                most <= 15 and value <= 25,
+                note="; ".join(notes),
+                queries=most,
+            )
+        )
 
     # --- under gunicorn ---------------------------------------------------------------------------
     def session_cookie(self) -> str:
@@ -373,8 +446,12 @@ class Bench:
         command = ["wrk", "-t2", "-c8", f"-d{self.wrk_seconds}s", url]
         if cookie:
             command[1:1] = ["-H", f"Cookie: {cookie}"]
-        output = subprocess.run(command, check=True,  # noqa: S603 - fixed arguments
-                                stdout=subprocess.PIPE, text=True).stdout
+        output = subprocess.run(  # noqa: S603 - our own fixed commands
+            command,
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        ).stdout
         non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
         if non_2xx:
             log(f"wrk {url}: {non_2xx.group(1)} error responses")
@@ -387,14 +464,24 @@ class Bench:
         if shutil.which("wrk") is None:
             self.figures.append(missing(name, target, "wrk is not installed"))
             return
-        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT,
-                       check=True)
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True
+        )
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        server = subprocess.Popen(  # noqa: S603 - fixed arguments
-            [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi:application", "-w", "2",
-             "-b", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT,
+        server = subprocess.Popen(  # noqa: S603 - our own fixed commands
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "config.wsgi:application",
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -404,8 +491,17 @@ class Bench:
                 time.sleep(0.2)
             bare = self.wrk(base + "/")  # the front page: one template, no database
             if self._profile_route is None:
-                self.figures.append(figure(name, None, "req/s", target, None, raw=bare,
-                                           note="the Customer Profile page is not on main; raw = bare page"))
+                self.figures.append(
+                    figure(
+                        name,
+                        None,
+                        "req/s",
+                        target,
+                        None,
+                        raw=bare,
+                        note="the Customer Profile page is not on main; raw = bare page",
+                    )
+                )
                 return
             customer = Customer.objects.filter(creator=self.creator).order_by("pk").first()
             profile = self.wrk(base + self.profile_url(customer.pk), self.session_cookie())
@@ -421,8 +517,13 @@ class Bench:
         for step in steps:
             log(f"measuring: {step.__name__}")
             step()
-        return {"customers": Customer.objects.count(), "big_creator_customers": self.big_customers,
-                "big_share": BIG_SHARE, "vendor": VENDOR, "figures": self.figures}
+        return {
+            "customers": Customer.objects.count(),
+            "big_creator_customers": self.big_customers,
+            "big_share": BIG_SHARE,
+            "vendor": VENDOR,
+            "figures": self.figures,
+        }
 
 
 def main() -> None:

@@ -34,9 +34,15 @@ def database_url(database: str) -> str:
 
 def environment(database: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TEST_DATABASE_SUFFIX"}}
-    env.update(DATABASE_URL=database_url(database), DEBUG="false", TASKS_BACKEND="dummy",
-               CACHE_URL="locmem", LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT),
-               ALLOWED_HOSTS="127.0.0.1,localhost,testserver")
+    env.update(
+        DATABASE_URL=database_url(database),
+        DEBUG="false",
+        TASKS_BACKEND="dummy",
+        CACHE_URL="locmem",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+    )
     return env
 
 
@@ -54,8 +60,12 @@ def recreate(database: str) -> None:
 
 
 def manage(database: str, *args: str) -> None:
-    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT,  # noqa: S603 - our own commands
-                   env=environment(database), check=True)
+    subprocess.run(  # noqa: S603 - our own fixed commands
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=environment(database),
+        check=True,
+    )
 
 
 def seed(database: str, customers: int) -> float:
@@ -68,19 +78,36 @@ def seed(database: str, customers: int) -> float:
 
 
 def measure(database: str, args) -> dict:
-    command = [PYTHON, "bench/measure.py", "--requests", str(args.requests), "--wrk-seconds",
-               str(args.wrk_seconds)]
-    output = subprocess.run(command, cwd=ROOT, env=environment(database),  # noqa: S603 - our own script
-                            check=True, stdout=subprocess.PIPE, text=True).stdout
+    command = [
+        PYTHON,
+        "bench/measure.py",
+        "--requests",
+        str(args.requests),
+        "--wrk-seconds",
+        str(args.wrk_seconds),
+    ]
+    output = subprocess.run(  # noqa: S603 - our own fixed commands
+        command,
+        cwd=ROOT,
+        env=environment(database),
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
 def seeding_figure(seconds: float, customers: int) -> dict:
     # The target is for a million customers; a smaller run is compared at its own scale.
     target = 180 * customers / 1_000_000
-    return {"figure": f"seeding {customers:,} customers", "value": round(seconds, 1), "unit": "s",
-            "target": f"≤ {target:.0f} s", "met": seconds <= target,
-            "note": "" if seconds <= target else f"{seconds / target:.2f}× over"}
+    return {
+        "figure": f"seeding {customers:,} customers",
+        "value": round(seconds, 1),
+        "unit": "s",
+        "target": f"≤ {target:.0f} s",
+        "met": seconds <= target,
+        "note": "" if seconds <= target else f"{seconds / target:.2f}× over",
+    }
 
 
 def print_table(database: str, result: dict) -> None:
@@ -102,8 +129,9 @@ def print_table(database: str, result: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--skip-seed", action="store_true", help="measure the data already seeded")
@@ -120,8 +148,9 @@ def main() -> None:
         if seconds is not None:
             result["figures"].append(seeding_figure(seconds, args.customers))
         elif out.exists():  # measuring again: keep the seeding time of the run that seeded
-            result["figures"] += [f for f in json.loads(out.read_text())["figures"]
-                                  if f["figure"].startswith("seeding")]
+            result["figures"] += [
+                f for f in json.loads(out.read_text())["figures"] if f["figure"].startswith("seeding")
+            ]
         out.write_text(json.dumps(result, indent=2) + "\n")
         print_table(database, result)
         print(f"(written to {out.relative_to(ROOT)})")

@@ -101,9 +101,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 # Parallel test runs against one PostgreSQL server each get their own test database.
 if os.environ.get("TEST_DATABASE_SUFFIX"):
-    DATABASES["default"]["TEST"] = {
-        "NAME": f"test_coursedesk_{os.environ['TEST_DATABASE_SUFFIX']}"
-    }
+    DATABASES["default"]["TEST"] = {"NAME": f"test_coursedesk_{os.environ['TEST_DATABASE_SUFFIX']}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ------------------------------------------------------------------------------------

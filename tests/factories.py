@@ -28,8 +28,9 @@ def make_course(creator: Creator, **fields) -> Course:
     fields.setdefault("contact_email", "help@example.com")
     fields.setdefault("published", True)
     course = Course.objects.create(creator=creator, **fields)
-    Lesson.objects.create(course=course, position=1, title="First lesson",
-                          body_html="<p>The secret of lesson one.</p>")
+    Lesson.objects.create(
+        course=course, position=1, title="First lesson", body_html="<p>The secret of lesson one.</p>"
+    )
     return course
 
 

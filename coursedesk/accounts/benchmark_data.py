@@ -42,18 +42,115 @@ START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 11, 21, 10, tzinfo=dt.UTC)
 
 FIRST_NAMES = [
-    "Zoë", "José", "Łukasz", "Søren", "Chloé", "Ana", "Mei", "Oliver", "Amara", "Noah", "Ingrid",
-    "Rafael", "Aisha", "Liam", "Björn", "Priya", "Hugo", "Fatima", "Kenji", "Elena", "Mateo", "Sofia",
-    "Arjun", "Nora", "Émile", "Yara", "Tomás", "Leila", "Finn", "Inès", "Olga", "Pablo", "Hana", "Omar",
-    "Greta", "Luca", "Maya", "Ravi", "Sara", "Jonas", "Aiko", "Diego", "Freya", "Kofi", "Lena", "Malik",
-    "Nadia", "Oscar", "Paula", "Quinn", "Rosa", "Samir", "Tara", "Umar", "Vera", "Wen", "Xavier", "Yusuf",
+    "Zoë",
+    "José",
+    "Łukasz",
+    "Søren",
+    "Chloé",
+    "Ana",
+    "Mei",
+    "Oliver",
+    "Amara",
+    "Noah",
+    "Ingrid",
+    "Rafael",
+    "Aisha",
+    "Liam",
+    "Björn",
+    "Priya",
+    "Hugo",
+    "Fatima",
+    "Kenji",
+    "Elena",
+    "Mateo",
+    "Sofia",
+    "Arjun",
+    "Nora",
+    "Émile",
+    "Yara",
+    "Tomás",
+    "Leila",
+    "Finn",
+    "Inès",
+    "Olga",
+    "Pablo",
+    "Hana",
+    "Omar",
+    "Greta",
+    "Luca",
+    "Maya",
+    "Ravi",
+    "Sara",
+    "Jonas",
+    "Aiko",
+    "Diego",
+    "Freya",
+    "Kofi",
+    "Lena",
+    "Malik",
+    "Nadia",
+    "Oscar",
+    "Paula",
+    "Quinn",
+    "Rosa",
+    "Samir",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wen",
+    "Xavier",
+    "Yusuf",
 ]
 LAST_NAMES = [
-    "Okafor", "García", "Nowak", "Jørgensen", "Dubois", "Martínez", "Chen", "Smith", "Mensah", "Cohen",
-    "Larsen", "Silva", "Khan", "Murphy", "Öberg", "Patel", "Lefèvre", "Haddad", "Tanaka", "Petrova",
-    "Rossi", "Müller", "Iyer", "Byrne", "Moreau", "Nasser", "Ortiz", "Karimi", "Walsh", "Fernández",
-    "Ivanova", "Santos", "Kowalski", "Yamamoto", "Schmidt", "Bianchi", "Novak", "Horvat", "Kim", "Nguyen",
-    "Andersson", "Papadopoulos", "Wójcik", "Dvořák", "Szabó", "Popescu", "Costa", "Bakker", "Peeters",
+    "Okafor",
+    "García",
+    "Nowak",
+    "Jørgensen",
+    "Dubois",
+    "Martínez",
+    "Chen",
+    "Smith",
+    "Mensah",
+    "Cohen",
+    "Larsen",
+    "Silva",
+    "Khan",
+    "Murphy",
+    "Öberg",
+    "Patel",
+    "Lefèvre",
+    "Haddad",
+    "Tanaka",
+    "Petrova",
+    "Rossi",
+    "Müller",
+    "Iyer",
+    "Byrne",
+    "Moreau",
+    "Nasser",
+    "Ortiz",
+    "Karimi",
+    "Walsh",
+    "Fernández",
+    "Ivanova",
+    "Santos",
+    "Kowalski",
+    "Yamamoto",
+    "Schmidt",
+    "Bianchi",
+    "Novak",
+    "Horvat",
+    "Kim",
+    "Nguyen",
+    "Andersson",
+    "Papadopoulos",
+    "Wójcik",
+    "Dvořák",
+    "Szabó",
+    "Popescu",
+    "Costa",
+    "Bakker",
+    "Peeters",
 ]
 DOMAINS = ["example.com", "mail.example", "post.example", "inbox.example", "school.example"]
 
@@ -173,7 +270,8 @@ class SecondaryIndexes:
                 marks = ", ".join("?" * len(self.tables))
                 cursor.execute(
                     f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                    f"AND tbl_name IN ({marks})", self.tables,
+                    f"AND tbl_name IN ({marks})",
+                    self.tables,
                 )
             self.definitions = list(cursor.fetchall())
             for name, _ in self.definitions:
@@ -186,10 +284,13 @@ class SecondaryIndexes:
                 self.triggers = list(cursor.fetchall())
                 for name, _ in self.triggers:
                     cursor.execute(f'DROP TRIGGER "{name}"')
-                cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE "
-                               "'CREATE VIRTUAL TABLE%USING fts5%'")
+                cursor.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE "
+                    "'CREATE VIRTUAL TABLE%USING fts5%'"
+                )
                 self.text_indexes = [
-                    name for name, sql in cursor.fetchall()
+                    name
+                    for name, sql in cursor.fetchall()
                     if any(f"content='{table}'" in sql for table in self.tables)
                 ]
 
@@ -223,24 +324,39 @@ class BenchmarkSeeder:
     # --- small tables, through the ORM ------------------------------------------------------
     def _catalog(self):
         creator_hash = make_password(CREATOR_PASSWORD, hasher="pbkdf2_sha256")
-        creators = Creator.objects.bulk_create([
-            Creator(email=BIG_CREATOR_EMAIL if n == 0 else f"creator{n}@bench.coursedesk.test",
-                    display_name="Big Academy" if n == 0 else f"Creator {n}", password=creator_hash)
-            for n in range(CREATORS)
-        ])
+        creators = Creator.objects.bulk_create(
+            [
+                Creator(
+                    email=BIG_CREATOR_EMAIL if n == 0 else f"creator{n}@bench.coursedesk.test",
+                    display_name="Big Academy" if n == 0 else f"Creator {n}",
+                    password=creator_hash,
+                )
+                for n in range(CREATORS)
+            ]
+        )
         courses = []
         for index, creator in enumerate(creators):
             for n in range(BIG_COURSES if index == 0 else OTHER_COURSES):
-                courses.append(Course(creator=creator, title=f"Course {index}-{n}", slug=f"bench-{index}-{n}",
-                                      contact_email="help@bench.coursedesk.test", published=True))
+                courses.append(
+                    Course(
+                        creator=creator,
+                        title=f"Course {index}-{n}",
+                        slug=f"bench-{index}-{n}",
+                        contact_email="help@bench.coursedesk.test",
+                        published=True,
+                    )
+                )
         courses = Course.objects.bulk_create(courses, batch_size=1000)
         Lesson.objects.bulk_create(
             [Lesson(course=c, position=1, title="Welcome", body_html="<p>Welcome.</p>") for c in courses],
             batch_size=1000,
         )
         pages = PaymentPage.objects.bulk_create(
-            [PaymentPage(course=c, kind="one_time", name="Lifetime", amount=4900, currency="usd")
-             for c in courses], batch_size=1000,
+            [
+                PaymentPage(course=c, kind="one_time", name="Lifetime", amount=4900, currency="usd")
+                for c in courses
+            ],
+            batch_size=1000,
         )
         self.report.creators, self.report.courses = len(creators), len(courses)
         by_creator: dict[int, list[tuple[int, int]]] = {}
@@ -266,8 +382,16 @@ class BenchmarkSeeder:
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             email = f"{ascii_first[first]}.{ascii_last[last]}{n}@{DOMAINS[n % len(DOMAINS)]}"
             self.customer_creator.append(creator.pk)
-            yield (n, creator.pk, first, last, email, password, customer_search_text(first, last, email),
-                   stamp(self._moment()))
+            yield (
+                n,
+                creator.pk,
+                first,
+                last,
+                email,
+                password,
+                customer_search_text(first, last, email),
+                stamp(self._moment()),
+            )
 
     def _enrolments(self, by_creator, creator_ids) -> Iterator[tuple]:
         """(id, customer_id, course_id, payment_page_id, source, granted_at, revoked_at, expires_at)."""
@@ -302,8 +426,16 @@ class BenchmarkSeeder:
                 else:
                     expires = None
                 self.enrolment_rows.append((customer_id, course_id, page_id))
-                yield (enrolment_id, customer_id, course_id, page_id, "checkout", stamp(granted), revoked,
-                       expires)
+                yield (
+                    enrolment_id,
+                    customer_id,
+                    course_id,
+                    page_id,
+                    "checkout",
+                    stamp(granted),
+                    revoked,
+                    expires,
+                )
 
     def _payments(self) -> Iterator[tuple]:
         """(id, customer_id, course_id, payment_page_id, amount, currency, status, gateway,
@@ -315,16 +447,34 @@ class BenchmarkSeeder:
         for index, (customer_id, course_id, page_id) in enumerate(rows):
             for _ in range(2 if index < target - len(rows) else 1):
                 payment_id += 1
-                yield (payment_id, customer_id, course_id, page_id, 4900, "usd", "succeeded", "sandbox",
-                       f"bench_pay_{payment_id}", stamp(self._moment()))
+                yield (
+                    payment_id,
+                    customer_id,
+                    course_id,
+                    page_id,
+                    4900,
+                    "usd",
+                    "succeeded",
+                    "sandbox",
+                    f"bench_pay_{payment_id}",
+                    stamp(self._moment()),
+                )
         self.payment_count = payment_id
 
     def _refunds(self) -> Iterator[tuple]:
         """(id, payment_id, amount, currency, status, source, gateway_refund_id, created_at)."""
         stamp = self.loader.timestamp
         for refund_id, payment_id in enumerate(range(1, self.payment_count + 1, 50), start=1):
-            yield (refund_id, payment_id, 1000, "usd", "succeeded", "desk", f"bench_re_{refund_id}",
-                   stamp(self._moment()))
+            yield (
+                refund_id,
+                payment_id,
+                1000,
+                "usd",
+                "succeeded",
+                "desk",
+                f"bench_re_{refund_id}",
+                stamp(self._moment()),
+            )
 
     def _subscriptions(self, creator_ids) -> Iterator[tuple]:
         """Every twentieth big-creator enrolment is on a monthly subscription."""
@@ -335,17 +485,41 @@ class BenchmarkSeeder:
             if self.customer_creator[customer_id - 1] != big_id:
                 continue
             subscription_id += 1
-            yield (subscription_id, customer_id, course_id, page_id, 1900, "usd", "month", "active",
-                   stamp(self._moment()), stamp(NOW + dt.timedelta(days=12)), "sandbox",
-                   f"bench_sub_{subscription_id}", "visa", "4242")
+            yield (
+                subscription_id,
+                customer_id,
+                course_id,
+                page_id,
+                1900,
+                "usd",
+                "month",
+                "active",
+                stamp(self._moment()),
+                stamp(NOW + dt.timedelta(days=12)),
+                "sandbox",
+                f"bench_sub_{subscription_id}",
+                "visa",
+                "4242",
+            )
 
     def _audit_events(self, creator_ids) -> Iterator[tuple]:
         stamp = self.loader.timestamp
         big_id = creator_ids[0]
         data = json.dumps({"source": "benchmark"})
         for customer_id in range(1, self.total_customers // BIG_SHARE + 1):
-            yield (customer_id, big_id, customer_id, "customer.created", stamp(self._moment()), "system",
-                   "CourseDesk", "import", "customer", str(customer_id), data)
+            yield (
+                customer_id,
+                big_id,
+                customer_id,
+                "customer.created",
+                stamp(self._moment()),
+                "system",
+                "CourseDesk",
+                "import",
+                "customer",
+                str(customer_id),
+                data,
+            )
 
     # --- the whole run ----------------------------------------------------------------------
     def run(self) -> SeedReport:
@@ -368,23 +542,101 @@ class BenchmarkSeeder:
             self._relax_checks()
             indexes.drop()
             r = self.report
-            r.customers = load(Customer, ["id", "creator_id", "first_name", "last_name", "email", "password",
-                                          "search_text", "created_at"], self._customers(creators))
-            r.enrolments = load(Enrolment, ["id", "customer_id", "course_id", "payment_page_id", "source",
-                                            "granted_at", "revoked_at", "expires_at"],
-                                self._enrolments(by_creator, creator_ids))
-            r.payments = load(Payment, ["id", "customer_id", "course_id", "payment_page_id", "amount",
-                                        "currency", "status", "gateway", "gateway_payment_id", "paid_at"],
-                              self._payments())
-            r.refunds = load(Refund, ["id", "payment_id", "amount", "currency", "status", "source",
-                                      "gateway_refund_id", "created_at"], self._refunds())
-            r.subscriptions = load(Subscription, [
-                "id", "customer_id", "course_id", "payment_page_id", "amount", "currency", "interval",
-                "status", "started_at", "next_payment_at", "gateway", "gateway_subscription_id",
-                "card_brand", "card_last4"], self._subscriptions(creator_ids))
-            r.audit_events = load(AuditEvent, [
-                "id", "creator_id", "customer_id", "type", "occurred_at", "actor_kind", "actor_label",
-                "source", "subject_type", "subject_id", "data"], self._audit_events(creator_ids))
+            r.customers = load(
+                Customer,
+                [
+                    "id",
+                    "creator_id",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "password",
+                    "search_text",
+                    "created_at",
+                ],
+                self._customers(creators),
+            )
+            r.enrolments = load(
+                Enrolment,
+                [
+                    "id",
+                    "customer_id",
+                    "course_id",
+                    "payment_page_id",
+                    "source",
+                    "granted_at",
+                    "revoked_at",
+                    "expires_at",
+                ],
+                self._enrolments(by_creator, creator_ids),
+            )
+            r.payments = load(
+                Payment,
+                [
+                    "id",
+                    "customer_id",
+                    "course_id",
+                    "payment_page_id",
+                    "amount",
+                    "currency",
+                    "status",
+                    "gateway",
+                    "gateway_payment_id",
+                    "paid_at",
+                ],
+                self._payments(),
+            )
+            r.refunds = load(
+                Refund,
+                [
+                    "id",
+                    "payment_id",
+                    "amount",
+                    "currency",
+                    "status",
+                    "source",
+                    "gateway_refund_id",
+                    "created_at",
+                ],
+                self._refunds(),
+            )
+            r.subscriptions = load(
+                Subscription,
+                [
+                    "id",
+                    "customer_id",
+                    "course_id",
+                    "payment_page_id",
+                    "amount",
+                    "currency",
+                    "interval",
+                    "status",
+                    "started_at",
+                    "next_payment_at",
+                    "gateway",
+                    "gateway_subscription_id",
+                    "card_brand",
+                    "card_last4",
+                ],
+                self._subscriptions(creator_ids),
+            )
+            r.audit_events = load(
+                AuditEvent,
+                [
+                    "id",
+                    "creator_id",
+                    "customer_id",
+                    "type",
+                    "occurred_at",
+                    "actor_kind",
+                    "actor_label",
+                    "source",
+                    "subject_type",
+                    "subject_id",
+                    "data",
+                ],
+                self._audit_events(creator_ids),
+            )
             indexes.build()
             self._reset_sequences([Customer, Enrolment, Payment, Refund, Subscription, AuditEvent])
         with connection.cursor() as cursor:
@@ -415,7 +667,7 @@ class BenchmarkSeeder:
                 table = model._meta.db_table
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                    f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 1))"
+                    f'COALESCE((SELECT MAX(id) FROM "{table}"), 1))'
                 )
 
 

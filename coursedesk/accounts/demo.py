@@ -35,8 +35,14 @@ COURSES = [
         "title": "Watercolor Foundations",
         "description": "Loose, luminous watercolors in eight short lessons.",
         "lessons": [
-            ("Your palette and paper", "<p>Three pigments are enough. We start with <strong>ultramarine</strong>, quinacridone rose and hansa yellow.</p>"),
-            ("Washes that dry flat", "<p>Tilt the board, load the brush, keep a bead moving down the page.</p>"),
+            (
+                "Your palette and paper",
+                "<p>Three pigments are enough. We start with <strong>ultramarine</strong>, quinacridone rose and hansa yellow.</p>",
+            ),
+            (
+                "Washes that dry flat",
+                "<p>Tilt the board, load the brush, keep a bead moving down the page.</p>",
+            ),
             ("Wet-in-wet skies", "<p>Drop colour into a damp sky and let the water do the blending.</p>"),
         ],
         "pages": [
@@ -69,20 +75,80 @@ COURSES = [
         ],
         "pages": [
             {"name": "Pay in full", "kind": "one_time", "amount": 24900},
-            {"name": "3 monthly payments", "kind": "payment_plan", "amount": 8900, "interval": "month", "installments": 3},
+            {
+                "name": "3 monthly payments",
+                "kind": "payment_plan",
+                "amount": 8900,
+                "interval": "month",
+                "installments": 3,
+            },
         ],
     },
 ]
 
 FIRST_NAMES = [
-    "Zoë", "José", "Łukasz", "Søren", "Chloé", "Ana María", "Mei", "Oliver", "Amara", "Noah",
-    "Ingrid", "Rafael", "Aisha", "Liam", "Björn", "Priya", "Hugo", "Fatima", "Kenji", "Elena",
-    "Mateo", "Sofia", "Arjun", "Nora", "Émile", "Yara", "Tomás", "Leila", "Finn", "Ines",
+    "Zoë",
+    "José",
+    "Łukasz",
+    "Søren",
+    "Chloé",
+    "Ana María",
+    "Mei",
+    "Oliver",
+    "Amara",
+    "Noah",
+    "Ingrid",
+    "Rafael",
+    "Aisha",
+    "Liam",
+    "Björn",
+    "Priya",
+    "Hugo",
+    "Fatima",
+    "Kenji",
+    "Elena",
+    "Mateo",
+    "Sofia",
+    "Arjun",
+    "Nora",
+    "Émile",
+    "Yara",
+    "Tomás",
+    "Leila",
+    "Finn",
+    "Ines",
 ]
 LAST_NAMES = [
-    "Okafor", "García", "Nowak", "Andersen", "Dubois", "López", "Chen", "Smith", "Mensah", "Müller",
-    "Johansson", "Silva", "Khan", "O'Brien", "Lindqvist", "Patel", "Moreau", "Haddad", "Tanaka", "Rossi",
-    "Fernández", "Bianchi", "Sharma", "Kowalski", "Lefèvre", "Nasser", "Pereira", "Karimi", "Murphy", "Costa",
+    "Okafor",
+    "García",
+    "Nowak",
+    "Andersen",
+    "Dubois",
+    "López",
+    "Chen",
+    "Smith",
+    "Mensah",
+    "Müller",
+    "Johansson",
+    "Silva",
+    "Khan",
+    "O'Brien",
+    "Lindqvist",
+    "Patel",
+    "Moreau",
+    "Haddad",
+    "Tanaka",
+    "Rossi",
+    "Fernández",
+    "Bianchi",
+    "Sharma",
+    "Kowalski",
+    "Lefèvre",
+    "Nasser",
+    "Pereira",
+    "Karimi",
+    "Murphy",
+    "Costa",
 ]
 
 DEMO_ACTOR_SOURCE = "seed"
@@ -95,37 +161,64 @@ def _ascii(text: str) -> str:
     return "".join(ch for ch in plain if ch.isalnum() or ch == " ").replace(" ", ".")
 
 
-def _sandbox_payment(*, customer, page, subscription=None, at, status=Payment.Status.SUCCEEDED,
-                     failure_message="") -> Payment:
+def _sandbox_payment(
+    *, customer, page, subscription=None, at, status=Payment.Status.SUCCEEDED, failure_message=""
+) -> Payment:
     payment = Payment.objects.create(
-        customer=customer, course=page.course, payment_page=page, subscription=subscription,
-        amount=page.amount, currency=page.currency, status=status, gateway=Gateway.SANDBOX,
+        customer=customer,
+        course=page.course,
+        payment_page=page,
+        subscription=subscription,
+        amount=page.amount,
+        currency=page.currency,
+        status=status,
+        gateway=Gateway.SANDBOX,
         gateway_payment_id=f"sbx_pay_{customer.pk}_{page.pk}_{int(at.timestamp())}",
-        failure_message=failure_message, paid_at=at,
+        failure_message=failure_message,
+        paid_at=at,
     )
     audit_record(
-        creator=page.course.creator, customer=customer,
+        creator=page.course.creator,
+        customer=customer,
         type="payment.succeeded" if status == Payment.Status.SUCCEEDED else "payment.failed",
-        actor=Actor.gateway("sandbox"), source="checkout" if subscription is None else "renewal",
+        actor=Actor.gateway("sandbox"),
+        source="checkout" if subscription is None else "renewal",
         subject=payment,
-        data={"amount": payment.amount, "currency": payment.currency, "course": page.course.title,
-              **({"failure": failure_message} if failure_message else {})},
+        data={
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "course": page.course.title,
+            **({"failure": failure_message} if failure_message else {}),
+        },
     )
     return payment
 
 
 def _sandbox_refund(*, payment, amount, at, creator, reason="") -> Refund:
     refund = Refund.objects.create(
-        payment=payment, amount=amount, currency=payment.currency,
-        status=Refund.Status.SUCCEEDED, reason=reason, source="desk",
-        gateway_refund_id=f"sbx_re_{payment.pk}_{int(at.timestamp())}", created_at=at,
+        payment=payment,
+        amount=amount,
+        currency=payment.currency,
+        status=Refund.Status.SUCCEEDED,
+        reason=reason,
+        source="desk",
+        gateway_refund_id=f"sbx_re_{payment.pk}_{int(at.timestamp())}",
+        created_at=at,
     )
     audit_record(
-        creator=creator, customer=payment.customer, type="payment.refunded",
-        actor=Actor.creator(creator), source="desk", subject=payment,
-        data={"refund_id": refund.pk, "amount": amount, "currency": payment.currency,
-              "refunded_total": change(None, sum(r.amount for r in payment.refunds.all())),
-              **({"reason": reason} if reason else {})},
+        creator=creator,
+        customer=payment.customer,
+        type="payment.refunded",
+        actor=Actor.creator(creator),
+        source="desk",
+        subject=payment,
+        data={
+            "refund_id": refund.pk,
+            "amount": amount,
+            "currency": payment.currency,
+            "refunded_total": change(None, sum(r.amount for r in payment.refunds.all())),
+            **({"reason": reason} if reason else {}),
+        },
     )
     return refund
 
@@ -150,8 +243,11 @@ class DemoSeeder:
 
     def run(self) -> Creator:
         creator = Creator.objects.create_user(
-            email=DEMO_EMAIL, password=DEMO_PASSWORD, display_name="Maya Lindqvist Studio",
-            first_name="Maya", last_name="Lindqvist",
+            email=DEMO_EMAIL,
+            password=DEMO_PASSWORD,
+            display_name="Maya Lindqvist Studio",
+            first_name="Maya",
+            last_name="Lindqvist",
         )
         GatewayAccount.objects.create(creator=creator, gateway=Gateway.SANDBOX)
         self.creator = creator
@@ -159,9 +255,13 @@ class DemoSeeder:
         self.pages = {}
         for spec in COURSES:
             course = Course.objects.create(
-                creator=creator, slug=spec["slug"], title=spec["title"],
-                description=spec["description"], published=True,
-                contact_email="help@maya-studio.test", created_at=self.at(420),
+                creator=creator,
+                slug=spec["slug"],
+                title=spec["title"],
+                description=spec["description"],
+                published=True,
+                contact_email="help@maya-studio.test",
+                created_at=self.at(420),
             )
             for position, (title, body) in enumerate(spec["lessons"], start=1):
                 Lesson.objects.create(course=course, position=position, title=title, body_html=body)
@@ -171,15 +271,26 @@ class DemoSeeder:
         self._customers()
         return creator
 
-    def customer(self, index: int, days_ago: float, *, email: str | None = None,
-                 first: str | None = None, last: str | None = None) -> Customer:
+    def customer(
+        self,
+        index: int,
+        days_ago: float,
+        *,
+        email: str | None = None,
+        first: str | None = None,
+        last: str | None = None,
+    ) -> Customer:
         first = first or FIRST_NAMES[index % len(FIRST_NAMES)]
         last = last or LAST_NAMES[(index * 7) % len(LAST_NAMES)]
         email = email or f"{_ascii(first)}.{_ascii(last)}{index}@example.com"
         with clock.frozen(self.at(days_ago)):
             customer = customer_create(
-                creator=self.creator, email=email, first_name=first, last_name=last,
-                actor=Actor.buyer(email), source="checkout",
+                creator=self.creator,
+                email=email,
+                first_name=first,
+                last_name=last,
+                actor=Actor.buyer(email),
+                source="checkout",
             )
         # One Argon2 hash serves every demo student: hashing 60 times would take seconds.
         customer.created_at = self.at(days_ago)
@@ -195,26 +306,46 @@ class DemoSeeder:
         with clock.frozen(moment):
             expires = moment + dt.timedelta(days=page.access_days) if page.access_days else None
             enrolment = enrolment_grant(
-                customer=customer, course=page.course, actor=Actor.system(), source="checkout",
-                expires_at=expires, payment_page=page, enrolment_source="checkout",
+                customer=customer,
+                course=page.course,
+                actor=Actor.system(),
+                source="checkout",
+                expires_at=expires,
+                payment_page=page,
+                enrolment_source="checkout",
             )
             if page.kind == PaymentPage.Kind.ONE_TIME:
                 payment = _sandbox_payment(customer=customer, page=page, at=moment)
                 return enrolment, payment, None
             subscription = Subscription.objects.create(
-                customer=customer, course=page.course, payment_page=page, amount=page.amount,
-                currency=page.currency, interval=page.interval,
-                installments_total=page.installments, started_at=moment, gateway=Gateway.SANDBOX,
+                customer=customer,
+                course=page.course,
+                payment_page=page,
+                amount=page.amount,
+                currency=page.currency,
+                interval=page.interval,
+                installments_total=page.installments,
+                started_at=moment,
+                gateway=Gateway.SANDBOX,
                 gateway_subscription_id=f"sbx_sub_{customer.pk}_{page.pk}",
                 # A sandbox test card on file, so renewals go through while `make run` runs.
                 gateway_payment_method_id=f"sbx_pm_ok_4242_demo{customer.pk}",
-                card_brand="visa", card_last4="4242",
+                card_brand="visa",
+                card_last4="4242",
             )
             audit_record(
-                creator=self.creator, customer=customer, type="subscription.created",
-                actor=Actor.system(), source="checkout", subject=subscription,
-                data={"amount": page.amount, "currency": page.currency, "interval": page.interval,
-                      **({"installments": page.installments} if page.installments else {})},
+                creator=self.creator,
+                customer=customer,
+                type="subscription.created",
+                actor=Actor.system(),
+                source="checkout",
+                subject=subscription,
+                data={
+                    "amount": page.amount,
+                    "currency": page.currency,
+                    "interval": page.interval,
+                    **({"installments": page.installments} if page.installments else {}),
+                },
             )
         payment = None
         charge_at = moment
@@ -223,8 +354,9 @@ class DemoSeeder:
             if page.installments and paid >= page.installments:
                 break
             with clock.frozen(charge_at):
-                payment = _sandbox_payment(customer=customer, page=page, subscription=subscription,
-                                           at=charge_at)
+                payment = _sandbox_payment(
+                    customer=customer, page=page, subscription=subscription, at=charge_at
+                )
             paid += 1
             charge_at = _add_months(charge_at, 1 if page.interval == "month" else 12)
         subscription.next_payment_at = charge_at
@@ -234,8 +366,12 @@ class DemoSeeder:
             subscription.next_payment_at = None
             with clock.frozen(payment.paid_at):
                 audit_record(
-                    creator=self.creator, customer=customer, type="subscription.completed",
-                    actor=Actor.system(), source="renewal", subject=subscription,
+                    creator=self.creator,
+                    customer=customer,
+                    type="subscription.completed",
+                    actor=Actor.system(),
+                    source="renewal",
+                    subject=subscription,
                     data={"status": change("active", "completed")},
                 )
         subscription.save()
@@ -283,11 +419,18 @@ class DemoSeeder:
                 subscription.next_payment_at = self.now + dt.timedelta(days=20)
                 subscription.save()
                 audit_record(
-                    creator=self.creator, customer=customer, type="subscription.paused",
-                    actor=self.actor, source="desk", subject=subscription,
-                    data={"status": change("active", "paused"),
-                          "next_payment_at": change(old_next.isoformat(),
-                                                    subscription.next_payment_at.isoformat())},
+                    creator=self.creator,
+                    customer=customer,
+                    type="subscription.paused",
+                    actor=self.actor,
+                    source="desk",
+                    subject=subscription,
+                    data={
+                        "status": change("active", "paused"),
+                        "next_payment_at": change(
+                            old_next.isoformat(), subscription.next_payment_at.isoformat()
+                        ),
+                    },
                 )
         for customer, subscription in members[3:6]:
             with self.as_creator(9):
@@ -297,25 +440,40 @@ class DemoSeeder:
                 subscription.next_payment_at = None
                 subscription.save()
                 audit_record(
-                    creator=self.creator, customer=customer, type="subscription.canceled",
-                    actor=self.actor, source="desk", subject=subscription,
-                    data={"status": change("active", "canceled"),
-                          "next_payment_at": change(old_next.isoformat(), None)},
+                    creator=self.creator,
+                    customer=customer,
+                    type="subscription.canceled",
+                    actor=self.actor,
+                    source="desk",
+                    subject=subscription,
+                    data={
+                        "status": change("active", "canceled"),
+                        "next_payment_at": change(old_next.isoformat(), None),
+                    },
                 )
         for customer, subscription in members[6:8]:
             failed_at = self.at(2)
             with clock.frozen(failed_at):
-                _sandbox_payment(customer=customer, page=monthly, subscription=subscription,
-                                 at=failed_at, status=Payment.Status.FAILED,
-                                 failure_message="Your card was declined.")
+                _sandbox_payment(
+                    customer=customer,
+                    page=monthly,
+                    subscription=subscription,
+                    at=failed_at,
+                    status=Payment.Status.FAILED,
+                    failure_message="Your card was declined.",
+                )
                 subscription.status = Subscription.Status.PAST_DUE
                 subscription.next_payment_at = failed_at + dt.timedelta(days=3)
                 subscription.card_last4 = "0341"
                 subscription.gateway_payment_method_id = f"sbx_pm_fails_0341_demo{customer.pk}"
                 subscription.save()
                 audit_record(
-                    creator=self.creator, customer=customer, type="subscription.past_due",
-                    actor=Actor.gateway("sandbox"), source="renewal", subject=subscription,
+                    creator=self.creator,
+                    customer=customer,
+                    type="subscription.past_due",
+                    actor=Actor.gateway("sandbox"),
+                    source="renewal",
+                    subject=subscription,
                     data={"status": change("active", "past_due")},
                 )
         # Payment plans: completed (access stays) and in progress.
@@ -329,36 +487,50 @@ class DemoSeeder:
             _, payment, _ = self.buy(customer, full, 90 - n * 9)
             with self.as_creator(80 - n * 9):
                 if n % 2 == 0:
-                    _sandbox_refund(payment=payment, amount=5000, at=clock.now(),
-                                    creator=self.creator, reason="Goodwill: late start")
+                    _sandbox_refund(
+                        payment=payment,
+                        amount=5000,
+                        at=clock.now(),
+                        creator=self.creator,
+                        reason="Goodwill: late start",
+                    )
                 else:
-                    _sandbox_refund(payment=payment, amount=payment.amount, at=clock.now(),
-                                    creator=self.creator, reason="Asked within 14 days")
+                    _sandbox_refund(
+                        payment=payment,
+                        amount=payment.amount,
+                        at=clock.now(),
+                        creator=self.creator,
+                        reason="Asked within 14 days",
+                    )
         # Revoked access.
         for n in range(5):
             customer = next_customer(120 - n * 10)
             enrolment, _, _ = self.buy(customer, lifetime, 120 - n * 10)
             with self.as_creator(60 - n * 10):
-                enrolment_revoke(enrolment=enrolment, actor=self.actor, source="desk",
-                                 reason="Chargeback opened")
+                enrolment_revoke(
+                    enrolment=enrolment, actor=self.actor, source="desk", reason="Chargeback opened"
+                )
         # Granted by hand, lifetime and with a set expiration that has passed.
         for n in range(4):
             customer = next_customer(45 - n * 5)
             with self.as_creator(45 - n * 5):
-                enrolment = enrolment_grant(customer=customer, course=lifetime.course,
-                                            actor=self.actor, source="desk")
+                enrolment = enrolment_grant(
+                    customer=customer, course=lifetime.course, actor=self.actor, source="desk"
+                )
             if n % 2:
                 with self.as_creator(30):
-                    enrolment_expiration_set(enrolment=enrolment,
-                                             expires_at=self.at(3), actor=self.actor, source="desk")
+                    enrolment_expiration_set(
+                        enrolment=enrolment, expires_at=self.at(3), actor=self.actor, source="desk"
+                    )
         # One person, two accounts: a typo in the second address.
         first = next_customer(70, first="Jessica", last="Tran", email="jessica.tran@gmail.com")
         self.buy(first, monthly, 70)
         second = next_customer(12, first="Jessica", last="Tran", email="jessica.tran@gmial.com")
         self.buy(second, lifetime, 12)
         # Names that must render as text, never as markup or formulas.
-        odd = next_customer(8, first="<script>alert(1)</script>", last="=HYPERLINK(\"x\")",
-                            email="curious.tester@example.com")
+        odd = next_customer(
+            8, first="<script>alert(1)</script>", last='=HYPERLINK("x")', email="curious.tester@example.com"
+        )
         self.buy(odd, lifetime, 8)
 
 

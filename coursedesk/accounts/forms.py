@@ -30,8 +30,11 @@ class CreatorSignInForm(AuthenticationForm):
 
 
 class CreatorSignUpForm(forms.ModelForm):
-    password = forms.CharField(widget=forms.PasswordInput, strip=False,
-                               help_text=password_validation.password_validators_help_text_html())
+    password = forms.CharField(
+        widget=forms.PasswordInput,
+        strip=False,
+        help_text=password_validation.password_validators_help_text_html(),
+    )
 
     class Meta:
         model = Creator
@@ -46,8 +49,9 @@ class CreatorSignUpForm(forms.ModelForm):
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        candidate = Creator(email=self.cleaned_data.get("email", ""),
-                            display_name=self.cleaned_data.get("display_name", ""))
+        candidate = Creator(
+            email=self.cleaned_data.get("email", ""), display_name=self.cleaned_data.get("display_name", "")
+        )
         password_validation.validate_password(password, candidate)
         return password
 

@@ -97,18 +97,14 @@ class ApiToken(models.Model):
     def issue(cls, *, creator: Creator, name: str = "API token") -> tuple[ApiToken, str]:
         """Creates a token and returns it with its key, which is never stored."""
         key = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(
-            creator=creator, name=name, prefix=key[:10], key_hash=hash_token(key)
-        )
+        token = cls.objects.create(creator=creator, name=name, prefix=key[:10], key_hash=hash_token(key))
         return token, key
 
     @classmethod
     def authenticate(cls, key: str) -> Creator | None:
         if not key or not key.startswith(TOKEN_PREFIX):
             return None
-        token = (
-            cls.objects.active().select_related("creator").filter(key_hash=hash_token(key)).first()
-        )
+        token = cls.objects.active().select_related("creator").filter(key_hash=hash_token(key)).first()
         if token is None or not token.creator.is_active:
             return None
         now = clock.now()

@@ -61,12 +61,16 @@ def settings_page(request):
         profile_form.save()
         messages.success(request, "Saved.")
         return redirect("accounts:settings")
-    return render(request, "accounts/settings.html", {
-        "nav": "settings",
-        "profile_form": profile_form,
-        "token_form": ApiTokenForm(),
-        "tokens": ApiToken.objects.for_creator(request.user).active(),
-    })
+    return render(
+        request,
+        "accounts/settings.html",
+        {
+            "nav": "settings",
+            "profile_form": profile_form,
+            "token_form": ApiTokenForm(),
+            "tokens": ApiToken.objects.for_creator(request.user).active(),
+        },
+    )
 
 
 @login_required

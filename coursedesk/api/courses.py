@@ -47,8 +47,13 @@ def course_list(request):
     counts = course_student_counts(courses=courses)
     return {
         "results": [
-            {"id": str(course.pk), "title": course.title, "slug": course.slug,
-             "published": course.published, "counts": counts[course.pk]}
+            {
+                "id": str(course.pk),
+                "title": course.title,
+                "slug": course.slug,
+                "published": course.published,
+                "counts": counts[course.pk],
+            }
             for course in courses
         ],
         "next": None,
@@ -56,9 +61,6 @@ def course_list(request):
 
 
 # --- One course: links, students CSV, access given by hand ---------------------------------------
-
-
-
 
 
 class CheckoutLink(Schema):
@@ -92,8 +94,10 @@ def course_link_list(request, course_id: str):
     course = _course(request, course_id)
     links = course_links(course)
     return {
-        "login_url": links["login_url"], "password_reset_url": links["password_reset_url"],
-        "billing_url": links["billing_url"], "cancel_url": links["cancel_url"],
+        "login_url": links["login_url"],
+        "password_reset_url": links["password_reset_url"],
+        "billing_url": links["billing_url"],
+        "cancel_url": links["cancel_url"],
         "checkout_urls": [
             {"payment_page_id": str(page.pk), "name": page.name, "url": checkout_url(page)}
             for page in course.payment_pages.filter(active=True).order_by("pk")
@@ -101,29 +105,40 @@ def course_link_list(request, course_id: str):
     }
 
 
-@router.get("/{course_id}/students.csv", summary="Every student of the course as CSV (streamed)",
-            openapi_extra={"responses": {200: {"description": "CSV, UTF-8 with BOM",
-                                               "content": {"text/csv": {}}}}})
+@router.get(
+    "/{course_id}/students.csv",
+    summary="Every student of the course as CSV (streamed)",
+    openapi_extra={"responses": {200: {"description": "CSV, UTF-8 with BOM", "content": {"text/csv": {}}}}},
+)
 def course_students_csv(request, course_id: str):
     return students_csv_response(course=_course(request, course_id))
 
 
-@router.post("/{course_id}/enrolments", response={200: EnrolmentOut, 201: EnrolmentOut, 422: ErrorOut},
-             summary="Give access without payment; creates the customer if new")
+@router.post(
+    "/{course_id}/enrolments",
+    response={200: EnrolmentOut, 201: EnrolmentOut, 422: ErrorOut},
+    summary="Give access without payment; creates the customer if new",
+)
 def course_enrolment_create(request, course_id: str, body: GrantIn):
     course = _course(request, course_id)
     if body.expires_at is not None and body.expires_at.tzinfo is None:
-        raise InvalidValue("expires_at needs a timezone, e.g. 2027-01-01T00:00:00Z.",
-                           code="invalid_expires_at")
+        raise InvalidValue(
+            "expires_at needs a timezone, e.g. 2027-01-01T00:00:00Z.", code="invalid_expires_at"
+        )
     actor = Actor.creator(request.auth)
     with transaction.atomic():
         customer, _ = customer_get_or_create(
-            creator=request.auth, email=body.email, first_name=body.first_name,
-            last_name=body.last_name, actor=actor, source="api",
+            creator=request.auth,
+            email=body.email,
+            first_name=body.first_name,
+            last_name=body.last_name,
+            actor=actor,
+            source="api",
         )
         existing = customer.enrolments.filter(course=course, revoked_at__isnull=True).exists()
-        enrolment = enrolment_grant(customer=customer, course=course, actor=actor, source="api",
-                                    expires_at=body.expires_at)
+        enrolment = enrolment_grant(
+            customer=customer, course=course, actor=actor, source="api", expires_at=body.expires_at
+        )
         if body.send_welcome_email and not existing:
             welcome_email_queue(customer=customer, course=course, actor=actor, source="api")
     enrolment.course = course

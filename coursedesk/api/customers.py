@@ -77,12 +77,17 @@ def customer_detail(request, customer_id: str):
     }
 
 
-@router.patch("/{customer_id}", response={200: CustomerOut, 409: ErrorOut, 422: ErrorOut},
-              summary="Change name, email or password")
+@router.patch(
+    "/{customer_id}",
+    response={200: CustomerOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Change name, email or password",
+)
 def customer_patch(request, customer_id: str, changes: CustomerPatch):
     customer = _customer(request, customer_id)
     customer = services.customer_update(
-        customer=customer, actor=Actor.creator(request.auth), source=SOURCE,
+        customer=customer,
+        actor=Actor.creator(request.auth),
+        source=SOURCE,
         **changes.model_dump(exclude_unset=True),
     )
     return customer_out(customer)
@@ -94,7 +99,8 @@ def customer_delete(request, customer_id: str):
     raise DomainError(
         "Customers cannot be deleted: their payments and history must stay. Revoke their access "
         "instead; the operator can erase personal data on request.",
-        code="customer_delete_not_allowed", status=405,
+        code="customer_delete_not_allowed",
+        status=405,
     )
 
 
@@ -102,25 +108,34 @@ def customer_delete(request, customer_id: str):
 def customer_timeline_list(request, customer_id: str, page: Query[PageParams]):
     reject_unknown_parameters(request)
     customer = _customer(request, customer_id)
-    return paginated(customer_timeline(customer=customer), params=page,
-                     time_field="occurred_at", out=event_out)
+    return paginated(
+        customer_timeline(customer=customer), params=page, time_field="occurred_at", out=event_out
+    )
 
 
-@router.post("/{customer_id}/welcome-email", response={202: EmailQueued, 409: ErrorOut},
-             summary="Resend a course's welcome email")
+@router.post(
+    "/{customer_id}/welcome-email",
+    response={202: EmailQueued, 409: ErrorOut},
+    summary="Resend a course's welcome email",
+)
 def customer_welcome_email(request, customer_id: str, body: CourseChoice):
     customer = _customer(request, customer_id)
     course = _enrolled_course(request, customer, body.course_id)
-    email = welcome_email_queue(customer=customer, course=course, actor=Actor.creator(request.auth),
-                                source=SOURCE)
+    email = welcome_email_queue(
+        customer=customer, course=course, actor=Actor.creator(request.auth), source=SOURCE
+    )
     return Status(202, {"email_id": str(email.pk)})
 
 
-@router.post("/{customer_id}/password-reset", response={202: EmailQueued, 409: ErrorOut},
-             summary="Send the 24-hour password reset link")
+@router.post(
+    "/{customer_id}/password-reset",
+    response={202: EmailQueued, 409: ErrorOut},
+    summary="Send the 24-hour password reset link",
+)
 def customer_password_reset(request, customer_id: str, body: CourseChoice):
     customer = _customer(request, customer_id)
     course = _enrolled_course(request, customer, body.course_id)
-    email = password_reset_send(customer=customer, course=course,
-                                     actor=Actor.creator(request.auth), source=SOURCE)
+    email = password_reset_send(
+        customer=customer, course=course, actor=Actor.creator(request.auth), source=SOURCE
+    )
     return Status(202, {"email_id": str(email.pk)})

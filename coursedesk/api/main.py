@@ -52,8 +52,7 @@ def on_invalid(request, error: ValidationError):
     message = f"{where}: {first.get('msg', 'invalid value')}" if where else first.get("msg", "")
     response = api.create_response(
         request,
-        {**error_body("malformed_request" if malformed else "invalid_value", message),
-         "details": details},
+        {**error_body("malformed_request" if malformed else "invalid_value", message), "details": details},
         status=400 if malformed else 422,
     )
     return response
@@ -61,9 +60,7 @@ def on_invalid(request, error: ValidationError):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, error: HttpError):
-    return api.create_response(
-        request, error_body("http_error", str(error)), status=error.status_code
-    )
+    return api.create_response(request, error_body("http_error", str(error)), status=error.status_code)
 
 
 # Routers register themselves here as the API grows: api.add_router("/customers", ...).

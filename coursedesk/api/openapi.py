@@ -40,8 +40,11 @@ class CourseDeskAPI(NinjaAPI):
                 for status, description in ERROR_RESPONSES.items():
                     if status in responses or int(status) in responses:  # documented by the route
                         continue
-                    responses.setdefault(status, {
-                        "description": description,
-                        "content": {"application/json": {"schema": reference}},
-                    })
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {"application/json": {"schema": reference}},
+                        },
+                    )
         return schema

@@ -14,16 +14,18 @@ MAX_LIMIT = 200
 
 class PageParams(Schema):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="How many (1 to 200).")
-    cursor: str | None = Field(None, description="The `next` value of the previous page.",
-                               pattern=CURSOR_PATTERN)
+    cursor: str | None = Field(
+        None, description="The `next` value of the previous page.", pattern=CURSOR_PATTERN
+    )
 
 
 def reject_unknown_parameters(request, *allowed: str) -> None:
     """A misspelt parameter (?limt=10) is an error, never silently ignored."""
     unknown = sorted(set(request.GET) - {"limit", "cursor", *allowed})
     if unknown:
-        raise DomainError(f"Unknown query parameter: {', '.join(unknown)}.", code="unknown_parameter",
-                          status=400)
+        raise DomainError(
+            f"Unknown query parameter: {', '.join(unknown)}.", code="unknown_parameter", status=400
+        )
 
 
 def paginated(queryset, *, params: PageParams, time_field: str, out) -> dict:

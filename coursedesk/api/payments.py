@@ -19,12 +19,18 @@ class RefundIn(Schema):
     reason: str = Field("", max_length=500)
 
 
-@router.post("/{payment_id}/refunds", response={201: RefundOut, 409: ErrorOut, 422: ErrorOut},
-             summary="Refund a payment in full or in part")
+@router.post(
+    "/{payment_id}/refunds",
+    response={201: RefundOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Refund a payment in full or in part",
+)
 def payment_refund(request, payment_id: str, body: RefundIn):
     payment = payment_with_refunds(Payment.objects.for_creator(request.auth), payment_id)
     refund = billing_services.payment_refund(
-        payment=payment, amount=body.amount, reason=body.reason, actor=Actor.creator(request.auth),
+        payment=payment,
+        amount=body.amount,
+        reason=body.reason,
+        actor=Actor.creator(request.auth),
         source=SOURCE,
     )
     return Status(201, refund_out(refund))

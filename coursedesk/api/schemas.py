@@ -128,51 +128,77 @@ def _id(value) -> str | None:
 
 def enrolment_out(enrolment) -> dict:
     return {
-        "id": str(enrolment.pk), "customer_id": str(enrolment.customer_id),
-        "course_id": str(enrolment.course_id), "course_title": enrolment.course.title,
-        "status": enrolment.status, "granted_at": enrolment.granted_at,
-        "expires_at": enrolment.expires_at, "revoked_at": enrolment.revoked_at,
+        "id": str(enrolment.pk),
+        "customer_id": str(enrolment.customer_id),
+        "course_id": str(enrolment.course_id),
+        "course_title": enrolment.course.title,
+        "status": enrolment.status,
+        "granted_at": enrolment.granted_at,
+        "expires_at": enrolment.expires_at,
+        "revoked_at": enrolment.revoked_at,
     }
 
 
 def payment_out(payment) -> dict:
     """`payment` carries the `refunded_amount` annotation (see customer_payments)."""
     return {
-        "id": str(payment.pk), "course_id": str(payment.course_id), "amount": payment.amount,
-        "currency": payment.currency, "amount_refunded": payment.refunded_amount,
-        "refundable_amount": payment_refundable_amount(payment), "status": payment.status,
-        "paid_at": payment.paid_at, "subscription_id": _id(payment.subscription_id),
+        "id": str(payment.pk),
+        "course_id": str(payment.course_id),
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "amount_refunded": payment.refunded_amount,
+        "refundable_amount": payment_refundable_amount(payment),
+        "status": payment.status,
+        "paid_at": payment.paid_at,
+        "subscription_id": _id(payment.subscription_id),
         "gateway": payment.gateway,
     }
 
 
 def refund_out(refund) -> dict:
     return {
-        "id": str(refund.pk), "payment_id": str(refund.payment_id), "amount": refund.amount,
-        "currency": refund.currency, "status": refund.status, "created_at": refund.created_at,
+        "id": str(refund.pk),
+        "payment_id": str(refund.payment_id),
+        "amount": refund.amount,
+        "currency": refund.currency,
+        "status": refund.status,
+        "created_at": refund.created_at,
     }
 
 
 def subscription_out(subscription) -> dict:
     return {
-        "id": str(subscription.pk), "course_id": str(subscription.course_id),
-        "status": subscription.status, "amount": subscription.amount, "currency": subscription.currency,
-        "interval": subscription.interval, "next_payment_at": subscription.next_payment_at,
-        "paused_until": subscription.paused_until, "canceled_at": subscription.canceled_at,
+        "id": str(subscription.pk),
+        "course_id": str(subscription.course_id),
+        "status": subscription.status,
+        "amount": subscription.amount,
+        "currency": subscription.currency,
+        "interval": subscription.interval,
+        "next_payment_at": subscription.next_payment_at,
+        "paused_until": subscription.paused_until,
+        "canceled_at": subscription.canceled_at,
     }
 
 
 def email_out(email) -> dict:
     return {
-        "id": str(email.pk), "kind": email.kind, "to": email.to, "subject": email.subject,
-        "status": email.status, "created_at": email.created_at, "sent_at": email.sent_at,
+        "id": str(email.pk),
+        "kind": email.kind,
+        "to": email.to,
+        "subject": email.subject,
+        "status": email.status,
+        "created_at": email.created_at,
+        "sent_at": email.sent_at,
     }
 
 
 def customer_out(customer) -> dict:
     return {
-        "id": str(customer.pk), "first_name": customer.first_name, "last_name": customer.last_name,
-        "email": customer.email, "created_at": customer.created_at,
+        "id": str(customer.pk),
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "email": customer.email,
+        "created_at": customer.created_at,
         "last_login_at": customer.last_login_at,
     }
 
@@ -181,9 +207,14 @@ def event_out(event) -> dict:
     from coursedesk.desk.describe import event_sentence
 
     return {
-        "id": str(event.pk), "type": event.type, "occurred_at": event.occurred_at,
-        "actor": {"kind": event.actor_kind, "label": event.actor_label}, "source": event.source,
-        "customer_id": _id(event.customer_id), "summary": event_sentence(event), "data": event.data,
+        "id": str(event.pk),
+        "type": event.type,
+        "occurred_at": event.occurred_at,
+        "actor": {"kind": event.actor_kind, "label": event.actor_label},
+        "source": event.source,
+        "customer_id": _id(event.customer_id),
+        "summary": event_sentence(event),
+        "data": event.data,
     }
 
 

@@ -20,36 +20,49 @@ class PauseIn(Schema):
 
 
 def _subscription(request, subscription_id: str) -> Subscription:
-    return owned(Subscription.objects.for_creator(request.auth).select_related("course", "customer"),
-                 subscription_id)
+    return owned(
+        Subscription.objects.for_creator(request.auth).select_related("course", "customer"), subscription_id
+    )
 
 
 def _fresh(subscription: Subscription) -> dict:
     return subscription_out(Subscription.objects.get(pk=subscription.pk))
 
 
-@router.post("/{subscription_id}/cancel", response={200: SubscriptionOut, 409: ErrorOut},
-             summary="No further payments (no refund, access stays)")
+@router.post(
+    "/{subscription_id}/cancel",
+    response={200: SubscriptionOut, 409: ErrorOut},
+    summary="No further payments (no refund, access stays)",
+)
 def subscription_cancel(request, subscription_id: str):
     subscription = _subscription(request, subscription_id)
-    billing_services.subscription_cancel(subscription=subscription, actor=Actor.creator(request.auth),
-                                           source=SOURCE)
+    billing_services.subscription_cancel(
+        subscription=subscription, actor=Actor.creator(request.auth), source=SOURCE
+    )
     return _fresh(subscription)
 
 
-@router.post("/{subscription_id}/pause", response={200: SubscriptionOut, 409: ErrorOut, 422: ErrorOut},
-             summary="Move the next payment to a future date (access stays)")
+@router.post(
+    "/{subscription_id}/pause",
+    response={200: SubscriptionOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Move the next payment to a future date (access stays)",
+)
 def subscription_pause(request, subscription_id: str, body: PauseIn):
     subscription = _subscription(request, subscription_id)
-    billing_services.subscription_pause(subscription=subscription, resume_on=body.resume_on,
-                                          actor=Actor.creator(request.auth), source=SOURCE)
+    billing_services.subscription_pause(
+        subscription=subscription, resume_on=body.resume_on, actor=Actor.creator(request.auth), source=SOURCE
+    )
     return _fresh(subscription)
 
 
-@router.post("/{subscription_id}/resume", response={200: SubscriptionOut, 409: ErrorOut},
-             summary="Resume a paused subscription now")
+@router.post(
+    "/{subscription_id}/resume",
+    response={200: SubscriptionOut, 409: ErrorOut},
+    summary="Resume a paused subscription now",
+)
 def subscription_resume(request, subscription_id: str):
     subscription = _subscription(request, subscription_id)
-    billing_services.subscription_resume(subscription=subscription, actor=Actor.creator(request.auth),
-                                           source=SOURCE)
+    billing_services.subscription_resume(
+        subscription=subscription, actor=Actor.creator(request.auth), source=SOURCE
+    )
     return _fresh(subscription)

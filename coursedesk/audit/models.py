@@ -60,7 +60,10 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="audit_events"
     )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, null=True, blank=True,
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="audit_events",
     )
     type = models.CharField(max_length=60, help_text="e.g. enrolment.revoked, payment.refunded")
@@ -68,7 +71,10 @@ class AuditEvent(models.Model):
     actor_kind = models.CharField(max_length=20, choices=ActorKind.choices)
     actor_label = models.CharField(max_length=255)
     actor_creator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     source = models.CharField(max_length=20, help_text="desk, api, student, checkout, webhook…")

@@ -61,16 +61,24 @@ def _buyer_checked(*, page: PaymentPage, email: str, first_name: str, password: 
 
 def _session_open(*, page, email, first_name, last_name, password, gateway) -> CheckoutSession:
     return CheckoutSession.objects.create(
-        payment_page=page, email=email, first_name=first_name.strip()[:100],
+        payment_page=page,
+        email=email,
+        first_name=first_name.strip()[:100],
         last_name=(last_name or "").strip()[:100],
         # Only a hash is kept, and only until fulfilment gives it to a new customer.
         password_hash=make_password(password) if password else "",
-        gateway=gateway, created_at=clock.now(),
+        gateway=gateway,
+        created_at=clock.now(),
     )
 
 
 def checkout_pay_with_card(
-    *, page: PaymentPage, email: str, first_name: str, last_name: str = "", password: str = "",
+    *,
+    page: PaymentPage,
+    email: str,
+    first_name: str,
+    last_name: str = "",
+    password: str = "",
     card_number: str,
 ) -> CheckoutSession:
     """The card-field checkout of the sandbox. A declined card leaves nothing behind."""
@@ -80,14 +88,20 @@ def checkout_pay_with_card(
     gateway = gateway_named(Gateway.SANDBOX, creator=page.course.creator)
     with transaction.atomic():
         session = _session_open(
-            page=page, email=email, first_name=first_name, last_name=last_name, password=password,
+            page=page,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            password=password,
             gateway=Gateway.SANDBOX,
         )
         key = f"checkout-{session.pk}"
         try:
             card = gateway.card_attach(number=card_number, idempotency_key=key)
             charge = gateway.charge(
-                payment_method_id=card.payment_method_id, amount=page.amount, currency=page.currency,
+                payment_method_id=card.payment_method_id,
+                amount=page.amount,
+                currency=page.currency,
                 idempotency_key=key,
             )
         except CardDeclined as error:
@@ -99,15 +113,24 @@ def checkout_pay_with_card(
         session.gateway_session_id = f"sbx_cs_{session.pk}"
         session.save(update_fields=["gateway_session_id"])
         return checkout_fulfil(
-            session=session, payment_reference=charge.id, card=card,
+            session=session,
+            payment_reference=charge.id,
+            card=card,
             subscription_reference=f"sbx_sub_{session.pk}" if page.is_recurring else "",
-            actor=Actor.buyer(email), source="checkout",
+            actor=Actor.buyer(email),
+            source="checkout",
         )
 
 
 def checkout_start_hosted(
-    *, page: PaymentPage, email: str, first_name: str, last_name: str = "", password: str = "",
-    success_url: str, cancel_url: str,
+    *,
+    page: PaymentPage,
+    email: str,
+    first_name: str,
+    last_name: str = "",
+    password: str = "",
+    success_url: str,
+    cancel_url: str,
 ) -> tuple[CheckoutSession, str]:
     """Opens a checkout on the gateway's page; returns the session and where to send the buyer."""
     email = _buyer_checked(page=page, email=email, first_name=first_name, password=password)
@@ -115,12 +138,19 @@ def checkout_start_hosted(
     gateway = gateway_named(gateway_account(creator).gateway, creator=creator)
     existing = Customer.objects.for_creator(creator).with_email(email).first()
     session = _session_open(
-        page=page, email=email, first_name=first_name, last_name=last_name, password=password,
+        page=page,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        password=password,
         gateway=gateway.name,
     )
     try:
         hosted = gateway.hosted_checkout_create(
-            page=page, email=email, client_reference=str(session.pk), success_url=success_url,
+            page=page,
+            email=email,
+            client_reference=str(session.pk),
+            success_url=success_url,
             cancel_url=cancel_url,
             customer_reference=existing.gateway_customer_id if existing else "",
         )
@@ -141,8 +171,7 @@ def checkout_complete_hosted(
     """Fulfils a completed hosted checkout of `creator`'s; None when it is not one of ours."""
     session = (
         CheckoutSession.objects.select_related("payment_page__course")
-        .filter(gateway=Gateway.STRIPE, gateway_session_id=hosted.id,
-                payment_page__course__creator=creator)
+        .filter(gateway=Gateway.STRIPE, gateway_session_id=hosted.id, payment_page__course__creator=creator)
         .first()
     )
     if session is None:
@@ -150,16 +179,27 @@ def checkout_complete_hosted(
     if not hosted.complete:
         raise DomainError("The payment is not complete yet.", code="checkout_incomplete")
     return checkout_fulfil(
-        session=session, payment_reference=hosted.payment_reference, amount=hosted.amount,
+        session=session,
+        payment_reference=hosted.payment_reference,
+        amount=hosted.amount,
         subscription_reference=hosted.subscription_reference,
-        customer_reference=hosted.customer_reference, actor=actor, source=source,
+        customer_reference=hosted.customer_reference,
+        actor=actor,
+        source=source,
     )
 
 
 def checkout_fulfil(
-    *, session: CheckoutSession, payment_reference: str, actor: Actor, source: str,
-    amount: int | None = None, subscription_reference: str = "", card: GatewayCard | None = None,
-    customer_reference: str = "", next_payment_at: dt.datetime | None = None,
+    *,
+    session: CheckoutSession,
+    payment_reference: str,
+    actor: Actor,
+    source: str,
+    amount: int | None = None,
+    subscription_reference: str = "",
+    card: GatewayCard | None = None,
+    customer_reference: str = "",
+    next_payment_at: dt.datetime | None = None,
 ) -> CheckoutSession:
     """Gives the buyer what they paid for, once. A session already fulfilled is returned unchanged."""
     with transaction.atomic():
@@ -174,8 +214,12 @@ def checkout_fulfil(
         course, creator, now = page.course, page.course.creator, clock.now()
 
         customer, created = customer_get_or_create(
-            creator=creator, email=session.email, first_name=session.first_name,
-            last_name=session.last_name, actor=actor, source=source,
+            creator=creator,
+            email=session.email,
+            first_name=session.first_name,
+            last_name=session.last_name,
+            actor=actor,
+            source=source,
         )
         updates = []
         if created and session.password_hash:
@@ -189,8 +233,13 @@ def checkout_fulfil(
 
         expires_at = now + dt.timedelta(days=page.access_days) if page.access_days else None
         enrolment = enrolment_grant(
-            customer=customer, course=course, expires_at=expires_at, payment_page=page,
-            enrolment_source=Enrolment.Source.CHECKOUT, actor=actor, source=source,
+            customer=customer,
+            course=course,
+            expires_at=expires_at,
+            payment_page=page,
+            enrolment_source=Enrolment.Source.CHECKOUT,
+            actor=actor,
+            source=source,
         )
         # Buying again never shortens access: lifetime wins, and a later end date wins.
         if enrolment.expires_at is not None and (expires_at is None or expires_at > enrolment.expires_at):
@@ -199,35 +248,67 @@ def checkout_fulfil(
         subscription = None
         if page.is_recurring:
             subscription = Subscription.objects.create(
-                customer=customer, course=course, payment_page=page, amount=page.amount,
-                currency=page.currency, interval=page.interval, installments_total=page.installments,
-                status=Subscription.Status.ACTIVE, started_at=now,
+                customer=customer,
+                course=course,
+                payment_page=page,
+                amount=page.amount,
+                currency=page.currency,
+                interval=page.interval,
+                installments_total=page.installments,
+                status=Subscription.Status.ACTIVE,
+                started_at=now,
                 next_payment_at=next_payment_at or add_interval(now, page.interval),
-                gateway=session.gateway, gateway_subscription_id=subscription_reference,
+                gateway=session.gateway,
+                gateway_subscription_id=subscription_reference,
                 gateway_payment_method_id=card.payment_method_id if card else "",
-                card_brand=card.brand if card else "", card_last4=card.last4 if card else "",
+                card_brand=card.brand if card else "",
+                card_last4=card.last4 if card else "",
             )
             audit_record(
-                creator=creator, customer=customer, type="subscription.created", actor=actor,
-                source=source, subject=subscription,
-                data={"course": course.title, "course_id": course.pk, "amount": subscription.amount,
-                      "currency": subscription.currency, "interval": subscription.interval,
-                      "installments_total": subscription.installments_total,
-                      "next_payment_at": _iso(subscription.next_payment_at)},
+                creator=creator,
+                customer=customer,
+                type="subscription.created",
+                actor=actor,
+                source=source,
+                subject=subscription,
+                data={
+                    "course": course.title,
+                    "course_id": course.pk,
+                    "amount": subscription.amount,
+                    "currency": subscription.currency,
+                    "interval": subscription.interval,
+                    "installments_total": subscription.installments_total,
+                    "next_payment_at": _iso(subscription.next_payment_at),
+                },
             )
         payment = Payment.objects.create(
-            customer=customer, course=course, payment_page=page, subscription=subscription,
-            amount=amount or page.amount, currency=page.currency, status=Payment.Status.SUCCEEDED,
-            gateway=session.gateway, gateway_payment_id=payment_reference, paid_at=now,
+            customer=customer,
+            course=course,
+            payment_page=page,
+            subscription=subscription,
+            amount=amount or page.amount,
+            currency=page.currency,
+            status=Payment.Status.SUCCEEDED,
+            gateway=session.gateway,
+            gateway_payment_id=payment_reference,
+            paid_at=now,
         )
         audit_record(
-            creator=creator, customer=customer, type="payment.succeeded", actor=actor, source=source,
+            creator=creator,
+            customer=customer,
+            type="payment.succeeded",
+            actor=actor,
+            source=source,
             subject=payment,
-            data={"course": course.title, "course_id": course.pk, "amount": payment.amount,
-                  "currency": payment.currency, "amount_display": payment.money.format(),
-                  "payment_page": page.name,
-                  **({"installment": 1, "installments_total": page.installments}
-                     if page.installments else {})},
+            data={
+                "course": course.title,
+                "course_id": course.pk,
+                "amount": payment.amount,
+                "currency": payment.currency,
+                "amount_display": payment.money.format(),
+                "payment_page": page.name,
+                **({"installment": 1, "installments_total": page.installments} if page.installments else {}),
+            },
         )
         welcome_email_queue(customer=customer, course=course, actor=actor, source=source)
         test_mode = session.gateway == Gateway.SANDBOX or gateway_account(creator).is_test_mode

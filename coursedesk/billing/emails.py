@@ -9,7 +9,14 @@ TEST_MODE_LINE = "This is a test-mode payment: no real money moved."
 
 
 def payment_email_queue(
-    *, customer, course, kind: str, subject: str, lines: list[str], test_mode: bool, actor: Actor,
+    *,
+    customer,
+    course,
+    kind: str,
+    subject: str,
+    lines: list[str],
+    test_mode: bool,
+    actor: Actor,
     source: str,
 ):
     """A short plain-text email about a payment, signed with the creator's name; audited as queued."""
@@ -17,12 +24,22 @@ def payment_email_queue(
     footer = [TEST_MODE_LINE, ""] if test_mode else []
     body = "\n".join([greeting, "", *lines, "", *footer, customer.creator.name or course.title])
     email = email_queue(
-        creator=customer.creator, customer=customer, course=course, kind=kind, to=customer.email,
-        subject=subject, text_body=body,
+        creator=customer.creator,
+        customer=customer,
+        course=course,
+        kind=kind,
+        to=customer.email,
+        subject=subject,
+        text_body=body,
     )
     audit_record(
-        creator=customer.creator, customer=customer, type="email.queued", actor=actor, source=source,
-        subject=email, data={"kind": kind, "to": email.to, "subject": subject, "course": course.title},
+        creator=customer.creator,
+        customer=customer,
+        type="email.queued",
+        actor=actor,
+        source=source,
+        subject=email,
+        data={"kind": kind, "to": email.to, "subject": subject, "course": course.title},
     )
     return email
 
@@ -35,7 +52,12 @@ def payment_receipt_queue(*, payment, test_mode: bool, actor: Actor, source: str
         f"Paid on {payment.paid_at:%Y-%m-%d}. Payment reference: {payment.gateway_payment_id or payment.pk}.",
     ]
     return payment_email_queue(
-        customer=payment.customer, course=payment.course, kind="receipt",
-        subject=f"Your receipt for {payment.course.title}", lines=lines, test_mode=test_mode,
-        actor=actor, source=source,
+        customer=payment.customer,
+        course=payment.course,
+        kind="receipt",
+        subject=f"Your receipt for {payment.course.title}",
+        lines=lines,
+        test_mode=test_mode,
+        actor=actor,
+        source=source,
     )

@@ -12,14 +12,16 @@ class CheckoutForm(forms.Form):
     last_name = forms.CharField(max_length=100, required=False)
     email = forms.EmailField(max_length=254)
     password = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
         help_text="New customers choose one (8 characters or more). Already a student? Leave it empty.",
     )
 
 
 class TestCardForm(forms.Form):
     card_number = forms.CharField(
-        max_length=23, label="Card number",
+        max_length=23,
+        label="Card number",
         help_text="Test mode: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.",
         widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
     )
@@ -33,13 +35,17 @@ class GatewaySettingsForm(forms.Form):
     gateway = forms.ChoiceField(choices=Gateway.choices, widget=forms.RadioSelect)
     stripe_publishable_key = forms.CharField(max_length=255, required=False, label="Publishable key")
     stripe_secret_key = forms.CharField(
-        max_length=255, required=False, label="Secret key",
+        max_length=255,
+        required=False,
+        label="Secret key",
         widget=forms.PasswordInput(render_value=False),
         help_text="Starts with sk_live_ or sk_test_ (or rk_… for a restricted key). "
-                  "Leave empty to keep the saved one.",
+        "Leave empty to keep the saved one.",
     )
     stripe_webhook_secret = forms.CharField(
-        max_length=255, required=False, label="Webhook signing secret",
+        max_length=255,
+        required=False,
+        label="Webhook signing secret",
         widget=forms.PasswordInput(render_value=False),
         help_text="Starts with whsec_. Leave empty to keep the saved one.",
     )

@@ -33,9 +33,7 @@ class GatewayAccount(models.Model):
     stripe_publishable_key = models.CharField(max_length=255, blank=True)
     stripe_secret_key = EncryptedTextField(blank=True)
     stripe_webhook_secret = EncryptedTextField(blank=True)
-    webhook_endpoint_id = models.CharField(
-        max_length=64, unique=True, default=new_webhook_endpoint_id
-    )
+    webhook_endpoint_id = models.CharField(max_length=64, unique=True, default=new_webhook_endpoint_id)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -59,16 +57,20 @@ class Payment(models.Model):
         SUCCEEDED = "succeeded", "Paid"
         FAILED = "failed", "Failed"
 
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="payments"
-    )
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="payments")
     course = models.ForeignKey("catalog.Course", on_delete=models.PROTECT, related_name="payments")
     payment_page = models.ForeignKey(
-        "catalog.PaymentPage", on_delete=models.SET_NULL, null=True, blank=True,
+        "catalog.PaymentPage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="payments",
     )
     subscription = models.ForeignKey(
-        "billing.Subscription", on_delete=models.PROTECT, null=True, blank=True,
+        "billing.Subscription",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="payments",
     )
     amount = models.PositiveIntegerField()
@@ -178,12 +180,8 @@ class Subscription(models.Model):
         Status.COMPLETED: set(),
     }
 
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="subscriptions"
-    )
-    course = models.ForeignKey(
-        "catalog.Course", on_delete=models.PROTECT, related_name="subscriptions"
-    )
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="subscriptions")
+    course = models.ForeignKey("catalog.Course", on_delete=models.PROTECT, related_name="subscriptions")
     payment_page = models.ForeignKey(
         "catalog.PaymentPage", on_delete=models.PROTECT, related_name="subscriptions"
     )
@@ -300,9 +298,7 @@ class WebhookEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["gateway", "event_id"], name="webhook_event_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["gateway", "event_id"], name="webhook_event_once")]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id} ({self.status})"

@@ -46,15 +46,22 @@ def next_due_after(due: dt.datetime, interval: str, now: dt.datetime) -> dt.date
 def subscriptions_due(now: dt.datetime | None = None):
     now = now or clock.now()
     return Subscription.objects.filter(
-        gateway=Gateway.SANDBOX, next_payment_at__lte=now,
+        gateway=Gateway.SANDBOX,
+        next_payment_at__lte=now,
     ).filter(Q(status__in=[Status.ACTIVE, Status.PAST_DUE, Status.PAUSED]))
 
 
 def _email(subscription, *, kind: str, subject: str, lines: list[str], actor: Actor, source: str) -> None:
     # Renewals run in the sandbox only, so every one of these is a test-mode payment.
     payment_email_queue(
-        customer=subscription.customer, course=subscription.course, kind=kind, subject=subject,
-        lines=lines, test_mode=True, actor=actor, source=source,
+        customer=subscription.customer,
+        course=subscription.course,
+        kind=kind,
+        subject=subject,
+        lines=lines,
+        test_mode=True,
+        actor=actor,
+        source=source,
     )
 
 
@@ -63,18 +70,29 @@ def subscription_renew(*, subscription: Subscription, actor: Actor, source: str)
     with transaction.atomic():
         subscription = (
             Subscription.objects.select_for_update(of=("self",))
-            .select_related("customer__creator", "course").get(pk=subscription.pk)
+            .select_related("customer__creator", "course")
+            .get(pk=subscription.pk)
         )
         now = clock.now()
-        if (subscription.gateway != Gateway.SANDBOX
-                or subscription.status not in (Status.ACTIVE, Status.PAST_DUE, Status.PAUSED)
-                or subscription.next_payment_at is None or subscription.next_payment_at > now):
+        if (
+            subscription.gateway != Gateway.SANDBOX
+            or subscription.status not in (Status.ACTIVE, Status.PAST_DUE, Status.PAUSED)
+            or subscription.next_payment_at is None
+            or subscription.next_payment_at > now
+        ):
             return None
         if subscription.status == Status.PAUSED:
             if subscription.paused_until and subscription.paused_until > clock.today():
                 return None
-            subscription_status_move(subscription, Status.ACTIVE, "subscription.resumed", actor, source,
-                  paused_until=change(_iso(subscription.paused_until), None), reason="resume date reached")
+            subscription_status_move(
+                subscription,
+                Status.ACTIVE,
+                "subscription.resumed",
+                actor,
+                source,
+                paused_until=change(_iso(subscription.paused_until), None),
+                reason="resume date reached",
+            )
             subscription.paused_until = None
             subscription.next_payment_before_pause_at = None
 
@@ -87,19 +105,29 @@ def subscription_renew(*, subscription: Subscription, actor: Actor, source: str)
         gateway = gateway_named(Gateway.SANDBOX, creator=subscription.customer.creator)
         try:
             charge = gateway.charge(
-                payment_method_id=subscription.gateway_payment_method_id, amount=subscription.amount,
-                currency=subscription.currency, idempotency_key=f"renewal-{subscription.pk}-{number}",
+                payment_method_id=subscription.gateway_payment_method_id,
+                amount=subscription.amount,
+                currency=subscription.currency,
+                idempotency_key=f"renewal-{subscription.pk}-{number}",
             )
         except GatewayError as error:
-            charge = GatewayCharge(id=f"sbx_ch_renewal_{subscription.pk}_{number}", succeeded=False,
-                                   failure_message=error.message)
+            charge = GatewayCharge(
+                id=f"sbx_ch_renewal_{subscription.pk}_{number}",
+                succeeded=False,
+                failure_message=error.message,
+            )
         payment = Payment.objects.create(
-            customer=subscription.customer, course=subscription.course,
-            payment_page=subscription.payment_page, subscription=subscription,
-            amount=subscription.amount, currency=subscription.currency,
+            customer=subscription.customer,
+            course=subscription.course,
+            payment_page=subscription.payment_page,
+            subscription=subscription,
+            amount=subscription.amount,
+            currency=subscription.currency,
             status=Payment.Status.SUCCEEDED if charge.succeeded else Payment.Status.FAILED,
-            gateway=Gateway.SANDBOX, gateway_payment_id=charge.id,
-            failure_message=charge.failure_message[:500], paid_at=now,
+            gateway=Gateway.SANDBOX,
+            gateway_payment_id=charge.id,
+            failure_message=charge.failure_message[:500],
+            paid_at=now,
         )
         if charge.succeeded:
             _renewal_succeeded(subscription, payment, due=due, now=now, actor=actor, source=source)
@@ -113,12 +141,21 @@ def _renewal_succeeded(subscription, payment, *, due, now, actor: Actor, source:
     paid = subscription.payments.filter(status=Payment.Status.SUCCEEDED).count()
     plan = subscription.installments_total
     audit_record(
-        creator=subscription.customer.creator, customer=subscription.customer, type="payment.succeeded",
-        actor=actor, source=source, subject=payment,
-        data={"course": subscription.course.title, "course_id": subscription.course_id,
-              "amount": payment.amount, "currency": payment.currency,
-              "amount_display": payment.money.format(), "renewal": True,
-              **({"installment": paid, "installments_total": plan} if plan else {})},
+        creator=subscription.customer.creator,
+        customer=subscription.customer,
+        type="payment.succeeded",
+        actor=actor,
+        source=source,
+        subject=payment,
+        data={
+            "course": subscription.course.title,
+            "course_id": subscription.course_id,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "amount_display": payment.money.format(),
+            "renewal": True,
+            **({"installment": paid, "installments_total": plan} if plan else {}),
+        },
     )
     if subscription.status == Status.PAST_DUE:
         subscription_status_move(subscription, Status.ACTIVE, "subscription.recovered", actor, source)
@@ -126,42 +163,80 @@ def _renewal_succeeded(subscription, payment, *, due, now, actor: Actor, source:
     if plan and paid >= plan:
         subscription.next_payment_at = None
         subscription.completed_at = now
-        subscription_status_move(subscription, Status.COMPLETED, "subscription.completed", actor, source,
-              payments_made=paid, next_payment_at=change(_iso(old_next), None))
+        subscription_status_move(
+            subscription,
+            Status.COMPLETED,
+            "subscription.completed",
+            actor,
+            source,
+            payments_made=paid,
+            next_payment_at=change(_iso(old_next), None),
+        )
     else:
         subscription.next_payment_at = next_due_after(due, subscription.interval, now)
-    lines = [f"Thank you: we received your payment of {payment.money.format()} "
-             f"for {subscription.course.title}."]
+    lines = [
+        f"Thank you: we received your payment of {payment.money.format()} for {subscription.course.title}."
+    ]
     if plan:
         lines.append(f"That was payment {paid} of {plan}.")
     if subscription.next_payment_at:
-        lines.append(f"Your next payment is due on {subscription.next_payment_at:%B} "
-                     f"{subscription.next_payment_at.day}, {subscription.next_payment_at.year}.")
-    _email(subscription, kind=OutboundEmail.Kind.RECEIPT,
-           subject=f"Your receipt for {subscription.course.title}", lines=lines, actor=actor, source=source)
+        lines.append(
+            f"Your next payment is due on {subscription.next_payment_at:%B} "
+            f"{subscription.next_payment_at.day}, {subscription.next_payment_at.year}."
+        )
+    _email(
+        subscription,
+        kind=OutboundEmail.Kind.RECEIPT,
+        subject=f"Your receipt for {subscription.course.title}",
+        lines=lines,
+        actor=actor,
+        source=source,
+    )
 
 
 def _renewal_failed(subscription, payment, *, now, actor: Actor, source: str) -> None:
     audit_record(
-        creator=subscription.customer.creator, customer=subscription.customer, type="payment.failed",
-        actor=actor, source=source, subject=payment,
-        data={"course": subscription.course.title, "course_id": subscription.course_id,
-              "amount": payment.amount, "currency": payment.currency,
-              "amount_display": payment.money.format(), "error": payment.failure_message, "renewal": True},
+        creator=subscription.customer.creator,
+        customer=subscription.customer,
+        type="payment.failed",
+        actor=actor,
+        source=source,
+        subject=payment,
+        data={
+            "course": subscription.course.title,
+            "course_id": subscription.course_id,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "amount_display": payment.money.format(),
+            "error": payment.failure_message,
+            "renewal": True,
+        },
     )
     # The due date stays where it was (the billing calendar does not move); retries follow the
     # last attempt by RETRY_AFTER.
     if subscription.status != Status.PAST_DUE:
-        subscription_status_move(subscription, Status.PAST_DUE, "subscription.past_due", actor, source,
-              retry_at=_iso(now + RETRY_AFTER))
+        subscription_status_move(
+            subscription,
+            Status.PAST_DUE,
+            "subscription.past_due",
+            actor,
+            source,
+            retry_at=_iso(now + RETRY_AFTER),
+        )
     billing_url = course_links(subscription.course)["billing_url"]
-    _email(subscription, kind=OutboundEmail.Kind.PAYMENT_FAILED,
-           subject=f"Your payment for {subscription.course.title} failed",
-           lines=[f"We could not take your payment of {payment.money.format()} for "
-                  f"{subscription.course.title}: {payment.failure_message}",
-                  f"Please update your card here: {billing_url}",
-                  "We will try again in 3 days."],
-           actor=actor, source=source)
+    _email(
+        subscription,
+        kind=OutboundEmail.Kind.PAYMENT_FAILED,
+        subject=f"Your payment for {subscription.course.title} failed",
+        lines=[
+            f"We could not take your payment of {payment.money.format()} for "
+            f"{subscription.course.title}: {payment.failure_message}",
+            f"Please update your card here: {billing_url}",
+            "We will try again in 3 days.",
+        ],
+        actor=actor,
+        source=source,
+    )
 
 
 @dataclass
@@ -171,8 +246,9 @@ class RenewalReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"{len(self.charged)} charged, {len(self.failed)} failed"
-                + (f", {len(self.errors)} errors" if self.errors else ""))
+        return f"{len(self.charged)} charged, {len(self.failed)} failed" + (
+            f", {len(self.errors)} errors" if self.errors else ""
+        )
 
 
 def renewals_run(*, now: dt.datetime | None = None) -> RenewalReport:

@@ -38,12 +38,11 @@ def _day(moment: dt.datetime) -> str:
 
 
 def _gateway_error(error: GatewayError) -> DomainError:
-    return DomainError(
-        f"The payment gateway refused: {error.message}", code="gateway_error", status=502
-    )
+    return DomainError(f"The payment gateway refused: {error.message}", code="gateway_error", status=502)
 
 
 # Refunds ----------------------------------------------------------------------------------------
+
 
 def payment_refund(
     *, payment: Payment, amount: int | None = None, reason: str = "", actor: Actor, source: str
@@ -78,15 +77,22 @@ def payment_refund(
                 code="refund_exceeds_refundable",
             )
         refund = Refund.objects.create(
-            payment=payment, amount=amount, currency=payment.currency, reason=reason.strip()[:500],
-            source=source, status=Refund.Status.PENDING, created_at=clock.now(),
+            payment=payment,
+            amount=amount,
+            currency=payment.currency,
+            reason=reason.strip()[:500],
+            source=source,
+            status=Refund.Status.PENDING,
+            created_at=clock.now(),
         )
         creator = payment.customer.creator
         try:
             gateway = gateway_named(payment.gateway, creator=creator)
             result = gateway.refund(
-                payment_reference=payment.gateway_payment_id, amount=amount,
-                currency=payment.currency, idempotency_key=f"refund-{refund.pk}",
+                payment_reference=payment.gateway_payment_id,
+                amount=amount,
+                currency=payment.currency,
+                idempotency_key=f"refund-{refund.pk}",
             )
         except GatewayError as error:
             failure = error
@@ -94,20 +100,30 @@ def payment_refund(
             refund.failure_message = error.message[:500]
             refund.save(update_fields=["status", "failure_message"])
             audit_record(
-                creator=creator, customer=payment.customer, type="payment.refund_failed",
-                actor=actor, source=source, subject=payment,
-                data={"amount": amount, "currency": payment.currency, "refund_id": refund.pk,
-                      "error": error.message},
+                creator=creator,
+                customer=payment.customer,
+                type="payment.refund_failed",
+                actor=actor,
+                source=source,
+                subject=payment,
+                data={
+                    "amount": amount,
+                    "currency": payment.currency,
+                    "refund_id": refund.pk,
+                    "error": error.message,
+                },
             )
         else:
             refund.gateway_refund_id = result.id
-            refund.status = (
-                Refund.Status.SUCCEEDED if result.status == "succeeded" else Refund.Status.PENDING
-            )
+            refund.status = Refund.Status.SUCCEEDED if result.status == "succeeded" else Refund.Status.PENDING
             refund.save(update_fields=["gateway_refund_id", "status"])
             _refund_recorded(
-                payment=payment, refund=refund, refunded_before=refunded_before, actor=actor,
-                source=source, test_mode=gateway.is_test_mode,
+                payment=payment,
+                refund=refund,
+                refunded_before=refunded_before,
+                actor=actor,
+                source=source,
+                test_mode=gateway.is_test_mode,
             )
     if failure is not None:
         raise _gateway_error(failure)
@@ -115,29 +131,43 @@ def payment_refund(
 
 
 def _refund_recorded(
-    *, payment: Payment, refund: Refund, refunded_before: Money, actor: Actor, source: str,
+    *,
+    payment: Payment,
+    refund: Refund,
+    refunded_before: Money,
+    actor: Actor,
+    source: str,
     test_mode: bool,
 ) -> None:
     """The audit event and the customer's refund notice, in the caller's transaction."""
     refunded_after = refunded_before + refund.money
     creator = payment.customer.creator
     audit_record(
-        creator=creator, customer=payment.customer, type="payment.refunded", actor=actor,
-        source=source, subject=payment,
+        creator=creator,
+        customer=payment.customer,
+        type="payment.refunded",
+        actor=actor,
+        source=source,
+        subject=payment,
         data={
-            "course": payment.course.title, "course_id": payment.course_id,
-            "refund_id": refund.pk, "amount": refund.amount, "currency": refund.currency,
+            "course": payment.course.title,
+            "course_id": payment.course_id,
+            "refund_id": refund.pk,
+            "amount": refund.amount,
+            "currency": refund.currency,
             "amount_display": refund.money.format(),
             "refunded_total": change(refunded_before.amount, refunded_after.amount),
-            "refundable": change((payment.money - refunded_before).amount,
-                                 (payment.money - refunded_after).amount),
+            "refundable": change(
+                (payment.money - refunded_before).amount, (payment.money - refunded_after).amount
+            ),
             **({"reason": refund.reason} if refund.reason else {}),
         },
     )
     customer = payment.customer
     greeting = f"Hi {customer.first_name}," if customer.first_name else "Hello,"
     lines = [
-        greeting, "",
+        greeting,
+        "",
         f"We have refunded {refund.money.format()} of your payment of {payment.money.format()} "
         f"for {payment.course.title} made on {_day(payment.paid_at)}.",
         "Depending on your bank, it can take 5 to 10 days to appear on your statement.",
@@ -146,21 +176,34 @@ def _refund_recorded(
         lines += ["", "This payment was made in test mode: no real money moved."]
     lines += ["", creator.name or payment.course.title]
     email = email_queue(
-        creator=creator, customer=customer, course=payment.course,
-        kind=OutboundEmail.Kind.REFUND_NOTICE, to=customer.email,
-        subject=f"Your refund for {payment.course.title}", text_body="\n".join(lines),
+        creator=creator,
+        customer=customer,
+        course=payment.course,
+        kind=OutboundEmail.Kind.REFUND_NOTICE,
+        to=customer.email,
+        subject=f"Your refund for {payment.course.title}",
+        text_body="\n".join(lines),
     )
     audit_record(
-        creator=creator, customer=customer, type="email.queued", actor=actor, source=source,
+        creator=creator,
+        customer=customer,
+        type="email.queued",
+        actor=actor,
+        source=source,
         subject=email,
-        data={"kind": email.kind, "to": email.to, "subject": email.subject,
-              "course": payment.course.title},
+        data={"kind": email.kind, "to": email.to, "subject": email.subject, "course": payment.course.title},
     )
 
 
 def payment_refund_record(
-    *, payment: Payment, amount: int, gateway_refund_id: str, status: str = Refund.Status.SUCCEEDED,
-    reason: str = "", actor: Actor, source: str,
+    *,
+    payment: Payment,
+    amount: int,
+    gateway_refund_id: str,
+    status: str = Refund.Status.SUCCEEDED,
+    reason: str = "",
+    actor: Actor,
+    source: str,
 ) -> Refund:
     """Records a refund the gateway made (e.g. in Stripe's dashboard). Known refund ids are not
     recorded twice; their status is brought up to date instead."""
@@ -175,14 +218,25 @@ def payment_refund_record(
             return refund_status_sync(refund=known, gateway_refund_id=gateway_refund_id, status=status)
         refunded_before = payment.refunded_total()
         refund = Refund.objects.create(
-            payment=payment, amount=amount, currency=payment.currency, status=status,
-            reason=reason[:500], source=source, gateway_refund_id=gateway_refund_id,
+            payment=payment,
+            amount=amount,
+            currency=payment.currency,
+            status=status,
+            reason=reason[:500],
+            source=source,
+            gateway_refund_id=gateway_refund_id,
             created_at=clock.now(),
         )
         if status != Refund.Status.FAILED:
             gateway = gateway_named(payment.gateway, creator=payment.customer.creator)
-            _refund_recorded(payment=payment, refund=refund, refunded_before=refunded_before, actor=actor,
-                             source=source, test_mode=gateway.is_test_mode)
+            _refund_recorded(
+                payment=payment,
+                refund=refund,
+                refunded_before=refunded_before,
+                actor=actor,
+                source=source,
+                test_mode=gateway.is_test_mode,
+            )
     return refund
 
 
@@ -196,7 +250,8 @@ def refund_status_sync(
     with transaction.atomic():
         refund = (
             Refund.objects.select_for_update(of=("self",))
-            .select_related("payment__customer__creator").get(pk=refund.pk)
+            .select_related("payment__customer__creator")
+            .get(pk=refund.pk)
         )
         fields = []
         if not refund.gateway_refund_id:
@@ -210,15 +265,24 @@ def refund_status_sync(
         if "status" in fields and status == Refund.Status.FAILED:
             payment = refund.payment
             audit_record(
-                creator=payment.customer.creator, customer=payment.customer, type="payment.refund_failed",
-                actor=actor or Actor.gateway(source), source=source, subject=payment,
-                data={"amount": refund.amount, "currency": refund.currency, "refund_id": refund.pk,
-                      "error": "The payment gateway reported the refund as failed."},
+                creator=payment.customer.creator,
+                customer=payment.customer,
+                type="payment.refund_failed",
+                actor=actor or Actor.gateway(source),
+                source=source,
+                subject=payment,
+                data={
+                    "amount": refund.amount,
+                    "currency": refund.currency,
+                    "refund_id": refund.pk,
+                    "error": "The payment gateway reported the refund as failed.",
+                },
             )
     return refund
 
 
 # Subscriptions ----------------------------------------------------------------------------------
+
 
 def _locked(subscription: Subscription) -> Subscription:
     return (
@@ -269,15 +333,28 @@ def _cancel(subscription: Subscription, *, actor: Actor, source: str) -> Subscri
     subscription.next_payment_at = None
     subscription.paused_until = None
     subscription.next_payment_before_pause_at = None
-    subscription.save(update_fields=[
-        "status", "canceled_at", "next_payment_at", "paused_until", "next_payment_before_pause_at",
-    ])
+    subscription.save(
+        update_fields=[
+            "status",
+            "canceled_at",
+            "next_payment_at",
+            "paused_until",
+            "next_payment_before_pause_at",
+        ]
+    )
     audit_record(
-        creator=subscription.customer.creator, customer=subscription.customer,
-        type="subscription.canceled", actor=actor, source=source, subject=subscription,
-        data={"course": subscription.course.title, "course_id": subscription.course_id,
-              "status": change(old_status, subscription.status),
-              "next_payment_at": change(_iso(old_next), None)},
+        creator=subscription.customer.creator,
+        customer=subscription.customer,
+        type="subscription.canceled",
+        actor=actor,
+        source=source,
+        subject=subscription,
+        data={
+            "course": subscription.course.title,
+            "course_id": subscription.course_id,
+            "status": change(old_status, subscription.status),
+            "next_payment_at": change(_iso(old_next), None),
+        },
     )
     return subscription
 
@@ -288,19 +365,20 @@ def subscription_cancel(*, subscription: Subscription, actor: Actor, source: str
         return _cancel(subscription, actor=actor, source=source)
 
 
-def subscription_cancel_by_customer(
-    *, subscription: Subscription, actor: Actor, source: str
-) -> Subscription:
+def subscription_cancel_by_customer(*, subscription: Subscription, actor: Actor, source: str) -> Subscription:
     """The student's own cancel: no further charges, and their access to the course ends at once."""
     with transaction.atomic():
         subscription = _cancel(subscription, actor=actor, source=source)
         enrolment = (
             Enrolment.objects.filter(customer=subscription.customer, course=subscription.course)
-            .order_by("pk").first()
+            .order_by("pk")
+            .first()
         )
         if enrolment is not None and enrolment.revoked_at is None:
             enrolment_revoke(
-                enrolment=enrolment, actor=actor, source=source,
+                enrolment=enrolment,
+                actor=actor,
+                source=source,
                 reason="The customer canceled their recurring payments.",
             )
     return subscription
@@ -350,16 +428,28 @@ def _pause(
     subscription.status = Status.PAUSED
     subscription.paused_until = resume_on
     subscription.next_payment_at = _start_of(resume_on) if resume_on else None
-    subscription.save(update_fields=[
-        "status", "paused_until", "next_payment_at", "next_payment_before_pause_at",
-    ])
+    subscription.save(
+        update_fields=[
+            "status",
+            "paused_until",
+            "next_payment_at",
+            "next_payment_before_pause_at",
+        ]
+    )
     audit_record(
-        creator=subscription.customer.creator, customer=subscription.customer,
-        type="subscription.paused", actor=actor, source=source, subject=subscription,
-        data={"course": subscription.course.title, "course_id": subscription.course_id,
-              "status": change(old_status, subscription.status),
-              "paused_until": change(_iso(old_until), _iso(resume_on)),
-              "next_payment_at": change(_iso(old_next), _iso(subscription.next_payment_at))},
+        creator=subscription.customer.creator,
+        customer=subscription.customer,
+        type="subscription.paused",
+        actor=actor,
+        source=source,
+        subject=subscription,
+        data={
+            "course": subscription.course.title,
+            "course_id": subscription.course_id,
+            "status": change(old_status, subscription.status),
+            "paused_until": change(_iso(old_until), _iso(resume_on)),
+            "next_payment_at": change(_iso(old_next), _iso(subscription.next_payment_at)),
+        },
     )
     return subscription
 
@@ -378,25 +468,44 @@ def subscription_resume(*, subscription: Subscription, actor: Actor, source: str
         subscription.paused_until = None
         subscription.next_payment_at = original if original is not None and original > now else now
         subscription.next_payment_before_pause_at = None
-        subscription.save(update_fields=[
-            "status", "paused_until", "next_payment_at", "next_payment_before_pause_at",
-        ])
+        subscription.save(
+            update_fields=[
+                "status",
+                "paused_until",
+                "next_payment_at",
+                "next_payment_before_pause_at",
+            ]
+        )
         audit_record(
-            creator=subscription.customer.creator, customer=subscription.customer,
-            type="subscription.resumed", actor=actor, source=source, subject=subscription,
-            data={"course": subscription.course.title, "course_id": subscription.course_id,
-                  "status": change(Status.PAUSED.value, subscription.status),
-                  "paused_until": change(_iso(old_until), None),
-                  "next_payment_at": change(_iso(old_next), _iso(subscription.next_payment_at))},
+            creator=subscription.customer.creator,
+            customer=subscription.customer,
+            type="subscription.resumed",
+            actor=actor,
+            source=source,
+            subject=subscription,
+            data={
+                "course": subscription.course.title,
+                "course_id": subscription.course_id,
+                "status": change(Status.PAUSED.value, subscription.status),
+                "paused_until": change(_iso(old_until), None),
+                "next_payment_at": change(_iso(old_next), _iso(subscription.next_payment_at)),
+            },
         )
     return subscription
 
 
 # Payment settings -------------------------------------------------------------------------------
 
+
 def gateway_account_update(
-    *, creator, gateway: str, publishable_key: str = "", secret_key: str = "", webhook_secret: str = "",
-    actor: Actor, source: str,
+    *,
+    creator,
+    gateway: str,
+    publishable_key: str = "",
+    secret_key: str = "",
+    webhook_secret: str = "",
+    actor: Actor,
+    source: str,
 ) -> GatewayAccount:
     """Chooses the gateway and saves Stripe keys. Empty keys keep the saved ones; none is logged."""
     if gateway not in Gateway.values:
@@ -405,32 +514,51 @@ def gateway_account_update(
         account, _ = GatewayAccount.objects.select_for_update().get_or_create(creator=creator)
         old_gateway = account.gateway
         changed = []
-        for field, value in (("stripe_publishable_key", publishable_key),
-                             ("stripe_secret_key", secret_key),
-                             ("stripe_webhook_secret", webhook_secret)):
+        for field, value in (
+            ("stripe_publishable_key", publishable_key),
+            ("stripe_secret_key", secret_key),
+            ("stripe_webhook_secret", webhook_secret),
+        ):
             if value and value != getattr(account, field):
                 setattr(account, field, value)
                 changed.append(field)
         if gateway == Gateway.STRIPE and not account.stripe_secret_key:
-            raise InvalidValue("Enter your Stripe secret key to take payments with Stripe.",
-                               code="stripe_key_missing")
+            raise InvalidValue(
+                "Enter your Stripe secret key to take payments with Stripe.", code="stripe_key_missing"
+            )
         account.gateway = gateway
         if not changed and old_gateway == gateway:
             return account
         account.save()
         audit_record(
-            creator=creator, type="gateway_account.updated", actor=actor, source=source, subject=account,
-            data={"gateway": change(old_gateway, gateway), "keys_changed": changed,
-                  "test_mode": account.is_test_mode},
+            creator=creator,
+            type="gateway_account.updated",
+            actor=actor,
+            source=source,
+            subject=account,
+            data={
+                "gateway": change(old_gateway, gateway),
+                "keys_changed": changed,
+                "test_mode": account.is_test_mode,
+            },
         )
     return account
 
 
 # Gateway-driven subscription changes -----------------------------------------------------------
 
+
 def subscription_payment_record(
-    *, subscription: Subscription, succeeded: bool, amount: int, currency: str, reference: str,
-    actor: Actor, source: str, failure_message: str = "", next_payment_at: dt.datetime | None = None,
+    *,
+    subscription: Subscription,
+    succeeded: bool,
+    amount: int,
+    currency: str,
+    reference: str,
+    actor: Actor,
+    source: str,
+    failure_message: str = "",
+    next_payment_at: dt.datetime | None = None,
 ) -> Payment | None:
     """Records a renewal the gateway charged (Stripe's invoices). The same invoice is recorded once.
 
@@ -438,24 +566,43 @@ def subscription_payment_record(
     """
     with transaction.atomic():
         subscription = _locked(subscription)
-        if reference and Payment.objects.filter(
-            gateway=subscription.gateway, gateway_payment_id=reference
-        ).exists():
+        if (
+            reference
+            and Payment.objects.filter(gateway=subscription.gateway, gateway_payment_id=reference).exists()
+        ):
             return None
         payment = Payment.objects.create(
-            customer=subscription.customer, course=subscription.course,
-            payment_page=subscription.payment_page, subscription=subscription, amount=amount,
-            currency=currency.lower(), gateway=subscription.gateway, gateway_payment_id=reference,
+            customer=subscription.customer,
+            course=subscription.course,
+            payment_page=subscription.payment_page,
+            subscription=subscription,
+            amount=amount,
+            currency=currency.lower(),
+            gateway=subscription.gateway,
+            gateway_payment_id=reference,
             status=Payment.Status.SUCCEEDED if succeeded else Payment.Status.FAILED,
-            failure_message=failure_message[:500], paid_at=clock.now(),
+            failure_message=failure_message[:500],
+            paid_at=clock.now(),
         )
         creator, customer = subscription.customer.creator, subscription.customer
-        facts = {"course": subscription.course.title, "course_id": subscription.course_id,
-                 "amount": payment.amount, "currency": payment.currency,
-                 "amount_display": payment.money.format(), "renewal": True}
+        facts = {
+            "course": subscription.course.title,
+            "course_id": subscription.course_id,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "amount_display": payment.money.format(),
+            "renewal": True,
+        }
         if not succeeded:
-            audit_record(creator=creator, customer=customer, type="payment.failed", actor=actor,
-                         source=source, subject=payment, data={**facts, "error": payment.failure_message})
+            audit_record(
+                creator=creator,
+                customer=customer,
+                type="payment.failed",
+                actor=actor,
+                source=source,
+                subject=payment,
+                data={**facts, "error": payment.failure_message},
+            )
             if subscription.status == Status.ACTIVE:
                 subscription_status_move(
                     subscription, Status.PAST_DUE, "subscription.past_due", actor, source
@@ -464,9 +611,15 @@ def subscription_payment_record(
             return payment
         paid = subscription.payments.filter(status=Payment.Status.SUCCEEDED).count()
         plan = subscription.installments_total
-        audit_record(creator=creator, customer=customer, type="payment.succeeded", actor=actor,
-                     source=source, subject=payment,
-                     data={**facts, **({"installment": paid, "installments_total": plan} if plan else {})})
+        audit_record(
+            creator=creator,
+            customer=customer,
+            type="payment.succeeded",
+            actor=actor,
+            source=source,
+            subject=payment,
+            data={**facts, **({"installment": paid, "installments_total": plan} if plan else {})},
+        )
         if subscription.status == Status.PAST_DUE:
             subscription_status_move(subscription, Status.ACTIVE, "subscription.recovered", actor, source)
         if plan and paid >= plan and subscription.status != Status.COMPLETED:
@@ -479,8 +632,15 @@ def subscription_payment_record(
             old_next = subscription.next_payment_at
             subscription.next_payment_at = None
             subscription.completed_at = clock.now()
-            subscription_status_move(subscription, Status.COMPLETED, "subscription.completed", actor, source,
-                         payments_made=paid, next_payment_at=change(_iso(old_next), None))
+            subscription_status_move(
+                subscription,
+                Status.COMPLETED,
+                "subscription.completed",
+                actor,
+                source,
+                payments_made=paid,
+                next_payment_at=change(_iso(old_next), None),
+            )
         elif next_payment_at is not None and subscription.status == Status.ACTIVE:
             subscription.next_payment_at = next_payment_at
         subscription.save()
@@ -494,10 +654,18 @@ def subscription_status_move(
     old = subscription.status
     subscription.status = to
     audit_record(
-        creator=subscription.customer.creator, customer=subscription.customer, type=type, actor=actor,
-        source=source, subject=subscription,
-        data={"course": subscription.course.title, "course_id": subscription.course_id,
-              "status": change(old, to), **data},
+        creator=subscription.customer.creator,
+        customer=subscription.customer,
+        type=type,
+        actor=actor,
+        source=source,
+        subject=subscription,
+        data={
+            "course": subscription.course.title,
+            "course_id": subscription.course_id,
+            "status": change(old, to),
+            **data,
+        },
     )
 
 
@@ -516,10 +684,17 @@ def subscription_card_update(
         subscription.card_brand, subscription.card_last4 = card.brand, card.last4
         subscription.save(update_fields=["gateway_payment_method_id", "card_brand", "card_last4"])
         audit_record(
-            creator=subscription.customer.creator, customer=subscription.customer,
-            type="subscription.card_updated", actor=actor, source=source, subject=subscription,
-            data={"course": subscription.course.title, "course_id": subscription.course_id,
-                  "card": change(old or None, f"{card.brand} {card.last4}")},
+            creator=subscription.customer.creator,
+            customer=subscription.customer,
+            type="subscription.card_updated",
+            actor=actor,
+            source=source,
+            subject=subscription,
+            data={
+                "course": subscription.course.title,
+                "course_id": subscription.course_id,
+                "card": change(old or None, f"{card.brand} {card.last4}"),
+            },
         )
     return subscription
 
@@ -535,8 +710,9 @@ def subscription_card_update_with_test_card(
     try:
         card = gateway.card_attach(number=card_number, idempotency_key=key)
     except CardDeclined as error:
-        raise DomainError("This card was declined. Please try another card.", code="card_declined",
-                          status=402) from error
+        raise DomainError(
+            "This card was declined. Please try another card.", code="card_declined", status=402
+        ) from error
     except GatewayError as error:
         raise InvalidValue(error.message, code=error.code) from error
     return subscription_card_update(subscription=subscription, card=card, actor=actor, source=source)
@@ -551,7 +727,8 @@ def subscription_card_update_from_setup(
         method = gateway.setup_payment_method(setup_reference=setup_reference)
         card = gateway.subscription_payment_method_set(
             subscription_reference=subscription.gateway_subscription_id,
-            customer_reference=subscription.customer.gateway_customer_id, payment_method_id=method,
+            customer_reference=subscription.customer.gateway_customer_id,
+            payment_method_id=method,
         )
     except GatewayError as error:
         raise _gateway_error(error) from error

@@ -17,8 +17,13 @@ from coursedesk.core.errors import DomainError
 
 # What to tick when adding the endpoint in Stripe's dashboard.
 WEBHOOK_EVENTS = (
-    "checkout.session.completed", "invoice.paid", "invoice.payment_failed", "charge.refunded",
-    "refund.updated", "customer.subscription.updated", "customer.subscription.deleted",
+    "checkout.session.completed",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "charge.refunded",
+    "refund.updated",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
 )
 
 
@@ -42,11 +47,13 @@ def settings_page(request):
     if request.method == "POST" and form.is_valid():
         try:
             gateway_account_update(
-                creator=request.user, gateway=form.cleaned_data["gateway"],
+                creator=request.user,
+                gateway=form.cleaned_data["gateway"],
                 publishable_key=form.cleaned_data["stripe_publishable_key"],
                 secret_key=form.cleaned_data["stripe_secret_key"],
                 webhook_secret=form.cleaned_data["stripe_webhook_secret"],
-                actor=Actor.creator(request.user), source="desk",
+                actor=Actor.creator(request.user),
+                source="desk",
             )
         except DomainError as refused:
             form.add_error(None, refused.message)
@@ -56,9 +63,17 @@ def settings_page(request):
     webhook_url = settings.SITE_URL + reverse(
         "billing:stripe_webhook", kwargs={"endpoint_id": account.webhook_endpoint_id}
     )
-    return render(request, "billing/settings.html", {
-        "nav": "payments", "account": account, "form": form, "webhook_url": webhook_url,
-        "webhook_events": WEBHOOK_EVENTS,
-        "secret_key_masked": masked(account.stripe_secret_key),
-        "webhook_secret_masked": masked(account.stripe_webhook_secret),
-    }, status=422 if form.errors else 200)
+    return render(
+        request,
+        "billing/settings.html",
+        {
+            "nav": "payments",
+            "account": account,
+            "form": form,
+            "webhook_url": webhook_url,
+            "webhook_events": WEBHOOK_EVENTS,
+            "secret_key_masked": masked(account.stripe_secret_key),
+            "webhook_secret_masked": masked(account.stripe_webhook_secret),
+        },
+        status=422 if form.errors else 200,
+    )

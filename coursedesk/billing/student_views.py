@@ -57,8 +57,10 @@ def billing(request, *, course, student):
         if card_form.is_valid():
             try:
                 subscription_card_update_with_test_card(
-                    subscription=subscription, card_number=card_form.cleaned_data["card_number"],
-                    actor=actor, source="student",
+                    subscription=subscription,
+                    card_number=card_form.cleaned_data["card_number"],
+                    actor=actor,
+                    source="student",
                 )
             except DomainError as refused:
                 card_form.add_error("card_number", refused.message)
@@ -67,14 +69,24 @@ def billing(request, *, course, student):
                 return redirect("classroom:billing", course_slug=course.slug)
     subscriptions = list(_subscriptions(student, course))
     payments = (
-        Payment.objects.filter(customer=student, course=course).prefetch_related("refunds")
+        Payment.objects.filter(customer=student, course=course)
+        .prefetch_related("refunds")
         .order_by("-paid_at", "-pk")
     )
-    return render(request, "billing/student_billing.html", {
-        "course": course, "student": student, "subscriptions": subscriptions, "payments": payments,
-        "card_form": card_form, "open_statuses": OPEN_STATUSES,
-        "is_test_mode": any(s.gateway == Gateway.SANDBOX for s in subscriptions),
-    }, status=422 if card_form.errors else 200)
+    return render(
+        request,
+        "billing/student_billing.html",
+        {
+            "course": course,
+            "student": student,
+            "subscriptions": subscriptions,
+            "payments": payments,
+            "card_form": card_form,
+            "open_statuses": OPEN_STATUSES,
+            "is_test_mode": any(s.gateway == Gateway.SANDBOX for s in subscriptions),
+        },
+        status=422 if card_form.errors else 200,
+    )
 
 
 def _card_session_start(request, *, course, subscription):
@@ -83,7 +95,8 @@ def _card_session_start(request, *, course, subscription):
         gateway = gateway_named(Gateway.STRIPE, creator=course.creator)
         hosted = gateway.hosted_card_update_create(
             customer_reference=subscription.customer.gateway_customer_id,
-            subscription_reference=subscription.gateway_subscription_id, currency=subscription.currency,
+            subscription_reference=subscription.gateway_subscription_id,
+            currency=subscription.currency,
             success_url=f"{billing_url}?subscription={subscription.pk}&card_session={{CHECKOUT_SESSION_ID}}",
             cancel_url=billing_url,
         )
@@ -123,9 +136,21 @@ def cancel(request, *, course, student):
         except DomainError as refused:
             messages.error(request, refused.message)
             return redirect("classroom:cancel", course_slug=course.slug)
-        return render(request, "billing/student_canceled.html", {
-            "course": course, "student": student, "subscription": subscription,
-        })
-    return render(request, "billing/student_cancel.html", {
-        "course": course, "student": student, "subscriptions": open_subscriptions,
-    })
+        return render(
+            request,
+            "billing/student_canceled.html",
+            {
+                "course": course,
+                "student": student,
+                "subscription": subscription,
+            },
+        )
+    return render(
+        request,
+        "billing/student_cancel.html",
+        {
+            "course": course,
+            "student": student,
+            "subscriptions": open_subscriptions,
+        },
+    )

@@ -25,9 +25,7 @@ from coursedesk.core.errors import DomainError
 
 
 def _page_on_sale(page_id: int) -> PaymentPage:
-    page = get_object_or_404(
-        PaymentPage.objects.select_related("course__creator"), pk=page_id, active=True
-    )
+    page = get_object_or_404(PaymentPage.objects.select_related("course__creator"), pk=page_id, active=True)
     if not page.course.published:
         raise Http404("This course is not on sale.")
     return page
@@ -54,24 +52,37 @@ def checkout(request, page_id: int):
                 return redirect(f"{page.get_absolute_url()}?session_id={session.gateway_session_id}")
             done = settings.SITE_URL + page.get_absolute_url()
             _session, url = checkout_start_hosted(
-                page=page, success_url=done + "?session_id={CHECKOUT_SESSION_ID}",
-                cancel_url=settings.SITE_URL + page.get_absolute_url(), **details,
+                page=page,
+                success_url=done + "?session_id={CHECKOUT_SESSION_ID}",
+                cancel_url=settings.SITE_URL + page.get_absolute_url(),
+                **details,
             )
             return redirect(url)
         except DomainError as refused:
             error = refused.message
-    return render(request, "billing/checkout.html", {
-        "page": page, "course": page.course, "form": form, "error": error,
-        "is_test_mode": account.is_test_mode, "takes_card_here": takes_card_here,
-    }, status=422 if error else 200)
+    return render(
+        request,
+        "billing/checkout.html",
+        {
+            "page": page,
+            "course": page.course,
+            "form": form,
+            "error": error,
+            "is_test_mode": account.is_test_mode,
+            "takes_card_here": takes_card_here,
+        },
+        status=422 if error else 200,
+    )
 
 
 def _checkout_done(request, page: PaymentPage):
     """Where the buyer lands after paying. For a hosted checkout, this fulfils it if the webhook has not."""
     reference = request.GET.get("session_id", "")
-    session = CheckoutSession.objects.filter(
-        payment_page=page, gateway_session_id=reference
-    ).exclude(gateway_session_id="").first()
+    session = (
+        CheckoutSession.objects.filter(payment_page=page, gateway_session_id=reference)
+        .exclude(gateway_session_id="")
+        .first()
+    )
     if session is None:
         raise Http404("No such checkout.")
     if session.gateway == Gateway.STRIPE and session.status != CheckoutSession.Status.COMPLETED:
@@ -80,14 +91,26 @@ def _checkout_done(request, page: PaymentPage):
             hosted = gateway_named(Gateway.STRIPE, creator=creator).hosted_checkout_retrieve(
                 checkout_reference=reference
             )
-            session = checkout_complete_hosted(
-                creator=creator, hosted=hosted, actor=Actor.buyer(session.email), source="checkout",
-            ) or session
+            session = (
+                checkout_complete_hosted(
+                    creator=creator,
+                    hosted=hosted,
+                    actor=Actor.buyer(session.email),
+                    source="checkout",
+                )
+                or session
+            )
         except (GatewayError, DomainError):
             messages.warning(request, "We are still confirming your payment; this page will show it shortly.")
-    return render(request, "billing/checkout_done.html", {
-        "page": page, "course": page.course, "session": session,
-        "links": course_links(page.course),
-        "is_test_mode": gateway_account(page.course.creator).is_test_mode,
-        "completed": session.status == CheckoutSession.Status.COMPLETED,
-    })
+    return render(
+        request,
+        "billing/checkout_done.html",
+        {
+            "page": page,
+            "course": page.course,
+            "session": session,
+            "links": course_links(page.course),
+            "is_test_mode": gateway_account(page.course.creator).is_test_mode,
+            "completed": session.status == CheckoutSession.Status.COMPLETED,
+        },
+    )

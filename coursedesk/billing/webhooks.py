@@ -44,6 +44,7 @@ class NotYetKnown(Exception):
 
 # The inbox ------------------------------------------------------------------------------------
 
+
 @csrf_exempt
 @require_POST
 def stripe_inbox(request, endpoint_id: str):
@@ -54,7 +55,8 @@ def stripe_inbox(request, endpoint_id: str):
         return JsonResponse({"error": "no signing secret is configured for this endpoint"}, status=400)
     try:
         event = webhook_event_verified(
-            payload=request.body, signature=request.headers.get("Stripe-Signature", ""),
+            payload=request.body,
+            signature=request.headers.get("Stripe-Signature", ""),
             secret=account.stripe_webhook_secret,
         )
     except GatewayError:
@@ -75,9 +77,14 @@ def webhook_event_store(*, creator, event: dict) -> WebhookEvent | None:
     try:
         with transaction.atomic():
             stored, _ = WebhookEvent.objects.get_or_create(
-                gateway=Gateway.STRIPE, event_id=event["id"],
-                defaults={"creator": creator, "type": event["type"], "payload": event,
-                          "received_at": clock.now()},
+                gateway=Gateway.STRIPE,
+                event_id=event["id"],
+                defaults={
+                    "creator": creator,
+                    "type": event["type"],
+                    "payload": event,
+                    "received_at": clock.now(),
+                },
             )
     except IntegrityError:  # the same event delivered twice at once
         stored = WebhookEvent.objects.get(gateway=Gateway.STRIPE, event_id=event["id"])
@@ -112,6 +119,7 @@ def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
 
 # Handlers -------------------------------------------------------------------------------------
 
+
 def _object(event: WebhookEvent) -> dict:
     return event.payload["data"]["object"]
 
@@ -119,9 +127,11 @@ def _object(event: WebhookEvent) -> dict:
 def _subscription(event: WebhookEvent, reference: str) -> Subscription | None:
     if not reference:
         return None
-    return Subscription.objects.for_creator(event.creator).filter(
-        gateway=Gateway.STRIPE, gateway_subscription_id=reference
-    ).first()
+    return (
+        Subscription.objects.for_creator(event.creator)
+        .filter(gateway=Gateway.STRIPE, gateway_subscription_id=reference)
+        .first()
+    )
 
 
 def on_checkout_completed(event: WebhookEvent) -> str:
@@ -155,9 +165,14 @@ def on_invoice_paid(event: WebhookEvent) -> str:
     if subscription is None:
         raise NotYetKnown(f"subscription {reference} is not recorded yet")
     services.subscription_payment_record(
-        subscription=subscription, succeeded=True, amount=invoice.get("amount_paid") or subscription.amount,
-        currency=invoice.get("currency") or subscription.currency, reference=invoice["id"],
-        next_payment_at=invoice_period_end(invoice), actor=STRIPE, source=SOURCE,
+        subscription=subscription,
+        succeeded=True,
+        amount=invoice.get("amount_paid") or subscription.amount,
+        currency=invoice.get("currency") or subscription.currency,
+        reference=invoice["id"],
+        next_payment_at=invoice_period_end(invoice),
+        actor=STRIPE,
+        source=SOURCE,
     )
     return "processed"
 
@@ -172,10 +187,14 @@ def on_invoice_payment_failed(event: WebhookEvent) -> str:
         raise NotYetKnown(f"subscription {reference} is not recorded yet")
     error = (invoice.get("last_finalization_error") or {}).get("message") or "The card was declined."
     services.subscription_payment_record(
-        subscription=subscription, succeeded=False,
+        subscription=subscription,
+        succeeded=False,
         amount=invoice.get("amount_due") or subscription.amount,
-        currency=invoice.get("currency") or subscription.currency, reference="",
-        failure_message=error, actor=STRIPE, source=SOURCE,
+        currency=invoice.get("currency") or subscription.currency,
+        reference="",
+        failure_message=error,
+        actor=STRIPE,
+        source=SOURCE,
     )
     return "processed"
 
@@ -184,15 +203,20 @@ def _payment_for(event: WebhookEvent, *references: str) -> Payment | None:
     references = [r for r in references if r]
     if not references:
         return None
-    return Payment.objects.for_creator(event.creator).filter(
-        gateway=Gateway.STRIPE, gateway_payment_id__in=references
-    ).first()
+    return (
+        Payment.objects.for_creator(event.creator)
+        .filter(gateway=Gateway.STRIPE, gateway_payment_id__in=references)
+        .first()
+    )
 
 
 def _refund_seen(event: WebhookEvent, refund: dict, payment: Payment) -> str:
     """Records one refund object from Stripe unless it is already recorded."""
-    status = {"succeeded": Refund.Status.SUCCEEDED, "pending": Refund.Status.PENDING,
-              "requires_action": Refund.Status.PENDING}.get(refund.get("status"), Refund.Status.FAILED)
+    status = {
+        "succeeded": Refund.Status.SUCCEEDED,
+        "pending": Refund.Status.PENDING,
+        "requires_action": Refund.Status.PENDING,
+    }.get(refund.get("status"), Refund.Status.FAILED)
     own_key = (refund.get("metadata") or {}).get(OWN_REFUND_KEY, "")
     if own_key.startswith("refund-"):
         own = Refund.objects.filter(pk=own_key.removeprefix("refund-"), payment=payment).first()
@@ -202,8 +226,13 @@ def _refund_seen(event: WebhookEvent, refund: dict, payment: Payment) -> str:
             services.refund_status_sync(refund=own, gateway_refund_id=refund["id"], status=status)
             return "processed"
     services.payment_refund_record(
-        payment=payment, amount=refund["amount"], gateway_refund_id=refund["id"], status=status,
-        reason=refund.get("reason") or "", actor=STRIPE, source=SOURCE,
+        payment=payment,
+        amount=refund["amount"],
+        gateway_refund_id=refund["id"],
+        status=status,
+        reason=refund.get("reason") or "",
+        actor=STRIPE,
+        source=SOURCE,
     )
     return "processed"
 
@@ -249,11 +278,17 @@ def _is_stale(event: WebhookEvent, object_id: str) -> bool:
     """True when a newer event about the same object has already been handled (applied or found
     to need nothing): Stripe does not deliver in order."""
     created = event.payload.get("created") or 0
-    newer = WebhookEvent.objects.filter(
-        creator=event.creator, gateway=Gateway.STRIPE, type__startswith="customer.subscription.",
-        status__in=[WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED],
-        payload__data__object__id=object_id,
-    ).exclude(pk=event.pk).values_list("payload__created", flat=True)
+    newer = (
+        WebhookEvent.objects.filter(
+            creator=event.creator,
+            gateway=Gateway.STRIPE,
+            type__startswith="customer.subscription.",
+            status__in=[WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED],
+            payload__data__object__id=object_id,
+        )
+        .exclude(pk=event.pk)
+        .values_list("payload__created", flat=True)
+    )
     return any((other or 0) > created for other in newer)
 
 
@@ -274,8 +309,9 @@ def on_subscription_updated(event: WebhookEvent) -> str:
         resumes_at = pause.get("resumes_at")
         resume_on = dt.datetime.fromtimestamp(resumes_at, tz=dt.UTC).date() if resumes_at else None
         if subscription.status != Subscription.Status.PAUSED or subscription.paused_until != resume_on:
-            services.subscription_pause_from_gateway(subscription=subscription, resume_on=resume_on,
-                                                     actor=STRIPE, source=SOURCE)
+            services.subscription_pause_from_gateway(
+                subscription=subscription, resume_on=resume_on, actor=STRIPE, source=SOURCE
+            )
             return "processed"
         return "ignored"
     if subscription.status == Subscription.Status.PAUSED:
@@ -321,4 +357,3 @@ def webhook_events_replay(*, failed_only: bool = True, creator=None) -> list[Web
     if creator is not None:
         events = events.filter(creator=creator)
     return [webhook_event_process(event=event) for event in events.order_by("received_at", "pk")]
-

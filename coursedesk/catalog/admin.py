@@ -25,7 +25,15 @@ class CourseAdmin(admin.ModelAdmin):
 @admin.register(PaymentPage)
 class PaymentPageAdmin(admin.ModelAdmin):
     list_display = [
-        "name", "course", "kind", "amount", "currency", "interval", "installments", "access_days", "active",
+        "name",
+        "course",
+        "kind",
+        "amount",
+        "currency",
+        "interval",
+        "installments",
+        "access_days",
+        "active",
     ]
     list_filter = ["kind", "active"]
     list_select_related = ["course"]

@@ -28,9 +28,7 @@ class CourseQuerySet(CreatorScopedQuerySet):
 
 
 class Course(models.Model):
-    creator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="courses"
-    )
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="courses")
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True, help_text="Used in the student URLs.")
     description = models.TextField(blank=True)
@@ -68,9 +66,7 @@ class Lesson(models.Model):
 
     class Meta:
         ordering = ["course", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["course", "position"], name="lesson_position_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["course", "position"], name="lesson_position_unique")]
 
     def __str__(self) -> str:
         return self.title

@@ -27,6 +27,8 @@ def course_student_counts(*, courses) -> dict[int, dict[str, int]]:
     )
     for row in rows:
         counts[row["course_id"]] = {
-            "active": row["active"], "revoked": row["revoked"], "expired": row["expired"]
+            "active": row["active"],
+            "revoked": row["revoked"],
+            "expired": row["expired"],
         }
     return counts

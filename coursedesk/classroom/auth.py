@@ -44,8 +44,12 @@ class StudentSessionMiddleware:
                 session.set_expiry(SESSION_AGE)
                 session.save()
                 response.set_cookie(
-                    COOKIE_NAME, session.session_key, max_age=SESSION_AGE, httponly=True,
-                    secure=settings.SESSION_COOKIE_SECURE, samesite="Lax",
+                    COOKIE_NAME,
+                    session.session_key,
+                    max_age=SESSION_AGE,
+                    httponly=True,
+                    secure=settings.SESSION_COOKIE_SECURE,
+                    samesite="Lax",
                 )
         return response
 

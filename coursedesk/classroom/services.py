@@ -48,27 +48,43 @@ def password_reset_send(*, customer: Customer, course, actor: Actor, source: str
         token = secrets.token_urlsafe(32)
         now = clock.now()
         reset = PasswordResetToken.objects.create(
-            customer=customer, course=course, token_hash=token_hash(token),
-            created_at=now, expires_at=now + RESET_LINK_VALIDITY,
+            customer=customer,
+            course=course,
+            token_hash=token_hash(token),
+            created_at=now,
+            expires_at=now + RESET_LINK_VALIDITY,
         )
         context = {
-            "customer": customer, "course": course, "creator_name": course.creator.name,
+            "customer": customer,
+            "course": course,
+            "creator_name": course.creator.name,
             "reset_url": password_reset_url(course, token),
             "new_link_url": course_links(course)["password_reset_url"],
             "hours": int(RESET_LINK_VALIDITY.total_seconds() // 3600),
         }
         email = email_queue(
-            creator=course.creator, customer=customer, course=course,
-            kind=OutboundEmail.Kind.PASSWORD_RESET, to=customer.email,
+            creator=course.creator,
+            customer=customer,
+            course=course,
+            kind=OutboundEmail.Kind.PASSWORD_RESET,
+            to=customer.email,
             subject=f"Set a new password for {course.title}".replace("\n", " "),
             text_body=render_to_string("mail/password_reset.txt", context),
             html_body=render_to_string("mail/password_reset.html", context),
         )
         audit_record(
-            creator=course.creator, customer=customer, type="customer.password_reset_requested",
-            actor=actor, source=source, subject=customer,
-            data={"course": course.title, "to": customer.email,
-                  "expires_at": reset.expires_at.isoformat(), "email_id": email.pk},
+            creator=course.creator,
+            customer=customer,
+            type="customer.password_reset_requested",
+            actor=actor,
+            source=source,
+            subject=customer,
+            data={
+                "course": course.title,
+                "to": customer.email,
+                "expires_at": reset.expires_at.isoformat(),
+                "email_id": email.pk,
+            },
         )
     return email
 
@@ -114,8 +130,12 @@ def password_reset_complete(*, course, token: str, password: str, source: str = 
         reset.save(update_fields=["used_at"])
         PasswordResetToken.objects.filter(customer=customer, used_at__isnull=True).update(used_at=now)
         audit_record(
-            creator=course.creator, customer=customer, type="customer.password_reset",
-            actor=Actor.customer(customer), source=source, subject=customer,
+            creator=course.creator,
+            customer=customer,
+            type="customer.password_reset",
+            actor=Actor.customer(customer),
+            source=source,
+            subject=customer,
             data={"course": course.title},
         )
     return customer
@@ -128,8 +148,12 @@ def customer_login_record(*, customer: Customer, course, source: str = "student"
         customer.last_login_at = clock.now()
         customer.save(update_fields=["last_login_at"])
         audit_record(
-            creator=customer.creator, customer=customer, type="customer.signed_in",
-            actor=Actor.customer(customer), source=source, subject=customer,
+            creator=customer.creator,
+            customer=customer,
+            type="customer.signed_in",
+            actor=Actor.customer(customer),
+            source=source,
+            subject=customer,
             data={"course": course.title},
         )
     return customer

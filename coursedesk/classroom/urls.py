@@ -16,7 +16,8 @@ urlpatterns = [
     path("<slug:course_slug>/logout/", views.logout, name="logout"),
     path("<slug:course_slug>/password-reset/", views.password_reset, name="password_reset"),
     path(
-        "<slug:course_slug>/password-reset/<str:token>/", views.password_reset_confirm,
+        "<slug:course_slug>/password-reset/<str:token>/",
+        views.password_reset_confirm,
         name="password_reset_confirm",
     ),
     path("<slug:course_slug>/lessons/<int:position>/", views.lesson, name="lesson"),

@@ -37,8 +37,7 @@ def _customer_by_email(course: Course, email: str) -> Customer | None:
     if not email:
         return None
     return (
-        Customer.objects.for_creator(course.creator).with_email(email)
-        .filter(erased_at__isnull=True).first()
+        Customer.objects.for_creator(course.creator).with_email(email).filter(erased_at__isnull=True).first()
     )
 
 
@@ -64,7 +63,10 @@ def course(request, course_slug: str):
     student = current_student(request, course)
     access = course_access(customer=student, course=course)
     context = {
-        "course": course, "student": student, "access": access, "notice": _pop_notice(request),
+        "course": course,
+        "student": student,
+        "access": access,
+        "notice": _pop_notice(request),
     }
     if access.is_active:
         context["lessons"] = course.lessons.order_by("position").only("position", "title")
@@ -91,11 +93,18 @@ def lesson(request, course_slug: str, position: int):
         raise Http404("No such lesson.")
     current = course.lessons.get(pk=current.pk)
     index = [item.position for item in lessons].index(position)
-    return render(request, "classroom/lesson.html", {
-        "course": course, "student": student, "lesson": current, "lessons": lessons,
-        "previous": lessons[index - 1] if index > 0 else None,
-        "next": lessons[index + 1] if index + 1 < len(lessons) else None,
-    })
+    return render(
+        request,
+        "classroom/lesson.html",
+        {
+            "course": course,
+            "student": student,
+            "lesson": current,
+            "lessons": lessons,
+            "previous": lessons[index - 1] if index > 0 else None,
+            "next": lessons[index + 1] if index + 1 < len(lessons) else None,
+        },
+    )
 
 
 def _safe_next(request, course: Course) -> str:
@@ -112,8 +121,13 @@ def _safe_next(request, course: Course) -> str:
 @require_http_methods(["GET", "POST"])
 def login(request, course_slug: str):
     course = _course(course_slug)
-    context = {"course": course, "next": _safe_next(request, course), "email": "", "error": "",
-               "throttled": False}
+    context = {
+        "course": course,
+        "next": _safe_next(request, course),
+        "email": "",
+        "error": "",
+        "throttled": False,
+    }
     status = 200
     if request.method == "POST":
         email = request.POST.get("email", "").strip()[:254]
@@ -149,9 +163,14 @@ def logout(request, course_slug: str):
     if request.method == "POST":
         student_logout(request, course.creator_id)
         return redirect("classroom:login", course_slug=course.slug)
-    return render(request, "classroom/logout.html", {
-        "course": course, "student": current_student(request, course),
-    })
+    return render(
+        request,
+        "classroom/logout.html",
+        {
+            "course": course,
+            "student": current_student(request, course),
+        },
+    )
 
 
 @never_cache
@@ -169,7 +188,10 @@ def password_reset(request, course_slug: str):
         throttle.signin_failed(scope=RESET_THROTTLE_SCOPE, account=account, address=address)
         if customer is not None and not flooding:
             services.password_reset_send(
-                customer=customer, course=course, actor=Actor.customer(customer), source="student",
+                customer=customer,
+                course=course,
+                actor=Actor.customer(customer),
+                source="student",
             )
         return render(request, "classroom/password_reset_sent.html", {"course": course, "email": email})
     return render(request, "classroom/password_reset.html", {"course": course})
@@ -182,8 +204,12 @@ def password_reset_confirm(request, course_slug: str, token: str):
     try:
         reset = services.password_reset_token_check(course=course, token=token)
     except services.ResetLinkProblem as problem:
-        return render(request, "classroom/password_reset_problem.html",
-                      {"course": course, "problem": problem}, status=410)
+        return render(
+            request,
+            "classroom/password_reset_problem.html",
+            {"course": course, "problem": problem},
+            status=410,
+        )
     context = {"course": course, "customer": reset.customer, "error": ""}
     if request.method == "POST":
         password = request.POST.get("password", "")
@@ -193,8 +219,12 @@ def password_reset_confirm(request, course_slug: str, token: str):
             try:
                 customer = services.password_reset_complete(course=course, token=token, password=password)
             except services.ResetLinkProblem as problem:
-                return render(request, "classroom/password_reset_problem.html",
-                              {"course": course, "problem": problem}, status=410)
+                return render(
+                    request,
+                    "classroom/password_reset_problem.html",
+                    {"course": course, "problem": problem},
+                    status=410,
+                )
             except DomainError as error:
                 context["error"] = error.message
             else:

@@ -7,13 +7,39 @@ from decimal import Decimal
 
 # ISO 4217 currencies whose minor unit is not the cent (Stripe's list).
 ZERO_DECIMAL_CURRENCIES = frozenset(
-    ("bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",
-     "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf")
+    (
+        "bif",
+        "clp",
+        "djf",
+        "gnf",
+        "jpy",
+        "kmf",
+        "krw",
+        "mga",
+        "pyg",
+        "rwf",
+        "ugx",
+        "vnd",
+        "vuv",
+        "xaf",
+        "xof",
+        "xpf",
+    )
 )
 THREE_DECIMAL_CURRENCIES = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
 SYMBOLS = {
-    "usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "inr": "₹", "krw": "₩", "cad": "CA$",
-    "aud": "A$", "nzd": "NZ$", "chf": "CHF ", "brl": "R$", "mxn": "MX$",
+    "usd": "$",
+    "eur": "€",
+    "gbp": "£",
+    "jpy": "¥",
+    "inr": "₹",
+    "krw": "₩",
+    "cad": "CA$",
+    "aud": "A$",
+    "nzd": "NZ$",
+    "chf": "CHF ",
+    "brl": "R$",
+    "mxn": "MX$",
 }
 
 

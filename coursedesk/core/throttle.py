@@ -39,6 +39,4 @@ def signin_succeeded(*, scope: str, account: str) -> None:
     cache.delete(_key(f"{scope}:account", account))
 
 
-THROTTLED_MESSAGE = (
-    "Too many failed sign-in attempts. Wait 15 minutes and try again, or reset your password."
-)
+THROTTLED_MESSAGE = "Too many failed sign-in attempts. Wait 15 minutes and try again, or reset your password."

@@ -45,7 +45,12 @@ def customer_erase(*, customer: Customer, actor: Actor, reason: str = "") -> Cus
         customer.erased_at = clock.now()
         customer.save()
         audit_record(
-            creator=customer.creator, customer=customer, type="customer.erased", actor=actor,
-            source="command", subject=customer, data={"reason": reason} if reason else {},
+            creator=customer.creator,
+            customer=customer,
+            type="customer.erased",
+            actor=actor,
+            source="command",
+            subject=customer,
+            data={"reason": reason} if reason else {},
         )
     return customer

@@ -29,9 +29,7 @@ class Customer(models.Model):
     The same email at two creators is two unrelated customers.
     """
 
-    creator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="customers"
-    )
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="customers")
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     email = models.EmailField(max_length=254)
@@ -48,9 +46,7 @@ class Customer(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(
-                F("creator"), Lower("email"), name="customer_email_unique_per_creator"
-            )
+            models.UniqueConstraint(F("creator"), Lower("email"), name="customer_email_unique_per_creator")
         ]
         indexes = [models.Index(fields=["creator", "-created_at"], name="customer_newest")]
 
@@ -90,9 +86,7 @@ class EnrolmentQuerySet(CreatorScopedQuerySet):
 
     def active(self, at: dt.datetime | None = None):
         at = at or clock.now()
-        return self.filter(revoked_at__isnull=True).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=at)
-        )
+        return self.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
 
     def revoked(self):
         return self.filter(revoked_at__isnull=False)
@@ -122,11 +116,12 @@ class Enrolment(models.Model):
         IMPORT = "import", "Imported"
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="enrolments")
-    course = models.ForeignKey(
-        "catalog.Course", on_delete=models.PROTECT, related_name="enrolments"
-    )
+    course = models.ForeignKey("catalog.Course", on_delete=models.PROTECT, related_name="enrolments")
     payment_page = models.ForeignKey(
-        "catalog.PaymentPage", on_delete=models.SET_NULL, null=True, blank=True,
+        "catalog.PaymentPage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="enrolments",
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)

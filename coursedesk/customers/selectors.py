@@ -106,8 +106,9 @@ def edit_distance(left: str, right: str, *, at_most: int = 2) -> int:
     for i, left_char in enumerate(left, start=1):
         current = [i]
         for j, right_char in enumerate(right, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (left_char != right_char)))
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (left_char != right_char))
+            )
         if min(current) > at_most:
             return at_most + 1
         previous = current
@@ -117,7 +118,7 @@ def edit_distance(left: str, right: str, *, at_most: int = 2) -> int:
 def _pieces(text: str, count: int = 3) -> list[str]:
     """`text` cut into `count` pieces: two typos leave at least one piece intact."""
     size = max(1, len(text) // count)
-    pieces = [text[i * size:(i + 1) * size] for i in range(count - 1)] + [text[(count - 1) * size:]]
+    pieces = [text[i * size : (i + 1) * size] for i in range(count - 1)] + [text[(count - 1) * size :]]
     return [piece for piece in pieces if len(piece) >= TRIGRAM]
 
 
@@ -161,7 +162,8 @@ def customer_near_matches(*, creator, email: str, limit: int = 10) -> list[Custo
             their_local == local and 0 < edit_distance(their_domain, domain) <= 2
         )
         same_name = len(words) == 2 and (fold(customer.first_name), fold(customer.last_name)) == (
-            words[0], words[1]
+            words[0],
+            words[1],
         )
         if typo_away or same_name:
             matches.append(customer)

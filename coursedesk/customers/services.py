@@ -42,9 +42,7 @@ def customer_create(
     """Creates a customer of `creator`. An email already used at this creator is refused."""
     email = _validate_email(email)
     if Customer.objects.for_creator(creator).with_email(email).exists():
-        raise DomainError(
-            f"A customer with the email {email} already exists.", code="email_taken"
-        )
+        raise DomainError(f"A customer with the email {email} already exists.", code="email_taken")
     customer = Customer(
         creator=creator, email=email, first_name=first_name.strip(), last_name=last_name.strip()
     )
@@ -53,21 +51,28 @@ def customer_create(
         with transaction.atomic():
             customer.save()
             audit_record(
-                creator=creator, customer=customer, type="customer.created", actor=actor,
-                source=source, subject=customer,
-                data={"email": email, "first_name": customer.first_name,
-                      "last_name": customer.last_name},
+                creator=creator,
+                customer=customer,
+                type="customer.created",
+                actor=actor,
+                source=source,
+                subject=customer,
+                data={"email": email, "first_name": customer.first_name, "last_name": customer.last_name},
             )
     except IntegrityError as error:  # a concurrent create with the same email won the race
-        raise DomainError(
-            f"A customer with the email {email} already exists.", code="email_taken"
-        ) from error
+        raise DomainError(f"A customer with the email {email} already exists.", code="email_taken") from error
     return customer
 
 
 def customer_get_or_create(
-    *, creator, email: str, first_name: str = "", last_name: str = "", password: str | None = None,
-    actor: Actor, source: str,
+    *,
+    creator,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    password: str | None = None,
+    actor: Actor,
+    source: str,
 ) -> tuple[Customer, bool]:
     """Finds the creator's customer by email (case-insensitively) or creates one."""
     existing = Customer.objects.for_creator(creator).with_email(normalize_email(email)).first()
@@ -75,8 +80,13 @@ def customer_get_or_create(
         return existing, False
     try:
         return customer_create(
-            creator=creator, email=email, first_name=first_name, last_name=last_name,
-            password=password, actor=actor, source=source,
+            creator=creator,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            password=password,
+            actor=actor,
+            source=source,
         ), True
     except DomainError as error:
         if error.code != "email_taken":
@@ -102,19 +112,29 @@ def enrolment_grant(
     if course.creator_id != customer.creator_id:
         raise DomainError("This course belongs to another creator.", code="not_found", status=404)
     with transaction.atomic():
-        enrolment = (
-            Enrolment.objects.select_for_update().filter(customer=customer, course=course).first()
-        )
+        enrolment = Enrolment.objects.select_for_update().filter(customer=customer, course=course).first()
         if enrolment is None:
             enrolment = Enrolment.objects.create(
-                customer=customer, course=course, expires_at=expires_at,
-                payment_page=payment_page, source=enrolment_source, granted_at=clock.now(),
+                customer=customer,
+                course=course,
+                expires_at=expires_at,
+                payment_page=payment_page,
+                source=enrolment_source,
+                granted_at=clock.now(),
             )
             audit_record(
-                creator=course.creator, customer=customer, type="enrolment.granted", actor=actor,
-                source=source, subject=enrolment,
-                data={"course": course.title, "course_id": course.pk,
-                      "expires_at": _iso(expires_at), "how": enrolment_source},
+                creator=course.creator,
+                customer=customer,
+                type="enrolment.granted",
+                actor=actor,
+                source=source,
+                subject=enrolment,
+                data={
+                    "course": course.title,
+                    "course_id": course.pk,
+                    "expires_at": _iso(expires_at),
+                    "how": enrolment_source,
+                },
             )
             return enrolment
         if enrolment.revoked_at is None:
@@ -123,10 +143,17 @@ def enrolment_grant(
         enrolment.revoked_at = None
         enrolment.save(update_fields=["revoked_at"])
         audit_record(
-            creator=course.creator, customer=customer, type="enrolment.restored", actor=actor,
-            source=source, subject=enrolment,
-            data={"course": course.title, "course_id": course.pk,
-                  "status": change(old_status, enrolment.status)},
+            creator=course.creator,
+            customer=customer,
+            type="enrolment.restored",
+            actor=actor,
+            source=source,
+            subject=enrolment,
+            data={
+                "course": course.title,
+                "course_id": course.pk,
+                "status": change(old_status, enrolment.status),
+            },
         )
         return enrolment
 
@@ -141,11 +168,18 @@ def enrolment_revoke(*, enrolment: Enrolment, actor: Actor, source: str, reason:
         enrolment.revoked_at = clock.now()
         enrolment.save(update_fields=["revoked_at"])
         audit_record(
-            creator=enrolment.course.creator, customer=enrolment.customer, type="enrolment.revoked",
-            actor=actor, source=source, subject=enrolment,
-            data={"course": enrolment.course.title, "course_id": enrolment.course_id,
-                  "status": change(old_status, EnrolmentStatus.REVOKED.value),
-                  **({"reason": reason} if reason else {})},
+            creator=enrolment.course.creator,
+            customer=enrolment.customer,
+            type="enrolment.revoked",
+            actor=actor,
+            source=source,
+            subject=enrolment,
+            data={
+                "course": enrolment.course.title,
+                "course_id": enrolment.course_id,
+                "status": change(old_status, EnrolmentStatus.REVOKED.value),
+                **({"reason": reason} if reason else {}),
+            },
         )
     return enrolment
 
@@ -154,9 +188,7 @@ def enrolment_restore(*, enrolment: Enrolment, actor: Actor, source: str) -> Enr
     """Grants access again after a revoke, exactly as before (expiration unchanged)."""
     if enrolment.revoked_at is None:
         raise DomainError("This customer already has access to the course.", code="not_revoked")
-    return enrolment_grant(
-        customer=enrolment.customer, course=enrolment.course, actor=actor, source=source
-    )
+    return enrolment_grant(customer=enrolment.customer, course=enrolment.course, actor=actor, source=source)
 
 
 def enrolment_expiration_set(
@@ -174,11 +206,18 @@ def enrolment_expiration_set(
         enrolment.expires_at = expires_at
         enrolment.save(update_fields=["expires_at"])
         audit_record(
-            creator=enrolment.course.creator, customer=enrolment.customer,
-            type="enrolment.expiration_changed", actor=actor, source=source, subject=enrolment,
-            data={"course": enrolment.course.title, "course_id": enrolment.course_id,
-                  "expires_at": change(_iso(old), _iso(expires_at)),
-                  "status": change(old_status, enrolment.status)},
+            creator=enrolment.course.creator,
+            customer=enrolment.customer,
+            type="enrolment.expiration_changed",
+            actor=actor,
+            source=source,
+            subject=enrolment,
+            data={
+                "course": enrolment.course.title,
+                "course_id": enrolment.course_id,
+                "expires_at": change(_iso(old), _iso(expires_at)),
+                "status": change(old_status, enrolment.status),
+            },
         )
     return enrolment
 
@@ -213,8 +252,10 @@ def customer_update(
         if email is not None and email.strip() != customer.email:
             email = _validate_email(email)
             taken = (
-                Customer.objects.for_creator(customer.creator).with_email(email)
-                .exclude(pk=customer.pk).exists()
+                Customer.objects.for_creator(customer.creator)
+                .with_email(email)
+                .exclude(pk=customer.pk)
+                .exists()
             )
             if taken:
                 raise DomainError(
@@ -242,7 +283,12 @@ def customer_update(
                 code="email_taken",
             ) from error
         audit_record(
-            creator=customer.creator, customer=customer, type="customer.updated", actor=actor,
-            source=source, subject=customer, data=changes,
+            creator=customer.creator,
+            customer=customer,
+            type="customer.updated",
+            actor=actor,
+            source=source,
+            subject=customer,
+            data=changes,
         )
     return customer

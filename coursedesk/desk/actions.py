@@ -63,22 +63,30 @@ class CustomerEditForm(forms.Form):
     last_name = forms.CharField(max_length=100, required=False)
     email = forms.EmailField(max_length=254)
     password = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=True), label="New password",
+        required=False,
+        widget=forms.PasswordInput(render_value=True),
+        label="New password",
         help_text="Leave empty to keep the current password.",
     )
 
     def __init__(self, *args, customer: Customer, **kwargs):
-        kwargs.setdefault("initial", {"first_name": customer.first_name,
-                                      "last_name": customer.last_name, "email": customer.email})
+        kwargs.setdefault(
+            "initial",
+            {"first_name": customer.first_name, "last_name": customer.last_name, "email": customer.email},
+        )
         super().__init__(*args, **kwargs)
 
 
 class GrantCourseForm(forms.Form):
     course = forms.ModelChoiceField(queryset=Course.objects.none(), label="Course")
-    expires_on = forms.DateField(required=False, label="Access until (empty for lifetime)",
-                                 widget=forms.DateInput(attrs={"type": "date"}))
-    send_welcome_email = forms.BooleanField(required=False, initial=True,
-                                            label="Send the course's welcome email")
+    expires_on = forms.DateField(
+        required=False,
+        label="Access until (empty for lifetime)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    send_welcome_email = forms.BooleanField(
+        required=False, initial=True, label="Send the course's welcome email"
+    )
 
     def __init__(self, *args, customer: Customer, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,8 +96,11 @@ class GrantCourseForm(forms.Form):
 
 
 class ExpirationForm(forms.Form):
-    expires_on = forms.DateField(required=False, label="Access until (empty for lifetime)",
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+    expires_on = forms.DateField(
+        required=False,
+        label="Access until (empty for lifetime)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
     def __init__(self, *args, enrolment: Enrolment, **kwargs):
         if enrolment.expires_at:
@@ -98,14 +109,17 @@ class ExpirationForm(forms.Form):
 
 
 class RefundForm(forms.Form):
-    amount = forms.CharField(required=False, label="Amount to refund",
-                             help_text="Empty refunds all that is left.")
+    amount = forms.CharField(
+        required=False, label="Amount to refund", help_text="Empty refunds all that is left."
+    )
     reason = forms.CharField(required=False, max_length=500)
 
     def __init__(self, *args, payment: Payment, **kwargs):
         self.payment = payment
-        kwargs.setdefault("initial", {"amount": Money(payment.refundable_amount, payment.currency)
-                                      .format_number().replace(",", "")})
+        kwargs.setdefault(
+            "initial",
+            {"amount": Money(payment.refundable_amount, payment.currency).format_number().replace(",", "")},
+        )
         super().__init__(*args, **kwargs)
 
     def clean_amount(self):
@@ -122,8 +136,9 @@ class RefundForm(forms.Form):
 
 
 class PauseForm(forms.Form):
-    resume_on = forms.DateField(label="Take the next payment on",
-                                widget=forms.DateInput(attrs={"type": "date"}))
+    resume_on = forms.DateField(
+        label="Take the next payment on", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, subscription: Subscription, **kwargs):
         super().__init__(*args, **kwargs)
@@ -206,14 +221,21 @@ class CustomerEdit(CustomerAction):
         if not parts:
             return "Nothing changes."
         what = "; ".join(parts)
-        return (f"{what[0].upper()}{what[1:]}. They sign in with the new details from now on; "
-                "access, payments and subscriptions stay as they are.")
+        return (
+            f"{what[0].upper()}{what[1:]}. They sign in with the new details from now on; "
+            "access, payments and subscriptions stay as they are."
+        )
 
     def perform(self, customer, values, actor):
         old_email = customer.email
         customer_services.customer_update(
-            customer=customer, first_name=values["first_name"], last_name=values["last_name"],
-            email=values["email"], password=values.get("password") or None, actor=actor, source=SOURCE,
+            customer=customer,
+            first_name=values["first_name"],
+            last_name=values["last_name"],
+            email=values["email"],
+            password=values.get("password") or None,
+            actor=actor,
+            source=SOURCE,
         )
         customer.refresh_from_db()
         changed_sign_in = old_email != customer.email or bool(values.get("password"))
@@ -225,8 +247,10 @@ class WelcomeEmail(CustomerAction):
     form_class = CourseForm
 
     def sentence(self, customer, values):
-        return (f"Send the current welcome email of {values['course'].title}, with its sign-in link, "
-                f"to {customer.email}. Nothing else changes.")
+        return (
+            f"Send the current welcome email of {values['course'].title}, with its sign-in link, "
+            f"to {customer.email}. Nothing else changes."
+        )
 
     def perform(self, customer, values, actor):
         welcome_email_queue(customer=customer, course=values["course"], actor=actor, source=SOURCE)
@@ -238,8 +262,10 @@ class PasswordReset(CustomerAction):
     form_class = CourseForm
 
     def sentence(self, customer, values):
-        return (f"Email {customer.email} a link to set a new password for {values['course'].title}. "
-                "The link works once, for 24 hours; the current password keeps working until it is used.")
+        return (
+            f"Email {customer.email} a link to set a new password for {values['course'].title}. "
+            "The link works once, for 24 hours; the current password keeps working until it is used."
+        )
 
     def perform(self, customer, values, actor):
         password_reset_send(customer=customer, course=values["course"], actor=actor, source=SOURCE)
@@ -252,10 +278,15 @@ class GrantCourse(CustomerAction):
 
     def sentence(self, customer, values):
         until = f"until {values['expires_on']:%Y-%m-%d}" if values.get("expires_on") else "for life"
-        email = (f" and email them the welcome email at {customer.email}"
-                 if values.get("send_welcome_email") else "")
-        return (f"Give {customer.full_name or customer.email} access to {values['course'].title} {until}"
-                f"{email}. Nothing is charged.")
+        email = (
+            f" and email them the welcome email at {customer.email}"
+            if values.get("send_welcome_email")
+            else ""
+        )
+        return (
+            f"Give {customer.full_name or customer.email} access to {values['course'].title} {until}"
+            f"{email}. Nothing is charged."
+        )
 
     def perform(self, customer, values, actor):
         from django.db import transaction
@@ -263,12 +294,14 @@ class GrantCourse(CustomerAction):
         expires_on = values.get("expires_on")
         with transaction.atomic():
             customer_services.enrolment_grant(
-                customer=customer, course=values["course"], actor=actor, source=SOURCE,
+                customer=customer,
+                course=values["course"],
+                actor=actor,
+                source=SOURCE,
                 expires_at=day_start(expires_on) if expires_on else None,
             )
             if values.get("send_welcome_email"):
-                welcome_email_queue(customer=customer, course=values["course"], actor=actor,
-                                    source=SOURCE)
+                welcome_email_queue(customer=customer, course=values["course"], actor=actor, source=SOURCE)
         return Done(f"Access to {values['course'].title} given.")
 
 
@@ -283,10 +316,12 @@ class EnrolmentRevoke(EnrolmentAction):
     name, title, button, danger = "enrolment_revoke", "Revoke access", "Revoke access", True
 
     def sentence(self, enrolment, values):
-        return (f"{enrolment.customer.full_name or enrolment.customer.email} loses access to "
-                f"{enrolment.course.title} at once and leaves its student count; the CSV export lists "
-                "them as Revoked. Nothing is refunded and any subscription keeps running. "
-                "You can grant access again later.")
+        return (
+            f"{enrolment.customer.full_name or enrolment.customer.email} loses access to "
+            f"{enrolment.course.title} at once and leaves its student count; the CSV export lists "
+            "them as Revoked. Nothing is refunded and any subscription keeps running. "
+            "You can grant access again later."
+        )
 
     def perform(self, enrolment, values, actor):
         customer_services.enrolment_revoke(enrolment=enrolment, actor=actor, source=SOURCE)
@@ -297,9 +332,11 @@ class EnrolmentGrant(EnrolmentAction):
     name, title, button = "enrolment_grant", "Grant access", "Grant access"
 
     def sentence(self, enrolment, values):
-        expiry = (f"until {when(enrolment.expires_at)}" if enrolment.expires_at else "for life")
-        return (f"{enrolment.customer.full_name or enrolment.customer.email} gets access to "
-                f"{enrolment.course.title} again, exactly as before ({expiry}). Nothing is charged.")
+        expiry = f"until {when(enrolment.expires_at)}" if enrolment.expires_at else "for life"
+        return (
+            f"{enrolment.customer.full_name or enrolment.customer.email} gets access to "
+            f"{enrolment.course.title} again, exactly as before ({expiry}). Nothing is charged."
+        )
 
     def perform(self, enrolment, values, actor):
         customer_services.enrolment_restore(enrolment=enrolment, actor=actor, source=SOURCE)
@@ -314,8 +351,10 @@ class EnrolmentExpiration(EnrolmentAction):
         day = values.get("expires_on")
         new = f"ends on {day:%Y-%m-%d} (00:00 UTC)" if day else "never ends (lifetime access)"
         past = " Because that date has passed, access ends at once." if day and day <= clock.today() else ""
-        return (f"Access to {enrolment.course.title} {new}; it was {when(enrolment.expires_at)}. "
-                f"Payments are not touched.{past}")
+        return (
+            f"Access to {enrolment.course.title} {new}; it was {when(enrolment.expires_at)}. "
+            f"Payments are not touched.{past}"
+        )
 
     def perform(self, enrolment, values, actor):
         day = values.get("expires_on")
@@ -331,13 +370,15 @@ class PaymentRefund(Action):
 
     def lookup(self, creator, pk):
         payment = get_object_or_404(
-            Payment.objects.for_creator(creator).select_related("course", "customer", "subscription")
+            Payment.objects.for_creator(creator)
+            .select_related("course", "customer", "subscription")
             .annotate(refunded_amount=refunded_total_subquery()),
             pk=pk,
         )
         payment.refundable_amount = (
             max(payment.amount - payment.refunded_amount, 0)
-            if payment.status == Payment.Status.SUCCEEDED else 0
+            if payment.status == Payment.Status.SUCCEEDED
+            else 0
         )
         return payment
 
@@ -356,8 +397,11 @@ class PaymentRefund(Action):
 
     def perform(self, payment, values, actor):
         refund = billing_services.payment_refund(
-            payment=payment, amount=values.get("amount"), reason=values.get("reason") or "",
-            actor=actor, source=SOURCE,
+            payment=payment,
+            amount=values.get("amount"),
+            reason=values.get("reason") or "",
+            actor=actor,
+            source=SOURCE,
         )
         return Done(f"Refund of {Money(refund.amount, refund.currency).format()} started.")
 
@@ -373,8 +417,10 @@ class SubscriptionCancel(SubscriptionAction):
     name, title, button, danger = "subscription_cancel", "Cancel subscription", "Cancel subscription", True
 
     def sentence(self, subscription, values):
-        return (f"Cancel {subscription_words(subscription)}: no further payments. "
-                "Nothing is refunded and access stays. This cannot be undone.")
+        return (
+            f"Cancel {subscription_words(subscription)}: no further payments. "
+            "Nothing is refunded and access stays. This cannot be undone."
+        )
 
     def perform(self, subscription, values, actor):
         billing_services.subscription_cancel(subscription=subscription, actor=actor, source=SOURCE)
@@ -387,9 +433,11 @@ class SubscriptionPause(SubscriptionAction):
 
     def sentence(self, subscription, values):
         day = values["resume_on"]
-        return (f"Pause {subscription_words(subscription)} until {day:%Y-%m-%d}: no payment before then, "
-                f"the next one is taken on {day:%Y-%m-%d}. Access stays and nothing is refunded. "
-                "You can resume it earlier.")
+        return (
+            f"Pause {subscription_words(subscription)} until {day:%Y-%m-%d}: no payment before then, "
+            f"the next one is taken on {day:%Y-%m-%d}. Access stays and nothing is refunded. "
+            "You can resume it earlier."
+        )
 
     def perform(self, subscription, values, actor):
         billing_services.subscription_pause(
@@ -402,8 +450,10 @@ class SubscriptionResume(SubscriptionAction):
     name, title, button = "subscription_resume", "Resume subscription", "Resume"
 
     def sentence(self, subscription, values):
-        return (f"Resume {subscription_words(subscription)} now: payments start again on its usual "
-                "schedule. Access stays.")
+        return (
+            f"Resume {subscription_words(subscription)} now: payments start again on its usual "
+            "schedule. Access stays."
+        )
 
     def perform(self, subscription, values, actor):
         billing_services.subscription_resume(subscription=subscription, actor=actor, source=SOURCE)
@@ -413,8 +463,16 @@ class SubscriptionResume(SubscriptionAction):
 ACTIONS: dict[str, Action] = {
     action.name: action
     for action in (
-        CustomerEdit(), WelcomeEmail(), PasswordReset(), GrantCourse(), EnrolmentRevoke(),
-        EnrolmentGrant(), EnrolmentExpiration(), PaymentRefund(), SubscriptionCancel(),
-        SubscriptionPause(), SubscriptionResume(),
+        CustomerEdit(),
+        WelcomeEmail(),
+        PasswordReset(),
+        GrantCourse(),
+        EnrolmentRevoke(),
+        EnrolmentGrant(),
+        EnrolmentExpiration(),
+        PaymentRefund(),
+        SubscriptionCancel(),
+        SubscriptionPause(),
+        SubscriptionResume(),
     )
 }

@@ -5,9 +5,16 @@ from __future__ import annotations
 from coursedesk.core.money import Money
 
 FIELD_LABELS = {
-    "first_name": "first name", "last_name": "last name", "email": "email", "password": "password",
-    "expires_at": "expiration", "status": "status", "next_payment_at": "next payment",
-    "paused_until": "paused until", "amount": "amount", "refunded_total": "refunded",
+    "first_name": "first name",
+    "last_name": "last name",
+    "email": "email",
+    "password": "password",
+    "expires_at": "expiration",
+    "status": "status",
+    "next_payment_at": "next payment",
+    "paused_until": "paused until",
+    "amount": "amount",
+    "refunded_total": "refunded",
     "refundable": "left to refund",
 }
 MONEY_FIELDS = {"amount", "refunded_total", "refundable"}
@@ -88,8 +95,9 @@ def event_changes(event) -> list[str]:
         elif "old" in value and "new" in value:
             old, new = value["old"], value["new"]
             if key in MONEY_FIELDS:
-                old, new = (_money({"amount": item, "currency": event.data.get("currency")})
-                            for item in (old, new))
+                old, new = (
+                    _money({"amount": item, "currency": event.data.get("currency")}) for item in (old, new)
+                )
             lines.append(f"{label}: {_short(old)} → {_short(new)}")
     reason = (event.data or {}).get("reason")
     if reason:

@@ -19,8 +19,18 @@ from coursedesk.core.money import decimal_places
 from coursedesk.customers.models import Enrolment
 
 HEADER = [
-    "First name", "Last name", "Email", "Status", "Enrolled at", "Expires at", "Payment page",
-    "Total paid", "Total refunded", "Currency", "Subscription status", "Last sign-in",
+    "First name",
+    "Last name",
+    "Email",
+    "Status",
+    "Enrolled at",
+    "Expires at",
+    "Payment page",
+    "Total paid",
+    "Total refunded",
+    "Currency",
+    "Subscription status",
+    "Last sign-in",
 ]
 STATUS_LABELS = {"active": "Active", "revoked": "Revoked", "expired": "Expired"}
 SUBSCRIPTION_LABELS = dict(Subscription.Status.choices)
@@ -45,19 +55,29 @@ def _total(rows, amount: str = "amount"):
 def course_student_rows(*, course, at=None):
     """The course's enrolments annotated with everything the CSV needs, in one query."""
     succeeded = Payment.Status.SUCCEEDED
-    paid = _total(Payment.objects.filter(
-        customer=OuterRef("customer_id"), course=OuterRef("course_id"), status=succeeded,
-    ))
-    refunded = _total(Refund.objects.filter(
-        payment__customer=OuterRef("customer_id"), payment__course=OuterRef("course_id"),
-        payment__status=succeeded, status__in=Refund.COUNTED_STATUSES,
-    ))
+    paid = _total(
+        Payment.objects.filter(
+            customer=OuterRef("customer_id"),
+            course=OuterRef("course_id"),
+            status=succeeded,
+        )
+    )
+    refunded = _total(
+        Refund.objects.filter(
+            payment__customer=OuterRef("customer_id"),
+            payment__course=OuterRef("course_id"),
+            payment__status=succeeded,
+            status__in=Refund.COUNTED_STATUSES,
+        )
+    )
     latest_subscription = Subscription.objects.filter(
         customer=OuterRef("customer_id"), course=OuterRef("course_id")
     ).order_by("-started_at", "-pk")
-    currency = Payment.objects.filter(
-        customer=OuterRef("customer_id"), course=OuterRef("course_id")
-    ).order_by("-paid_at", "-pk").values("currency")[:1]
+    currency = (
+        Payment.objects.filter(customer=OuterRef("customer_id"), course=OuterRef("course_id"))
+        .order_by("-paid_at", "-pk")
+        .values("currency")[:1]
+    )
     return (
         Enrolment.objects.filter(course=course)
         .with_status(at)
@@ -103,9 +123,18 @@ def _database_rows(queryset):
 
 
 COLUMNS = (
-    "customer__first_name", "customer__last_name", "customer__email", "status_now", "granted_at",
-    "expires_at", "payment_page__name", "total_paid", "total_refunded", "currency",
-    "subscription_status", "customer__last_login_at",
+    "customer__first_name",
+    "customer__last_name",
+    "customer__email",
+    "status_now",
+    "granted_at",
+    "expires_at",
+    "payment_page__name",
+    "total_paid",
+    "total_refunded",
+    "currency",
+    "subscription_status",
+    "customer__last_login_at",
 )
 
 
@@ -123,14 +152,36 @@ def csv_lines(*, course):
     buffer.truncate()
     rows = _database_rows(course_student_rows(course=course).values_list(*COLUMNS))
     written = 0
-    for (first_name, last_name, email, status, granted_at, expires_at, page_name, paid, refunded,
-         currency, subscription_status, last_login_at) in rows:
-        writer.writerow((
-            neutralise(first_name), neutralise(last_name), neutralise(email), STATUS_LABELS[status],
-            _time(granted_at), _time(expires_at), neutralise(page_name or "Granted by hand"),
-            _amount(paid, currency), _amount(refunded, currency), currency.upper(),
-            SUBSCRIPTION_LABELS.get(subscription_status, ""), _time(last_login_at),
-        ))
+    for (
+        first_name,
+        last_name,
+        email,
+        status,
+        granted_at,
+        expires_at,
+        page_name,
+        paid,
+        refunded,
+        currency,
+        subscription_status,
+        last_login_at,
+    ) in rows:
+        writer.writerow(
+            (
+                neutralise(first_name),
+                neutralise(last_name),
+                neutralise(email),
+                STATUS_LABELS[status],
+                _time(granted_at),
+                _time(expires_at),
+                neutralise(page_name or "Granted by hand"),
+                _amount(paid, currency),
+                _amount(refunded, currency),
+                currency.upper(),
+                SUBSCRIPTION_LABELS.get(subscription_status, ""),
+                _time(last_login_at),
+            )
+        )
         written += 1
         if written == CHUNK:
             yield buffer.getvalue()

@@ -26,8 +26,5 @@ urlpatterns = [
     path("teach/", views.teach, name="teach"),
     path("links/", views.links, name="links"),
     path("courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),
-    *[
-        path(route, views.customer_action, {"action_name": name}, name=name)
-        for route, name in ACTION_PATHS
-    ],
+    *[path(route, views.customer_action, {"action_name": name}, name=name) for route, name in ACTION_PATHS],
 ]

@@ -49,25 +49,34 @@ def describe_events(events):
 @require_GET
 def activity(request):
     query = request.GET.get("q", "").strip()
-    search = customer_search_with_near_matches(creator=request.user, query=query, limit=SEARCH_LIMIT) \
-        if query else None
+    search = (
+        customer_search_with_near_matches(creator=request.user, query=query, limit=SEARCH_LIMIT)
+        if query
+        else None
+    )
     if request.htmx and request.htmx.target == "search-results":
         return render(request, "desk/_search_results.html", {"search": search, "query": query})
     events = (
-        AuditEvent.objects.for_creator(request.user)
-        .filter(customer__isnull=False)
-        .select_related("customer")
+        AuditEvent.objects.for_creator(request.user).filter(customer__isnull=False).select_related("customer")
     )
     try:
-        page = keyset_page(events, time_field="occurred_at", cursor=request.GET.get("after"),
-                           limit=ACTIVITY_PAGE)
+        page = keyset_page(
+            events, time_field="occurred_at", cursor=request.GET.get("after"), limit=ACTIVITY_PAGE
+        )
     except InvalidCursor as error:
         raise Http404("No such page of activity.") from error
     describe_events(page.items)
-    return render(request, "desk/activity.html", {
-        "nav": "activity", "search": search, "query": query, "page": page,
-        "first_page": not request.GET.get("after"),
-    })
+    return render(
+        request,
+        "desk/activity.html",
+        {
+            "nav": "activity",
+            "search": search,
+            "query": query,
+            "page": page,
+            "first_page": not request.GET.get("after"),
+        },
+    )
 
 
 def _profile_context(request, customer, **extra):
@@ -88,8 +97,9 @@ def _profile_context(request, customer, **extra):
 @require_GET
 def customer_detail(request, customer_id):
     customer = get_object_or_404(Customer.objects.for_creator(request.user), pk=customer_id)
-    context = _profile_context(request, customer,
-                               offer_welcome_email=request.GET.get("offer") == "welcome-email")
+    context = _profile_context(
+        request, customer, offer_welcome_email=request.GET.get("offer") == "welcome-email"
+    )
     if request.htmx and request.htmx.target == "profile":
         return render(request, "desk/_profile.html", context)
     return render(request, "desk/profile.html", context)
@@ -120,13 +130,19 @@ def customer_action(request, action_name, **object_id):
             done = action.perform(obj, form.cleaned_data, Actor.creator(request.user))
         except DomainError as error:
             return _after_action(request, customer, error=error.message)
-        return _after_action(request, customer, message=done.message,
-                             offer_welcome_email=done.offer_welcome_email)
+        return _after_action(
+            request, customer, message=done.message, offer_welcome_email=done.offer_welcome_email
+        )
 
     stage = "confirm" if form.is_bound and form.is_valid() else "form"
     context = {
-        "nav": "activity", "action": action, "object": obj, "customer": customer, "form": form,
-        "stage": stage, "url": url,
+        "nav": "activity",
+        "action": action,
+        "object": obj,
+        "customer": customer,
+        "form": form,
+        "stage": stage,
+        "url": url,
         "sentence": action.sentence(obj, form.cleaned_data) if stage == "confirm" else "",
         "profile_url": reverse("desk:customer", args=[customer.pk]),
     }
@@ -137,8 +153,9 @@ def customer_action(request, action_name, **object_id):
 def _after_action(request, customer, *, message="", error="", offer_welcome_email=False):
     if request.htmx:
         customer.refresh_from_db()
-        context = _profile_context(request, customer, notice=message, error=error,
-                                   offer_welcome_email=offer_welcome_email)
+        context = _profile_context(
+            request, customer, notice=message, error=error, offer_welcome_email=offer_welcome_email
+        )
         response = render(request, "desk/_profile.html", context)
         response["HX-Retarget"] = "#profile"
         response["HX-Reswap"] = "outerHTML show:window:top"
@@ -168,12 +185,15 @@ def links(request):
     for course in courses:
         links = course_links(course)
         course.link_rows = [
-            {"label": label, "id": f"link-{course.pk}-{key}", "url": links[key]}
-            for key, label in LINK_LABELS
+            {"label": label, "id": f"link-{course.pk}-{key}", "url": links[key]} for key, label in LINK_LABELS
         ] + [
-            {"label": f"Checkout: {page.name} ({page.describe_price()})",
-             "id": f"link-{course.pk}-checkout-{page.pk}", "url": checkout_url(page)}
-            for page in course.payment_pages.all() if page.active
+            {
+                "label": f"Checkout: {page.name} ({page.describe_price()})",
+                "id": f"link-{course.pk}-checkout-{page.pk}",
+                "url": checkout_url(page),
+            }
+            for page in course.payment_pages.all()
+            if page.active
         ]
     return render(request, "desk/links.html", {"nav": "links", "courses": courses})
 
@@ -183,4 +203,3 @@ def links(request):
 def students_csv(request, course_id):
     course = get_object_or_404(Course.objects.for_creator(request.user), pk=course_id)
     return students_csv_response(course=course)
-

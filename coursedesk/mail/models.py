@@ -31,7 +31,10 @@ class OutboundEmail(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="outbound_emails"
     )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True,
+        "customers.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="emails",
     )
     course = models.ForeignKey(

@@ -31,15 +31,28 @@ def one_line(text: str, limit: int = 300) -> str:
 
 
 def email_queue(
-    *, creator, kind: str, to: str, subject: str, text_body: str, html_body: str = "",
-    customer=None, course=None,
+    *,
+    creator,
+    kind: str,
+    to: str,
+    subject: str,
+    text_body: str,
+    html_body: str = "",
+    customer=None,
+    course=None,
 ) -> OutboundEmail:
     """Writes the outbox row; the send task runs only after the surrounding transaction commits."""
     from coursedesk.mail.tasks import send_outbound_email
 
     email = OutboundEmail.objects.create(
-        creator=creator, customer=customer, course=course, kind=kind, to=to,
-        subject=one_line(subject), text_body=text_body, html_body=html_body,
+        creator=creator,
+        customer=customer,
+        course=course,
+        kind=kind,
+        to=to,
+        subject=one_line(subject),
+        text_body=text_body,
+        html_body=html_body,
     )
     transaction.on_commit(lambda: send_outbound_email.enqueue(email.pk))
     return email
@@ -52,8 +65,9 @@ class RenderedEmail:
     html_body: str
 
 
-def welcome_email_render(*, course, customer, subject: str | None = None, body: str | None = None
-                         ) -> RenderedEmail:
+def welcome_email_render(
+    *, course, customer, subject: str | None = None, body: str | None = None
+) -> RenderedEmail:
     """The welcome email for this customer: the course's saved text, or the given draft."""
     values = placeholder_values(customer=customer, course=course)
     subject = course.welcome_email_subject if subject is None else subject
@@ -70,13 +84,22 @@ def welcome_email_queue(*, customer, course, actor: Actor, source: str) -> Outbo
     rendered = welcome_email_render(course=course, customer=customer)
     with transaction.atomic():
         email = email_queue(
-            creator=course.creator, customer=customer, course=course,
-            kind=OutboundEmail.Kind.WELCOME, to=customer.email, subject=rendered.subject,
-            text_body=rendered.text_body, html_body=rendered.html_body,
+            creator=course.creator,
+            customer=customer,
+            course=course,
+            kind=OutboundEmail.Kind.WELCOME,
+            to=customer.email,
+            subject=rendered.subject,
+            text_body=rendered.text_body,
+            html_body=rendered.html_body,
         )
         audit_record(
-            creator=course.creator, customer=customer, type="email.queued", actor=actor,
-            source=source, subject=email,
+            creator=course.creator,
+            customer=customer,
+            type="email.queued",
+            actor=actor,
+            source=source,
+            subject=email,
             data={"kind": email.kind, "to": email.to, "subject": email.subject, "course": course.title},
         )
     return email
@@ -119,15 +142,25 @@ def welcome_email_update(*, course, subject: str, body: str, actor: Actor, sourc
         course.welcome_email_body = body
         course.save(update_fields=["welcome_email_subject", "welcome_email_body", "updated_at"])
         audit_record(
-            creator=course.creator, type="course.welcome_email_updated", actor=actor, source=source,
-            subject=course, data={"course": course.title, **changes},
+            creator=course.creator,
+            type="course.welcome_email_updated",
+            actor=actor,
+            source=source,
+            subject=course,
+            data={"course": course.title, **changes},
         )
     return course
 
 
 def welcome_email_test_send(
-    *, course, to: str, customer, subject: str | None = None, body: str | None = None,
-    actor: Actor, source: str,
+    *,
+    course,
+    to: str,
+    customer,
+    subject: str | None = None,
+    body: str | None = None,
+    actor: Actor,
+    source: str,
 ) -> OutboundEmail:
     """Sends the welcome email (saved text or a draft), with this customer's data, to the creator."""
     if subject is not None or body is not None:
@@ -138,12 +171,20 @@ def welcome_email_test_send(
     rendered = welcome_email_render(course=course, customer=customer, subject=subject, body=body)
     with transaction.atomic():
         email = email_queue(
-            creator=course.creator, course=course, kind=OutboundEmail.Kind.TEST, to=to,
-            subject=f"[Test] {rendered.subject}", text_body=rendered.text_body,
+            creator=course.creator,
+            course=course,
+            kind=OutboundEmail.Kind.TEST,
+            to=to,
+            subject=f"[Test] {rendered.subject}",
+            text_body=rendered.text_body,
             html_body=rendered.html_body,
         )
         audit_record(
-            creator=course.creator, type="email.queued", actor=actor, source=source, subject=email,
+            creator=course.creator,
+            type="email.queued",
+            actor=actor,
+            source=source,
+            subject=email,
             data={"kind": email.kind, "to": email.to, "subject": email.subject, "course": course.title},
         )
     return email

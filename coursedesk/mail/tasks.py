@@ -50,7 +50,9 @@ def _from_address(email: OutboundEmail) -> str:
 
 def _message(email: OutboundEmail) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
-        subject=email.subject, body=email.text_body, to=[email.to],
+        subject=email.subject,
+        body=email.text_body,
+        to=[email.to],
         from_email=_from_address(email),
         reply_to=[email.course.contact_email] if email.course_id and email.course.contact_email else None,
         headers={"X-CourseDesk-Email": str(email.pk), "Auto-Submitted": "auto-generated"},
@@ -62,10 +64,19 @@ def _message(email: OutboundEmail) -> EmailMultiAlternatives:
 
 def _audit(email: OutboundEmail, type: str, **data) -> None:
     audit_record(
-        creator=email.creator, customer=email.customer, type=type, actor=Actor.system(),
-        source="outbox", subject=email,
-        data={"kind": email.kind, "to": email.to, "subject": email.subject,
-              "attempts": email.attempts, **data},
+        creator=email.creator,
+        customer=email.customer,
+        type=type,
+        actor=Actor.system(),
+        source="outbox",
+        subject=email,
+        data={
+            "kind": email.kind,
+            "to": email.to,
+            "subject": email.subject,
+            "attempts": email.attempts,
+            **data,
+        },
     )
 
 
@@ -90,7 +101,9 @@ def send_outbound_email(email_id: int) -> str:
     with transaction.atomic():
         email = (
             OutboundEmail.objects.select_for_update(of=("self",))
-            .select_related("course", "creator", "customer").filter(pk=email_id).first()
+            .select_related("course", "creator", "customer")
+            .filter(pk=email_id)
+            .first()
         )
         if email is None or email.status != OutboundEmail.Status.QUEUED:
             return "skipped"  # sent or failed already: a duplicate task never sends twice
@@ -134,7 +147,8 @@ def send_due_emails(*, limit: int = 500, fresh_for: dt.timedelta | None = None) 
     due = (
         OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED)
         .filter(never_tried | Q(next_attempt_at__lte=now))
-        .order_by("created_at", "pk").values_list("pk", flat=True)[:limit]
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
     )
     outcomes: dict[str, int] = {}
     for email_id in list(due):

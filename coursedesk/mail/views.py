@@ -42,7 +42,10 @@ def _preview_context(request, course: Course) -> dict:
     subject, body = _draft(request, course)
     customer = _preview_customer(request, course)
     return {
-        "course": course, "subject": subject, "body": body, "preview_customer": customer,
+        "course": course,
+        "subject": subject,
+        "body": body,
+        "preview_customer": customer,
         "preview": services.welcome_email_render(
             course=course, customer=customer, subject=subject, body=body
         ),
@@ -55,8 +58,10 @@ def _preview_context(request, course: Course) -> dict:
 def welcome_email(request, course_id: int):
     course = _course(request, course_id)
     context = {
-        "nav": "emails", "placeholders": PLACEHOLDERS,
-        "customers": selectors.course_preview_customers(course=course), "error": "",
+        "nav": "emails",
+        "placeholders": PLACEHOLDERS,
+        "customers": selectors.course_preview_customers(course=course),
+        "error": "",
     }
     status = 200
     if request.method == "POST":
@@ -72,8 +77,13 @@ def welcome_email(request, course_id: int):
                 return redirect("mail:welcome_email", course_id=course.pk)
             if action == "test":
                 services.welcome_email_test_send(
-                    course=course, to=request.user.email, customer=_preview_customer(request, course),
-                    subject=subject, body=body, actor=actor, source="desk",
+                    course=course,
+                    to=request.user.email,
+                    customer=_preview_customer(request, course),
+                    subject=subject,
+                    body=body,
+                    actor=actor,
+                    source="desk",
                 )
                 context["sent_to"] = request.user.email
         except DomainError as error:
@@ -99,7 +109,14 @@ def outbox(request):
     emails = selectors.creator_outbox(creator=request.user, status=status or None)
     page = Paginator(emails, 50).get_page(request.GET.get("page"))
     courses = Course.objects.for_creator(request.user)
-    return render(request, "mail/outbox.html", {
-        "nav": "emails", "page": page, "status": status, "statuses": OutboundEmail.Status.choices,
-        "courses": courses,
-    })
+    return render(
+        request,
+        "mail/outbox.html",
+        {
+            "nav": "emails",
+            "page": page,
+            "status": status,
+            "statuses": OutboundEmail.Status.choices,
+            "courses": courses,
+        },
+    )

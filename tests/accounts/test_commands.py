@@ -61,8 +61,10 @@ def test_create_api_token_for_an_unknown_creator(db):
 
 
 def counts():
-    return {model.__name__: model.objects.count()
-            for model in (Creator, Customer, Enrolment, Payment, Refund, Subscription, AuditEvent)}
+    return {
+        model.__name__: model.objects.count()
+        for model in (Creator, Customer, Enrolment, Payment, Refund, Subscription, AuditEvent)
+    }
 
 
 def test_seed_demo_covers_every_state_and_is_idempotent(db):
@@ -107,7 +109,11 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

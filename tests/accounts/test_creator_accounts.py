@@ -13,10 +13,14 @@ def test_the_front_door_answers_for_everyone(client, db):
 
 
 def test_sign_up_creates_a_creator_and_signs_them_in(client, db):
-    response = client.post(reverse("accounts:signup"), {
-        "display_name": "Nora's Pottery", "email": "Nora@Example.com",
-        "password": "glaze-and-kiln-2026",
-    })
+    response = client.post(
+        reverse("accounts:signup"),
+        {
+            "display_name": "Nora's Pottery",
+            "email": "Nora@Example.com",
+            "password": "glaze-and-kiln-2026",
+        },
+    )
     assert response.status_code == 302
     creator = Creator.objects.get()
     assert creator.email == "nora@example.com"
@@ -25,17 +29,23 @@ def test_sign_up_creates_a_creator_and_signs_them_in(client, db):
 
 
 def test_sign_up_refuses_a_taken_email(client, creator):
-    response = client.post(reverse("accounts:signup"), {
-        "display_name": "Copy", "email": "MAYA@example.com", "password": "glaze-and-kiln-2026",
-    })
+    response = client.post(
+        reverse("accounts:signup"),
+        {
+            "display_name": "Copy",
+            "email": "MAYA@example.com",
+            "password": "glaze-and-kiln-2026",
+        },
+    )
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
     assert Creator.objects.count() == 1
 
 
 def test_sign_in_and_out(client, creator):
-    response = client.post(reverse("accounts:login"),
-                           {"username": "maya@example.com", "password": TEST_PASSWORD})
+    response = client.post(
+        reverse("accounts:login"), {"username": "maya@example.com", "password": TEST_PASSWORD}
+    )
     assert response.status_code == 302
     assert client.get(reverse("desk:activity")).status_code == 200
     client.post(reverse("accounts:logout"))
@@ -51,8 +61,9 @@ def test_creator_pages_need_a_sign_in(client, db):
 def test_sign_in_is_throttled_after_five_failures(client, creator):
     for _ in range(5):
         client.post(reverse("accounts:login"), {"username": "maya@example.com", "password": "nope"})
-    response = client.post(reverse("accounts:login"),
-                           {"username": "maya@example.com", "password": TEST_PASSWORD})
+    response = client.post(
+        reverse("accounts:login"), {"username": "maya@example.com", "password": TEST_PASSWORD}
+    )
     assert response.status_code == 200
     assert "Too many failed sign-in attempts" in response.content.decode()
 
@@ -64,9 +75,13 @@ def test_forgotten_password_sends_a_link_that_sets_a_new_password(client, creato
     link = next(line for line in mail.outbox[0].body.splitlines() if "/accounts/reset/" in line)
     path = link.split("://", 1)[1].split("/", 1)[1]
     response = client.get("/" + path, follow=True)
-    response = client.post(response.redirect_chain[-1][0], {
-        "new_password1": "a-brand-new-passphrase", "new_password2": "a-brand-new-passphrase",
-    })
+    response = client.post(
+        response.redirect_chain[-1][0],
+        {
+            "new_password1": "a-brand-new-passphrase",
+            "new_password2": "a-brand-new-passphrase",
+        },
+    )
     assert response.status_code == 302
     creator.refresh_from_db()
     assert creator.check_password("a-brand-new-passphrase")

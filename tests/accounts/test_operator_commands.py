@@ -69,14 +69,32 @@ class TestEraseCustomer:
         assert customer.email == "zoe@example.com"
 
     def test_erases_personal_data_everywhere_and_keeps_the_money(self, creator, course):
-        customer = customer_create(creator=creator, email="erase.me@example.com", first_name="Erin",
-                                   last_name="Eraseme", password="a long passphrase",
-                                   actor=Actor.buyer("erase.me@example.com"), source="checkout")
+        customer = customer_create(
+            creator=creator,
+            email="erase.me@example.com",
+            first_name="Erin",
+            last_name="Eraseme",
+            password="a long passphrase",
+            actor=Actor.buyer("erase.me@example.com"),
+            source="checkout",
+        )
         enrolment_grant(customer=customer, course=course, actor=Actor.system(), source="checkout")
-        Payment.objects.create(customer=customer, course=course, amount=4900, currency="usd",
-                               status="succeeded", gateway="sandbox")
-        OutboundEmail.objects.create(creator=creator, customer=customer, kind="welcome",
-                                     to=customer.email, subject="Welcome Erin", text_body="Hi Erin")
+        Payment.objects.create(
+            customer=customer,
+            course=course,
+            amount=4900,
+            currency="usd",
+            status="succeeded",
+            gateway="sandbox",
+        )
+        OutboundEmail.objects.create(
+            creator=creator,
+            customer=customer,
+            kind="welcome",
+            to=customer.email,
+            subject="Welcome Erin",
+            text_body="Hi Erin",
+        )
 
         output = run("erase_customer", str(customer.pk), "--confirm", "--reason", "request #12")
 
@@ -93,8 +111,11 @@ class TestEraseCustomer:
         assert "erase.me@example.com" not in every_event
         assert "Eraseme" not in every_event
         last = AuditEvent.objects.filter(customer=customer).first()
-        assert (last.type, last.actor_kind, last.data) == ("customer.erased", "operator",
-                                                            {"reason": "request #12"})
+        assert (last.type, last.actor_kind, last.data) == (
+            "customer.erased",
+            "operator",
+            {"reason": "request #12"},
+        )
 
     def test_erasing_twice_is_refused(self, customer):
         run("erase_customer", str(customer.pk), "--confirm")

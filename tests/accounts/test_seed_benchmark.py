@@ -50,16 +50,21 @@ def test_shape_of_the_benchmark_data():
     # Every customer of the big creator is in the first course (the big CSV) and two others.
     first_course = Course.objects.filter(creator=big).order_by("pk").first()
     assert Enrolment.objects.filter(course=first_course).count() == 400
-    assert set(Enrolment.objects.filter(course__creator=big).values("customer")
-               .annotate(n=Count("course", distinct=True)).values_list("n", flat=True)) == {3}
+    assert set(
+        Enrolment.objects.filter(course__creator=big)
+        .values("customer")
+        .annotate(n=Count("course", distinct=True))
+        .values_list("n", flat=True)
+    ) == {3}
 
 
 def test_rows_are_usable_by_the_application():
     seed(2000)
 
     customer = Customer.objects.order_by("pk").first()
-    assert customer.search_text == customer_search_text(customer.first_name, customer.last_name,
-                                                        customer.email)
+    assert customer.search_text == customer_search_text(
+        customer.first_name, customer.last_name, customer.email
+    )
     assert customer.check_password(STUDENT_PASSWORD)
     assert Creator.objects.get(email=BIG_CREATOR_EMAIL).check_password(CREATOR_PASSWORD)
     assert {e.status for e in Enrolment.objects.all()[:500]} == {"active", "revoked", "expired"}

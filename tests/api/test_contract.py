@@ -29,13 +29,22 @@ def test_no_token_is_401(client, customer):
 def test_openapi_schema_lists_every_route(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert set(paths) >= {
-        "/api/v1/courses", "/api/v1/courses/{course_id}/links", "/api/v1/courses/{course_id}/students.csv",
-        "/api/v1/courses/{course_id}/enrolments", "/api/v1/customers", "/api/v1/customers/{customer_id}",
-        "/api/v1/customers/{customer_id}/timeline", "/api/v1/customers/{customer_id}/welcome-email",
-        "/api/v1/customers/{customer_id}/password-reset", "/api/v1/enrolments/{enrolment_id}/revoke",
-        "/api/v1/enrolments/{enrolment_id}/grant", "/api/v1/enrolments/{enrolment_id}",
-        "/api/v1/payments/{payment_id}/refunds", "/api/v1/subscriptions/{subscription_id}/cancel",
-        "/api/v1/subscriptions/{subscription_id}/pause", "/api/v1/subscriptions/{subscription_id}/resume",
+        "/api/v1/courses",
+        "/api/v1/courses/{course_id}/links",
+        "/api/v1/courses/{course_id}/students.csv",
+        "/api/v1/courses/{course_id}/enrolments",
+        "/api/v1/customers",
+        "/api/v1/customers/{customer_id}",
+        "/api/v1/customers/{customer_id}/timeline",
+        "/api/v1/customers/{customer_id}/welcome-email",
+        "/api/v1/customers/{customer_id}/password-reset",
+        "/api/v1/enrolments/{enrolment_id}/revoke",
+        "/api/v1/enrolments/{enrolment_id}/grant",
+        "/api/v1/enrolments/{enrolment_id}",
+        "/api/v1/payments/{payment_id}/refunds",
+        "/api/v1/subscriptions/{subscription_id}/cancel",
+        "/api/v1/subscriptions/{subscription_id}/pause",
+        "/api/v1/subscriptions/{subscription_id}/resume",
         "/api/v1/activity",
     }
     assert client.get("/api/v1/docs").status_code == 200
@@ -48,10 +57,19 @@ def test_search_customers(api, creator, frozen_now, customer, other_creator):
     make_customer(other_creator, email="zoe@rival.com", first_name="Zoë", last_name="Okafor")
     response = api.get("/customers", q="zoe oka")
     assert response.status_code == 200
-    assert response.json() == {"results": [{
-        "id": str(customer.pk), "first_name": "Zoë", "last_name": "Okafor", "email": "zoe@example.com",
-        "created_at": "2026-11-21T10:00:00Z", "last_login_at": None,
-    }], "next": None}
+    assert response.json() == {
+        "results": [
+            {
+                "id": str(customer.pk),
+                "first_name": "Zoë",
+                "last_name": "Okafor",
+                "email": "zoe@example.com",
+                "created_at": "2026-11-21T10:00:00Z",
+                "last_login_at": None,
+            }
+        ],
+        "next": None,
+    }
 
 
 def test_customer_list_pages_with_a_cursor(api, creator, frozen_now):
@@ -68,11 +86,14 @@ def test_customer_list_pages_with_a_cursor(api, creator, frozen_now):
     assert third["next"] is None
 
 
-@pytest.mark.parametrize(("params", "status", "code"), [
-    ({"limit": 201}, 422, "invalid_value"),
-    ({"limit": 0}, 422, "invalid_value"),
-    ({"cursor": "not-a-cursor"}, 422, "invalid_value"),
-])
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"limit": 201}, 422, "invalid_value"),
+        ({"limit": 0}, 422, "invalid_value"),
+        ({"cursor": "not-a-cursor"}, 422, "invalid_value"),
+    ],
+)
 def test_bad_paging_values(api, customer, params, status, code):
     response = api.get("/customers", **params)
     assert (response.status_code, error_code(response)) == (status, code)
@@ -82,21 +103,45 @@ def test_customer_profile_shape(api, customer, course, enrolment, payment, subsc
     make_refund(payment, 2000)
     body = api.get(f"/customers/{customer.pk}").json()
     assert body["email"] == "zoe@example.com"
-    assert body["enrolments"] == [{
-        "id": str(enrolment.pk), "customer_id": str(customer.pk), "course_id": str(course.pk),
-        "course_title": "Watercolor Foundations", "status": "active",
-        "granted_at": "2026-11-21T10:00:00Z", "expires_at": None, "revoked_at": None,
-    }]
-    assert body["payments"] == [{
-        "id": str(payment.pk), "course_id": str(course.pk), "amount": 4900, "currency": "usd",
-        "amount_refunded": 2000, "refundable_amount": 2900, "status": "succeeded",
-        "paid_at": "2026-11-21T10:00:00Z", "subscription_id": None, "gateway": "sandbox",
-    }]
-    assert body["subscriptions"] == [{
-        "id": str(subscription.pk), "course_id": str(course.pk), "status": "active", "amount": 2900,
-        "currency": "usd", "interval": "month", "next_payment_at": "2026-12-21T10:00:00Z",
-        "paused_until": None, "canceled_at": None,
-    }]
+    assert body["enrolments"] == [
+        {
+            "id": str(enrolment.pk),
+            "customer_id": str(customer.pk),
+            "course_id": str(course.pk),
+            "course_title": "Watercolor Foundations",
+            "status": "active",
+            "granted_at": "2026-11-21T10:00:00Z",
+            "expires_at": None,
+            "revoked_at": None,
+        }
+    ]
+    assert body["payments"] == [
+        {
+            "id": str(payment.pk),
+            "course_id": str(course.pk),
+            "amount": 4900,
+            "currency": "usd",
+            "amount_refunded": 2000,
+            "refundable_amount": 2900,
+            "status": "succeeded",
+            "paid_at": "2026-11-21T10:00:00Z",
+            "subscription_id": None,
+            "gateway": "sandbox",
+        }
+    ]
+    assert body["subscriptions"] == [
+        {
+            "id": str(subscription.pk),
+            "course_id": str(course.pk),
+            "status": "active",
+            "amount": 2900,
+            "currency": "usd",
+            "interval": "month",
+            "next_payment_at": "2026-12-21T10:00:00Z",
+            "paused_until": None,
+            "canceled_at": None,
+        }
+    ]
     assert body["emails"] == []
 
 
@@ -107,8 +152,10 @@ def test_patch_customer(api, customer):
     customer.refresh_from_db()
     assert customer.check_password("long enough")
     event = AuditEvent.objects.get(type="customer.updated")
-    assert (event.source, event.data) == ("api", {"email": {"old": "zoe@example.com", "new": "zoe@new.net"},
-                                                  "password": {"changed": True}})
+    assert (event.source, event.data) == (
+        "api",
+        {"email": {"old": "zoe@example.com", "new": "zoe@new.net"}, "password": {"changed": True}},
+    )
 
 
 def test_patch_customer_refusals(api, creator, customer):
@@ -192,8 +239,13 @@ def test_course_links(api, course, one_time_page):
     body = api.get(f"/courses/{course.pk}/links").json()
     assert body["login_url"].endswith("/c/watercolor/login/")
     assert body["billing_url"].endswith("/c/watercolor/billing/")
-    assert body["checkout_urls"] == [{"payment_page_id": str(one_time_page.pk), "name": "Lifetime access",
-                                      "url": body["checkout_urls"][0]["url"]}]
+    assert body["checkout_urls"] == [
+        {
+            "payment_page_id": str(one_time_page.pk),
+            "name": "Lifetime access",
+            "url": body["checkout_urls"][0]["url"],
+        }
+    ]
     assert body["checkout_urls"][0]["url"].endswith(f"/buy/{one_time_page.pk}/")
 
 
@@ -206,17 +258,24 @@ def test_students_csv(api, course, enrolment):
 
 
 def test_grant_access_creates_the_customer_and_sends_the_welcome_email(api, creator, course, frozen_now):
-    response = api.post(f"/courses/{course.pk}/enrolments", {
-        "email": "New@Example.com", "first_name": "Ana", "last_name": "Ruiz",
-        "expires_at": "2027-01-01T00:00:00Z",
-    })
+    response = api.post(
+        f"/courses/{course.pk}/enrolments",
+        {
+            "email": "New@Example.com",
+            "first_name": "Ana",
+            "last_name": "Ruiz",
+            "expires_at": "2027-01-01T00:00:00Z",
+        },
+    )
     assert response.status_code == 201
     customer = Customer.objects.get(email="New@Example.com")
     assert response.json()["customer_id"] == str(customer.pk)
     assert response.json()["expires_at"] == "2027-01-01T00:00:00Z"
     assert OutboundEmail.objects.get().to == "New@Example.com"
     assert [e.type for e in AuditEvent.objects.order_by("pk")] == [
-        "customer.created", "enrolment.granted", "email.queued"
+        "customer.created",
+        "enrolment.granted",
+        "email.queued",
     ]
     again = api.post(f"/courses/{course.pk}/enrolments", {"email": "new@example.com"})
     assert again.status_code == 200
@@ -225,8 +284,9 @@ def test_grant_access_creates_the_customer_and_sends_the_welcome_email(api, crea
 
 
 def test_grant_access_without_welcome_email_to_an_existing_customer(api, course, customer):
-    response = api.post(f"/courses/{course.pk}/enrolments", {"email": "zoe@example.com",
-                                                               "send_welcome_email": False})
+    response = api.post(
+        f"/courses/{course.pk}/enrolments", {"email": "zoe@example.com", "send_welcome_email": False}
+    )
     assert response.status_code == 201
     assert response.json()["customer_id"] == str(customer.pk)
     assert OutboundEmail.objects.count() == 0
@@ -270,7 +330,10 @@ def test_refund_part_then_the_rest_then_nothing_left(api, payment):
     part = api.post(f"/payments/{payment.pk}/refunds", {"amount": 2000, "reason": "asked nicely"})
     assert part.status_code == 201
     assert {k: part.json()[k] for k in ("payment_id", "amount", "currency")} == {
-        "payment_id": str(payment.pk), "amount": 2000, "currency": "usd"}
+        "payment_id": str(payment.pk),
+        "amount": 2000,
+        "currency": "usd",
+    }
     rest = api.post(f"/payments/{payment.pk}/refunds", {})
     assert (rest.status_code, rest.json()["amount"]) == (201, 2900)
     nothing = api.post(f"/payments/{payment.pk}/refunds", {})
@@ -305,7 +368,8 @@ def test_a_misspelt_parameter_is_400(api, customer):
 
 
 def test_grant_access_needs_a_timezone_on_the_expiration(api, course):
-    response = api.post(f"/courses/{course.pk}/enrolments", {"email": "ana@example.com",
-                                                               "expires_at": "2027-01-01T00:00:00"})
+    response = api.post(
+        f"/courses/{course.pk}/enrolments", {"email": "ana@example.com", "expires_at": "2027-01-01T00:00:00"}
+    )
     assert (response.status_code, error_code(response)) == (422, "invalid_expires_at")
     assert not Customer.objects.exists()

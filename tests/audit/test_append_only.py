@@ -6,9 +6,14 @@ from coursedesk.audit.services import Actor, audit_record
 
 @pytest.fixture
 def event(creator, customer):
-    return audit_record(creator=creator, customer=customer, type="customer.updated",
-                        actor=Actor.creator(creator), source="desk",
-                        data={"first_name": {"old": "Zoe", "new": "Zoë"}})
+    return audit_record(
+        creator=creator,
+        customer=customer,
+        type="customer.updated",
+        actor=Actor.creator(creator),
+        source="desk",
+        data={"first_name": {"old": "Zoe", "new": "Zoë"}},
+    )
 
 
 def test_events_record_actor_and_values(event, creator):

@@ -11,13 +11,19 @@ from coursedesk.core import clock
 from tests.factories import make_enrolment, make_page
 
 
-def make_payment(customer, course, *, amount=4900, currency="usd", status="succeeded",
-                 gateway="sandbox", **fields) -> Payment:
+def make_payment(
+    customer, course, *, amount=4900, currency="usd", status="succeeded", gateway="sandbox", **fields
+) -> Payment:
     fields.setdefault("gateway_payment_id", f"sbx_ch_test_{Payment.objects.count() + 1}")
     fields.setdefault("paid_at", clock.now())
     return Payment.objects.create(
-        customer=customer, course=course, amount=amount, currency=currency, status=status,
-        gateway=gateway, **fields,
+        customer=customer,
+        course=course,
+        amount=amount,
+        currency=currency,
+        status=status,
+        gateway=gateway,
+        **fields,
     )
 
 
@@ -30,9 +36,14 @@ def make_subscription(customer, page, **fields) -> Subscription:
     fields.setdefault("card_brand", "visa")
     fields.setdefault("card_last4", "4242")
     return Subscription.objects.create(
-        customer=customer, course=page.course, payment_page=page, amount=page.amount,
-        currency=page.currency, interval=page.interval,
-        installments_total=page.installments, **fields,
+        customer=customer,
+        course=page.course,
+        payment_page=page,
+        amount=page.amount,
+        currency=page.currency,
+        interval=page.interval,
+        installments_total=page.installments,
+        **fields,
     )
 
 

@@ -23,15 +23,25 @@ FAILS_LATER = "4000 0000 0000 0341"
 
 def buy(page, card=VISA, email="ada@example.com", password="a long password", **extra):
     return checkout_pay_with_card(
-        page=page, email=email, first_name=extra.pop("first_name", "Ada"),
-        last_name=extra.pop("last_name", "Lovelace"), password=password, card_number=card,
+        page=page,
+        email=email,
+        first_name=extra.pop("first_name", "Ada"),
+        last_name=extra.pop("last_name", "Lovelace"),
+        password=password,
+        card_number=card,
     )
 
 
 def counts():
-    return (Customer.objects.count(), Enrolment.objects.count(), Payment.objects.count(),
-            Subscription.objects.count(), CheckoutSession.objects.count(),
-            OutboundEmail.objects.count(), AuditEvent.objects.count())
+    return (
+        Customer.objects.count(),
+        Enrolment.objects.count(),
+        Payment.objects.count(),
+        Subscription.objects.count(),
+        CheckoutSession.objects.count(),
+        OutboundEmail.objects.count(),
+        AuditEvent.objects.count(),
+    )
 
 
 def test_a_new_buyer_becomes_a_customer_with_access_a_payment_and_a_welcome_email(
@@ -43,7 +53,11 @@ def test_a_new_buyer_becomes_a_customer_with_access_a_payment_and_a_welcome_emai
     assert session.password_hash == ""
     customer = Customer.objects.get()
     assert (customer.creator, customer.email, customer.first_name, customer.last_name) == (
-        creator, "ada@example.com", "Ada", "Lovelace")
+        creator,
+        "ada@example.com",
+        "Ada",
+        "Lovelace",
+    )
     assert customer.check_password("a long password")
     assert session.customer == customer
     enrolment = Enrolment.objects.get()
@@ -51,16 +65,25 @@ def test_a_new_buyer_becomes_a_customer_with_access_a_payment_and_a_welcome_emai
     assert (enrolment.source, enrolment.payment_page) == ("checkout", one_time_page)
     payment = Payment.objects.get()
     assert (payment.amount, payment.currency, payment.status, payment.gateway) == (
-        4900, "usd", "succeeded", "sandbox")
+        4900,
+        "usd",
+        "succeeded",
+        "sandbox",
+    )
     assert payment.gateway_payment_id == f"sbx_ch_checkout_{session.pk}"
     assert payment.subscription is None
     assert Subscription.objects.count() == 0
     welcome, receipt = OutboundEmail.objects.order_by("pk")
     assert (welcome.kind, welcome.to) == ("welcome", "ada@example.com")
     assert (receipt.kind, receipt.to, receipt.subject) == (
-        "receipt", "ada@example.com", "Your receipt for Watercolor Foundations")
-    assert ("Thank you for your payment of $49.00 for Watercolor Foundations (Lifetime access)."
-            in receipt.text_body)
+        "receipt",
+        "ada@example.com",
+        "Your receipt for Watercolor Foundations",
+    )
+    assert (
+        "Thank you for your payment of $49.00 for Watercolor Foundations (Lifetime access)."
+        in receipt.text_body
+    )
     assert "test-mode payment: no real money moved" in receipt.text_body
     assert [(e.type, e.actor_kind, e.actor_label, e.source) for e in AuditEvent.objects.order_by("pk")] == [
         ("customer.created", "customer", "ada@example.com", "checkout"),
@@ -141,14 +164,16 @@ def test_fulfilling_the_same_session_twice_changes_nothing(frozen_now, one_time_
     session = buy(one_time_page)
     before = counts()
 
-    again = checkout_fulfil(session=session, payment_reference="sbx_ch_other",
-                            actor=Actor.gateway("sandbox"), source="checkout")
+    again = checkout_fulfil(
+        session=session, payment_reference="sbx_ch_other", actor=Actor.gateway("sandbox"), source="checkout"
+    )
 
     assert again.status == "completed"
     assert counts() == before
 
 
 # The pages ------------------------------------------------------------------------------------
+
 
 def test_checkout_page_shows_the_price_and_the_test_mode_banner(client, one_time_page):
     response = client.get(reverse("billing:checkout", kwargs={"page_id": one_time_page.pk}))
@@ -162,8 +187,16 @@ def test_checkout_page_shows_the_price_and_the_test_mode_banner(client, one_time
 
 def test_checkout_page_buys_and_lands_on_the_thank_you_page(client, frozen_now, one_time_page):
     url = reverse("billing:checkout", kwargs={"page_id": one_time_page.pk})
-    response = client.post(url, {"first_name": "Ada", "last_name": "L", "email": "ada@example.com",
-                                 "password": "a long password", "card_number": VISA})
+    response = client.post(
+        url,
+        {
+            "first_name": "Ada",
+            "last_name": "L",
+            "email": "ada@example.com",
+            "password": "a long password",
+            "card_number": VISA,
+        },
+    )
     session = CheckoutSession.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/buy/{one_time_page.pk}/?session_id={session.gateway_session_id}"
@@ -176,8 +209,15 @@ def test_checkout_page_buys_and_lands_on_the_thank_you_page(client, frozen_now, 
 
 def test_checkout_page_shows_a_decline_clearly(client, frozen_now, one_time_page):
     url = reverse("billing:checkout", kwargs={"page_id": one_time_page.pk})
-    response = client.post(url, {"first_name": "Ada", "email": "ada@example.com",
-                                 "password": "a long password", "card_number": DECLINED})
+    response = client.post(
+        url,
+        {
+            "first_name": "Ada",
+            "email": "ada@example.com",
+            "password": "a long password",
+            "card_number": DECLINED,
+        },
+    )
     assert response.status_code == 422
     assert "Your card was declined. No payment was taken" in response.content.decode()
     assert Customer.objects.count() == 0
@@ -190,8 +230,9 @@ def test_an_inactive_page_or_unknown_session_is_not_found(client, one_time_page)
     assert client.get(f"/buy/{one_time_page.pk}/").status_code == 404
 
 
-def test_the_card_field_checkout_is_refused_when_the_creator_sells_through_stripe(frozen_now, creator,
-                                                                                  one_time_page):
+def test_the_card_field_checkout_is_refused_when_the_creator_sells_through_stripe(
+    frozen_now, creator, one_time_page
+):
     from coursedesk.billing.models import GatewayAccount
 
     GatewayAccount.objects.create(creator=creator, gateway="stripe", stripe_secret_key="sk_test_x")

@@ -53,8 +53,9 @@ def test_two_full_refunds_racing_give_exactly_one_refund():
     payment = make_payment(make_customer(creator), make_course(creator), amount=4900)
 
     def refund_everything():
-        payment_refund(payment=Payment.objects.get(pk=payment.pk), actor=Actor.creator(creator),
-                       source="desk")
+        payment_refund(
+            payment=Payment.objects.get(pk=payment.pk), actor=Actor.creator(creator), source="desk"
+        )
         return "refunded"
 
     assert sorted(at_once(refund_everything)) == ["nothing_to_refund", "refunded"]
@@ -65,12 +66,18 @@ def test_two_full_refunds_racing_give_exactly_one_refund():
 def test_the_webhook_and_the_return_page_fulfilling_at_once_sell_once():
     creator = make_creator()
     page = make_page(make_course(creator), "one_time", amount=4900)
-    session = CheckoutSession.objects.create(payment_page=page, email="ada@example.com", first_name="Ada",
-                                             gateway="stripe", gateway_session_id="cs_race")
+    session = CheckoutSession.objects.create(
+        payment_page=page,
+        email="ada@example.com",
+        first_name="Ada",
+        gateway="stripe",
+        gateway_session_id="cs_race",
+    )
 
     def fulfil():
-        result = checkout_fulfil(session=session, payment_reference="pi_race",
-                                 actor=Actor.gateway("stripe"), source="stripe")
+        result = checkout_fulfil(
+            session=session, payment_reference="pi_race", actor=Actor.gateway("stripe"), source="stripe"
+        )
         return result.status
 
     assert at_once(fulfil) == ["completed", "completed"]

@@ -69,8 +69,9 @@ def test_partial_refunds_follow_each_other_up_to_the_amount_paid(creator, paymen
 
     assert [first.amount, second.amount, rest.amount] == [1000, 1500, 2400]
     assert payment.refunded_total().amount == 4900
-    totals = [e.data["refunded_total"] for e in AuditEvent.objects.filter(type="payment.refunded")
-              .order_by("pk")]
+    totals = [
+        e.data["refunded_total"] for e in AuditEvent.objects.filter(type="payment.refunded").order_by("pk")
+    ]
     assert totals == [{"old": 0, "new": 1000}, {"old": 1000, "new": 2500}, {"old": 2500, "new": 4900}]
     assert OutboundEmail.objects.filter(kind="refund_notice").count() == 3
 

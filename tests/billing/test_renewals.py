@@ -24,8 +24,9 @@ START = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.UTC)
 
 
 def bought(page, card="4242424242424242"):
-    checkout_pay_with_card(page=page, email="ada@example.com", first_name="Ada",
-                           password="a long password", card_number=card)
+    checkout_pay_with_card(
+        page=page, email="ada@example.com", first_name="Ada", password="a long password", card_number=card
+    )
     return Subscription.objects.get()
 
 
@@ -125,8 +126,9 @@ def test_a_card_that_fails_later_makes_the_subscription_past_due(frozen_now, mon
 
 def test_a_paused_subscription_is_charged_only_from_its_resume_date(frozen_now, creator, monthly_page):
     subscription = bought(monthly_page)
-    subscription_pause(subscription=subscription, resume_on=dt.date(2027, 2, 1),
-                       actor=Actor.creator(creator), source="desk")
+    subscription_pause(
+        subscription=subscription, resume_on=dt.date(2027, 2, 1), actor=Actor.creator(creator), source="desk"
+    )
     clock.set_now(dt.datetime(2027, 1, 31, 23, 0, tzinfo=dt.UTC))
     assert renewals_run().charged == []
 
@@ -142,8 +144,9 @@ def test_a_paused_subscription_is_charged_only_from_its_resume_date(frozen_now, 
 def test_canceled_and_stripe_subscriptions_are_not_charged(frozen_now, creator, customer, monthly_page):
     canceled = bought(monthly_page)
     subscription_cancel(subscription=canceled, actor=Actor.creator(creator), source="desk")
-    make_subscription(customer, monthly_page, gateway="stripe", gateway_subscription_id="sub_1",
-                      next_payment_at=frozen_now)
+    make_subscription(
+        customer, monthly_page, gateway="stripe", gateway_subscription_id="sub_1", next_payment_at=frozen_now
+    )
     clock.advance(dt.timedelta(days=60))
     assert renewals_run().charged == []
     assert Payment.objects.count() == 1
@@ -174,10 +177,13 @@ def test_run_scheduler_once_runs_the_renewals(frozen_now, monthly_page):
     assert Payment.objects.count() == 2
 
 
-@pytest.mark.parametrize(("moment", "expected"), [
-    (dt.datetime(2027, 1, 31, tzinfo=dt.UTC), dt.datetime(2027, 2, 28, tzinfo=dt.UTC)),
-    (dt.datetime(2027, 12, 15, tzinfo=dt.UTC), dt.datetime(2028, 1, 15, tzinfo=dt.UTC)),
-])
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (dt.datetime(2027, 1, 31, tzinfo=dt.UTC), dt.datetime(2027, 2, 28, tzinfo=dt.UTC)),
+        (dt.datetime(2027, 12, 15, tzinfo=dt.UTC), dt.datetime(2028, 1, 15, tzinfo=dt.UTC)),
+    ],
+)
 def test_month_arithmetic_keeps_the_day_where_it_exists(moment, expected):
     assert add_interval(moment, "month") == expected
     leap_day = dt.datetime(2028, 2, 29, tzinfo=dt.UTC)
@@ -185,8 +191,9 @@ def test_month_arithmetic_keeps_the_day_where_it_exists(moment, expected):
 
 
 def test_a_subscription_without_a_card_fails_clearly(frozen_now, customer, monthly_page):
-    subscription = make_subscription(customer, monthly_page, gateway_payment_method_id="",
-                                     next_payment_at=frozen_now)
+    subscription = make_subscription(
+        customer, monthly_page, gateway_payment_method_id="", next_payment_at=frozen_now
+    )
     report = renewals_run()
     failed = Payment.objects.get(pk=report.failed[0])
     assert failed.failure_message == "No card is on file for this subscription."

@@ -21,10 +21,15 @@ def test_settings_page_shows_sandbox_test_mode_and_the_webhook_url(creator_clien
 
 
 def test_saving_stripe_keys_stores_them_encrypted_and_masks_them(creator_client, creator):
-    response = creator_client.post(URL, {
-        "gateway": "stripe", "stripe_publishable_key": "pk_test_abc",
-        "stripe_secret_key": "sk_test_SECRETVALUE1234", "stripe_webhook_secret": "whsec_SIGNING9876",
-    })
+    response = creator_client.post(
+        URL,
+        {
+            "gateway": "stripe",
+            "stripe_publishable_key": "pk_test_abc",
+            "stripe_secret_key": "sk_test_SECRETVALUE1234",
+            "stripe_webhook_secret": "whsec_SIGNING9876",
+        },
+    )
     assert response.status_code == 302
 
     account = GatewayAccount.objects.get(creator=creator)
@@ -38,10 +43,11 @@ def test_saving_stripe_keys_stores_them_encrypted_and_masks_them(creator_client,
     assert "SECRETVALUE" not in html and "SIGNING" not in html
     assert "sk_test_…1234" in html and "whsec_…9876" in html
     event = AuditEvent.objects.get(type="gateway_account.updated")
-    assert event.data == {"gateway": {"old": "sandbox", "new": "stripe"},
-                          "keys_changed": ["stripe_publishable_key", "stripe_secret_key",
-                                           "stripe_webhook_secret"],
-                          "test_mode": True}
+    assert event.data == {
+        "gateway": {"old": "sandbox", "new": "stripe"},
+        "keys_changed": ["stripe_publishable_key", "stripe_secret_key", "stripe_webhook_secret"],
+        "test_mode": True,
+    }
     assert "SECRETVALUE" not in str(event.data)
 
 

@@ -29,8 +29,9 @@ SECRET_KEY = "sk_test_coursedesk_local"
 
 @pytest.fixture
 def account(creator, stripe_api_base):
-    return GatewayAccount.objects.create(creator=creator, gateway="stripe", stripe_secret_key=SECRET_KEY,
-                                         stripe_webhook_secret=WEBHOOK_SECRET)
+    return GatewayAccount.objects.create(
+        creator=creator, gateway="stripe", stripe_secret_key=SECRET_KEY, stripe_webhook_secret=WEBHOOK_SECRET
+    )
 
 
 @pytest.fixture
@@ -57,20 +58,31 @@ def test_a_card_is_attached_and_charged(gateway, buyer):
     card = gateway.payment_method_attach(customer_reference=buyer, payment_method_id="pm_card_visa")
     assert (card.brand, card.last4, card.customer_id) == ("visa", "4242", buyer)
 
-    charge = gateway.charge(payment_method_id=card.payment_method_id, amount=4900, currency="usd",
-                            idempotency_key="charge-1", customer_reference=buyer)
+    charge = gateway.charge(
+        payment_method_id=card.payment_method_id,
+        amount=4900,
+        currency="usd",
+        idempotency_key="charge-1",
+        customer_reference=buyer,
+    )
 
     assert charge.succeeded
     assert charge.id.startswith("pi_")
 
 
 def test_a_card_that_fails_later_attaches_but_its_charge_fails(gateway, buyer):
-    card = gateway.payment_method_attach(customer_reference=buyer,
-                                         payment_method_id="pm_card_chargeCustomerFail")
+    card = gateway.payment_method_attach(
+        customer_reference=buyer, payment_method_id="pm_card_chargeCustomerFail"
+    )
     assert card.last4 == "0341"
 
-    charge = gateway.charge(payment_method_id=card.payment_method_id, amount=4900, currency="usd",
-                            idempotency_key="charge-2", customer_reference=buyer)
+    charge = gateway.charge(
+        payment_method_id=card.payment_method_id,
+        amount=4900,
+        currency="usd",
+        idempotency_key="charge-2",
+        customer_reference=buyer,
+    )
 
     assert not charge.succeeded
     assert charge.failure_message
@@ -79,10 +91,16 @@ def test_a_card_that_fails_later_attaches_but_its_charge_fails(gateway, buyer):
 @pytest.fixture
 def stripe_payment(gateway, buyer, customer, course, one_time_page, frozen_now):
     card = gateway.payment_method_attach(customer_reference=buyer, payment_method_id="pm_card_visa")
-    charge = gateway.charge(payment_method_id=card.payment_method_id, amount=4900, currency="usd",
-                            idempotency_key="charge-3", customer_reference=buyer)
-    return make_payment(customer, course, payment_page=one_time_page, gateway="stripe",
-                        gateway_payment_id=charge.id)
+    charge = gateway.charge(
+        payment_method_id=card.payment_method_id,
+        amount=4900,
+        currency="usd",
+        idempotency_key="charge-3",
+        customer_reference=buyer,
+    )
+    return make_payment(
+        customer, course, payment_page=one_time_page, gateway="stripe", gateway_payment_id=charge.id
+    )
 
 
 def refunded_at_stripe(stripe_side, payment) -> int:
@@ -117,29 +135,37 @@ def stripe_subscription(gateway, buyer, customer, course, frozen_now):
     page = make_page(course, "subscription", amount=1900, interval="month")
     card = gateway.payment_method_attach(customer_reference=buyer, payment_method_id="pm_card_visa")
     reference, next_payment_at = gateway.subscription_create(
-        page=page, customer_reference=buyer, payment_method_id=card.payment_method_id,
+        page=page,
+        customer_reference=buyer,
+        payment_method_id=card.payment_method_id,
         idempotency_key="sub-1",
     )
     page.refresh_from_db()
     assert page.gateway_product_id.startswith("prod_") and page.gateway_price_id
     assert next_payment_at is not None
-    return make_subscription(customer, page, gateway="stripe", gateway_subscription_id=reference,
-                             next_payment_at=next_payment_at)
+    return make_subscription(
+        customer, page, gateway="stripe", gateway_subscription_id=reference, next_payment_at=next_payment_at
+    )
 
 
 def test_a_creator_cancel_cancels_at_stripe(creator, stripe_subscription, stripe_side):
     subscription_cancel(subscription=stripe_subscription, actor=Actor.creator(creator), source="desk")
 
     assert stripe_side.v1.subscriptions.retrieve(stripe_subscription.gateway_subscription_id).status == (
-        "canceled")
+        "canceled"
+    )
     assert Subscription.objects.get().status == "canceled"
 
 
 def test_a_stripe_refusal_leaves_the_subscription_unchanged(creator, stripe_subscription):
     # localstripe answers pause_collection with an error, which stands in for any refusal here.
     with pytest.raises(DomainError) as refused:
-        subscription_pause(subscription=stripe_subscription, resume_on=dt.date(2027, 1, 5),
-                           actor=Actor.creator(creator), source="desk")
+        subscription_pause(
+            subscription=stripe_subscription,
+            resume_on=dt.date(2027, 1, 5),
+            actor=Actor.creator(creator),
+            source="desk",
+        )
     assert refused.value.code == "gateway_error"
     assert Subscription.objects.get().status == "active"
     assert not AuditEvent.objects.filter(type="subscription.paused").exists()
@@ -152,8 +178,9 @@ def test_a_bad_key_is_a_clear_gateway_error(creator, stripe_api_base):
         gateway.customer_create(email="a@example.com", idempotency_key="k")  # localstripe wants sk_
 
 
-def test_a_cancel_in_stripe_arrives_as_a_signed_webhook(client, account, stripe_subscription, stripe_side,
-                                                        webhook_catcher, stripe_server):
+def test_a_cancel_in_stripe_arrives_as_a_signed_webhook(
+    client, account, stripe_subscription, stripe_side, webhook_catcher, stripe_server
+):
     # given Stripe is set to deliver events to an endpoint with the creator's signing secret
     stripe_server.webhook_register("coursedesk", webhook_catcher.url, WEBHOOK_SECRET)
     # when the creator cancels in Stripe's dashboard
@@ -162,8 +189,9 @@ def test_a_cancel_in_stripe_arrives_as_a_signed_webhook(client, account, stripe_
 
     # then Stripe's signed delivery, handed to CourseDesk's inbox, cancels it with source "stripe"
     url = f"/webhooks/stripe/{account.webhook_endpoint_id}/"
-    response = client.post(url, data=delivery.body, content_type="application/json",
-                           HTTP_STRIPE_SIGNATURE=delivery.signature)
+    response = client.post(
+        url, data=delivery.body, content_type="application/json", HTTP_STRIPE_SIGNATURE=delivery.signature
+    )
     assert response.status_code == 200
     assert Subscription.objects.get().status == "canceled"
     event = AuditEvent.objects.get(type="subscription.canceled")
@@ -172,8 +200,12 @@ def test_a_cancel_in_stripe_arrives_as_a_signed_webhook(client, account, stripe_
     # and the same delivery with its body altered is refused
     forged = json.loads(delivery.body)
     forged["id"] = "evt_forged"
-    response = client.post(url, data=json.dumps(forged), content_type="application/json",
-                           HTTP_STRIPE_SIGNATURE=delivery.signature)
+    response = client.post(
+        url,
+        data=json.dumps(forged),
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=delivery.signature,
+    )
     assert response.status_code == 400
     assert not WebhookEvent.objects.filter(event_id="evt_forged").exists()
 

@@ -78,20 +78,27 @@ def test_another_customers_subscription_is_not_found(student, creator, monthly_p
     assert Subscription.objects.get(pk=someone_else.pk).status == "active"
 
 
-def test_stripe_card_update_goes_to_a_setup_checkout_and_back(student, creator, customer, monthly_page,
-                                                              frozen_now, monkeypatch):
+def test_stripe_card_update_goes_to_a_setup_checkout_and_back(
+    student, creator, customer, monthly_page, frozen_now, monkeypatch
+):
     GatewayAccount.objects.create(creator=creator, gateway="stripe", stripe_secret_key="sk_test_x")
     customer.gateway_customer_id = "cus_1"
     customer.save()
-    subscription = make_subscription(customer, monthly_page, gateway="stripe",
-                                     gateway_subscription_id="sub_1", gateway_payment_method_id="pm_old",
-                                     card_last4="4242")
+    subscription = make_subscription(
+        customer,
+        monthly_page,
+        gateway="stripe",
+        gateway_subscription_id="sub_1",
+        gateway_payment_method_id="pm_old",
+        card_last4="4242",
+    )
     asked = {}
 
     def create(self, **kwargs):
         asked.update(kwargs)
-        return HostedCheckout(id="cs_setup_1", url="https://checkout.stripe.com/c/pay/cs_setup_1",
-                              mode="setup")
+        return HostedCheckout(
+            id="cs_setup_1", url="https://checkout.stripe.com/c/pay/cs_setup_1", mode="setup"
+        )
 
     monkeypatch.setattr(StripeGateway, "hosted_card_update_create", create)
     response = student.post(BILLING, {"subscription": subscription.pk})
@@ -99,11 +106,19 @@ def test_stripe_card_update_goes_to_a_setup_checkout_and_back(student, creator, 
     assert (asked["customer_reference"], asked["subscription_reference"]) == ("cus_1", "sub_1")
     assert "card_session={CHECKOUT_SESSION_ID}" in asked["success_url"]
 
-    monkeypatch.setattr(StripeGateway, "hosted_checkout_retrieve", lambda self, **kw: HostedCheckout(
-        id="cs_setup_1", mode="setup", complete=True, setup_reference="seti_1"))
+    monkeypatch.setattr(
+        StripeGateway,
+        "hosted_checkout_retrieve",
+        lambda self, **kw: HostedCheckout(
+            id="cs_setup_1", mode="setup", complete=True, setup_reference="seti_1"
+        ),
+    )
     monkeypatch.setattr(StripeGateway, "setup_payment_method", lambda self, **kw: "pm_new")
-    monkeypatch.setattr(StripeGateway, "subscription_payment_method_set", lambda self, **kw: GatewayCard(
-        payment_method_id=kw["payment_method_id"], brand="visa", last4="1881"))
+    monkeypatch.setattr(
+        StripeGateway,
+        "subscription_payment_method_set",
+        lambda self, **kw: GatewayCard(payment_method_id=kw["payment_method_id"], brand="visa", last4="1881"),
+    )
     response = student.get(f"{BILLING}?subscription={subscription.pk}&card_session=cs_setup_1")
     assert response.status_code == 302
     subscription.refresh_from_db()
@@ -125,7 +140,9 @@ def test_the_students_cancel_stops_payments_and_ends_access(student, subscriptio
     enrolment.refresh_from_db()
     assert enrolment.status == "revoked"
     assert [(e.type, e.actor_kind, e.source) for e in AuditEvent.objects.order_by("pk")] == [
-        ("subscription.canceled", "customer", "student"), ("enrolment.revoked", "customer", "student")]
+        ("subscription.canceled", "customer", "student"),
+        ("enrolment.revoked", "customer", "student"),
+    ]
 
 
 def test_cancelling_twice_says_so_and_changes_nothing(student, subscription, enrolment):

@@ -32,8 +32,12 @@ def as_creator(creator):
 
 def snapshot(subscription):
     subscription.refresh_from_db()
-    return (subscription.status, subscription.next_payment_at, subscription.paused_until,
-            subscription.canceled_at)
+    return (
+        subscription.status,
+        subscription.next_payment_at,
+        subscription.paused_until,
+        subscription.canceled_at,
+    )
 
 
 def test_cancel_stops_payments_without_refund_and_keeps_access(creator, subscription, enrolment):
@@ -66,8 +70,9 @@ def test_cancel_of_a_canceled_subscription_is_refused(creator, subscription):
 
 
 def test_cancel_of_a_completed_plan_is_refused(creator, customer, plan_page, frozen_now):
-    plan = make_subscription(customer, plan_page, status="completed", next_payment_at=None,
-                             completed_at=frozen_now)
+    plan = make_subscription(
+        customer, plan_page, status="completed", next_payment_at=None, completed_at=frozen_now
+    )
     with pytest.raises(DomainError) as refused:
         subscription_cancel(subscription=plan, **as_creator(creator))
     assert refused.value.code == "subscription_completed"
@@ -75,9 +80,7 @@ def test_cancel_of_a_completed_plan_is_refused(creator, customer, plan_page, fro
     assert AuditEvent.objects.count() == 0
 
 
-def test_pause_moves_the_next_payment_to_the_resume_date_and_keeps_access(
-    creator, subscription, enrolment
-):
+def test_pause_moves_the_next_payment_to_the_resume_date_and_keeps_access(creator, subscription, enrolment):
     resume_on = dt.date(2027, 1, 15)
     result = subscription_pause(subscription=subscription, resume_on=resume_on, **as_creator(creator))
 
@@ -91,9 +94,7 @@ def test_pause_moves_the_next_payment_to_the_resume_date_and_keeps_access(
     assert event.type == "subscription.paused"
     assert event.data["status"] == {"old": "active", "new": "paused"}
     assert event.data["paused_until"] == {"old": None, "new": "2027-01-15"}
-    assert event.data["next_payment_at"] == {
-        "old": DEC_21.isoformat(), "new": "2027-01-15T00:00:00+00:00"
-    }
+    assert event.data["next_payment_at"] == {"old": DEC_21.isoformat(), "new": "2027-01-15T00:00:00+00:00"}
 
 
 @pytest.mark.parametrize("resume_on", [dt.date(2026, 11, 21), dt.date(2026, 11, 1)])
@@ -132,7 +133,9 @@ def test_pausing_again_moves_the_date_and_resume_returns_to_the_original_due_dat
     assert event.data["status"] == {"old": "paused", "new": "active"}
     assert event.data["next_payment_at"] == {"old": "2027-02-01T00:00:00+00:00", "new": DEC_21.isoformat()}
     assert [e.type for e in AuditEvent.objects.order_by("pk")] == [
-        "subscription.paused", "subscription.paused", "subscription.resumed",
+        "subscription.paused",
+        "subscription.paused",
+        "subscription.resumed",
     ]
 
 
@@ -198,6 +201,7 @@ class GatewayCalls:
             self.calls.append((name, kwargs))
             if fail:
                 raise GatewayError("No such subscription.")
+
         return record
 
 

@@ -30,7 +30,9 @@ from tests.factories import make_page
 @pytest.fixture
 def stripe_account(creator):
     return GatewayAccount.objects.create(
-        creator=creator, gateway="stripe", stripe_secret_key="sk_test_coursedesk",
+        creator=creator,
+        gateway="stripe",
+        stripe_secret_key="sk_test_coursedesk",
         stripe_webhook_secret=sj.WEBHOOK_SECRET,
     )
 
@@ -52,7 +54,11 @@ def hosted(monkeypatch):
 
 def start(page, email="ada@example.com"):
     session, _url = checkout_start_hosted(
-        page=page, email=email, first_name="Ada", last_name="Lovelace", password="a long password",
+        page=page,
+        email=email,
+        first_name="Ada",
+        last_name="Lovelace",
+        password="a long password",
         success_url="http://testserver/buy/1/?session_id={CHECKOUT_SESSION_ID}",
         cancel_url="http://testserver/",
     )
@@ -64,16 +70,28 @@ def deliver(client, account, body, **kwargs):
 
 
 def counts():
-    return (Customer.objects.count(), Enrolment.objects.count(), Payment.objects.count(),
-            Subscription.objects.count(), Refund.objects.count(), OutboundEmail.objects.count(),
-            AuditEvent.objects.count())
+    return (
+        Customer.objects.count(),
+        Enrolment.objects.count(),
+        Payment.objects.count(),
+        Subscription.objects.count(),
+        Refund.objects.count(),
+        OutboundEmail.objects.count(),
+        AuditEvent.objects.count(),
+    )
 
 
 @pytest.fixture
 def bought_once(client, frozen_now, stripe_account, one_time_page, hosted):
     session = start(one_time_page)
-    body = sj.event("checkout.session.completed", sj.checkout_session(
-        session_id=session.gateway_session_id, payment_intent="pi_test_1", client_reference=str(session.pk)))
+    body = sj.event(
+        "checkout.session.completed",
+        sj.checkout_session(
+            session_id=session.gateway_session_id,
+            payment_intent="pi_test_1",
+            client_reference=str(session.pk),
+        ),
+    )
     response = deliver(client, stripe_account, body)
     assert response.status_code == 200
     return Payment.objects.get()
@@ -83,13 +101,25 @@ def bought_once(client, frozen_now, stripe_account, one_time_page, hosted):
 def bought_monthly(client, frozen_now, stripe_account, course, hosted):
     page = make_page(course, "subscription", amount=1900, interval="month")
     session = start(page)
-    deliver(client, stripe_account, sj.event("checkout.session.completed", sj.checkout_session(
-        session_id=session.gateway_session_id, mode="subscription", amount=1900,
-        subscription="sub_test_1", invoice="in_test_first")))
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "checkout.session.completed",
+            sj.checkout_session(
+                session_id=session.gateway_session_id,
+                mode="subscription",
+                amount=1900,
+                subscription="sub_test_1",
+                invoice="in_test_first",
+            ),
+        ),
+    )
     return Subscription.objects.get()
 
 
 # Signatures -------------------------------------------------------------------------------------
+
 
 def test_a_forged_signature_is_refused_and_nothing_is_stored(client, stripe_account):
     body = sj.event("customer.subscription.deleted", sj.subscription(subscription_id="sub_x"))
@@ -107,9 +137,12 @@ def test_a_missing_signature_is_refused(client, stripe_account):
 def test_a_tampered_body_is_refused(client, stripe_account):
     payload = b'{"id": "evt_1", "type": "charge.refunded", "data": {"object": {}}}'
     header = sj.signature(payload)
-    response = client.post(f"/webhooks/stripe/{stripe_account.webhook_endpoint_id}/",
-                           data=payload.replace(b"evt_1", b"evt_2"), content_type="application/json",
-                           HTTP_STRIPE_SIGNATURE=header)
+    response = client.post(
+        f"/webhooks/stripe/{stripe_account.webhook_endpoint_id}/",
+        data=payload.replace(b"evt_1", b"evt_2"),
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )
     assert response.status_code == 400
     assert WebhookEvent.objects.count() == 0
 
@@ -117,8 +150,12 @@ def test_a_tampered_body_is_refused(client, stripe_account):
 def test_an_old_signature_is_refused(client, stripe_account):
     payload = b'{"id": "evt_1", "type": "invoice.paid", "data": {"object": {}}}'
     header = sj.signature(payload, timestamp=int(time.time()) - 3600)
-    response = client.post(f"/webhooks/stripe/{stripe_account.webhook_endpoint_id}/", data=payload,
-                           content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
+    response = client.post(
+        f"/webhooks/stripe/{stripe_account.webhook_endpoint_id}/",
+        data=payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )
     assert response.status_code == 400
 
 
@@ -136,13 +173,17 @@ def test_an_event_type_not_handled_is_stored_and_ignored(client, stripe_account)
 
 # Checkout -------------------------------------------------------------------------------------
 
+
 def test_checkout_completed_fulfils_the_purchase_with_source_stripe(client, bought_once, course):
     customer = Customer.objects.get()
     assert (customer.email, customer.gateway_customer_id) == ("ada@example.com", "cus_test_buyer")
     assert customer.check_password("a long password")
     assert Enrolment.objects.get().status == "active"
     assert (bought_once.gateway, bought_once.gateway_payment_id, bought_once.amount) == (
-        "stripe", "pi_test_1", 4900)
+        "stripe",
+        "pi_test_1",
+        4900,
+    )
     assert list(OutboundEmail.objects.order_by("pk").values_list("kind", flat=True)) == ["welcome", "receipt"]
     assert set(AuditEvent.objects.values_list("actor_kind", "source")) == {("gateway", "stripe")}
     assert WebhookEvent.objects.get().status == "processed"
@@ -162,8 +203,11 @@ def test_the_same_event_twice_has_one_effect(client, bought_once, stripe_account
 
 def test_the_return_page_after_the_webhook_changes_nothing(client, bought_once, monkeypatch, one_time_page):
     session_id = WebhookEvent.objects.get().payload["data"]["object"]["id"]
-    monkeypatch.setattr(StripeGateway, "hosted_checkout_retrieve",
-                        lambda self, **kw: pytest.fail("a fulfilled checkout is not asked about again"))
+    monkeypatch.setattr(
+        StripeGateway,
+        "hosted_checkout_retrieve",
+        lambda self, **kw: pytest.fail("a fulfilled checkout is not asked about again"),
+    )
     before = counts()
     response = client.get(f"/buy/{one_time_page.pk}/?session_id={session_id}")
     assert response.status_code == 200
@@ -178,8 +222,11 @@ def test_the_return_page_fulfils_first_and_the_webhook_is_then_a_no_op(
     completed = sj.checkout_session(session_id=session.gateway_session_id, payment_intent="pi_test_9")
     from coursedesk.billing.gateways.stripe import hosted_checkout_from
 
-    monkeypatch.setattr(StripeGateway, "hosted_checkout_retrieve",
-                        lambda self, *, checkout_reference: hosted_checkout_from(completed))
+    monkeypatch.setattr(
+        StripeGateway,
+        "hosted_checkout_retrieve",
+        lambda self, *, checkout_reference: hosted_checkout_from(completed),
+    )
     response = client.get(f"/buy/{one_time_page.pk}/?session_id={session.gateway_session_id}")
     assert "You're in!" in response.content.decode()
     assert Payment.objects.get().gateway_payment_id == "pi_test_9"
@@ -193,21 +240,29 @@ def test_the_return_page_fulfils_first_and_the_webhook_is_then_a_no_op(
 
 
 def test_the_checkout_page_sends_the_buyer_to_stripe(client, stripe_account, one_time_page, hosted):
-    response = client.post(f"/buy/{one_time_page.pk}/", {
-        "first_name": "Ada", "email": "ada@example.com", "password": "a long password"})
+    response = client.post(
+        f"/buy/{one_time_page.pk}/",
+        {"first_name": "Ada", "email": "ada@example.com", "password": "a long password"},
+    )
     assert response.status_code == 302
     assert response["Location"].startswith("https://checkout.stripe.com/c/pay/cs_test_")
     assert Customer.objects.count() == 0  # nothing is sold until Stripe says it is paid
 
 
-def test_a_checkout_of_another_creator_is_ignored(client, frozen_now, other_creator, stripe_account,
-                                                  one_time_page, hosted):
+def test_a_checkout_of_another_creator_is_ignored(
+    client, frozen_now, other_creator, stripe_account, one_time_page, hosted
+):
     session = start(one_time_page)
     rival = GatewayAccount.objects.create(
-        creator=other_creator, gateway="stripe", stripe_secret_key="sk_test_rival",
-        stripe_webhook_secret="whsec_rival")
-    body = sj.event("checkout.session.completed", sj.checkout_session(
-        session_id=session.gateway_session_id, payment_intent="pi_x"))
+        creator=other_creator,
+        gateway="stripe",
+        stripe_secret_key="sk_test_rival",
+        stripe_webhook_secret="whsec_rival",
+    )
+    body = sj.event(
+        "checkout.session.completed",
+        sj.checkout_session(session_id=session.gateway_session_id, payment_intent="pi_x"),
+    )
     response = deliver(client, rival, body, secret="whsec_rival")
     assert response.status_code == 200
     assert WebhookEvent.objects.get().status == "ignored"
@@ -216,13 +271,15 @@ def test_a_checkout_of_another_creator_is_ignored(client, frozen_now, other_crea
 
 # Renewals -------------------------------------------------------------------------------------
 
+
 def test_a_subscription_checkout_then_renewals_by_invoice(client, bought_monthly, stripe_account):
     subscription = bought_monthly
     assert (subscription.gateway, subscription.gateway_subscription_id) == ("stripe", "sub_test_1")
     assert Payment.objects.get().gateway_payment_id == "in_test_first"
 
-    first = sj.invoice(invoice_id="in_test_first", subscription="sub_test_1",
-                       billing_reason="subscription_create")
+    first = sj.invoice(
+        invoice_id="in_test_first", subscription="sub_test_1", billing_reason="subscription_create"
+    )
     assert deliver(client, stripe_account, sj.event("invoice.paid", first)).status_code == 200
     assert Payment.objects.count() == 1
 
@@ -237,8 +294,9 @@ def test_a_subscription_checkout_then_renewals_by_invoice(client, bought_monthly
     assert (event.actor_kind, event.source, event.data["amount"]) == ("gateway", "stripe", 1900)
 
 
-def test_a_failed_renewal_makes_it_past_due_and_a_later_payment_recovers_it(client, bought_monthly,
-                                                                            stripe_account):
+def test_a_failed_renewal_makes_it_past_due_and_a_later_payment_recovers_it(
+    client, bought_monthly, stripe_account
+):
     failed = sj.invoice(invoice_id="in_test_2", subscription="sub_test_1", status="open")
     deliver(client, stripe_account, sj.event("invoice.payment_failed", failed))
 
@@ -247,26 +305,50 @@ def test_a_failed_renewal_makes_it_past_due_and_a_later_payment_recovers_it(clie
     failed_payment = Payment.objects.get(status="failed")
     assert (failed_payment.amount, failed_payment.failure_message) == (1900, "The card was declined.")
 
-    deliver(client, stripe_account, sj.event("invoice.paid", sj.invoice(invoice_id="in_test_2",
-                                                                         subscription="sub_test_1")))
+    deliver(
+        client,
+        stripe_account,
+        sj.event("invoice.paid", sj.invoice(invoice_id="in_test_2", subscription="sub_test_1")),
+    )
     subscription.refresh_from_db()
     assert subscription.status == "active"
     assert [e.type for e in AuditEvent.objects.filter(type__startswith="subscription.").order_by("pk")] == [
-        "subscription.created", "subscription.past_due", "subscription.recovered"]
+        "subscription.created",
+        "subscription.past_due",
+        "subscription.recovered",
+    ]
 
 
-def test_a_plan_completes_at_its_last_invoice_and_stripe_is_told_to_stop(client, frozen_now, stripe_account,
-                                                                         course, hosted, monkeypatch):
+def test_a_plan_completes_at_its_last_invoice_and_stripe_is_told_to_stop(
+    client, frozen_now, stripe_account, course, hosted, monkeypatch
+):
     canceled = []
-    monkeypatch.setattr(StripeGateway, "subscription_cancel",
-                        lambda self, *, subscription_reference: canceled.append(subscription_reference))
+    monkeypatch.setattr(
+        StripeGateway,
+        "subscription_cancel",
+        lambda self, *, subscription_reference: canceled.append(subscription_reference),
+    )
     page = make_page(course, "payment_plan", amount=2000, installments=2, interval="month")
     session = start(page)
-    deliver(client, stripe_account, sj.event("checkout.session.completed", sj.checkout_session(
-        session_id=session.gateway_session_id, mode="subscription", amount=2000,
-        subscription="sub_plan", invoice="in_plan_1")))
-    deliver(client, stripe_account, sj.event("invoice.paid", sj.invoice(
-        invoice_id="in_plan_2", subscription="sub_plan", amount=2000)))
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "checkout.session.completed",
+            sj.checkout_session(
+                session_id=session.gateway_session_id,
+                mode="subscription",
+                amount=2000,
+                subscription="sub_plan",
+                invoice="in_plan_1",
+            ),
+        ),
+    )
+    deliver(
+        client,
+        stripe_account,
+        sj.event("invoice.paid", sj.invoice(invoice_id="in_plan_2", subscription="sub_plan", amount=2000)),
+    )
 
     subscription = Subscription.objects.get()
     assert (subscription.status, subscription.next_payment_at) == ("completed", None)
@@ -274,16 +356,23 @@ def test_a_plan_completes_at_its_last_invoice_and_stripe_is_told_to_stop(client,
     assert Enrolment.objects.get().status == "active"
     # Stripe's deletion event that follows changes nothing
     before = counts()
-    deliver(client, stripe_account, sj.event("customer.subscription.deleted",
-                                             sj.subscription(subscription_id="sub_plan", status="canceled")))
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "customer.subscription.deleted", sj.subscription(subscription_id="sub_plan", status="canceled")
+        ),
+    )
     assert counts() == before
     assert Subscription.objects.get().status == "completed"
 
 
 # Order of delivery ----------------------------------------------------------------------------
 
-def test_a_renewal_before_its_checkout_fails_then_replays_into_place(client, frozen_now, stripe_account,
-                                                                     course, hosted):
+
+def test_a_renewal_before_its_checkout_fails_then_replays_into_place(
+    client, frozen_now, stripe_account, course, hosted
+):
     page = make_page(course, "subscription", amount=1900, interval="month")
     session = start(page)
     renewal = sj.event("invoice.paid", sj.invoice(invoice_id="in_early", subscription="sub_late"))
@@ -296,9 +385,20 @@ def test_a_renewal_before_its_checkout_fails_then_replays_into_place(client, fro
     assert "sub_late is not recorded yet" in stored.error
     assert Payment.objects.count() == 0
 
-    deliver(client, stripe_account, sj.event("checkout.session.completed", sj.checkout_session(
-        session_id=session.gateway_session_id, mode="subscription", amount=1900,
-        subscription="sub_late", invoice="in_first")))
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "checkout.session.completed",
+            sj.checkout_session(
+                session_id=session.gateway_session_id,
+                mode="subscription",
+                amount=1900,
+                subscription="sub_late",
+                invoice="in_first",
+            ),
+        ),
+    )
     out = StringIO()
     call_command("replay_webhooks", "--failed", stdout=out)
 
@@ -310,14 +410,19 @@ def test_a_renewal_before_its_checkout_fails_then_replays_into_place(client, fro
 
 def test_a_stale_subscription_update_is_ignored(client, bought_monthly, stripe_account):
     now = int(time.time())
-    paused = sj.event("customer.subscription.updated", sj.subscription(
-        subscription_id="sub_test_1", pause_collection={"behavior": "void", "resumes_at": 1800000000}),
-        created=now - 60)
-    resumed = sj.event("customer.subscription.updated", sj.subscription(subscription_id="sub_test_1"),
-                       created=now)
+    paused = sj.event(
+        "customer.subscription.updated",
+        sj.subscription(
+            subscription_id="sub_test_1", pause_collection={"behavior": "void", "resumes_at": 1800000000}
+        ),
+        created=now - 60,
+    )
+    resumed = sj.event(
+        "customer.subscription.updated", sj.subscription(subscription_id="sub_test_1"), created=now
+    )
 
     deliver(client, stripe_account, resumed)  # newest first: nothing to change
-    deliver(client, stripe_account, paused)   # the older pause arrives late
+    deliver(client, stripe_account, paused)  # the older pause arrives late
 
     assert Subscription.objects.get().status == "active"
     assert WebhookEvent.objects.get(event_id=paused["id"]).status == "ignored"
@@ -325,20 +430,42 @@ def test_a_stale_subscription_update_is_ignored(client, bought_monthly, stripe_a
 
 def test_an_update_after_the_deletion_does_not_bring_it_back(client, bought_monthly, stripe_account):
     now = int(time.time())
-    deliver(client, stripe_account, sj.event("customer.subscription.deleted", sj.subscription(
-        subscription_id="sub_test_1", status="canceled"), created=now))
-    deliver(client, stripe_account, sj.event("customer.subscription.updated", sj.subscription(
-        subscription_id="sub_test_1", pause_collection={"behavior": "void", "resumes_at": 1800000000}),
-        created=now - 30))
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "customer.subscription.deleted",
+            sj.subscription(subscription_id="sub_test_1", status="canceled"),
+            created=now,
+        ),
+    )
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "customer.subscription.updated",
+            sj.subscription(
+                subscription_id="sub_test_1", pause_collection={"behavior": "void", "resumes_at": 1800000000}
+            ),
+            created=now - 30,
+        ),
+    )
     assert Subscription.objects.get().status == "canceled"
 
 
 # Changes made in Stripe's dashboard -------------------------------------------------------------
 
-def test_a_cancel_in_stripe_appears_with_source_stripe_and_keeps_access(client, bought_monthly,
-                                                                        stripe_account):
-    deliver(client, stripe_account, sj.event("customer.subscription.deleted", sj.subscription(
-        subscription_id="sub_test_1", status="canceled")))
+
+def test_a_cancel_in_stripe_appears_with_source_stripe_and_keeps_access(
+    client, bought_monthly, stripe_account
+):
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "customer.subscription.deleted", sj.subscription(subscription_id="sub_test_1", status="canceled")
+        ),
+    )
 
     subscription = Subscription.objects.get()
     assert subscription.status == "canceled"
@@ -350,52 +477,103 @@ def test_a_cancel_in_stripe_appears_with_source_stripe_and_keeps_access(client, 
 def test_a_pause_and_resume_in_stripe_appear_with_source_stripe(client, bought_monthly, stripe_account):
     now = int(time.time())
     resumes_at = int(dt.datetime(2027, 2, 1, tzinfo=dt.UTC).timestamp())
-    deliver(client, stripe_account, sj.event("customer.subscription.updated", sj.subscription(
-        subscription_id="sub_test_1", pause_collection={"behavior": "void", "resumes_at": resumes_at}),
-        created=now - 10))
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "customer.subscription.updated",
+            sj.subscription(
+                subscription_id="sub_test_1", pause_collection={"behavior": "void", "resumes_at": resumes_at}
+            ),
+            created=now - 10,
+        ),
+    )
     subscription = Subscription.objects.get()
     assert (subscription.status, subscription.paused_until) == ("paused", dt.date(2027, 2, 1))
 
-    deliver(client, stripe_account, sj.event("customer.subscription.updated", sj.subscription(
-        subscription_id="sub_test_1"), created=now))
+    deliver(
+        client,
+        stripe_account,
+        sj.event("customer.subscription.updated", sj.subscription(subscription_id="sub_test_1"), created=now),
+    )
     subscription.refresh_from_db()
     assert subscription.status == "active"
-    assert [(e.type, e.source) for e in AuditEvent.objects.filter(
-        type__in=["subscription.paused", "subscription.resumed"]).order_by("pk")] == [
-        ("subscription.paused", "stripe"), ("subscription.resumed", "stripe")]
+    assert [
+        (e.type, e.source)
+        for e in AuditEvent.objects.filter(type__in=["subscription.paused", "subscription.resumed"]).order_by(
+            "pk"
+        )
+    ] == [("subscription.paused", "stripe"), ("subscription.resumed", "stripe")]
 
 
 def test_a_refund_in_stripe_appears_once_with_source_stripe(client, bought_once, stripe_account):
-    first = sj.refund(refund_id="re_dash_1", amount=1000, charge="ch_1", payment_intent="pi_test_1",
-                      created=1)
-    deliver(client, stripe_account, sj.event("charge.refunded", sj.charge(
-        charge_id="ch_1", payment_intent="pi_test_1", amount=4900, refunds=[first])))
-    second = sj.refund(refund_id="re_dash_2", amount=500, charge="ch_1", payment_intent="pi_test_1",
-                       created=2)
-    deliver(client, stripe_account, sj.event("charge.refunded", sj.charge(
-        charge_id="ch_1", payment_intent="pi_test_1", amount=4900, refunds=[second, first])))
+    first = sj.refund(
+        refund_id="re_dash_1", amount=1000, charge="ch_1", payment_intent="pi_test_1", created=1
+    )
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "charge.refunded",
+            sj.charge(charge_id="ch_1", payment_intent="pi_test_1", amount=4900, refunds=[first]),
+        ),
+    )
+    second = sj.refund(
+        refund_id="re_dash_2", amount=500, charge="ch_1", payment_intent="pi_test_1", created=2
+    )
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "charge.refunded",
+            sj.charge(charge_id="ch_1", payment_intent="pi_test_1", amount=4900, refunds=[second, first]),
+        ),
+    )
     deliver(client, stripe_account, sj.event("refund.updated", second))
 
     assert sorted(Refund.objects.values_list("gateway_refund_id", "amount", "source")) == [
-        ("re_dash_1", 1000, "stripe"), ("re_dash_2", 500, "stripe")]
+        ("re_dash_1", 1000, "stripe"),
+        ("re_dash_2", 500, "stripe"),
+    ]
     assert bought_once.refundable().amount == 3400
     events = AuditEvent.objects.filter(type="payment.refunded").order_by("pk")
     assert [(e.actor_kind, e.source, e.data["refunded_total"]) for e in events] == [
-        ("gateway", "stripe", {"old": 0, "new": 1000}), ("gateway", "stripe", {"old": 1000, "new": 1500})]
+        ("gateway", "stripe", {"old": 0, "new": 1000}),
+        ("gateway", "stripe", {"old": 1000, "new": 1500}),
+    ]
     assert OutboundEmail.objects.filter(kind="refund_notice").count() == 2
 
 
-def test_a_refund_coursedesk_made_is_not_recorded_again(client, creator, bought_once, stripe_account,
-                                                        monkeypatch):
-    monkeypatch.setattr(StripeGateway, "refund",
-                        lambda self, **kw: GatewayRefund(id="re_ours", status="succeeded"))
+def test_a_refund_coursedesk_made_is_not_recorded_again(
+    client, creator, bought_once, stripe_account, monkeypatch
+):
+    monkeypatch.setattr(
+        StripeGateway, "refund", lambda self, **kw: GatewayRefund(id="re_ours", status="succeeded")
+    )
     ours = payment_refund(payment=bought_once, amount=2000, actor=Actor.creator(creator), source="desk")
     before = counts()
 
-    deliver(client, stripe_account, sj.event("charge.refunded", sj.charge(
-        charge_id="ch_1", payment_intent="pi_test_1", amount=4900, refunds=[sj.refund(
-            refund_id="re_ours", amount=2000, charge="ch_1", payment_intent="pi_test_1",
-            metadata={"coursedesk_refund": f"refund-{ours.pk}"})])))
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "charge.refunded",
+            sj.charge(
+                charge_id="ch_1",
+                payment_intent="pi_test_1",
+                amount=4900,
+                refunds=[
+                    sj.refund(
+                        refund_id="re_ours",
+                        amount=2000,
+                        charge="ch_1",
+                        payment_intent="pi_test_1",
+                        metadata={"coursedesk_refund": f"refund-{ours.pk}"},
+                    )
+                ],
+            ),
+        ),
+    )
 
     assert counts() == before
     assert WebhookEvent.objects.filter(type="charge.refunded").get().status == "processed"
@@ -403,17 +581,25 @@ def test_a_refund_coursedesk_made_is_not_recorded_again(client, creator, bought_
 
 def test_a_refund_of_ours_still_committing_is_retried_not_duplicated(client, bought_once, stripe_account):
     # Stripe's event can overtake the commit of the refund that caused it.
-    body = sj.event("refund.created", sj.refund(
-        refund_id="re_racing", amount=900, charge="ch_1", payment_intent="pi_test_1",
-        metadata={"coursedesk_refund": "refund-999999"}))
+    body = sj.event(
+        "refund.created",
+        sj.refund(
+            refund_id="re_racing",
+            amount=900,
+            charge="ch_1",
+            payment_intent="pi_test_1",
+            metadata={"coursedesk_refund": "refund-999999"},
+        ),
+    )
     response = deliver(client, stripe_account, body)
     assert response.status_code == 500
     assert Refund.objects.count() == 0
     assert "still being recorded" in WebhookEvent.objects.get(type="refund.created").error
 
 
-def test_a_handler_error_is_recorded_and_the_event_can_be_replayed(client, bought_once, stripe_account,
-                                                                   monkeypatch):
+def test_a_handler_error_is_recorded_and_the_event_can_be_replayed(
+    client, bought_once, stripe_account, monkeypatch
+):
     from coursedesk.billing import webhooks
 
     def broken(event):
@@ -448,16 +634,30 @@ def test_an_endpoint_without_a_signing_secret_refuses_everything(client, creator
     assert WebhookEvent.objects.count() == 0
 
 
-def test_a_pending_refund_that_fails_at_stripe_stops_counting(client, creator, bought_once, stripe_account,
-                                                              monkeypatch):
-    monkeypatch.setattr(StripeGateway, "refund",
-                        lambda self, **kw: GatewayRefund(id="re_slow", status="pending"))
+def test_a_pending_refund_that_fails_at_stripe_stops_counting(
+    client, creator, bought_once, stripe_account, monkeypatch
+):
+    monkeypatch.setattr(
+        StripeGateway, "refund", lambda self, **kw: GatewayRefund(id="re_slow", status="pending")
+    )
     ours = payment_refund(payment=bought_once, amount=2000, actor=Actor.creator(creator), source="desk")
     assert (ours.status, bought_once.refundable().amount) == ("pending", 2900)
 
-    deliver(client, stripe_account, sj.event("refund.updated", sj.refund(
-        refund_id="re_slow", amount=2000, charge="ch_1", payment_intent="pi_test_1", status="failed",
-        metadata={"coursedesk_refund": f"refund-{ours.pk}"})))
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "refund.updated",
+            sj.refund(
+                refund_id="re_slow",
+                amount=2000,
+                charge="ch_1",
+                payment_intent="pi_test_1",
+                status="failed",
+                metadata={"coursedesk_refund": f"refund-{ours.pk}"},
+            ),
+        ),
+    )
 
     ours.refresh_from_db()
     assert ours.status == "failed"

@@ -55,8 +55,10 @@ def test_revoked_right_after_the_creator_acts(student_client, enrolment, creator
 
 def test_expired_right_after_the_creator_sets_a_past_date(student_client, enrolment, creator, frozen_now):
     enrolment_expiration_set(
-        enrolment=enrolment, expires_at=frozen_now - dt.timedelta(days=3),
-        actor=Actor.creator(creator), source="desk",
+        enrolment=enrolment,
+        expires_at=frozen_now - dt.timedelta(days=3),
+        actor=Actor.creator(creator),
+        source="desk",
     )
 
     page = student_client.get("/c/watercolor/")

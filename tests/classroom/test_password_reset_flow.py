@@ -73,7 +73,10 @@ def test_the_whole_reset(client, customer, course, enrolment, mailbox, frozen_no
     assert PasswordResetToken.objects.get().used_at == frozen_now
     events = AuditEvent.objects.filter(customer=customer).order_by("pk")
     assert list(events.values_list("type", flat=True)) == [
-        "customer.password_reset_requested", "email.sent", "customer.password_reset", "customer.signed_in",
+        "customer.password_reset_requested",
+        "email.sent",
+        "customer.password_reset",
+        "customer.signed_in",
     ]
 
     # and the old password no longer signs in, the new one does
@@ -106,8 +109,10 @@ def test_a_customer_of_another_creator_gets_no_link_here(client, course, other_c
     assert PasswordResetToken.objects.count() == 0
 
 
-@pytest.mark.parametrize(("after", "works"), [(dt.timedelta(hours=23, minutes=59), True),
-                                              (dt.timedelta(hours=24, minutes=1), False)])
+@pytest.mark.parametrize(
+    ("after", "works"),
+    [(dt.timedelta(hours=23, minutes=59), True), (dt.timedelta(hours=24, minutes=1), False)],
+)
 def test_link_works_for_24_hours(client, customer, course, mailbox, frozen_now, after, works):
     request_link(client, customer.email)
     path = emailed_path(mailbox)

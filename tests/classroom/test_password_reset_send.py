@@ -33,13 +33,20 @@ def test_creates_hashed_token_and_queues_email(customer, course, creator, frozen
     assert reset.expires_at == frozen_now + dt.timedelta(hours=24)
     # and the email is an outbox row of kind password_reset, sent
     assert (email.kind, email.to, email.status, email.customer, email.course) == (
-        "password_reset", "zoe@example.com", "sent", customer, course,
+        "password_reset",
+        "zoe@example.com",
+        "sent",
+        customer,
+        course,
     )
     assert email.subject == "Set a new password for Watercolor Foundations"
     # and the request is audited, without the token
     event = AuditEvent.objects.get(type="customer.password_reset_requested")
     assert (event.customer, event.actor_kind, event.actor_label, event.source) == (
-        customer, "creator", "maya@example.com", "desk",
+        customer,
+        "creator",
+        "maya@example.com",
+        "desk",
     )
     assert event.data["course"] == "Watercolor Foundations"
     assert event.data["to"] == "zoe@example.com"

@@ -21,7 +21,10 @@ def test_right_details_sign_in_record_last_login_and_audit(client, customer, cou
     assert customer.last_login_at == frozen_now
     event = AuditEvent.objects.get(type="customer.signed_in")
     assert (event.customer, event.actor_kind, event.source, event.data) == (
-        customer, "customer", "student", {"course": "Watercolor Foundations"},
+        customer,
+        "customer",
+        "student",
+        {"course": "Watercolor Foundations"},
     )
     page = client.get("/c/watercolor/")
     assert b"First lesson" in page.content
@@ -119,13 +122,23 @@ def test_sign_out(student_client):
 
 
 def test_next_goes_back_to_the_page_asked_for_within_the_course(client, customer, course, enrolment):
-    inside = client.post("/c/watercolor/login/", {
-        "email": customer.email, "password": "correct horse battery", "next": "/c/watercolor/lessons/1/",
-    })
+    inside = client.post(
+        "/c/watercolor/login/",
+        {
+            "email": customer.email,
+            "password": "correct horse battery",
+            "next": "/c/watercolor/lessons/1/",
+        },
+    )
     client.post("/c/watercolor/logout/")
-    outside = client.post("/c/watercolor/login/", {
-        "email": customer.email, "password": "correct horse battery", "next": "https://evil.example/",
-    })
+    outside = client.post(
+        "/c/watercolor/login/",
+        {
+            "email": customer.email,
+            "password": "correct horse battery",
+            "next": "https://evil.example/",
+        },
+    )
 
     assert inside["Location"] == "/c/watercolor/lessons/1/"
     assert outside["Location"] == "/c/watercolor/"

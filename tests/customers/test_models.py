@@ -77,9 +77,7 @@ class TestDerivedEnrolmentStatus:
 
 
 class TestTenancy:
-    def test_querysets_for_a_creator_never_return_another_creators_rows(
-        self, creator, other_creator
-    ):
+    def test_querysets_for_a_creator_never_return_another_creators_rows(self, creator, other_creator):
         mine = make_customer(creator, email="same@example.com")
         theirs = make_customer(other_creator, email="same@example.com")
         my_course = make_course(creator)

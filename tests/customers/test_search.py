@@ -24,18 +24,21 @@ def people(creator, other_creator):
     make_customer(other_creator, email="zoe.rival@example.com", first_name="Zoë", last_name="Okafor")
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("oka", ["zoe@example.com"]),            # part of the last name
-    ("zo", ["zoe@example.com"]),             # under three letters: the LIKE fallback
-    ("zoe", ["zoe@example.com"]),            # accent-insensitive
-    ("ZOË", ["zoe@example.com"]),            # case-insensitive
-    ("Zoe Okafor", ["zoe@example.com"]),     # full name
-    ("okafor zoe", ["zoe@example.com"]),     # words in any order
-    ("lopez", ["ana.lopez@school.org"]),
-    ("school.org", ["ana.lopez@school.org"]),  # part of the email
-    ("ART", ["b.martin@mail.com"]),
-    ("nobody-like-this", []),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("oka", ["zoe@example.com"]),  # part of the last name
+        ("zo", ["zoe@example.com"]),  # under three letters: the LIKE fallback
+        ("zoe", ["zoe@example.com"]),  # accent-insensitive
+        ("ZOË", ["zoe@example.com"]),  # case-insensitive
+        ("Zoe Okafor", ["zoe@example.com"]),  # full name
+        ("okafor zoe", ["zoe@example.com"]),  # words in any order
+        ("lopez", ["ana.lopez@school.org"]),
+        ("school.org", ["ana.lopez@school.org"]),  # part of the email
+        ("ART", ["b.martin@mail.com"]),
+        ("nobody-like-this", []),
+    ],
+)
 def test_search_finds_by_any_part_of_name_or_email(creator, people, query, expected):
     assert found(creator, query) == expected
 
@@ -76,8 +79,10 @@ def test_sqlite_search_table_stays_in_step_with_customers(creator, people):
 
     Customer.objects.filter(email="b.martin@mail.com").delete()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM customers_customer_search WHERE customers_customer_search "
-                       "MATCH '\"martin\"'")
+        cursor.execute(
+            "SELECT count(*) FROM customers_customer_search WHERE customers_customer_search "
+            "MATCH '\"martin\"'"
+        )
         assert cursor.fetchone() == (0,)
     assert found(creator, "martin") == []
 
@@ -95,7 +100,8 @@ def test_an_email_with_no_hit_offers_near_matches(creator, jessicas):
     assert result.customers == []
     # a typo away in the domain, and the same name as the email spells
     assert sorted(customer.email for customer in result.near_matches) == [
-        "jess.t@yahoo.com", "jessica.tran@gmail.com"
+        "jess.t@yahoo.com",
+        "jessica.tran@gmail.com",
     ]
 
 
@@ -119,8 +125,14 @@ def test_a_search_that_finds_someone_offers_no_near_matches(creator, jessicas):
     assert result.near_matches == []
 
 
-@pytest.mark.parametrize(("left", "right", "distance"), [
-    ("gmail.com", "gmial.com", 2), ("gmail.com", "gmail.co", 1), ("abc", "abc", 0), ("abc", "xyzw", 3),
-])
+@pytest.mark.parametrize(
+    ("left", "right", "distance"),
+    [
+        ("gmail.com", "gmial.com", 2),
+        ("gmail.com", "gmail.co", 1),
+        ("abc", "abc", 0),
+        ("abc", "xyzw", 3),
+    ],
+)
 def test_edit_distance(left, right, distance):
     assert edit_distance(left, right) == distance

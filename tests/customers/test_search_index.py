@@ -12,8 +12,13 @@ def many_customers(creator, other, count=3000):
     rows = []
     for n in range(count):
         owner = creator if n % 5 == 0 else other
-        customer = Customer(creator=owner, first_name="Sam", last_name=f"Person{n:05d}",
-                            email=f"person{n:05d}@example.com", password=fast_password_hash())
+        customer = Customer(
+            creator=owner,
+            first_name="Sam",
+            last_name=f"Person{n:05d}",
+            email=f"person{n:05d}@example.com",
+            password=fast_password_hash(),
+        )
         customer.refresh_search_text()
         rows.append(customer)
     Customer.objects.bulk_create(rows, batch_size=1000)
@@ -53,9 +58,16 @@ def test_sqlite_walks_the_newest_customers_for_a_common_word(db, monkeypatch):
     through_fts = [c.email for c in customer_search(creator=creator, query="person001", limit=5)]
     monkeypatch.setattr(selectors, "SQLITE_COMMON_WORD", 10)  # "person001" is now a common word
     walked = customer_search(creator=creator, query="person001", limit=5)
-    assert [c.email for c in walked] == through_fts == [
-        "person00195@example.com", "person00190@example.com", "person00185@example.com",
-        "person00180@example.com", "person00175@example.com",
-    ]
+    assert (
+        [c.email for c in walked]
+        == through_fts
+        == [
+            "person00195@example.com",
+            "person00190@example.com",
+            "person00185@example.com",
+            "person00180@example.com",
+            "person00175@example.com",
+        ]
+    )
     assert "customer_newest" in walked.explain()
     assert "VIRTUAL TABLE" not in walked.explain()

@@ -24,8 +24,13 @@ def events(customer):
 
 def test_customer_create_writes_the_customer_and_its_audit_event(creator):
     customer = customer_create(
-        creator=creator, email="New@Example.com", first_name="Ana", last_name="López",
-        password="a long passphrase", actor=Actor.buyer("New@Example.com"), source="checkout",
+        creator=creator,
+        email="New@Example.com",
+        first_name="Ana",
+        last_name="López",
+        password="a long passphrase",
+        actor=Actor.buyer("New@Example.com"),
+        source="checkout",
     )
     assert customer.check_password("a long passphrase")
     event = AuditEvent.objects.get(customer=customer)
@@ -37,8 +42,7 @@ def test_customer_create_writes_the_customer_and_its_audit_event(creator):
 def test_customer_create_refuses_a_taken_email_and_changes_nothing(creator, customer):
     before = AuditEvent.objects.count()
     with pytest.raises(DomainError) as refused:
-        customer_create(creator=creator, email="ZOE@example.com", actor=Actor.creator(creator),
-                        source="desk")
+        customer_create(creator=creator, email="ZOE@example.com", actor=Actor.creator(creator), source="desk")
     assert refused.value.code == "email_taken"
     assert Customer.objects.for_creator(creator).count() == 1
     assert AuditEvent.objects.count() == before
@@ -46,8 +50,7 @@ def test_customer_create_refuses_a_taken_email_and_changes_nothing(creator, cust
 
 def test_customer_create_refuses_an_invalid_email(creator):
     with pytest.raises(DomainError) as refused:
-        customer_create(creator=creator, email="not-an-email", actor=Actor.creator(creator),
-                        source="desk")
+        customer_create(creator=creator, email="not-an-email", actor=Actor.creator(creator), source="desk")
     assert refused.value.status == 422
     assert not Customer.objects.exists()
 
@@ -62,8 +65,9 @@ def test_get_or_create_finds_by_email_case_insensitively(creator, customer):
 def test_grant_revoke_and_restore_keep_the_expiration(creator, customer, course, frozen_now):
     expires = frozen_now + dt.timedelta(days=30)
     actor = Actor.creator(creator)
-    enrolment = enrolment_grant(customer=customer, course=course, actor=actor, source="desk",
-                                expires_at=expires)
+    enrolment = enrolment_grant(
+        customer=customer, course=course, actor=actor, source="desk", expires_at=expires
+    )
     assert enrolment.status == "active"
 
     clock.advance(dt.timedelta(days=1))

@@ -26,8 +26,14 @@ def make_subscription(customer, course, page, **fields):
     fields.setdefault("status", Subscription.Status.ACTIVE)
     fields.setdefault("next_payment_at", dt.datetime(2026, 12, 21, 10, 0, tzinfo=dt.UTC))
     return Subscription.objects.create(
-        customer=customer, course=course, payment_page=page, amount=page.amount, currency=page.currency,
-        interval=page.interval, gateway="sandbox", **fields,
+        customer=customer,
+        course=course,
+        payment_page=page,
+        amount=page.amount,
+        currency=page.currency,
+        interval=page.interval,
+        gateway="sandbox",
+        **fields,
     )
 
 

@@ -18,8 +18,11 @@ def url(name, obj):
 
 
 def events(customer):
-    return list(AuditEvent.objects.filter(customer=customer).order_by("pk").values_list("type", "actor_label",
-                                                                                          "source", "data"))
+    return list(
+        AuditEvent.objects.filter(customer=customer)
+        .order_by("pk")
+        .values_list("type", "actor_label", "source", "data")
+    )
 
 
 # --- Revoke and grant ---------------------------------------------------------------------------
@@ -44,10 +47,18 @@ def test_revoke_confirmed_takes_access_away_and_audits(creator_client, customer,
     assert response["Location"] == url("customer", customer)
     enrolment.refresh_from_db()
     assert enrolment.revoked_at == frozen_now
-    assert events(customer) == [("enrolment.revoked", "maya@example.com", "desk", {
-        "course": "Watercolor Foundations", "course_id": enrolment.course_id,
-        "status": {"old": "active", "new": "revoked"},
-    })]
+    assert events(customer) == [
+        (
+            "enrolment.revoked",
+            "maya@example.com",
+            "desk",
+            {
+                "course": "Watercolor Foundations",
+                "course_id": enrolment.course_id,
+                "status": {"old": "active", "new": "revoked"},
+            },
+        )
+    ]
     page = creator_client.get(response["Location"]).content.decode()
     assert "Access to Watercolor Foundations revoked." in page
     assert url("enrolment_grant", enrolment) in page
@@ -106,13 +117,16 @@ def test_set_an_expiration_in_two_steps(creator_client, customer, enrolment, fro
     form = creator_client.get(url("enrolment_expiration", enrolment)).content.decode()
     assert 'type="date"' in form
     confirm = creator_client.post(url("enrolment_expiration", enrolment), {"expires_on": "2027-01-31"})
-    assert ("Access to Watercolor Foundations ends on 2027-01-31 (00:00 UTC); it was never. "
-            "Payments are not touched.") in confirm.content.decode()
+    assert (
+        "Access to Watercolor Foundations ends on 2027-01-31 (00:00 UTC); it was never. "
+        "Payments are not touched."
+    ) in confirm.content.decode()
     enrolment.refresh_from_db()
     assert enrolment.expires_at is None
 
-    creator_client.post(url("enrolment_expiration", enrolment),
-                        {"expires_on": "2027-01-31", "confirmed": "yes"})
+    creator_client.post(
+        url("enrolment_expiration", enrolment), {"expires_on": "2027-01-31", "confirmed": "yes"}
+    )
 
     enrolment.refresh_from_db()
     assert enrolment.expires_at == dt.datetime(2027, 1, 31, tzinfo=dt.UTC)
@@ -135,8 +149,9 @@ def test_remove_the_expiration_keeps_the_old_date_in_the_timeline(creator_client
 
 def test_an_invalid_date_shows_the_form_again_and_changes_nothing(creator_client, enrolment):
     before = snapshot()
-    response = creator_client.post(url("enrolment_expiration", enrolment),
-                                   {"expires_on": "someday", "confirmed": "yes"})
+    response = creator_client.post(
+        url("enrolment_expiration", enrolment), {"expires_on": "someday", "confirmed": "yes"}
+    )
     assert "Enter a valid date." in response.content.decode()
     enrolment.refresh_from_db()
     assert enrolment.expires_at is None
@@ -146,14 +161,18 @@ def test_an_invalid_date_shows_the_form_again_and_changes_nothing(creator_client
 # --- Edit details -------------------------------------------------------------------------------
 
 
-def test_edit_name_email_and_password_then_offer_the_welcome_email(
-    creator_client, customer, enrolment
-):
-    values = {"first_name": "Zoe", "last_name": "Okafor", "email": "zoe@new.net",
-              "password": "new secret 123"}
+def test_edit_name_email_and_password_then_offer_the_welcome_email(creator_client, customer, enrolment):
+    values = {
+        "first_name": "Zoe",
+        "last_name": "Okafor",
+        "email": "zoe@new.net",
+        "password": "new secret 123",
+    }
     confirm = creator_client.post(url("customer_edit", customer), values).content.decode()
-    assert "Rename Zoë Okafor to Zoe Okafor; change the email from zoe@example.com to zoe@new.net; " \
-           "set a new password (it is not recorded anywhere)." in confirm
+    assert (
+        "Rename Zoë Okafor to Zoe Okafor; change the email from zoe@example.com to zoe@new.net; "
+        "set a new password (it is not recorded anywhere)." in confirm
+    )
 
     response = creator_client.post(url("customer_edit", customer), {**values, "confirmed": "yes"})
 
@@ -164,20 +183,34 @@ def test_edit_name_email_and_password_then_offer_the_welcome_email(
     page = creator_client.get(response["Location"]).content.decode()
     assert "Send the welcome email again" in page
     assert url("welcome_email", customer) + f"?course={enrolment.course_id}" in page
-    assert events(customer) == [("customer.updated", "maya@example.com", "desk", {
-        "first_name": {"old": "Zoë", "new": "Zoe"},
-        "email": {"old": "zoe@example.com", "new": "zoe@new.net"},
-        "password": {"changed": True},
-    })]
+    assert events(customer) == [
+        (
+            "customer.updated",
+            "maya@example.com",
+            "desk",
+            {
+                "first_name": {"old": "Zoë", "new": "Zoe"},
+                "email": {"old": "zoe@example.com", "new": "zoe@new.net"},
+                "password": {"changed": True},
+            },
+        )
+    ]
     assert "new secret 123" not in str(events(customer))
 
 
 def test_edit_to_a_taken_email_is_refused_and_nothing_changes(creator_client, creator, customer):
     make_customer(creator, email="taken@example.com")
     before = snapshot()
-    response = creator_client.post(url("customer_edit", customer), {
-        "first_name": "Zoë", "last_name": "Okafor", "email": "taken@example.com", "confirmed": "yes",
-    }, follow=True)
+    response = creator_client.post(
+        url("customer_edit", customer),
+        {
+            "first_name": "Zoë",
+            "last_name": "Okafor",
+            "email": "taken@example.com",
+            "confirmed": "yes",
+        },
+        follow=True,
+    )
     assert "Another customer already uses taken@example.com." in response.content.decode()
     assert Customer.objects.get(pk=customer.pk).email == "zoe@example.com"
     assert snapshot() == before
@@ -188,22 +221,28 @@ def test_edit_to_a_taken_email_is_refused_and_nothing_changes(creator_client, cr
 
 def test_resend_welcome_email_to_the_current_address(creator_client, customer, enrolment):
     confirm = creator_client.get(url("welcome_email", customer) + f"?course={enrolment.course_id}")
-    assert ("Send the current welcome email of Watercolor Foundations, with its sign-in link, to "
-            "zoe@example.com. Nothing else changes.") in confirm.content.decode()
+    assert (
+        "Send the current welcome email of Watercolor Foundations, with its sign-in link, to "
+        "zoe@example.com. Nothing else changes."
+    ) in confirm.content.decode()
     assert OutboundEmail.objects.count() == 0
 
     creator_client.post(url("welcome_email", customer), {"course": enrolment.course_id, "confirmed": "yes"})
 
     email = OutboundEmail.objects.get()
-    assert (email.kind, email.to, email.subject) == ("welcome", "zoe@example.com",
-                                                      "Welcome to Watercolor Foundations")
+    assert (email.kind, email.to, email.subject) == (
+        "welcome",
+        "zoe@example.com",
+        "Welcome to Watercolor Foundations",
+    )
     assert "/c/watercolor/login/" in email.text_body
     assert [row[0] for row in events(customer)] == ["email.queued"]
 
 
 def test_welcome_email_for_a_course_they_do_not_have_is_refused(creator_client, customer, second_course):
-    response = creator_client.post(url("welcome_email", customer),
-                                   {"course": second_course.pk, "confirmed": "yes"})
+    response = creator_client.post(
+        url("welcome_email", customer), {"course": second_course.pk, "confirmed": "yes"}
+    )
     assert "Select a valid choice." in response.content.decode()
     assert OutboundEmail.objects.count() == 0
 
@@ -211,8 +250,10 @@ def test_welcome_email_for_a_course_they_do_not_have_is_refused(creator_client, 
 def test_grant_a_course_by_hand_with_the_welcome_email(creator_client, customer, second_course, frozen_now):
     values = {"course": second_course.pk, "expires_on": "2027-06-30", "send_welcome_email": "on"}
     confirm = creator_client.post(url("grant_course", customer), values).content.decode()
-    assert ("Give Zoë Okafor access to Ink Sketching until 2027-06-30 and email them the welcome email "
-            "at zoe@example.com. Nothing is charged.") in confirm
+    assert (
+        "Give Zoë Okafor access to Ink Sketching until 2027-06-30 and email them the welcome email "
+        "at zoe@example.com. Nothing is charged."
+    ) in confirm
 
     creator_client.post(url("grant_course", customer), {**values, "confirmed": "yes"})
 
@@ -253,15 +294,18 @@ def test_pause_needs_a_future_date(creator_client, subscription, frozen_now):
     response = creator_client.post(url("subscription_pause", subscription), {"resume_on": "2026-11-21"})
     assert "Pick a date after today." in response.content.decode()
     confirm = creator_client.post(url("subscription_pause", subscription), {"resume_on": "2027-01-15"})
-    assert ("Pause the $29.00 monthly subscription to Watercolor Foundations until 2027-01-15: no payment "
-            "before then, the next one is taken on 2027-01-15. Access stays and nothing is refunded."
-            ) in confirm.content.decode()
+    assert (
+        "Pause the $29.00 monthly subscription to Watercolor Foundations until 2027-01-15: no payment "
+        "before then, the next one is taken on 2027-01-15. Access stays and nothing is refunded."
+    ) in confirm.content.decode()
 
 
 def test_cancel_confirmation(creator_client, subscription):
     page = creator_client.get(url("subscription_cancel", subscription)).content.decode()
-    assert ("Cancel the $29.00 monthly subscription to Watercolor Foundations: no further payments. "
-            "Nothing is refunded and access stays.") in page
+    assert (
+        "Cancel the $29.00 monthly subscription to Watercolor Foundations: no further payments. "
+        "Nothing is refunded and access stays."
+    ) in page
 
 
 def test_refund_part_then_the_rest(creator_client, customer, payment, enrolment):
@@ -276,16 +320,18 @@ def test_refund_part_then_the_rest(creator_client, customer, payment, enrolment)
 def test_refund_above_what_is_left_is_refused(creator_client, payment):
     make_refund(payment, 4000)
     before = snapshot()
-    response = creator_client.post(url("payment_refund", payment), {"amount": "10", "confirmed": "yes"},
-                                   follow=True)
+    response = creator_client.post(
+        url("payment_refund", payment), {"amount": "10", "confirmed": "yes"}, follow=True
+    )
     assert response.status_code == 200
     assert snapshot() == before
     assert payment.refunds.count() == 1
 
 
 def test_pause_resume_and_cancel(creator_client, customer, subscription, enrolment):
-    creator_client.post(url("subscription_pause", subscription),
-                        {"resume_on": "2027-01-15", "confirmed": "yes"})
+    creator_client.post(
+        url("subscription_pause", subscription), {"resume_on": "2027-01-15", "confirmed": "yes"}
+    )
     subscription.refresh_from_db()
     assert (subscription.status, subscription.paused_until) == ("paused", dt.date(2027, 1, 15))
     creator_client.post(url("subscription_resume", subscription), {"confirmed": "yes"})

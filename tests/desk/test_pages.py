@@ -27,8 +27,9 @@ def test_activity_pages_with_a_cursor(creator_client, creator, course, frozen_no
     from coursedesk.customers.services import customer_create
 
     for n in range(55):
-        customer_create(creator=creator, email=f"s{n}@example.com", actor=Actor.creator(creator),
-                        source="desk")
+        customer_create(
+            creator=creator, email=f"s{n}@example.com", actor=Actor.creator(creator), source="desk"
+        )
     first = creator_client.get(reverse("desk:activity"))
     assert first.content.decode().count("Became a customer") == 50
     older = first.context["page"].next_cursor
@@ -40,8 +41,9 @@ def test_activity_pages_with_a_cursor(creator_client, creator, course, frozen_no
 def test_activity_never_shows_another_creators_events(creator_client, other_creator):
     from coursedesk.customers.services import customer_create
 
-    customer_create(creator=other_creator, email="secret@rival.com", actor=Actor.creator(other_creator),
-                    source="desk")
+    customer_create(
+        creator=other_creator, email="secret@rival.com", actor=Actor.creator(other_creator), source="desk"
+    )
     assert "secret@rival.com" not in creator_client.get(reverse("desk:activity")).content.decode()
 
 
@@ -52,8 +54,9 @@ def test_search_without_javascript(creator_client, customer):
 
 
 def test_search_as_you_type_returns_only_the_results(creator_client, customer):
-    response = creator_client.get(reverse("desk:activity"), {"q": "ZOE"},
-                                  headers={"HX-Request": "true", "HX-Target": "search-results"})
+    response = creator_client.get(
+        reverse("desk:activity"), {"q": "ZOE"}, headers={"HX-Request": "true", "HX-Target": "search-results"}
+    )
     page = response.content.decode()
     assert "<html" not in page
     assert "zoe@example.com" in page
@@ -110,11 +113,13 @@ def test_csv_lists_every_student_with_status_and_money(
 ):
     # given an active buyer with a part refund, a revoked subscriber and an expired student
     active = make_customer(creator, email="ana@example.com", first_name="Ana", last_name="López")
-    make_enrolment(active, course, payment_page=one_time_page,
-                   expires_at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+    make_enrolment(
+        active, course, payment_page=one_time_page, expires_at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+    )
     make_refund(make_payment(active, course, 4900), 1000)
-    subscriber = make_customer(creator, email="bo@example.com", first_name="Bo", last_name="Li",
-                               last_login_at=frozen_now)
+    subscriber = make_customer(
+        creator, email="bo@example.com", first_name="Bo", last_name="Li", last_login_at=frozen_now
+    )
     monthly = make_page(course, "subscription", name="Monthly", amount=2900)
     make_enrolment(subscriber, course, payment_page=monthly, revoked_at=frozen_now)
     sub = make_subscription(subscriber, course, monthly, status="canceled")
@@ -126,25 +131,78 @@ def test_csv_lists_every_student_with_status_and_money(
 
     rows = read_csv(creator_client.get(reverse("desk:students_csv", args=[course.pk])))
 
-    assert rows[0] == ["First name", "Last name", "Email", "Status", "Enrolled at", "Expires at",
-                       "Payment page", "Total paid", "Total refunded", "Currency", "Subscription status",
-                       "Last sign-in"]
+    assert rows[0] == [
+        "First name",
+        "Last name",
+        "Email",
+        "Status",
+        "Enrolled at",
+        "Expires at",
+        "Payment page",
+        "Total paid",
+        "Total refunded",
+        "Currency",
+        "Subscription status",
+        "Last sign-in",
+    ]
     assert rows[1:] == [
-        ["Ana", "López", "ana@example.com", "Active", "2026-11-21 10:00:00 UTC", "2027-01-01 00:00:00 UTC",
-         "Lifetime access", "49.00", "10.00", "USD", "", ""],
-        ["Bo", "Li", "bo@example.com", "Revoked", "2026-11-21 10:00:00 UTC", "", "Monthly", "58.00", "0.00",
-         "USD", "Canceled", "2026-11-21 10:00:00 UTC"],
-        ["Cy", "Ng", "cy@example.com", "Expired", "2026-11-21 10:00:00 UTC", "2026-11-19 10:00:00 UTC",
-         "Granted by hand", "0.00", "0.00", "", "", ""],
+        [
+            "Ana",
+            "López",
+            "ana@example.com",
+            "Active",
+            "2026-11-21 10:00:00 UTC",
+            "2027-01-01 00:00:00 UTC",
+            "Lifetime access",
+            "49.00",
+            "10.00",
+            "USD",
+            "",
+            "",
+        ],
+        [
+            "Bo",
+            "Li",
+            "bo@example.com",
+            "Revoked",
+            "2026-11-21 10:00:00 UTC",
+            "",
+            "Monthly",
+            "58.00",
+            "0.00",
+            "USD",
+            "Canceled",
+            "2026-11-21 10:00:00 UTC",
+        ],
+        [
+            "Cy",
+            "Ng",
+            "cy@example.com",
+            "Expired",
+            "2026-11-21 10:00:00 UTC",
+            "2026-11-19 10:00:00 UTC",
+            "Granted by hand",
+            "0.00",
+            "0.00",
+            "",
+            "",
+            "",
+        ],
     ]
 
 
 def test_csv_neutralises_formulas(creator_client, creator, course):
-    for n, name in enumerate(["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tTab", "\rReturn", "Safe"]):
+    for n, name in enumerate(['=HYPERLINK("x")', "+1", "-2", "@SUM(A1)", "\tTab", "\rReturn", "Safe"]):
         make_enrolment(make_customer(creator, email=f"f{n}@example.com", first_name=name), course)
     rows = read_csv(creator_client.get(reverse("desk:students_csv", args=[course.pk])))
     assert [row[0] for row in rows[1:]] == [
-        "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "'\tTab", "'\rReturn", "Safe"
+        '\'=HYPERLINK("x")',
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tTab",
+        "'\rReturn",
+        "Safe",
     ]
 
 
@@ -158,8 +216,13 @@ def test_csv_of_another_creators_course_is_404(creator_client, other_creator):
 
 def test_links_page_has_every_link_with_a_copy_button(creator_client, course, one_time_page):
     page = creator_client.get(reverse("desk:links")).content.decode()
-    for path in ["/c/watercolor/login/", "/c/watercolor/password-reset/", "/c/watercolor/billing/",
-                 "/c/watercolor/cancel/", f"/buy/{one_time_page.pk}/"]:
+    for path in [
+        "/c/watercolor/login/",
+        "/c/watercolor/password-reset/",
+        "/c/watercolor/billing/",
+        "/c/watercolor/cancel/",
+        f"/buy/{one_time_page.pk}/",
+    ]:
         assert path in page, path
     assert page.count("data-copy=") == 5
     assert "onclick" not in page and "<script>" not in page

@@ -33,12 +33,21 @@ def test_profile_shows_enrolments_payments_subscriptions_emails_and_timeline(
     assert response.status_code == 200
     page = response.content.decode()
     for text in [
-        "Zoë Okafor", "zoe@example.com", "Customer since", "Last sign-in",
-        "Watercolor Foundations", "Ink Sketching", "2027-03-01",
-        "$49.00", "$20.00", "$29.00",              # amount, refunded, left to refund
-        "2026-12-21",                               # next payment of the subscription
-        "Welcome to Watercolor Foundations",        # the email, with its delivery status
-        "Access to Ink Sketching revoked", "by maya@example.com", "status: active → revoked",
+        "Zoë Okafor",
+        "zoe@example.com",
+        "Customer since",
+        "Last sign-in",
+        "Watercolor Foundations",
+        "Ink Sketching",
+        "2027-03-01",
+        "$49.00",
+        "$20.00",
+        "$29.00",  # amount, refunded, left to refund
+        "2026-12-21",  # next payment of the subscription
+        "Welcome to Watercolor Foundations",  # the email, with its delivery status
+        "Access to Ink Sketching revoked",
+        "by maya@example.com",
+        "status: active → revoked",
         reverse("desk:enrolment_grant", args=[revoked.pk]),
         reverse("desk:enrolment_revoke", args=[enrolment.pk]),
         reverse("desk:payment_refund", args=[payment.pk]),
@@ -70,8 +79,9 @@ def test_profile_queries_do_not_grow_with_payments_and_enrolments(
 
 
 def test_profile_fragment_for_htmx(creator_client, customer):
-    response = creator_client.get(profile_url(customer), headers={"HX-Request": "true",
-                                                                  "HX-Target": "profile"})
+    response = creator_client.get(
+        profile_url(customer), headers={"HX-Request": "true", "HX-Target": "profile"}
+    )
     page = response.content.decode()
     assert page.startswith('<div id="profile">')
     assert "<html" not in page

@@ -24,8 +24,13 @@ def foreign(other_creator, frozen_now):
     enrolment = make_enrolment(customer, course)
     subscription = make_subscription(customer, course, page)
     payment = make_payment(customer, course, 1500, subscription=subscription)
-    return {"course": course, "customer": customer, "enrolment": enrolment, "payment": payment,
-            "subscription": subscription}
+    return {
+        "course": course,
+        "customer": customer,
+        "enrolment": enrolment,
+        "payment": payment,
+        "subscription": subscription,
+    }
 
 
 def desk_routes():
@@ -49,9 +54,13 @@ def api_routes():
 
 
 def snapshot():
-    return (AuditEvent.objects.count(), OutboundEmail.objects.count(), Refund.objects.count(),
-            list(Subscription.objects.values_list("status", flat=True)),
-            list(Enrolment.objects.values_list("revoked_at", "expires_at")))
+    return (
+        AuditEvent.objects.count(),
+        OutboundEmail.objects.count(),
+        Refund.objects.count(),
+        list(Subscription.objects.values_list("status", flat=True)),
+        list(Enrolment.objects.values_list("revoked_at", "expires_at")),
+    )
 
 
 def test_the_walk_covers_every_route():
@@ -74,8 +83,10 @@ def test_every_desk_page_is_404_for_another_creators_object(creator_client, fore
 def test_every_api_route_is_404_for_another_creators_object(client, creator, foreign):
     _, key = ApiToken.issue(creator=creator)
     before = snapshot()
-    bodies = {"post": '{"course_id": "COURSE", "resume_on": "2030-01-01", "email": "x@example.com"}',
-              "patch": '{"expires_at": null, "first_name": "X"}'}
+    bodies = {
+        "post": '{"course_id": "COURSE", "resume_on": "2030-01-01", "email": "x@example.com"}',
+        "patch": '{"expires_at": null, "first_name": "X"}',
+    }
     for method, path in api_routes():
         url = re.sub(r"\{(\w+)_id\}", lambda m: str(foreign[m.group(1)].pk), path)
         kwargs = {"headers": {"Authorization": f"Bearer {key}"}}

@@ -26,8 +26,9 @@ def active_count(course):
 
 
 def confirm(client, name, obj, **values):
-    response = client.post(reverse(f"desk:{name}", args=[obj.pk]), {**values, "confirmed": "yes"},
-                           follow=True)
+    response = client.post(
+        reverse(f"desk:{name}", args=[obj.pk]), {**values, "confirmed": "yes"}, follow=True
+    )
     assert response.status_code == 200
     return response.content.decode()
 
@@ -36,17 +37,24 @@ def confirm(client, name, obj, **values):
 def demo(db):
     creator, _ = seed_demo()
     client = Client()
-    assert client.post(reverse("accounts:login"), {"username": DEMO_EMAIL, "password": DEMO_PASSWORD}
-                       ).status_code == 302
+    assert (
+        client.post(
+            reverse("accounts:login"), {"username": DEMO_EMAIL, "password": DEMO_PASSWORD}
+        ).status_code
+        == 302
+    )
     return creator, client
 
 
 def test_the_desk_on_pages(demo):
     creator, client = demo
-    enrolment = (Enrolment.objects.for_creator(creator).active()
-                 .filter(customer__payments__subscription__isnull=True,
-                         customer__payments__status="succeeded")
-                 .select_related("customer", "course").first())
+    enrolment = (
+        Enrolment.objects.for_creator(creator)
+        .active()
+        .filter(customer__payments__subscription__isnull=True, customer__payments__status="succeeded")
+        .select_related("customer", "course")
+        .first()
+    )
     customer, course = enrolment.customer, enrolment.course
 
     # find them from three letters of their surname
@@ -59,10 +67,14 @@ def test_the_desk_on_pages(demo):
     assert active_count(course) == before - 1
     assert csv_status(client, course, customer.email) == "Revoked"
     student = Client()
-    student.post(reverse("classroom:login", args=[course.slug]),
-                 {"email": customer.email, "password": STUDENT_PASSWORD})
-    assert "Your access has been revoked" in student.get(reverse("classroom:course", args=[course.slug])
-                                                          ).content.decode()
+    student.post(
+        reverse("classroom:login", args=[course.slug]),
+        {"email": customer.email, "password": STUDENT_PASSWORD},
+    )
+    assert (
+        "Your access has been revoked"
+        in student.get(reverse("classroom:course", args=[course.slug])).content.decode()
+    )
 
     # grant again, set and remove an expiration
     confirm(client, "enrolment_grant", enrolment)
@@ -104,22 +116,30 @@ def test_the_desk_through_the_api(demo):
 
     assert api.post(f"/api/v1/enrolments/{enrolment.pk}/revoke").json()["status"] == "revoked"
     assert api.post(f"/api/v1/enrolments/{enrolment.pk}/grant").json()["status"] == "active"
-    body = api.patch(f"/api/v1/enrolments/{enrolment.pk}", '{"expires_at": "2031-01-01T00:00:00Z"}',
-                     content_type="application/json").json()
+    body = api.patch(
+        f"/api/v1/enrolments/{enrolment.pk}",
+        '{"expires_at": "2031-01-01T00:00:00Z"}',
+        content_type="application/json",
+    ).json()
     assert body["expires_at"] == "2031-01-01T00:00:00Z"
-    body = api.patch(f"/api/v1/enrolments/{enrolment.pk}", '{"expires_at": null}',
-                     content_type="application/json").json()
+    body = api.patch(
+        f"/api/v1/enrolments/{enrolment.pk}", '{"expires_at": null}', content_type="application/json"
+    ).json()
     assert body["expires_at"] is None
 
     payment = Payment.objects.for_creator(creator).filter(status="succeeded", refunds__isnull=True).first()
-    part = api.post(f"/api/v1/payments/{payment.pk}/refunds", '{"amount": 100}',
-                    content_type="application/json")
+    part = api.post(
+        f"/api/v1/payments/{payment.pk}/refunds", '{"amount": 100}', content_type="application/json"
+    )
     rest = api.post(f"/api/v1/payments/{payment.pk}/refunds", "{}", content_type="application/json")
     assert (part.status_code, rest.status_code) == (201, 201)
     assert part.json()["amount"] + rest.json()["amount"] == payment.amount
 
     subscription = Subscription.objects.for_creator(creator).filter(status="active").first()
-    paused = api.post(f"/api/v1/subscriptions/{subscription.pk}/pause", '{"resume_on": "2031-02-01"}',
-                      content_type="application/json").json()
+    paused = api.post(
+        f"/api/v1/subscriptions/{subscription.pk}/pause",
+        '{"resume_on": "2031-02-01"}',
+        content_type="application/json",
+    ).json()
     assert paused["status"] == "paused"
     assert api.post(f"/api/v1/subscriptions/{subscription.pk}/cancel").json()["status"] == "canceled"

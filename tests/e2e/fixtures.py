@@ -95,8 +95,10 @@ def new_page(browser, live_server, browser_errors, settings):
         context.add_init_script(WATCH_CSP)
         contexts.append(context)
         page = context.new_page()
-        page.on("console", lambda msg: msg.type == "error" and browser_errors.record(
-            f"console: {msg.text} ({page.url})"))
+        page.on(
+            "console",
+            lambda msg: msg.type == "error" and browser_errors.record(f"console: {msg.text} ({page.url})"),
+        )
         page.on("pageerror", lambda error: browser_errors.record(f"page error: {error} ({page.url})"))
         return page
 

@@ -26,13 +26,22 @@ STUDENT_PASSWORD = "paint-daily-42"
 @pytest.fixture
 def zoe(browser_creator):
     """Zoë, after buying one course outright and another on a monthly subscription."""
-    watercolor = make_course(browser_creator, title="Watercolor Foundations", slug="watercolor",
-                             contact_email="help@maya.example")
+    watercolor = make_course(
+        browser_creator, title="Watercolor Foundations", slug="watercolor", contact_email="help@maya.example"
+    )
     python = make_course(browser_creator, title="Python for Data", slug="python")
-    for page in (make_page(watercolor, "one_time", name="Lifetime access", amount=4900),
-                 make_page(python, "subscription", name="Monthly", amount=1900, interval="month")):
-        checkout_pay_with_card(page=page, email="zoe@example.com", first_name="Zoë", last_name="Okafor",
-                               password=STUDENT_PASSWORD, card_number="4242424242424242")
+    for page in (
+        make_page(watercolor, "one_time", name="Lifetime access", amount=4900),
+        make_page(python, "subscription", name="Monthly", amount=1900, interval="month"),
+    ):
+        checkout_pay_with_card(
+            page=page,
+            email="zoe@example.com",
+            first_name="Zoë",
+            last_name="Okafor",
+            password=STUDENT_PASSWORD,
+            card_number="4242424242424242",
+        )
     return Customer.objects.get(email="zoe@example.com")
 
 
@@ -110,12 +119,22 @@ def test_revoke_then_grant_access(profile, zoe, new_page, browser_errors):
 def test_edit_then_remove_the_expiration_date(profile, zoe):
     new_date = (clock.today() + dt.timedelta(days=30)).isoformat()
 
-    act(profile, enrolment_row(profile, "Watercolor"), "Set expiration",
-        fill={"Access until (empty for lifetime)": new_date}, confirm="Save expiration")
+    act(
+        profile,
+        enrolment_row(profile, "Watercolor"),
+        "Set expiration",
+        fill={"Access until (empty for lifetime)": new_date},
+        confirm="Save expiration",
+    )
     expect(enrolment_row(profile, "Watercolor")).to_contain_text(new_date)
 
-    act(profile, enrolment_row(profile, "Watercolor"), "Change expiration",
-        fill={"Access until (empty for lifetime)": ""}, confirm="Save expiration")
+    act(
+        profile,
+        enrolment_row(profile, "Watercolor"),
+        "Change expiration",
+        fill={"Access until (empty for lifetime)": ""},
+        confirm="Save expiration",
+    )
 
     expect(enrolment_row(profile, "Watercolor")).to_contain_text("never (lifetime)")
     expect(profile.locator(".timeline")).to_contain_text(new_date)  # the old date is kept

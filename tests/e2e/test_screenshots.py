@@ -49,8 +49,13 @@ def test_screenshots_of_the_main_pages(new_page, demo_data):
     creator.goto("/desk/links/")
     shoot(creator, "course-links")
 
-    enrolment = (Enrolment.objects.active().filter(course__creator=demo_data)
-                 .select_related("customer", "course").order_by("pk").first())
+    enrolment = (
+        Enrolment.objects.active()
+        .filter(course__creator=demo_data)
+        .select_related("customer", "course")
+        .order_by("pk")
+        .first()
+    )
     student = new_page()
     student.goto(f"/c/{enrolment.course.slug}/login/")
     student.get_by_label("Email").fill(enrolment.customer.email)

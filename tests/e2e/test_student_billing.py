@@ -19,11 +19,18 @@ PASSWORD = "paint-daily-42"
 @pytest.fixture
 def member(browser_creator):
     """Zoë, on a monthly subscription bought with 4242 in the sandbox."""
-    course = make_course(browser_creator, title="Python for Data", slug="python",
-                         contact_email="help@maya.example")
+    course = make_course(
+        browser_creator, title="Python for Data", slug="python", contact_email="help@maya.example"
+    )
     page = make_page(course, "subscription", name="Monthly", amount=1900, interval="month")
-    checkout_pay_with_card(page=page, email="zoe@example.com", first_name="Zoë", last_name="Okafor",
-                           password=PASSWORD, card_number="4242424242424242")
+    checkout_pay_with_card(
+        page=page,
+        email="zoe@example.com",
+        first_name="Zoë",
+        last_name="Okafor",
+        password=PASSWORD,
+        card_number="4242424242424242",
+    )
     return course
 
 

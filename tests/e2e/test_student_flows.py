@@ -24,8 +24,9 @@ def link_in(text: str, path_part: str) -> str:
     return next(url for url in re.findall(r"https?://\S+", text) if path_part in url)
 
 
-def buy(page, payment_page, *, email="zoe@example.com", card="4242 4242 4242 4242",
-        password="paint-daily-42"):
+def buy(
+    page, payment_page, *, email="zoe@example.com", card="4242 4242 4242 4242", password="paint-daily-42"
+):
     page.goto(f"/buy/{payment_page.pk}/")
     page.get_by_label("First name").fill("Zoë")
     page.get_by_label("Last name").fill("Okafor")
@@ -44,7 +45,9 @@ def test_buy_get_the_welcome_email_sign_in_and_read_a_lesson(page, shop, mailbox
     assert Enrolment.objects.get(customer__email="zoe@example.com").status == "active"
     received = {message["Subject"]: message for message in mailbox.to("zoe@example.com")}
     assert sorted(received) == [
-        "Welcome to Watercolor Foundations", "Your receipt for Watercolor Foundations"]
+        "Welcome to Watercolor Foundations",
+        "Your receipt for Watercolor Foundations",
+    ]
     welcome = received["Welcome to Watercolor Foundations"]
     login_url = link_in(mailbox.text(welcome), "/login/")
 

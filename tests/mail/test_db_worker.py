@@ -28,8 +28,14 @@ def test_worker_sends_and_schedules_retries_with_run_after(database_tasks, creat
 
     # given the mail server refuses, an email is queued: a task row waits, nothing is sent yet
     mailbox.refuse_with = REFUSE
-    email = email_queue(creator=creator, kind="receipt", to="zoe@example.com", subject="Receipt",
-                        text_body="Thanks", customer=customer)
+    email = email_queue(
+        creator=creator,
+        kind="receipt",
+        to="zoe@example.com",
+        subject="Receipt",
+        text_body="Thanks",
+        customer=customer,
+    )
     assert DBTaskResult.objects.count() == 1
     assert mailbox.messages == []
 

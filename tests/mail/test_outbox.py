@@ -42,7 +42,11 @@ def test_sent_only_after_the_transaction_commits(creator, customer, mailbox):
     assert event_types() == ["email.sent"]
     event = AuditEvent.objects.get()
     assert (event.customer, event.actor_kind, event.source, event.data["kind"], event.data["to"]) == (
-        customer, "system", "outbox", "receipt", "zoe@example.com",
+        customer,
+        "system",
+        "outbox",
+        "receipt",
+        "zoe@example.com",
     )
 
 
@@ -94,7 +98,10 @@ def test_a_failed_attempt_is_retried_after_the_backoff(creator, customer, mailbo
     assert send_due_emails() == {"sent": 1}
     email.refresh_from_db()
     assert (email.status, email.attempts, email.last_error, email.sent_at) == (
-        "sent", 2, "", frozen_now + dt.timedelta(minutes=1),
+        "sent",
+        2,
+        "",
+        frozen_now + dt.timedelta(minutes=1),
     )
     assert len(mailbox.messages) == 1
     assert event_types() == ["email.sent"]

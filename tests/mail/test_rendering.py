@@ -19,8 +19,12 @@ def test_template_syntax_is_sent_literally(course, creator, mailbox, settings):
     course.welcome_email_subject = "{{ settings.SECRET_KEY }} for {{ first_name }}"
     course.welcome_email_body = f"Hi {{{{ first_name }}}}\n{INJECTIONS}"
     course.save()
-    customer = make_customer(creator, email="eve@example.com", first_name="<script>x</script>{{ last_name }}",
-                             last_name="{% debug %}")
+    customer = make_customer(
+        creator,
+        email="eve@example.com",
+        first_name="<script>x</script>{{ last_name }}",
+        last_name="{% debug %}",
+    )
 
     welcome_email_queue(customer=customer, course=course, actor=Actor.system(), source="checkout")
 
@@ -40,9 +44,14 @@ def test_every_placeholder(course, customer):
     text = substitute(
         "{{first_name}}|{{ last_name }}|{{ course_title }}|{{ login_url }}|{{ password_reset_url }}|"
         "{{ creator_name }}|{{ unknown }}",
-        {"first_name": "Zoë", "last_name": "Okafor", "course_title": course.title,
-         "login_url": links["login_url"], "password_reset_url": links["password_reset_url"],
-         "creator_name": "Maya Studio"},
+        {
+            "first_name": "Zoë",
+            "last_name": "Okafor",
+            "course_title": course.title,
+            "login_url": links["login_url"],
+            "password_reset_url": links["password_reset_url"],
+            "creator_name": "Maya Studio",
+        },
     )
     assert text == (
         f"Zoë|Okafor|Watercolor Foundations|{links['login_url']}|{links['password_reset_url']}|"
@@ -51,8 +60,10 @@ def test_every_placeholder(course, customer):
 
 
 def test_html_part_makes_paragraphs_and_links():
-    html = substitute_html("Hi {{ first_name }} & co\n\nGo to {{ login_url }}",
-                           {"first_name": "A<b>", "login_url": "https://example.com/c/x/login/"})
+    html = substitute_html(
+        "Hi {{ first_name }} & co\n\nGo to {{ login_url }}",
+        {"first_name": "A<b>", "login_url": "https://example.com/c/x/login/"},
+    )
     assert html == (
         "<p>Hi A&lt;b&gt; &amp; co</p>\n\n"
         '<p>Go to <a href="https://example.com/c/x/login/">https://example.com/c/x/login/</a></p>'

@@ -10,8 +10,13 @@ from coursedesk.mail.models import OutboundEmail
 
 def queued(creator, customer, *, minutes_ago: int) -> OutboundEmail:
     return OutboundEmail.objects.create(
-        creator=creator, customer=customer, kind="welcome", to=customer.email, subject="Welcome",
-        text_body="Hello", created_at=clock.now() - dt.timedelta(minutes=minutes_ago),
+        creator=creator,
+        customer=customer,
+        kind="welcome",
+        to=customer.email,
+        subject="Welcome",
+        text_body="Hello",
+        created_at=clock.now() - dt.timedelta(minutes=minutes_ago),
     )
 
 

@@ -43,9 +43,14 @@ def test_shows_the_saved_email_and_previews_with_the_latest_student(creator_clie
 
 
 def test_save_updates_the_course_and_audits_old_and_new(creator_client, course, creator):
-    response = creator_client.post(url(course), {
-        "action": "save", "subject": "Hello {{ first_name }}", "body": BODY + "\r\n",
-    })
+    response = creator_client.post(
+        url(course),
+        {
+            "action": "save",
+            "subject": "Hello {{ first_name }}",
+            "body": BODY + "\r\n",
+        },
+    )
 
     assert response.status_code == 302
     course.refresh_from_db()
@@ -53,26 +58,41 @@ def test_save_updates_the_course_and_audits_old_and_new(creator_client, course, 
     assert course.welcome_email_body == BODY
     event = AuditEvent.objects.get()
     assert (event.type, event.creator, event.customer, event.actor_kind, event.source) == (
-        "course.welcome_email_updated", creator, None, "creator", "desk",
+        "course.welcome_email_updated",
+        creator,
+        None,
+        "creator",
+        "desk",
     )
     assert event.data["welcome_email_subject"] == {
-        "old": DEFAULT_WELCOME_SUBJECT, "new": "Hello {{ first_name }}",
+        "old": DEFAULT_WELCOME_SUBJECT,
+        "new": "Hello {{ first_name }}",
     }
     assert event.data["welcome_email_body"] == {"old": DEFAULT_WELCOME_BODY, "new": BODY}
 
 
 def test_saving_the_same_text_writes_no_event(creator_client, course):
-    creator_client.post(url(course), {
-        "action": "save", "subject": DEFAULT_WELCOME_SUBJECT, "body": DEFAULT_WELCOME_BODY,
-    })
+    creator_client.post(
+        url(course),
+        {
+            "action": "save",
+            "subject": DEFAULT_WELCOME_SUBJECT,
+            "body": DEFAULT_WELCOME_BODY,
+        },
+    )
     assert not AuditEvent.objects.exists()
 
 
 def test_refuses_empty_subject_and_unknown_placeholders(creator_client, course):
     empty = creator_client.post(url(course), {"action": "save", "subject": " ", "body": BODY})
-    typo = creator_client.post(url(course), {
-        "action": "save", "subject": "Hi", "body": "Hi {{ frist_name }}",
-    })
+    typo = creator_client.post(
+        url(course),
+        {
+            "action": "save",
+            "subject": "Hi",
+            "body": "Hi {{ frist_name }}",
+        },
+    )
 
     assert empty.status_code == 422
     assert "The subject cannot be empty." in empty.content.decode()
@@ -88,9 +108,14 @@ def test_preview_of_a_draft_with_a_chosen_customer(creator_client, course, creat
     other = make_customer(creator, first_name="Ada", last_name="<b>Lovelace</b>")
     make_enrolment(other, course)
 
-    response = creator_client.post(url(course, "preview/"), {
-        "subject": "For {{ first_name }}", "body": BODY, "customer": other.pk,
-    })
+    response = creator_client.post(
+        url(course, "preview/"),
+        {
+            "subject": "For {{ first_name }}",
+            "body": BODY,
+            "customer": other.pk,
+        },
+    )
 
     text = response.content.decode()
     assert response.status_code == 200
@@ -104,9 +129,14 @@ def test_preview_of_a_draft_with_a_chosen_customer(creator_client, course, creat
 def test_preview_refuses_another_creators_customer(creator_client, course, other_creator):
     stranger = make_customer(other_creator, first_name="Stranger")
 
-    response = creator_client.post(url(course, "preview/"), {
-        "subject": "s", "body": "b", "customer": stranger.pk,
-    })
+    response = creator_client.post(
+        url(course, "preview/"),
+        {
+            "subject": "s",
+            "body": "b",
+            "customer": stranger.pk,
+        },
+    )
 
     assert response.status_code == 404
 
@@ -118,9 +148,15 @@ def test_preview_without_students_uses_sample_data(creator_client, course):
 def test_send_a_test_to_yourself(creator_client, course, creator, customer, mailbox):
     make_enrolment(customer, course)
 
-    response = creator_client.post(url(course), {
-        "action": "test", "subject": "Hi {{ first_name }}", "body": BODY, "customer": customer.pk,
-    })
+    response = creator_client.post(
+        url(course),
+        {
+            "action": "test",
+            "subject": "Hi {{ first_name }}",
+            "body": BODY,
+            "customer": customer.pk,
+        },
+    )
 
     assert response.status_code == 200
     assert "A test email is on its way to maya@example.com." in response.content.decode()
@@ -137,9 +173,14 @@ def test_send_a_test_to_yourself(creator_client, course, creator, customer, mail
 
 
 def test_preview_button_works_without_javascript(creator_client, course):
-    response = creator_client.post(url(course), {
-        "action": "preview", "subject": "Draft for {{ first_name }}", "body": "Draft body",
-    })
+    response = creator_client.post(
+        url(course),
+        {
+            "action": "preview",
+            "subject": "Draft for {{ first_name }}",
+            "body": "Draft body",
+        },
+    )
 
     assert response.status_code == 200
     assert "Draft for Alex" in response.content.decode()

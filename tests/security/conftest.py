@@ -65,27 +65,65 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
     customer = make_customer(creator, email=f"student@{slug}.example", first_name="Ada", last_name="Lovelace")
     enrolment = make_enrolment(customer, course, payment_page=subscription_page, source="checkout")
     subscription = Subscription.objects.create(
-        customer=customer, course=course, payment_page=subscription_page, amount=1900, currency="usd",
-        interval="month", gateway="sandbox", gateway_subscription_id=f"sub_{slug}",
-        next_payment_at=dt.datetime(2026, 12, 21, 10, tzinfo=dt.UTC), card_brand="visa", card_last4="4242",
+        customer=customer,
+        course=course,
+        payment_page=subscription_page,
+        amount=1900,
+        currency="usd",
+        interval="month",
+        gateway="sandbox",
+        gateway_subscription_id=f"sub_{slug}",
+        next_payment_at=dt.datetime(2026, 12, 21, 10, tzinfo=dt.UTC),
+        card_brand="visa",
+        card_last4="4242",
     )
     payment = Payment.objects.create(
-        customer=customer, course=course, payment_page=subscription_page, subscription=subscription,
-        amount=1900, currency="usd", status="succeeded", gateway="sandbox",
+        customer=customer,
+        course=course,
+        payment_page=subscription_page,
+        subscription=subscription,
+        amount=1900,
+        currency="usd",
+        status="succeeded",
+        gateway="sandbox",
         gateway_payment_id=f"pay_{slug}",
     )
-    refund = Refund.objects.create(payment=payment, amount=100, currency="usd", status="succeeded",
-                                   gateway_refund_id=f"re_{slug}")
-    email_row = OutboundEmail.objects.create(
-        creator=creator, customer=customer, course=course, kind="welcome", to=customer.email,
-        subject="Welcome", text_body="Hello", status="sent",
+    refund = Refund.objects.create(
+        payment=payment, amount=100, currency="usd", status="succeeded", gateway_refund_id=f"re_{slug}"
     )
-    audit_record(creator=creator, customer=customer, type="customer.created",
-                 actor=Actor.creator(creator), source="desk", subject=customer, data={})
-    return Tenant(creator=creator, token=key, course=course, page=page,
-                  subscription_page=subscription_page, customer=customer, enrolment=enrolment,
-                  payment=payment, subscription=subscription, refund=refund, email=email_row,
-                  api_token=api_token)
+    email_row = OutboundEmail.objects.create(
+        creator=creator,
+        customer=customer,
+        course=course,
+        kind="welcome",
+        to=customer.email,
+        subject="Welcome",
+        text_body="Hello",
+        status="sent",
+    )
+    audit_record(
+        creator=creator,
+        customer=customer,
+        type="customer.created",
+        actor=Actor.creator(creator),
+        source="desk",
+        subject=customer,
+        data={},
+    )
+    return Tenant(
+        creator=creator,
+        token=key,
+        course=course,
+        page=page,
+        subscription_page=subscription_page,
+        customer=customer,
+        enrolment=enrolment,
+        payment=payment,
+        subscription=subscription,
+        refund=refund,
+        email=email_row,
+        api_token=api_token,
+    )
 
 
 @pytest.fixture(autouse=True)

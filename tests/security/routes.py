@@ -15,17 +15,30 @@ SKIPPED_PREFIXES = ("admin/", "api/v1/", "media/", "static/")
 
 # Pages anyone may open without signing in, by URL name.
 PUBLIC = {
-    "core:home", "core:health",
-    "accounts:login", "accounts:logout", "accounts:signup", "accounts:password_reset",
-    "accounts:password_reset_done", "accounts:password_reset_confirm", "accounts:password_reset_complete",
-    "billing:checkout", "billing:checkout_done",
+    "core:home",
+    "core:health",
+    "accounts:login",
+    "accounts:logout",
+    "accounts:signup",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+    "billing:checkout",
+    "billing:checkout_done",
 }
 
 # A bare `pk` or `id` names an object of the collection just before it: customers/<int:pk>/.
 COLLECTION_PARAMETER = {
-    "customers": "customer_id", "enrolments": "enrolment_id", "payments": "payment_id",
-    "subscriptions": "subscription_id", "courses": "course_id", "refunds": "refund_id",
-    "emails": "email_id", "tokens": "token_id", "buy": "page_id",
+    "customers": "customer_id",
+    "enrolments": "enrolment_id",
+    "payments": "payment_id",
+    "subscriptions": "subscription_id",
+    "courses": "course_id",
+    "refunds": "refund_id",
+    "emails": "email_id",
+    "tokens": "token_id",
+    "buy": "page_id",
 }
 
 # Student pages: open to anyone (sign in, reset) or behind the course's own student sign-in.

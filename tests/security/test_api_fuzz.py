@@ -26,7 +26,6 @@ def token(db):
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_answers_every_generated_request_as_documented(case, token):
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"})

@@ -20,8 +20,13 @@ WITH_IDS = [(m, p, o) for m, p, o in OPERATIONS if "{" in p]
 
 # Which object a path parameter names, by the collection it follows: /customers/{id} → customer.
 COLLECTION_OBJECT = {
-    "courses": "course", "customers": "customer", "enrolments": "enrolment", "payments": "payment",
-    "subscriptions": "subscription", "refunds": "refund", "emails": "email",
+    "courses": "course",
+    "customers": "customer",
+    "enrolments": "enrolment",
+    "payments": "payment",
+    "subscriptions": "subscription",
+    "refunds": "refund",
+    "emails": "email",
 }
 
 

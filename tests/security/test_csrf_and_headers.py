@@ -53,8 +53,7 @@ def test_a_post_with_the_token_passes_the_check(mine):
     client.get("/accounts/settings/")
     token = client.cookies["csrftoken"].value
 
-    response = client.post(f"/accounts/settings/tokens/{mine.api_token.pk}/revoke/",
-                           HTTP_X_CSRFTOKEN=token)
+    response = client.post(f"/accounts/settings/tokens/{mine.api_token.pk}/revoke/", HTTP_X_CSRFTOKEN=token)
 
     assert response.status_code == 302
 
@@ -95,8 +94,17 @@ def test_security_headers_on_pages(client, mine, url):
 
 def test_pages_have_no_inline_script_or_style(client, mine):
     client.force_login(mine.creator)
-    for url in ["/", "/accounts/login/", "/desk/", "/desk/teach/", "/desk/links/", "/accounts/settings/",
-                "/payments/settings/", f"/buy/{mine.page.pk}/", "/c/watercolor/"]:
+    for url in [
+        "/",
+        "/accounts/login/",
+        "/desk/",
+        "/desk/teach/",
+        "/desk/links/",
+        "/accounts/settings/",
+        "/payments/settings/",
+        f"/buy/{mine.page.pk}/",
+        "/c/watercolor/",
+    ]:
         html = client.get(url).content.decode()
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
         assert not re.search(r"\sstyle=", html), url

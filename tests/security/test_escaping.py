@@ -22,9 +22,15 @@ CREATOR_PAGES = [r for r in all_routes() if r.is_creator]
 def hostile(mine):
     customer = make_customer(mine.creator, email="mallory@example.com", first_name=SCRIPT, last_name=FORMULA)
     make_enrolment(customer, mine.course, source="desk")
-    audit_record(creator=mine.creator, customer=customer, type="customer.created",
-                 actor=Actor.creator(mine.creator), source="desk", subject=customer,
-                 data={"first_name": SCRIPT, "last_name": FORMULA})
+    audit_record(
+        creator=mine.creator,
+        customer=customer,
+        type="customer.created",
+        actor=Actor.creator(mine.creator),
+        source="desk",
+        subject=customer,
+        data={"first_name": SCRIPT, "last_name": FORMULA},
+    )
     mine.customer = customer  # routes with a customer id now open this one
     return customer
 
@@ -58,8 +64,9 @@ def test_welcome_email_html_escapes_the_name(mine, hostile, django_capture_on_co
     mine.course.save()
 
     with django_capture_on_commit_callbacks(execute=True):
-        email = welcome_email_queue(customer=hostile, course=mine.course,
-                                    actor=Actor.creator(mine.creator), source="desk")
+        email = welcome_email_queue(
+            customer=hostile, course=mine.course, actor=Actor.creator(mine.creator), source="desk"
+        )
 
     assert SCRIPT not in email.html_body
     escaped = "Hi &lt;script&gt;alert(1)&lt;/script&gt; =HYPERLINK(&quot;http://evil.example&quot;"
@@ -71,12 +78,13 @@ def test_welcome_email_html_escapes_the_name(mine, hostile, django_capture_on_co
     assert SCRIPT not in html_part
 
 
-
 @pytest.mark.parametrize("where", ["desk", "api"])
 def test_csv_export_cells_never_start_a_formula(client, mine, hostile, where):
     client.force_login(mine.creator)
-    path = {"desk": f"/desk/courses/{mine.course.pk}/students.csv",
-            "api": f"/api/v1/courses/{mine.course.pk}/students.csv"}[where]
+    path = {
+        "desk": f"/desk/courses/{mine.course.pk}/students.csv",
+        "api": f"/api/v1/courses/{mine.course.pk}/students.csv",
+    }[where]
 
     response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {mine.token}")
 

@@ -25,8 +25,11 @@ def ask_for_link(client, course, email: str):
     mail.outbox.clear()
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post(f"/c/{course.slug}/password-reset/", {"email": email})
-    links = [link for message in mail.outbox
-             for link in re.findall(r"https?://\S+/password-reset/\S+/", message.body)]
+    links = [
+        link
+        for message in mail.outbox
+        for link in re.findall(r"https?://\S+/password-reset/\S+/", message.body)
+    ]
     return response, links
 
 
@@ -66,6 +69,7 @@ def test_known_and_unknown_addresses_get_the_same_page(client, mine):
     unknown, unknown_links = ask_for_link(client, mine.course, "nobody@example.com")
 
     assert known.status_code == unknown.status_code == 200
+
     def normalise(response, email):
         html = response.content.decode().replace(email, "EMAIL")
         return re.sub(r'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+', r"\1", html)

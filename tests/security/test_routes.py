@@ -22,9 +22,20 @@ def ids(routes):
 
 def test_the_sweep_finds_the_known_pages():
     names = {r.name for r in ROUTES}
-    assert {"desk:activity", "desk:teach", "desk:links", "accounts:settings", "billing:settings",
-            "classroom:course", "classroom:lesson", "classroom:billing", "classroom:cancel",
-            "desk:customer", "desk:students_csv", "billing:stripe_webhook"} <= names
+    assert {
+        "desk:activity",
+        "desk:teach",
+        "desk:links",
+        "accounts:settings",
+        "billing:settings",
+        "classroom:course",
+        "classroom:lesson",
+        "classroom:billing",
+        "classroom:cancel",
+        "desk:customer",
+        "desk:students_csv",
+        "billing:stripe_webhook",
+    } <= names
 
 
 @pytest.mark.parametrize("route", CREATOR_ROUTES, ids=ids(CREATOR_ROUTES))
@@ -68,8 +79,9 @@ def test_another_creators_object_is_not_found(client, mine, theirs, route):
 @pytest.mark.parametrize("route", FOREIGN_ROUTES, ids=ids(FOREIGN_ROUTES))
 def test_a_missing_object_is_not_found(client, mine, route):
     client.force_login(mine.creator)
-    values = {name: ("999999" if value.isdigit() else "no-such-thing")
-              for name, value in mine.url_values().items()}
+    values = {
+        name: ("999999" if value.isdigit() else "no-such-thing") for name, value in mine.url_values().items()
+    }
 
     response = fetch(client, route.url(values))
 

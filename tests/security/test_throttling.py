@@ -77,8 +77,9 @@ def test_wrong_email_and_wrong_password_give_the_same_answer(mine):
 
 
 def student_sign_in(client, course, email, password, address="203.0.113.7"):
-    return client.post(f"/c/{course.slug}/login/", {"email": email, "password": password},
-                       REMOTE_ADDR=address)
+    return client.post(
+        f"/c/{course.slug}/login/", {"email": email, "password": password}, REMOTE_ADDR=address
+    )
 
 
 def test_student_is_throttled_after_five_failures_even_with_the_right_password(mine):
@@ -101,8 +102,9 @@ def test_student_throttle_is_per_creator(mine, theirs):
     for _ in range(MAX_FAILURES):
         student_sign_in(client, mine.course, mine.customer.email, "wrong guess", address="198.51.100.1")
 
-    response = student_sign_in(client, theirs.course, mine.customer.email, TEST_PASSWORD,
-                               address="198.51.100.2")
+    response = student_sign_in(
+        client, theirs.course, mine.customer.email, TEST_PASSWORD, address="198.51.100.2"
+    )
 
     assert response.status_code == 302
     assert response.cookies["coursedesk_student"].value

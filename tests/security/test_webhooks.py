@@ -22,8 +22,15 @@ def signature(payload: bytes, secret: str, at: int | None = None) -> str:
 
 
 def event(event_id: str = "evt_test_1", kind: str = "customer.created") -> bytes:
-    return json.dumps({"id": event_id, "object": "event", "type": kind, "api_version": "2024-06-20",
-                       "data": {"object": {"id": "cus_test", "object": "customer"}}}).encode()
+    return json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": kind,
+            "api_version": "2024-06-20",
+            "data": {"object": {"id": "cus_test", "object": "customer"}},
+        }
+    ).encode()
 
 
 @pytest.fixture
@@ -31,8 +38,12 @@ def endpoints(mine, theirs):
     for tenant, secret, endpoint in ((mine, SECRET, "we_mine"), (theirs, OTHER_SECRET, "we_theirs")):
         GatewayAccount.objects.update_or_create(
             creator=tenant.creator,
-            defaults={"gateway": "stripe", "stripe_secret_key": "sk_test_x", "stripe_webhook_secret": secret,
-                      "webhook_endpoint_id": endpoint},
+            defaults={
+                "gateway": "stripe",
+                "stripe_secret_key": "sk_test_x",
+                "stripe_webhook_secret": secret,
+                "webhook_endpoint_id": endpoint,
+            },
         )
     return "/webhooks/stripe/we_mine/", "/webhooks/stripe/we_theirs/"
 

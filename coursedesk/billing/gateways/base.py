@@ -101,7 +101,13 @@ class PaymentGateway(abc.ABC):
         raise GatewayError("This gateway charges on its own schedule.", code="not_supported")
 
     def hosted_checkout_create(
-        self, *, page, email: str, client_reference: str, success_url: str, cancel_url: str,
+        self,
+        *,
+        page,
+        email: str,
+        client_reference: str,
+        success_url: str,
+        cancel_url: str,
         customer_reference: str = "",
     ) -> HostedCheckout:
         raise GatewayError("This gateway has no hosted checkout.", code="not_supported")

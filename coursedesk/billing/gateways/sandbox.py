@@ -57,7 +57,8 @@ class SandboxGateway(PaymentGateway):
         kind = "fails" if number == CARD_FAILS_LATER else "ok"
         return GatewayCard(
             payment_method_id=f"sbx_pm_{kind}_{number[-4:]}_{_key(idempotency_key)}",
-            brand=brand, last4=number[-4:],
+            brand=brand,
+            last4=number[-4:],
         )
 
     def charge(

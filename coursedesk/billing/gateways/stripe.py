@@ -79,12 +79,17 @@ def hosted_checkout_from(session: dict) -> HostedCheckout:
         mode == "setup" or session.get("payment_status") in ("paid", "no_payment_required")
     )
     return HostedCheckout(
-        id=session["id"], url=session.get("url") or "", complete=complete, mode=mode,
+        id=session["id"],
+        url=session.get("url") or "",
+        complete=complete,
+        mode=mode,
         client_reference=session.get("client_reference_id") or "",
-        customer_reference=_id(session.get("customer")), payment_reference=payment_reference,
+        customer_reference=_id(session.get("customer")),
+        payment_reference=payment_reference,
         subscription_reference=_id(session.get("subscription")),
         setup_reference=_id(session.get("setup_intent")),
-        amount=session.get("amount_total"), currency=(session.get("currency") or ""),
+        amount=session.get("amount_total"),
+        currency=(session.get("currency") or ""),
     )
 
 
@@ -140,31 +145,43 @@ class StripeGateway(PaymentGateway):
         except stripe.StripeError as error:
             raise _error(error) from error
         card = method.card
-        return GatewayCard(payment_method_id=method.id, brand=card.brand, last4=card.last4,
-                           customer_id=customer_reference)
+        return GatewayCard(
+            payment_method_id=method.id, brand=card.brand, last4=card.last4, customer_id=customer_reference
+        )
 
     def charge(
-        self, *, payment_method_id: str, amount: int, currency: str, idempotency_key: str,
+        self,
+        *,
+        payment_method_id: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
         customer_reference: str = "",
     ) -> GatewayCharge:
         """An off-session charge of a saved card. A decline is a failed charge, not an error."""
         try:
             intent = self.client.v1.payment_intents.create(
-                params={"amount": amount, "currency": currency, "customer": customer_reference,
-                        "payment_method": payment_method_id, "confirm": True, "off_session": True},
+                params={
+                    "amount": amount,
+                    "currency": currency,
+                    "customer": customer_reference,
+                    "payment_method": payment_method_id,
+                    "confirm": True,
+                    "off_session": True,
+                },
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.CardError as error:
             intent_id = _id(getattr(error, "payment_intent", None)) or (
                 _id((error.json_body or {}).get("error", {}).get("payment_intent"))
             )
-            return GatewayCharge(id=intent_id, succeeded=False,
-                                 failure_message=error.user_message or "Your card was declined.")
+            return GatewayCharge(
+                id=intent_id, succeeded=False, failure_message=error.user_message or "Your card was declined."
+            )
         except stripe.StripeError as error:
             raise _error(error) from error
         if intent.status != "succeeded":
-            return GatewayCharge(id=intent.id, succeeded=False,
-                                 failure_message="Your card was declined.")
+            return GatewayCharge(id=intent.id, succeeded=False, failure_message="Your card was declined.")
         return GatewayCharge(id=intent.id, succeeded=True)
 
     # Refunds -----------------------------------------------------------------------------------
@@ -210,9 +227,11 @@ class StripeGateway(PaymentGateway):
             intent = _plain(self.client.v1.payment_intents.retrieve(payment_intent))
             if intent.get("invoice"):
                 return _id(intent["invoice"])
-            listing = _plain(self.client.v1.invoice_payments.list(
-                params={"payment": {"type": "payment_intent", "payment_intent": payment_intent}}
-            ))
+            listing = _plain(
+                self.client.v1.invoice_payments.list(
+                    params={"payment": {"type": "payment_intent", "payment_intent": payment_intent}}
+                )
+            )
         except stripe.StripeError:
             return ""
         for entry in listing.get("data", []):
@@ -246,8 +265,12 @@ class StripeGateway(PaymentGateway):
                 )
                 page.gateway_product_id = product.id
             plan = self.client.v1.plans.create(
-                params={"amount": page.amount, "currency": page.currency, "interval": page.interval,
-                        "product": page.gateway_product_id},
+                params={
+                    "amount": page.amount,
+                    "currency": page.currency,
+                    "interval": page.interval,
+                    "product": page.gateway_product_id,
+                },
                 options={"idempotency_key": f"plan-page-{page.pk}-{page.amount}-{page.currency}"},
             )
         except stripe.StripeError as error:
@@ -325,13 +348,21 @@ class StripeGateway(PaymentGateway):
     # Hosted checkout ---------------------------------------------------------------------------
 
     def hosted_checkout_create(
-        self, *, page, email: str, client_reference: str, success_url: str, cancel_url: str,
+        self,
+        *,
+        page,
+        email: str,
+        client_reference: str,
+        success_url: str,
+        cancel_url: str,
         customer_reference: str = "",
     ) -> HostedCheckout:
         metadata = {"coursedesk_checkout": client_reference, "payment_page": str(page.pk)}
         params: dict[str, Any] = {
-            "success_url": success_url, "cancel_url": cancel_url,
-            "client_reference_id": client_reference, "metadata": metadata,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "client_reference_id": client_reference,
+            "metadata": metadata,
         }
         if customer_reference:
             params["customer"] = customer_reference
@@ -343,10 +374,16 @@ class StripeGateway(PaymentGateway):
             params["subscription_data"] = {"metadata": metadata}
         else:
             params["mode"] = "payment"
-            params["line_items"] = [{"quantity": 1, "price_data": {
-                "currency": page.currency, "unit_amount": page.amount,
-                "product_data": {"name": f"{page.course.title}: {page.name}"},
-            }}]
+            params["line_items"] = [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": page.currency,
+                        "unit_amount": page.amount,
+                        "product_data": {"name": f"{page.course.title}: {page.name}"},
+                    },
+                }
+            ]
             params["payment_intent_data"] = {"metadata": metadata}
             if not customer_reference:
                 params["customer_creation"] = "always"
@@ -359,17 +396,28 @@ class StripeGateway(PaymentGateway):
         return hosted_checkout_from(_plain(session))
 
     def hosted_card_update_create(
-        self, *, customer_reference: str, subscription_reference: str, currency: str,
-        success_url: str, cancel_url: str,
+        self,
+        *,
+        customer_reference: str,
+        subscription_reference: str,
+        currency: str,
+        success_url: str,
+        cancel_url: str,
     ) -> HostedCheckout:
         """A Checkout Session in setup mode: the student enters a new card on Stripe's page."""
         metadata = {"coursedesk_subscription": subscription_reference}
         try:
-            session = self.client.v1.checkout.sessions.create(params={
-                "mode": "setup", "currency": currency, "customer": customer_reference,
-                "success_url": success_url, "cancel_url": cancel_url, "metadata": metadata,
-                "setup_intent_data": {"metadata": metadata},
-            })
+            session = self.client.v1.checkout.sessions.create(
+                params={
+                    "mode": "setup",
+                    "currency": currency,
+                    "customer": customer_reference,
+                    "success_url": success_url,
+                    "cancel_url": cancel_url,
+                    "metadata": metadata,
+                    "setup_intent_data": {"metadata": metadata},
+                }
+            )
         except stripe.StripeError as error:
             raise _error(error) from error
         return hosted_checkout_from(_plain(session))

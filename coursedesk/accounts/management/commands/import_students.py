@@ -57,19 +57,31 @@ class Command(BaseCommand):
         with transaction.atomic():
             for row in tqdm(rows, desc="Importing", unit="student", disable=len(rows) < 200):
                 customer, is_new = customer_get_or_create(
-                    creator=creator, email=row["email"], first_name=row["first_name"],
-                    last_name=row["last_name"], actor=actor, source="import",
+                    creator=creator,
+                    email=row["email"],
+                    first_name=row["first_name"],
+                    last_name=row["last_name"],
+                    actor=actor,
+                    source="import",
                 )
                 created += is_new
-                enrolment_grant(customer=customer, course=course, actor=actor, source="import",
-                                expires_at=row["expires_at"], enrolment_source="import")
+                enrolment_grant(
+                    customer=customer,
+                    course=course,
+                    actor=actor,
+                    source="import",
+                    expires_at=row["expires_at"],
+                    enrolment_source="import",
+                )
                 if send_welcome_email:
                     from coursedesk.mail.services import welcome_email_queue
 
                     welcome_email_queue(customer=customer, course=course, actor=actor, source="import")
-        self.stdout.write(self.style.SUCCESS(
-            f"Imported {len(rows)} students into {course.title} ({created} new customers)."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {len(rows)} students into {course.title} ({created} new customers)."
+            )
+        )
 
     def read(self, path: str) -> list[dict]:
         try:
@@ -91,10 +103,14 @@ class Command(BaseCommand):
                         problems.append(f"line {line}: {email} appears twice")
                         continue
                     seen.add(email.lower())
-                    rows.append({
-                        "email": email, "first_name": (raw.get("first_name") or "").strip(),
-                        "last_name": (raw.get("last_name") or "").strip(), "expires_at": expires_at,
-                    })
+                    rows.append(
+                        {
+                            "email": email,
+                            "first_name": (raw.get("first_name") or "").strip(),
+                            "last_name": (raw.get("last_name") or "").strip(),
+                            "expires_at": expires_at,
+                        }
+                    )
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}") from error
         if problems:

@@ -18,18 +18,26 @@ class Command(BaseCommand):
         if customers < 1000:
             raise CommandError("--customers must be at least 1000")
         seeder = BenchmarkSeeder(customers=customers, seed=seed)
-        with tqdm(total=seeder.total_rows, unit="rows", unit_scale=True, disable=no_progress,
-                  desc="seeding", file=self.stderr._out) as bar:
+        with tqdm(
+            total=seeder.total_rows,
+            unit="rows",
+            unit_scale=True,
+            disable=no_progress,
+            desc="seeding",
+            file=self.stderr._out,
+        ) as bar:
             seeder.progress = bar.update
             seeder.loader.progress = bar.update
             try:
                 report = seeder.run()
             except ValueError as error:
                 raise CommandError(str(error)) from error
-        self.stdout.write(self.style.SUCCESS(
-            f"Seeded {report.customers:,} customers, {report.enrolments:,} enrolments, "
-            f"{report.payments:,} payments, {report.refunds:,} refunds, {report.subscriptions:,} "
-            f"subscriptions, {report.audit_events:,} audit events for {report.creators} creators "
-            f"in {report.seconds:.1f} s."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {report.customers:,} customers, {report.enrolments:,} enrolments, "
+                f"{report.payments:,} payments, {report.refunds:,} refunds, {report.subscriptions:,} "
+                f"subscriptions, {report.audit_events:,} audit events for {report.creators} creators "
+                f"in {report.seconds:.1f} s."
+            )
+        )
         self.stdout.write(f"Big creator: {BIG_CREATOR_EMAIL} / {CREATOR_PASSWORD}")

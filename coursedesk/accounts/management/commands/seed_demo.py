@@ -11,10 +11,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         creator, created = seed_demo()
         if created:
-            self.stdout.write(self.style.SUCCESS(
-                f"Demo data created: {creator.customers.count()} customers, "
-                f"{creator.courses.count()} courses."
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Demo data created: {creator.customers.count()} customers, "
+                    f"{creator.courses.count()} courses."
+                )
+            )
         else:
             self.stdout.write("Demo data is already there; nothing changed.")
         self.stdout.write(f"Demo creator: {DEMO_EMAIL} / {DEMO_PASSWORD}")
