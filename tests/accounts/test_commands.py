@@ -102,7 +102,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "SITE_URL": "https://courses.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "VAR_DIR": str(tmp_path),
-        "COURSEDESK_TESTING": "0",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     env.pop("PYTEST_CURRENT_TEST", None)
     # Browser tests allow sync database calls inside Playwright's event loop; production does not.

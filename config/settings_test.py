@@ -1,0 +1,18 @@
+"""Settings of the test suite: the real settings, with the background tasks run in-process at commit,
+a per-process cache, and static files served from their folders (no collectstatic before a test run).
+
+Tests that need another value change it with pytest-django's `settings` fixture.
+"""
+
+from config.settings import *  # noqa: F403
+from config.settings import STATIC_ROOT, STORAGES
+
+TASKS_BACKEND = "immediate"
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
