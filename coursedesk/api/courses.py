@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -13,10 +12,8 @@ from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
-from coursedesk.core.errors import InvalidValue
-from coursedesk.customers.services import customer_get_or_create, enrolment_grant
-from coursedesk.desk.students_csv import students_csv_response
-from coursedesk.mail.services import welcome_email_queue
+from coursedesk.usecases.course_access import course_access_give
+from coursedesk.usecases.students_csv import students_csv_response
 
 router = Router(tags=["courses"])
 
@@ -121,27 +118,16 @@ def course_students_csv(request, course_id: str):
     summary="Give access without payment; creates the customer if new",
 )
 def course_enrolment_create(request, course_id: str, body: GrantIn):
-    course = _course(request, course_id)
-    if body.expires_at is not None and body.expires_at.tzinfo is None:
-        raise InvalidValue(
-            "expires_at needs a timezone, e.g. 2027-01-01T00:00:00Z.", code="invalid_expires_at"
-        )
-    actor = Actor.creator(request.auth)
-    with transaction.atomic():
-        customer, _ = customer_get_or_create(
-            creator=request.auth,
-            email=body.email,
-            first_name=body.first_name,
-            last_name=body.last_name,
-            actor=actor,
-            source=AuditSource.API,
-        )
-        existing = customer.enrolments.filter(course=course, revoked_at__isnull=True).exists()
-        enrolment = enrolment_grant(
-            customer=customer, course=course, actor=actor, source=AuditSource.API, expires_at=body.expires_at
-        )
-        if body.send_welcome_email and not existing:
-            welcome_email_queue(customer=customer, course=course, actor=actor, source=AuditSource.API)
-    enrolment.course = course
-    # 200: they already had access (nothing changed); 201: access given now.
-    return Status(200 if existing else 201, enrolment_out(enrolment))
+    given = course_access_give(
+        creator=request.auth,
+        course=_course(request, course_id),
+        email=body.email,
+        first_name=body.first_name,
+        last_name=body.last_name,
+        expires_at=body.expires_at,
+        send_welcome_email=body.send_welcome_email,
+        actor=Actor.creator(request.auth),
+        source=AuditSource.API,
+    )
+    # 201: access given now; 200: they already had access (nothing changed).
+    return Status(201 if given.given_now else 200, enrolment_out(given.enrolment))

@@ -6,7 +6,7 @@ from ninja import Query, Schema
 from pydantic import Field
 
 from coursedesk.core.errors import DomainError
-from coursedesk.desk.keyset import CURSOR_PATTERN, keyset_page
+from coursedesk.core.pagination import CURSOR_PATTERN, keyset_page
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

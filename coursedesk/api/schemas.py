@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Schema
 
 from coursedesk.audit.describe import event_sentence
-from coursedesk.customers.selectors import payment_refundable_amount, refunded_total_subquery
+from coursedesk.usecases.profile import payment_refundable_amount, refunded_total_subquery
 
 # --- Shapes ---------------------------------------------------------------------------------------
 

@@ -21,11 +21,12 @@ from coursedesk.catalog.models import Course
 from coursedesk.catalog.selectors import course_student_counts
 from coursedesk.core.errors import DomainError
 from coursedesk.core.money import Money
+from coursedesk.core.pagination import InvalidCursor, keyset_page
 from coursedesk.customers.models import Customer
-from coursedesk.customers.selectors import customer_profile, customer_search_with_near_matches
+from coursedesk.customers.selectors import customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
-from coursedesk.desk.keyset import InvalidCursor, keyset_page
-from coursedesk.desk.students_csv import students_csv_response
+from coursedesk.usecases.profile import customer_profile
+from coursedesk.usecases.students_csv import students_csv_response
 
 ACTIVITY_PAGE = 50
 LINK_LABELS = [

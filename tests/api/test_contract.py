@@ -283,6 +283,16 @@ def test_grant_access_creates_the_customer_and_sends_the_welcome_email(api, crea
     assert OutboundEmail.objects.count() == 1
 
 
+def test_grant_access_restores_a_revoked_enrolment_with_the_welcome_email(api, course, customer, enrolment):
+    api.post(f"/enrolments/{enrolment.pk}/revoke")
+
+    response = api.post(f"/courses/{course.pk}/enrolments", {"email": "zoe@example.com"})
+
+    assert response.status_code == 201
+    assert (response.json()["id"], response.json()["status"]) == (str(enrolment.pk), "active")
+    assert list(OutboundEmail.objects.values_list("kind", "to")) == [("welcome", "zoe@example.com")]
+
+
 def test_grant_access_without_welcome_email_to_an_existing_customer(api, course, customer):
     response = api.post(
         f"/courses/{course.pk}/enrolments", {"email": "zoe@example.com", "send_welcome_email": False}
