@@ -328,7 +328,7 @@ class Bench:
 
     # --- Teach page -------------------------------------------------------------------------------
     def teach(self) -> None:
-        from coursedesk.catalog.selectors import course_student_counts
+        from coursedesk.customers.selectors import course_student_counts
 
         courses = list(Course.objects.for_creator(self.creator))
         app = timed(lambda n=0: course_student_counts(courses=courses), 20)

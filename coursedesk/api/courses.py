@@ -12,6 +12,7 @@ from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
+from coursedesk.customers.selectors import course_student_counts
 from coursedesk.usecases.course_access import course_access_give
 from coursedesk.usecases.students_csv import students_csv_response
 
@@ -39,8 +40,6 @@ class CourseList(Schema):
 
 @router.get("", response=CourseList, summary="The creator's courses with student counts")
 def course_list(request):
-    from coursedesk.catalog.selectors import course_student_counts
-
     courses = list(Course.objects.for_creator(request.auth))
     counts = course_student_counts(courses=courses)
     return {

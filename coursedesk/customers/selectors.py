@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from coursedesk.audit.models import AuditEvent
+from coursedesk.core import clock
 from coursedesk.core.errors import DomainError
 from coursedesk.core.text import fold
-from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.customers.models import Customer, Enrolment, EnrolmentStatus, enrolment_status_q
 
 # Trigram indexes need three characters; shorter words fall back to a plain LIKE.
 TRIGRAM = 3
@@ -214,3 +215,19 @@ def enrolment_required(*, customer: Customer, course) -> Enrolment:
     if enrolment is None:
         raise DomainError(f"This customer has no enrolment in {course.title}.", code="not_enrolled")
     return enrolment
+
+
+def course_student_counts(*, courses) -> dict[int, dict[str, int]]:
+    """Active, revoked and expired students per course, in one query."""
+    at = clock.now()
+    ids = [course.pk for course in courses]
+    statuses = [status.value for status in EnrolmentStatus]
+    counts = {pk: dict.fromkeys(statuses, 0) for pk in ids}
+    rows = (
+        Enrolment.objects.filter(course_id__in=ids)
+        .values("course_id")
+        .annotate(**{status: Count("pk", filter=enrolment_status_q(status, at)) for status in statuses})
+    )
+    for row in rows:
+        counts[row["course_id"]] = {status: row[status] for status in statuses}
+    return counts

@@ -18,12 +18,11 @@ from coursedesk.audit.services import Actor
 from coursedesk.billing.models import Subscription
 from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
-from coursedesk.catalog.selectors import course_student_counts
 from coursedesk.core.errors import DomainError
 from coursedesk.core.money import Money
 from coursedesk.core.pagination import InvalidCursor, keyset_page
 from coursedesk.customers.models import Customer
-from coursedesk.customers.selectors import customer_search_with_near_matches
+from coursedesk.customers.selectors import course_student_counts, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
 from coursedesk.usecases.profile import customer_profile
 from coursedesk.usecases.students_csv import students_csv_response

@@ -9,9 +9,8 @@ from django.urls import reverse
 
 from coursedesk.accounts.models import ApiToken
 from coursedesk.billing.models import Payment, Subscription
-from coursedesk.catalog.selectors import course_student_counts
 from coursedesk.customers.models import Enrolment
-from coursedesk.customers.selectors import customer_search
+from coursedesk.customers.selectors import course_student_counts, customer_search
 from coursedesk.usecases.demo import DEMO_EMAIL, DEMO_PASSWORD, STUDENT_PASSWORD, seed_demo
 
 
