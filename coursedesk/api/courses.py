@@ -7,12 +7,12 @@ import datetime as dt
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from coursedesk.api.schemas import EnrolmentOut, ErrorOut, enrolment_out, owned
+from coursedesk.api.schemas import EnrolmentOut, ErrorOut, Id, owned
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
-from coursedesk.customers.selectors import course_student_counts
+from coursedesk.customers.selectors import course_students
 from coursedesk.usecases.course_access import course_access_give
 from coursedesk.usecases.students_csv import students_csv_response
 
@@ -25,11 +25,11 @@ class CourseCounts(Schema):
     expired: int
 
 
-class CourseOut(Schema):
-    id: str
-    title: str
-    slug: str
-    published: bool
+class CourseOut(Schema):  # from a CourseStudents: the course's own fields, and its counts
+    id: Id = Field(alias="course.pk")
+    title: str = Field(alias="course.title")
+    slug: str = Field(alias="course.slug")
+    published: bool = Field(alias="course.published")
     counts: CourseCounts
 
 
@@ -41,29 +41,21 @@ class CourseList(Schema):
 @router.get("", response=CourseList, summary="The creator's courses with student counts")
 def course_list(request):
     courses = list(Course.objects.for_creator(request.auth))
-    counts = course_student_counts(courses=courses)
-    return {
-        "results": [
-            {
-                "id": str(course.pk),
-                "title": course.title,
-                "slug": course.slug,
-                "published": course.published,
-                "counts": counts[course.pk],
-            }
-            for course in courses
-        ],
-        "next": None,
-    }
+    return {"results": course_students(courses=courses), "next": None}
 
 
 # --- One course: links, students CSV, access given by hand ---------------------------------------
 
 
-class CheckoutLink(Schema):
-    payment_page_id: str
+# Schemas' docstrings would become descriptions in the OpenAPI schema, hence comments here.
+class CheckoutLink(Schema):  # from a payment page
+    payment_page_id: Id = Field(alias="pk")
     name: str
     url: str
+
+    @staticmethod
+    def resolve_url(page) -> str:
+        return checkout_url(page)
 
 
 class CourseLinks(Schema):
@@ -89,16 +81,9 @@ def _course(request, course_id: str) -> Course:
 @router.get("/{course_id}/links", response=CourseLinks, summary="The links to hand to students")
 def course_link_list(request, course_id: str):
     course = _course(request, course_id)
-    links = course_links(course)
     return {
-        "login_url": links["login_url"],
-        "password_reset_url": links["password_reset_url"],
-        "billing_url": links["billing_url"],
-        "cancel_url": links["cancel_url"],
-        "checkout_urls": [
-            {"payment_page_id": str(page.pk), "name": page.name, "url": checkout_url(page)}
-            for page in course.payment_pages.filter(active=True).order_by("pk")
-        ],
+        **course_links(course),
+        "checkout_urls": course.payment_pages.filter(active=True).order_by("pk"),
     }
 
 
@@ -129,4 +114,4 @@ def course_enrolment_create(request, course_id: str, body: GrantIn):
         source=AuditSource.API,
     )
     # 201: access given now; 200: they already had access (nothing changed).
-    return Status(201 if given.given_now else 200, enrolment_out(given.enrolment))
+    return Status(201 if given.given_now else 200, given.enrolment)

@@ -217,6 +217,19 @@ def enrolment_required(*, customer: Customer, course) -> Enrolment:
     return enrolment
 
 
+@dataclass(frozen=True)
+class CourseStudents:
+    """A course with its students counted by status, for the Teach page and the API."""
+
+    course: object
+    counts: dict[str, int]  # active, revoked, expired
+
+
+def course_students(*, courses) -> list[CourseStudents]:
+    counts = course_student_counts(courses=courses)
+    return [CourseStudents(course=course, counts=counts[course.pk]) for course in courses]
+
+
 def course_student_counts(*, courses) -> dict[int, dict[str, int]]:
     """Active, revoked and expired students per course, in one query."""
     at = clock.now()
