@@ -204,6 +204,12 @@ def password_reset(request, course_slug: str):
     return render(request, "classroom/password_reset.html", {"course": course})
 
 
+def _link_problem(request, course: Course, problem: ResetLinkProblem):
+    return render(
+        request, "classroom/password_reset_problem.html", {"course": course, "problem": problem}, status=410
+    )
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def password_reset_confirm(request, course_slug: str, token: str):
@@ -211,12 +217,7 @@ def password_reset_confirm(request, course_slug: str, token: str):
     try:
         reset = password_reset_token_check(course=course, token=token)
     except ResetLinkProblem as problem:
-        return render(
-            request,
-            "classroom/password_reset_problem.html",
-            {"course": course, "problem": problem},
-            status=410,
-        )
+        return _link_problem(request, course, problem)
     context = {"course": course, "customer": reset.customer, "error": ""}
     if request.method == "POST":
         password = request.POST.get("password", "")
@@ -226,12 +227,7 @@ def password_reset_confirm(request, course_slug: str, token: str):
             try:
                 customer = password_reset_complete(course=course, token=token, password=password)
             except ResetLinkProblem as problem:
-                return render(
-                    request,
-                    "classroom/password_reset_problem.html",
-                    {"course": course, "problem": problem},
-                    status=410,
-                )
+                return _link_problem(request, course, problem)
             except DomainError as error:
                 context["error"] = error.message
             else:
