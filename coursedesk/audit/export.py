@@ -14,7 +14,7 @@ from django.http import StreamingHttpResponse
 from coursedesk.audit.describe import event_sentence
 from coursedesk.audit.models import AuditEvent
 from coursedesk.core import clock
-from coursedesk.core.errors import InvalidValue
+from coursedesk.core.errors import DomainError, InvalidValue
 from coursedesk.core.spreadsheet import neutralise, neutralise_all
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
@@ -52,14 +52,12 @@ LATEST = dt.date(2200, 12, 31)
 
 def audit_export_range(*, start: dt.date | None, end: dt.date | None) -> tuple[dt.datetime, dt.datetime]:
     """The moments a date range covers: from the start of `start` to the end of `end` (both days
-    included, in the site's time zone). No start: from the first event; no end: through today."""
-    start = start or EARLIEST
-    end = end or clock.today()
-    for day in (start, end):
-        if not EARLIEST <= day <= LATEST:
-            raise InvalidValue("Dates must lie between 1970 and 2200.", code="invalid_date")
+    included, in the site's time zone). No start: from the first event; no end: through today.
+    Days before 1970 or after 2200 hold no events, so the range is cut to those years."""
+    start = min(max(start or EARLIEST, EARLIEST), LATEST)
+    end = min(max(end or clock.today(), EARLIEST), LATEST)
     if start > end:
-        raise InvalidValue("The start date comes after the end date.", code="invalid_date_range")
+        raise DomainError("The start date comes after the end date.", code="invalid_date_range")
     return clock.start_of_day(start), clock.start_of_day(end + dt.timedelta(days=1))
 
 
