@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.peers.smtp",
     "tests.peers.stripe_server",
     "tests.peers.email_provider",
+    "tests.peers.webhook_receiver",
     "tests.e2e.fixtures",
 ]
 

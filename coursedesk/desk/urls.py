@@ -1,6 +1,6 @@
 from django.urls import path
 
-from coursedesk.desk import views
+from coursedesk.desk import views, webhooks
 
 app_name = "desk"
 
@@ -26,5 +26,23 @@ urlpatterns = [
     path("teach/", views.teach, name="teach"),
     path("links/", views.links, name="links"),
     path("courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),
+    path("settings/webhooks/", webhooks.webhooks, name="webhooks"),
+    path("settings/webhooks/<int:endpoint_id>/change/", webhooks.webhook_change, name="webhook_change"),
+    path("settings/webhooks/<int:endpoint_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
+    path(
+        "settings/webhooks/<int:endpoint_id>/rotate-secret/", webhooks.webhook_rotate, name="webhook_rotate"
+    ),
+    path("settings/webhooks/<int:endpoint_id>/test/", webhooks.webhook_test, name="webhook_test"),
+    path(
+        "settings/webhooks/<int:endpoint_id>/redeliver-failed/",
+        webhooks.webhook_redeliver_failed,
+        name="webhook_redeliver_failed",
+    ),
+    path(
+        "settings/webhook-deliveries/<int:delivery_id>/redeliver/",
+        webhooks.webhook_delivery_redeliver,
+        name="webhook_delivery_redeliver",
+    ),
+    path("settings/audit-log/", webhooks.audit_log_download, name="audit_log"),
     *[path(route, views.customer_action, {"action_name": name}, name=name) for route, name in ACTION_PATHS],
 ]
