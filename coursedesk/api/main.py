@@ -70,8 +70,10 @@ from coursedesk.api import (  # noqa: E402
     courses,
     customers,
     enrolments,
+    events,
     payments,
     subscriptions,
+    webhooks,
 )
 
 api.add_router("/courses", courses.router)
@@ -81,3 +83,5 @@ api.add_router("/payments", payments.router)
 api.add_router("/subscriptions", subscriptions.router)
 api.add_router("/activity", activity.router)
 api.add_router("", audit_log.router)
+api.add_router("", events.router)
+api.add_router("", webhooks.router)

@@ -27,19 +27,25 @@ urlpatterns = [
     path("links/", views.links, name="links"),
     path("courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),
     path("settings/webhooks/", webhooks.webhooks, name="webhooks"),
-    path("settings/webhooks/<int:endpoint_id>/change/", webhooks.webhook_change, name="webhook_change"),
-    path("settings/webhooks/<int:endpoint_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
     path(
-        "settings/webhooks/<int:endpoint_id>/rotate-secret/", webhooks.webhook_rotate, name="webhook_rotate"
+        "settings/webhooks/<int:webhook_endpoint_id>/change/", webhooks.webhook_change, name="webhook_change"
     ),
-    path("settings/webhooks/<int:endpoint_id>/test/", webhooks.webhook_test, name="webhook_test"),
     path(
-        "settings/webhooks/<int:endpoint_id>/redeliver-failed/",
+        "settings/webhooks/<int:webhook_endpoint_id>/delete/", webhooks.webhook_delete, name="webhook_delete"
+    ),
+    path(
+        "settings/webhooks/<int:webhook_endpoint_id>/rotate-secret/",
+        webhooks.webhook_rotate,
+        name="webhook_rotate",
+    ),
+    path("settings/webhooks/<int:webhook_endpoint_id>/test/", webhooks.webhook_test, name="webhook_test"),
+    path(
+        "settings/webhooks/<int:webhook_endpoint_id>/redeliver-failed/",
         webhooks.webhook_redeliver_failed,
         name="webhook_redeliver_failed",
     ),
     path(
-        "settings/webhook-deliveries/<int:delivery_id>/redeliver/",
+        "settings/webhook-deliveries/<int:webhook_delivery_id>/redeliver/",
         webhooks.webhook_delivery_redeliver,
         name="webhook_delivery_redeliver",
     ),

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from coursedesk.audit.export import audit_export_response
 from coursedesk.audit.services import Actor
@@ -51,8 +51,8 @@ class AuditExportForm(forms.Form):
     format = forms.ChoiceField(choices=[("csv", "CSV"), ("jsonl", "JSON Lines")], initial="csv")
 
 
-def _endpoint(request, endpoint_id: int) -> WebhookEndpoint:
-    return get_object_or_404(WebhookEndpoint.objects.for_creator(request.user), pk=endpoint_id)
+def _endpoint(request, webhook_endpoint_id: int) -> WebhookEndpoint:
+    return get_object_or_404(WebhookEndpoint.objects.for_creator(request.user), pk=webhook_endpoint_id)
 
 
 def _page(request, *, form=None, status=200, **extra):
@@ -108,9 +108,11 @@ def webhooks(request):
 
 
 @login_required
-@require_POST
-def webhook_change(request, endpoint_id: int):
-    endpoint = _endpoint(request, endpoint_id)
+@require_http_methods(["GET", "POST"])
+def webhook_change(request, webhook_endpoint_id: int):
+    endpoint = _endpoint(request, webhook_endpoint_id)
+    if request.method != "POST":  # an action's address opened in the browser: the page
+        return redirect("desk:webhooks")
     form = EndpointChangeForm(request.POST, prefix=f"endpoint-{endpoint.pk}")
     if not form.is_valid():
         messages.error(request, "Give a URL and at least one event type.")
@@ -127,18 +129,22 @@ def webhook_change(request, endpoint_id: int):
 
 
 @login_required
-@require_POST
-def webhook_delete(request, endpoint_id: int):
-    endpoint = _endpoint(request, endpoint_id)
+@require_http_methods(["GET", "POST"])
+def webhook_delete(request, webhook_endpoint_id: int):
+    endpoint = _endpoint(request, webhook_endpoint_id)
+    if request.method != "POST":  # an action's address opened in the browser: the page
+        return redirect("desk:webhooks")
     endpoints.webhook_endpoint_delete(endpoint=endpoint, actor=Actor.creator(request.user), source=SOURCE)
     messages.success(request, f"Endpoint {endpoint.url} removed. Nothing more is sent to it.")
     return redirect("desk:webhooks")
 
 
 @login_required
-@require_POST
-def webhook_rotate(request, endpoint_id: int):
-    endpoint = _endpoint(request, endpoint_id)
+@require_http_methods(["GET", "POST"])
+def webhook_rotate(request, webhook_endpoint_id: int):
+    endpoint = _endpoint(request, webhook_endpoint_id)
+    if request.method != "POST":  # an action's address opened in the browser: the page
+        return redirect("desk:webhooks")
     secret = endpoints.webhook_endpoint_secret_rotate(
         endpoint=endpoint, actor=Actor.creator(request.user), source=SOURCE
     )
@@ -146,9 +152,11 @@ def webhook_rotate(request, endpoint_id: int):
 
 
 @login_required
-@require_POST
-def webhook_test(request, endpoint_id: int):
-    endpoint = _endpoint(request, endpoint_id)
+@require_http_methods(["GET", "POST"])
+def webhook_test(request, webhook_endpoint_id: int):
+    endpoint = _endpoint(request, webhook_endpoint_id)
+    if request.method != "POST":  # an action's address opened in the browser: the page
+        return redirect("desk:webhooks")
     try:
         deliveries.webhook_endpoint_test_send(endpoint=endpoint)
     except DomainError as refused:
@@ -159,9 +167,11 @@ def webhook_test(request, endpoint_id: int):
 
 
 @login_required
-@require_POST
-def webhook_redeliver_failed(request, endpoint_id: int):
-    endpoint = _endpoint(request, endpoint_id)
+@require_http_methods(["GET", "POST"])
+def webhook_redeliver_failed(request, webhook_endpoint_id: int):
+    endpoint = _endpoint(request, webhook_endpoint_id)
+    if request.method != "POST":  # an action's address opened in the browser: the page
+        return redirect("desk:webhooks")
     form = RedeliverSinceForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a date.")
@@ -178,9 +188,11 @@ def webhook_redeliver_failed(request, endpoint_id: int):
 
 
 @login_required
-@require_POST
-def webhook_delivery_redeliver(request, delivery_id: int):
-    delivery = get_object_or_404(WebhookDelivery.objects.for_creator(request.user), pk=delivery_id)
+@require_http_methods(["GET", "POST"])
+def webhook_delivery_redeliver(request, webhook_delivery_id: int):
+    delivery = get_object_or_404(WebhookDelivery.objects.for_creator(request.user), pk=webhook_delivery_id)
+    if request.method != "POST":
+        return redirect("desk:webhooks")
     try:
         deliveries.webhook_delivery_redeliver(delivery=delivery)
     except DomainError as refused:

@@ -57,9 +57,9 @@ def webhook_endpoint_create(
     *, creator, url: str, events, description: str = "", actor: Actor, source: str
 ) -> tuple[WebhookEndpoint, str]:
     """The new endpoint and its signing secret (the only time the secret is given out)."""
-    url = webhook_url_check(url)
     events = event_types_check(events)
     description = _description_check(description)
+    url = webhook_url_check(url)  # last: it may ask DNS
     secret = new_signing_secret()
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.create(
@@ -88,9 +88,9 @@ def webhook_endpoint_update(
 ) -> WebhookEndpoint:
     """Changes any of URL, event types, description and on/off; `None` leaves a field as it is.
     Turning an endpoint on again sends the deliveries that waited while it was off."""
-    url = webhook_url_check(url) if url is not None else None
     events = event_types_check(events) if events is not None else None
     description = _description_check(description) if description is not None else None
+    url = webhook_url_check(url) if url is not None else None
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         changes = {}
