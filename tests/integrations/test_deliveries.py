@@ -317,3 +317,25 @@ def test_after_a_rotation_both_secrets_verify_for_24_hours(
     rotated = AuditEvent.objects.get(type="webhook_endpoint.secret_rotated")
     assert rotated.data == {"url": receiver.url, "old_secret_valid_until": "2026-11-22T10:00:00+00:00"}
     assert secret not in json.dumps(list(AuditEvent.objects.values_list("data", flat=True)))
+
+
+def test_the_scheduler_sends_what_a_lost_task_left_and_places_events_in_the_feed(
+    creator, enrolment, endpoint, receiver, frozen_now
+):
+    import io
+
+    from django.core.management import call_command
+
+    # a revoke whose after-commit work (sending, feed position) was lost with its process
+    customer_services.enrolment_revoke(enrolment=enrolment, actor=Actor.creator(creator), source=DESK)
+    assert receiver.requests == []
+    assert PublicEvent.objects.get().position is None
+    clock.advance(dt.timedelta(minutes=1))
+    out = io.StringIO()
+
+    call_command("run_scheduler", "--once", stdout=out)
+
+    assert "Events placed in the feed: 1." in out.getvalue()
+    assert "Webhook deliveries: {'succeeded': 1}." in out.getvalue()
+    assert PublicEvent.objects.get().position == 1
+    assert len(receiver.requests) == 1
