@@ -11,6 +11,7 @@ ACTION_PATHS = [
     ("customers/<int:customer_id>/welcome-email/", "welcome_email"),
     ("customers/<int:customer_id>/password-reset/", "password_reset"),
     ("customers/<int:customer_id>/grant-course/", "grant_course"),
+    ("customers/<int:customer_id>/email-retry/", "email_retry"),
     ("enrolments/<int:enrolment_id>/revoke/", "enrolment_revoke"),
     ("enrolments/<int:enrolment_id>/grant/", "enrolment_grant"),
     ("enrolments/<int:enrolment_id>/expiration/", "enrolment_expiration"),

@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.db import transaction
 
+from coursedesk.audit.models import replace_personal_values
 from coursedesk.audit.types import AuditEventType
 from coursedesk.core import clock
 from coursedesk.integrations.models import EventStream, PublicEvent
@@ -108,3 +109,15 @@ def events_sequence_waiting(*, older_than: dt.timedelta = dt.timedelta(minutes=1
         .distinct()
     )
     return sum(events_sequence(creator_id=creator_id) for creator_id in list(creators))
+
+
+def public_events_redact(*, customer, replacements: dict[str, str]) -> int:
+    """Only for an operator's erasure on request: blanks the person's values in the data of the
+    public events about them (the events stay, as their audit events do)."""
+    changed = 0
+    for event in PublicEvent.objects.filter(audit_event__customer=customer):
+        data = replace_personal_values(event.data, replacements)
+        if data != event.data:
+            PublicEvent.objects.filter(pk=event.pk).update(data=data)
+            changed += 1
+    return changed

@@ -91,6 +91,11 @@ def email_queue(
     return email
 
 
+def email_suppression_active(customer) -> EmailSuppression | None:
+    """Why emails to the customer's current address are not sent, if they are not."""
+    return EmailSuppression.objects.for_creator(customer.creator).active().for_address(customer.email).first()
+
+
 def email_suppression_clear(*, creator, address: str, actor: Actor, source: str, customer=None) -> bool:
     """ "Try again": emails to `address` are sent again. The next one may bounce and suppress the
     address anew. False when the address was not suppressed (nothing changed)."""
