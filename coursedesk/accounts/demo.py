@@ -16,6 +16,7 @@ from coursedesk.accounts.models import Creator
 from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.billing.models import Gateway, GatewayAccount, Payment, Refund, Subscription
+from coursedesk.billing.selectors import payment_refund_amounts
 from coursedesk.catalog.models import Course, Lesson, PaymentPage
 from coursedesk.core import clock
 from coursedesk.customers.models import Customer
@@ -198,6 +199,7 @@ def _sandbox_payment(
 
 
 def _sandbox_refund(*, payment, amount, at, creator, reason="") -> Refund:
+    before = payment_refund_amounts(payment=payment)
     refund = Refund.objects.create(
         payment=payment,
         amount=amount,
@@ -219,7 +221,9 @@ def _sandbox_refund(*, payment, amount, at, creator, reason="") -> Refund:
             "refund_id": refund.pk,
             "amount": amount,
             "currency": payment.currency,
-            "refunded_total": change(None, sum(r.amount for r in payment.refunds.all())),
+            "refunded_total": change(
+                before.refunded.amount, payment_refund_amounts(payment=payment).refunded.amount
+            ),
             **({"reason": reason} if reason else {}),
         },
     )

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Schema
 
 from coursedesk.audit.describe import event_sentence
-from coursedesk.customers.selectors import payment_refundable_amount, refunded_total_subquery
+from coursedesk.billing.selectors import payments_with_refund_amounts
 
 # --- Shapes ---------------------------------------------------------------------------------------
 
@@ -141,14 +141,14 @@ def enrolment_out(enrolment) -> dict:
 
 
 def payment_out(payment) -> dict:
-    """`payment` carries the `refunded_amount` annotation (see customer_payments)."""
+    """`payment` carries the refund annotations of billing's payments_with_refund_amounts."""
     return {
         "id": str(payment.pk),
         "course_id": str(payment.course_id),
         "amount": payment.amount,
         "currency": payment.currency,
         "amount_refunded": payment.refunded_amount,
-        "refundable_amount": payment_refundable_amount(payment),
+        "refundable_amount": payment.refundable_amount,
         "status": payment.status,
         "paid_at": payment.paid_at,
         "subscription_id": _id(payment.subscription_id),
@@ -231,4 +231,4 @@ def owned(queryset, object_id: str):
 
 
 def payment_with_refunds(queryset, object_id: str):
-    return owned(queryset.annotate(refunded_amount=refunded_total_subquery()), object_id)
+    return owned(payments_with_refund_amounts(queryset), object_id)

@@ -6,7 +6,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from coursedesk.core import clock
 from coursedesk.core.crypto import EncryptedTextField
@@ -102,15 +102,14 @@ class Payment(models.Model):
     def money(self) -> Money:
         return Money(self.amount, self.currency)
 
-    def refunded_total(self) -> Money:
-        """What has been refunded or is being refunded, summed from the refund rows."""
-        total = self.refunds.filter(status__in=Refund.COUNTED_STATUSES).aggregate(t=Sum("amount"))
-        return Money(total["t"] or 0, self.currency)
+    # These read the annotations of billing.selectors.payments_with_refund_amounts.
+    @property
+    def refunded_money(self) -> Money:
+        return Money(self.refunded_amount, self.currency)
 
-    def refundable(self) -> Money:
-        if self.status != self.Status.SUCCEEDED:
-            return Money.zero(self.currency)
-        return self.money - self.refunded_total()
+    @property
+    def refundable_money(self) -> Money:
+        return Money(self.refundable_amount, self.currency)
 
 
 class RefundQuerySet(CreatorScopedQuerySet):
@@ -123,7 +122,8 @@ class Refund(models.Model):
         SUCCEEDED = "succeeded", "Refunded"
         FAILED = "failed", "Failed"
 
-    # Pending refunds count against what is left, so two refunds can never pass each other.
+    # Pending refunds count against what is left, so two refunds can never pass each other
+    # (billing/selectors.py sums them).
     COUNTED_STATUSES = (Status.PENDING, Status.SUCCEEDED)
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")

@@ -18,9 +18,9 @@ from coursedesk.audit.types import AuditEventType
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayError
 from coursedesk.billing.models import Gateway, GatewayAccount, Payment, Refund, Subscription
+from coursedesk.billing.selectors import RefundAmounts, payment_refund_amounts
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
-from coursedesk.core.money import Money
 from coursedesk.customers.models import Enrolment
 from coursedesk.customers.services import enrolment_revoke
 from coursedesk.mail.models import OutboundEmail
@@ -67,8 +67,8 @@ def payment_refund(
             raise DomainError(
                 "This payment failed, so there is nothing to refund.", code="payment_not_refundable"
             )
-        refunded_before = payment.refunded_total()
-        left = payment.money - refunded_before
+        before = payment_refund_amounts(payment=payment)
+        left = before.refundable
         if left.amount <= 0:
             raise DomainError("This payment has already been refunded in full.", code="nothing_to_refund")
         amount = left.amount if amount is None else amount
@@ -121,7 +121,7 @@ def payment_refund(
             _refund_recorded(
                 payment=payment,
                 refund=refund,
-                refunded_before=refunded_before,
+                before=before,
                 actor=actor,
                 source=source,
                 test_mode=gateway.is_test_mode,
@@ -135,13 +135,13 @@ def _refund_recorded(
     *,
     payment: Payment,
     refund: Refund,
-    refunded_before: Money,
+    before: RefundAmounts,
     actor: Actor,
     source: str,
     test_mode: bool,
 ) -> None:
     """The audit event and the customer's refund notice, in the caller's transaction."""
-    refunded_after = refunded_before + refund.money
+    after = payment_refund_amounts(payment=payment)  # the new refund row counts now
     creator = payment.customer.creator
     audit_record(
         creator=creator,
@@ -157,10 +157,8 @@ def _refund_recorded(
             "amount": refund.amount,
             "currency": refund.currency,
             "amount_display": refund.money.format(),
-            "refunded_total": change(refunded_before.amount, refunded_after.amount),
-            "refundable": change(
-                (payment.money - refunded_before).amount, (payment.money - refunded_after).amount
-            ),
+            "refunded_total": change(before.refunded.amount, after.refunded.amount),
+            "refundable": change(before.refundable.amount, after.refundable.amount),
             **({"reason": refund.reason} if refund.reason else {}),
         },
     )
@@ -210,7 +208,7 @@ def payment_refund_record(
         known = Refund.objects.filter(gateway_refund_id=gateway_refund_id).first()
         if known is not None:
             return refund_status_sync(refund=known, gateway_refund_id=gateway_refund_id, status=status)
-        refunded_before = payment.refunded_total()
+        before = payment_refund_amounts(payment=payment)
         refund = Refund.objects.create(
             payment=payment,
             amount=amount,
@@ -226,7 +224,7 @@ def payment_refund_record(
             _refund_recorded(
                 payment=payment,
                 refund=refund,
-                refunded_before=refunded_before,
+                before=before,
                 actor=actor,
                 source=source,
                 test_mode=gateway.is_test_mode,

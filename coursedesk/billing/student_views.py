@@ -18,6 +18,7 @@ from coursedesk.billing.forms import TestCardForm
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.models import Gateway, Payment, Subscription
+from coursedesk.billing.selectors import payments_with_refund_amounts
 from coursedesk.billing.services import (
     subscription_cancel_by_customer,
     subscription_card_update_from_setup,
@@ -69,10 +70,8 @@ def billing(request, *, course, student):
                 messages.success(request, "Your card is updated: your next payment will use it.")
                 return redirect("classroom:billing", course_slug=course.slug)
     subscriptions = list(_subscriptions(student, course))
-    payments = (
-        Payment.objects.filter(customer=student, course=course)
-        .prefetch_related("refunds")
-        .order_by("-paid_at", "-pk")
+    payments = payments_with_refund_amounts(
+        Payment.objects.filter(customer=student, course=course).order_by("-paid_at", "-pk")
     )
     return render(
         request,

@@ -18,13 +18,13 @@ from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing import services as billing_services
 from coursedesk.billing.models import Payment, Subscription
+from coursedesk.billing.selectors import payments_with_refund_amounts
 from coursedesk.catalog.models import Course
 from coursedesk.classroom.services import password_reset_send
 from coursedesk.core import clock
 from coursedesk.core.money import Money
 from coursedesk.customers import services as customer_services
 from coursedesk.customers.models import Customer, Enrolment
-from coursedesk.customers.selectors import refunded_total_subquery
 from coursedesk.mail.services import welcome_email_queue
 
 SOURCE = AuditSource.DESK
@@ -370,18 +370,12 @@ class PaymentRefund(Action):
     form_class, form_object = RefundForm, "payment"
 
     def lookup(self, creator, pk):
-        payment = get_object_or_404(
-            Payment.objects.for_creator(creator)
-            .select_related("course", "customer", "subscription")
-            .annotate(refunded_amount=refunded_total_subquery()),
+        return get_object_or_404(
+            payments_with_refund_amounts(
+                Payment.objects.for_creator(creator).select_related("course", "customer", "subscription")
+            ),
             pk=pk,
         )
-        payment.refundable_amount = (
-            max(payment.amount - payment.refunded_amount, 0)
-            if payment.status == Payment.Status.SUCCEEDED
-            else 0
-        )
-        return payment
 
     def sentence(self, payment, values):
         amount = values.get("amount") or payment.refundable_amount

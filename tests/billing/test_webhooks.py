@@ -20,6 +20,7 @@ from coursedesk.billing.checkout import checkout_start_hosted
 from coursedesk.billing.gateways.base import GatewayRefund, HostedCheckout
 from coursedesk.billing.gateways.stripe import StripeGateway
 from coursedesk.billing.models import GatewayAccount, Payment, Refund, Subscription, WebhookEvent
+from coursedesk.billing.selectors import payment_refund_amounts
 from coursedesk.billing.services import payment_refund
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.mail.models import OutboundEmail
@@ -535,7 +536,7 @@ def test_a_refund_in_stripe_appears_once_with_source_stripe(client, bought_once,
         ("re_dash_1", 1000, "stripe"),
         ("re_dash_2", 500, "stripe"),
     ]
-    assert bought_once.refundable().amount == 3400
+    assert payment_refund_amounts(payment=bought_once).refundable.amount == 3400
     events = AuditEvent.objects.filter(type="payment.refunded").order_by("pk")
     assert [(e.actor_kind, e.source, e.data["refunded_total"]) for e in events] == [
         ("gateway", "stripe", {"old": 0, "new": 1000}),
@@ -641,7 +642,7 @@ def test_a_pending_refund_that_fails_at_stripe_stops_counting(
         StripeGateway, "refund", lambda self, **kw: GatewayRefund(id="re_slow", status="pending")
     )
     ours = payment_refund(payment=bought_once, amount=2000, actor=Actor.creator(creator), source="desk")
-    assert (ours.status, bought_once.refundable().amount) == ("pending", 2900)
+    assert (ours.status, payment_refund_amounts(payment=bought_once).refundable.amount) == ("pending", 2900)
 
     deliver(
         client,
@@ -661,6 +662,6 @@ def test_a_pending_refund_that_fails_at_stripe_stops_counting(
 
     ours.refresh_from_db()
     assert ours.status == "failed"
-    assert bought_once.refundable().amount == 4900
+    assert payment_refund_amounts(payment=bought_once).refundable.amount == 4900
     event = AuditEvent.objects.get(type="payment.refund_failed")
     assert (event.actor_kind, event.source, event.data["amount"]) == ("gateway", "stripe", 2000)
