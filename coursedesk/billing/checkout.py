@@ -36,10 +36,6 @@ PASSWORD_MIN_LENGTH = 8
 DECLINED_MESSAGE = "Your card was declined. No payment was taken; please try another card."
 
 
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
 def _buyer_checked(*, page: PaymentPage, email: str, first_name: str, password: str) -> str:
     """Validates what the buyer typed; returns the email. New customers must choose a password."""
     if not page.active or not page.course.published:
@@ -279,7 +275,7 @@ def checkout_fulfil(
                     "currency": subscription.currency,
                     "interval": subscription.interval,
                     "installments_total": subscription.installments_total,
-                    "next_payment_at": _iso(subscription.next_payment_at),
+                    "next_payment_at": clock.iso(subscription.next_payment_at),
                 },
             )
         payment = Payment.objects.create(
@@ -313,7 +309,13 @@ def checkout_fulfil(
         )
         welcome_email_queue(customer=customer, course=course, actor=actor, source=source)
         test_mode = session.gateway == Gateway.SANDBOX or gateway_account(creator).is_test_mode
-        payment_receipt_queue(payment=payment, test_mode=test_mode, actor=actor, source=source)
+        payment_receipt_queue(
+            payment=payment,
+            test_mode=test_mode,
+            installment=1 if page.installments else None,
+            actor=actor,
+            source=source,
+        )
 
         session.status = CheckoutSession.Status.COMPLETED
         session.customer = customer

@@ -15,25 +15,19 @@ from django.db.models import Q
 
 from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.audit.types import AuditEventType, AuditSource
-from coursedesk.billing.emails import payment_email_queue
+from coursedesk.billing.emails import payment_failed_notice_queue, payment_receipt_queue
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayCharge, GatewayError
 from coursedesk.billing.intervals import add_interval
 from coursedesk.billing.models import Gateway, Payment, Subscription
-from coursedesk.billing.services import subscription_status_move
-from coursedesk.catalog.links import course_links
+from coursedesk.billing.subscriptions import subscription_status_move
 from coursedesk.core import clock
-from coursedesk.mail.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
 Status = Subscription.Status
 
 # A failed renewal is tried again this long after the last attempt, while the subscription is past due.
 RETRY_AFTER = dt.timedelta(days=3)
-
-
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def next_due_after(due: dt.datetime, interval: str, now: dt.datetime) -> dt.datetime:
@@ -50,20 +44,6 @@ def subscriptions_due(now: dt.datetime | None = None):
         gateway=Gateway.SANDBOX,
         next_payment_at__lte=now,
     ).filter(Q(status__in=[Status.ACTIVE, Status.PAST_DUE, Status.PAUSED]))
-
-
-def _email(subscription, *, kind: str, subject: str, lines: list[str], actor: Actor, source: str) -> None:
-    # Renewals run in the sandbox only, so every one of these is a test-mode payment.
-    payment_email_queue(
-        customer=subscription.customer,
-        course=subscription.course,
-        kind=kind,
-        subject=subject,
-        lines=lines,
-        test_mode=True,
-        actor=actor,
-        source=source,
-    )
 
 
 def subscription_renew(*, subscription: Subscription, actor: Actor, source: str) -> Payment | None:
@@ -91,7 +71,7 @@ def subscription_renew(*, subscription: Subscription, actor: Actor, source: str)
                 AuditEventType.SUBSCRIPTION_RESUMED,
                 actor,
                 source,
-                paused_until=change(_iso(subscription.paused_until), None),
+                paused_until=change(clock.iso(subscription.paused_until), None),
                 reason="resume date reached",
             )
             subscription.paused_until = None
@@ -173,28 +153,11 @@ def _renewal_succeeded(subscription, payment, *, due, now, actor: Actor, source:
             actor,
             source,
             payments_made=paid,
-            next_payment_at=change(_iso(old_next), None),
+            next_payment_at=change(clock.iso(old_next), None),
         )
     else:
         subscription.next_payment_at = next_due_after(due, subscription.interval, now)
-    lines = [
-        f"Thank you: we received your payment of {payment.money.format()} for {subscription.course.title}."
-    ]
-    if plan:
-        lines.append(f"That was payment {paid} of {plan}.")
-    if subscription.next_payment_at:
-        lines.append(
-            f"Your next payment is due on {subscription.next_payment_at:%B} "
-            f"{subscription.next_payment_at.day}, {subscription.next_payment_at.year}."
-        )
-    _email(
-        subscription,
-        kind=OutboundEmail.Kind.RECEIPT,
-        subject=f"Your receipt for {subscription.course.title}",
-        lines=lines,
-        actor=actor,
-        source=source,
-    )
+    payment_receipt_queue(payment=payment, test_mode=True, installment=paid, actor=actor, source=source)
 
 
 def _renewal_failed(subscription, payment, *, now, actor: Actor, source: str) -> None:
@@ -224,21 +187,10 @@ def _renewal_failed(subscription, payment, *, now, actor: Actor, source: str) ->
             AuditEventType.SUBSCRIPTION_PAST_DUE,
             actor,
             source,
-            retry_at=_iso(now + RETRY_AFTER),
+            retry_at=clock.iso(now + RETRY_AFTER),
         )
-    billing_url = course_links(subscription.course)["billing_url"]
-    _email(
-        subscription,
-        kind=OutboundEmail.Kind.PAYMENT_FAILED,
-        subject=f"Your payment for {subscription.course.title} failed",
-        lines=[
-            f"We could not take your payment of {payment.money.format()} for "
-            f"{subscription.course.title}: {payment.failure_message}",
-            f"Please update your card here: {billing_url}",
-            "We will try again in 3 days.",
-        ],
-        actor=actor,
-        source=source,
+    payment_failed_notice_queue(
+        payment=payment, retry_at=now + RETRY_AFTER, test_mode=True, actor=actor, source=source
     )
 
 

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.forms import GatewaySettingsForm
+from coursedesk.billing.gateway_accounts import gateway_account_update
 from coursedesk.billing.gateways import gateway_account
-from coursedesk.billing.services import gateway_account_update
 from coursedesk.core.errors import DomainError
 
 # What to tick when adding the endpoint in Stripe's dashboard.

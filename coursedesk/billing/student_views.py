@@ -19,7 +19,7 @@ from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.models import Gateway, Payment, Subscription
 from coursedesk.billing.selectors import payments_with_refund_amounts
-from coursedesk.billing.services import (
+from coursedesk.billing.subscriptions import (
     subscription_cancel_by_customer,
     subscription_card_update_from_setup,
     subscription_card_update_with_test_card,

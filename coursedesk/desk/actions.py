@@ -16,9 +16,14 @@ from django.shortcuts import get_object_or_404
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
-from coursedesk.billing import services as billing_services
 from coursedesk.billing.models import Payment, Subscription
+from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.selectors import payments_with_refund_amounts
+from coursedesk.billing.subscriptions import (
+    subscription_cancel,
+    subscription_pause,
+    subscription_resume,
+)
 from coursedesk.catalog.models import Course
 from coursedesk.classroom.services import password_reset_send
 from coursedesk.core import clock
@@ -391,7 +396,7 @@ class PaymentRefund(Action):
         return sentence
 
     def perform(self, payment, values, actor):
-        refund = billing_services.payment_refund(
+        refund = payment_refund(
             payment=payment,
             amount=values.get("amount"),
             reason=values.get("reason") or "",
@@ -418,7 +423,7 @@ class SubscriptionCancel(SubscriptionAction):
         )
 
     def perform(self, subscription, values, actor):
-        billing_services.subscription_cancel(subscription=subscription, actor=actor, source=SOURCE)
+        subscription_cancel(subscription=subscription, actor=actor, source=SOURCE)
         return Done("Subscription canceled.")
 
 
@@ -435,7 +440,7 @@ class SubscriptionPause(SubscriptionAction):
         )
 
     def perform(self, subscription, values, actor):
-        billing_services.subscription_pause(
+        subscription_pause(
             subscription=subscription, resume_on=values["resume_on"], actor=actor, source=SOURCE
         )
         return Done(f"Subscription paused until {values['resume_on']:%Y-%m-%d}.")
@@ -451,7 +456,7 @@ class SubscriptionResume(SubscriptionAction):
         )
 
     def perform(self, subscription, values, actor):
-        billing_services.subscription_resume(subscription=subscription, actor=actor, source=SOURCE)
+        subscription_resume(subscription=subscription, actor=actor, source=SOURCE)
         return Done("Subscription resumed.")
 
 

@@ -10,8 +10,8 @@ from django.db import connection, connections
 from coursedesk.audit.services import Actor
 from coursedesk.billing.checkout import checkout_fulfil
 from coursedesk.billing.models import CheckoutSession, Payment, Refund
+from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.selectors import payment_refund_amounts
-from coursedesk.billing.services import payment_refund
 from coursedesk.core.errors import DomainError
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.mail.models import OutboundEmail

@@ -6,11 +6,12 @@ import pytest
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
+from coursedesk.billing.emails import TEST_MODE_LINE
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.gateways.sandbox import SandboxGateway
 from coursedesk.billing.models import Refund
+from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.selectors import payment_refund_amounts
-from coursedesk.billing.services import payment_refund
 from coursedesk.core.errors import DomainError
 from coursedesk.customers.models import Enrolment
 from coursedesk.mail.models import OutboundEmail
@@ -59,7 +60,7 @@ def test_refund_without_amount_refunds_everything_and_notifies_the_customer(crea
     assert email.subject == "Your refund for Watercolor Foundations"
     assert "We have refunded $49.00 of your payment of $49.00 for Watercolor Foundations" in email.text_body
     assert "made on November 21, 2026" in email.text_body
-    assert "test mode: no real money moved" in email.text_body
+    assert TEST_MODE_LINE in email.text_body
     assert AuditEvent.objects.filter(type="email.queued", customer=payment.customer).count() == 1
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from coursedesk.audit.services import Actor
 from coursedesk.billing.models import Payment, Refund
+from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.selectors import payment_refund_amounts, payments_with_refund_amounts
-from coursedesk.billing.services import payment_refund
 from coursedesk.core.errors import DomainError
 from coursedesk.core.money import Money
 from coursedesk.customers.selectors import customer_payments

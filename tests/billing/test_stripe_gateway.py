@@ -18,7 +18,8 @@ from coursedesk.audit.services import Actor
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.models import GatewayAccount, Payment, Refund, Subscription, WebhookEvent
-from coursedesk.billing.services import payment_refund, subscription_cancel, subscription_pause
+from coursedesk.billing.refunds import payment_refund
+from coursedesk.billing.subscriptions import subscription_cancel, subscription_pause
 from coursedesk.core.errors import DomainError
 from tests.billing.conftest import make_payment, make_subscription
 from tests.billing.stripe_json import WEBHOOK_SECRET

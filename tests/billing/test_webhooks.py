@@ -20,8 +20,8 @@ from coursedesk.billing.checkout import checkout_start_hosted
 from coursedesk.billing.gateways.base import GatewayRefund, HostedCheckout
 from coursedesk.billing.gateways.stripe import StripeGateway
 from coursedesk.billing.models import GatewayAccount, Payment, Refund, Subscription, WebhookEvent
+from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.selectors import payment_refund_amounts
-from coursedesk.billing.services import payment_refund
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.mail.models import OutboundEmail
 from tests.billing import stripe_json as sj

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from coursedesk.billing.gateways.base import PaymentGateway
+from coursedesk.billing.gateways.base import GatewayError, PaymentGateway
 from coursedesk.billing.models import Gateway, GatewayAccount
+from coursedesk.core.errors import DomainError
 
 
 def gateway_account(creator) -> GatewayAccount:
@@ -25,3 +26,8 @@ def gateway_named(name: str, *, creator) -> PaymentGateway:
 def gateway_for(creator) -> PaymentGateway:
     """The gateway a creator sells through now."""
     return gateway_named(gateway_account(creator).gateway, creator=creator)
+
+
+def gateway_refusal(error: GatewayError) -> DomainError:
+    """A gateway's refusal as the domain error pages and the API show (502: the gateway's answer)."""
+    return DomainError(f"The payment gateway refused: {error.message}", code="gateway_error", status=502)

@@ -1,8 +1,8 @@
-"""State changes of payments and subscriptions: refunds, cancels, pauses. Each is atomic and audited.
+"""Subscriptions: cancel, pause, resume, card changes and the payments of each renewal.
 
-Gateway calls happen inside the transaction, after the checks and before the commit: when the
-gateway refuses, nothing is recorded as done. Changes that the gateway itself reports (actor kind
-"gateway") are recorded without calling it back.
+Each change is atomic and audited. Gateway calls happen inside the transaction, after the checks
+and before the commit: when the gateway refuses, nothing is recorded as done. Changes that the
+gateway itself reports (actor kind "gateway") are recorded without calling it back.
 """
 
 from __future__ import annotations
@@ -15,265 +15,15 @@ from django.utils import timezone
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.audit.types import AuditEventType
-from coursedesk.billing.gateways import gateway_named
+from coursedesk.billing.gateways import gateway_named, gateway_refusal
 from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayError
-from coursedesk.billing.models import Gateway, GatewayAccount, Payment, Refund, Subscription
-from coursedesk.billing.selectors import RefundAmounts, payment_refund_amounts
+from coursedesk.billing.models import Gateway, Payment, Subscription
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
 from coursedesk.customers.models import Enrolment
 from coursedesk.customers.services import enrolment_revoke
-from coursedesk.mail.models import OutboundEmail
-from coursedesk.mail.services import email_queue
 
 Status = Subscription.Status
-
-
-def _iso(moment: dt.datetime | dt.date | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _day(moment: dt.datetime) -> str:
-    day = timezone.localdate(moment)
-    return f"{day:%B} {day.day}, {day.year}"
-
-
-def _gateway_error(error: GatewayError) -> DomainError:
-    return DomainError(f"The payment gateway refused: {error.message}", code="gateway_error", status=502)
-
-
-# Refunds ----------------------------------------------------------------------------------------
-
-
-def payment_refund(
-    *, payment: Payment, amount: int | None = None, reason: str = "", actor: Actor, source: str
-) -> Refund:
-    """Refunds `amount` (minor units) of one payment, or everything left when no amount is given.
-
-    The payment row is locked and the refund rows are summed under the lock; the new refund row
-    counts as pending before the gateway is called (with its id as the idempotency key), so two
-    refunds racing each other can never pass the amount paid. Access is untouched.
-    """
-    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0):
-        raise InvalidValue("The refund amount must be more than zero.", code="invalid_amount")
-    failure: GatewayError | None = None
-    with transaction.atomic():
-        payment = (
-            Payment.objects.select_for_update(of=("self",))
-            .select_related("customer__creator", "course")
-            .get(pk=payment.pk)
-        )
-        if payment.status != Payment.Status.SUCCEEDED:
-            raise DomainError(
-                "This payment failed, so there is nothing to refund.", code="payment_not_refundable"
-            )
-        before = payment_refund_amounts(payment=payment)
-        left = before.refundable
-        if left.amount <= 0:
-            raise DomainError("This payment has already been refunded in full.", code="nothing_to_refund")
-        amount = left.amount if amount is None else amount
-        if amount > left.amount:
-            raise DomainError(
-                f"Only {left.format()} is left to refund on this payment.",
-                code="refund_exceeds_refundable",
-            )
-        refund = Refund.objects.create(
-            payment=payment,
-            amount=amount,
-            currency=payment.currency,
-            reason=reason.strip()[:500],
-            source=source,
-            status=Refund.Status.PENDING,
-            created_at=clock.now(),
-        )
-        creator = payment.customer.creator
-        try:
-            gateway = gateway_named(payment.gateway, creator=creator)
-            result = gateway.refund(
-                payment_reference=payment.gateway_payment_id,
-                amount=amount,
-                currency=payment.currency,
-                idempotency_key=f"refund-{refund.pk}",
-            )
-        except GatewayError as error:
-            failure = error
-            refund.status = Refund.Status.FAILED
-            refund.failure_message = error.message[:500]
-            refund.save(update_fields=["status", "failure_message"])
-            audit_record(
-                creator=creator,
-                customer=payment.customer,
-                type=AuditEventType.PAYMENT_REFUND_FAILED,
-                actor=actor,
-                source=source,
-                subject=payment,
-                data={
-                    "amount": amount,
-                    "currency": payment.currency,
-                    "refund_id": refund.pk,
-                    "error": error.message,
-                },
-            )
-        else:
-            refund.gateway_refund_id = result.id
-            refund.status = Refund.Status.SUCCEEDED if result.status == "succeeded" else Refund.Status.PENDING
-            refund.save(update_fields=["gateway_refund_id", "status"])
-            _refund_recorded(
-                payment=payment,
-                refund=refund,
-                before=before,
-                actor=actor,
-                source=source,
-                test_mode=gateway.is_test_mode,
-            )
-    if failure is not None:
-        raise _gateway_error(failure)
-    return refund
-
-
-def _refund_recorded(
-    *,
-    payment: Payment,
-    refund: Refund,
-    before: RefundAmounts,
-    actor: Actor,
-    source: str,
-    test_mode: bool,
-) -> None:
-    """The audit event and the customer's refund notice, in the caller's transaction."""
-    after = payment_refund_amounts(payment=payment)  # the new refund row counts now
-    creator = payment.customer.creator
-    audit_record(
-        creator=creator,
-        customer=payment.customer,
-        type=AuditEventType.PAYMENT_REFUNDED,
-        actor=actor,
-        source=source,
-        subject=payment,
-        data={
-            "course": payment.course.title,
-            "course_id": payment.course_id,
-            "refund_id": refund.pk,
-            "amount": refund.amount,
-            "currency": refund.currency,
-            "amount_display": refund.money.format(),
-            "refunded_total": change(before.refunded.amount, after.refunded.amount),
-            "refundable": change(before.refundable.amount, after.refundable.amount),
-            **({"reason": refund.reason} if refund.reason else {}),
-        },
-    )
-    customer = payment.customer
-    greeting = f"Hi {customer.first_name}," if customer.first_name else "Hello,"
-    lines = [
-        greeting,
-        "",
-        f"We have refunded {refund.money.format()} of your payment of {payment.money.format()} "
-        f"for {payment.course.title} made on {_day(payment.paid_at)}.",
-        "Depending on your bank, it can take 5 to 10 days to appear on your statement.",
-    ]
-    if test_mode:
-        lines += ["", "This payment was made in test mode: no real money moved."]
-    lines += ["", creator.name or payment.course.title]
-    email_queue(
-        creator=creator,
-        customer=customer,
-        course=payment.course,
-        kind=OutboundEmail.Kind.REFUND_NOTICE,
-        to=customer.email,
-        subject=f"Your refund for {payment.course.title}",
-        text_body="\n".join(lines),
-        actor=actor,
-        source=source,
-    )
-
-
-def payment_refund_record(
-    *,
-    payment: Payment,
-    amount: int,
-    gateway_refund_id: str,
-    status: str = Refund.Status.SUCCEEDED,
-    reason: str = "",
-    actor: Actor,
-    source: str,
-) -> Refund:
-    """Records a refund the gateway made (e.g. in Stripe's dashboard). Known refund ids are not
-    recorded twice; their status is brought up to date instead."""
-    with transaction.atomic():
-        payment = (
-            Payment.objects.select_for_update(of=("self",))
-            .select_related("customer__creator", "course")
-            .get(pk=payment.pk)
-        )
-        known = Refund.objects.filter(gateway_refund_id=gateway_refund_id).first()
-        if known is not None:
-            return refund_status_sync(refund=known, gateway_refund_id=gateway_refund_id, status=status)
-        before = payment_refund_amounts(payment=payment)
-        refund = Refund.objects.create(
-            payment=payment,
-            amount=amount,
-            currency=payment.currency,
-            status=status,
-            reason=reason[:500],
-            source=source,
-            gateway_refund_id=gateway_refund_id,
-            created_at=clock.now(),
-        )
-        if status != Refund.Status.FAILED:
-            gateway = gateway_named(payment.gateway, creator=payment.customer.creator)
-            _refund_recorded(
-                payment=payment,
-                refund=refund,
-                before=before,
-                actor=actor,
-                source=source,
-                test_mode=gateway.is_test_mode,
-            )
-    return refund
-
-
-def refund_status_sync(
-    *, refund: Refund, gateway_refund_id: str, status: str, actor: Actor | None = None, source: str = "stripe"
-) -> Refund:
-    """Brings a recorded refund in step with the gateway (its id, pending → succeeded or failed).
-
-    A pending refund that fails stops counting against what is left, and the timeline says so.
-    """
-    with transaction.atomic():
-        refund = (
-            Refund.objects.select_for_update(of=("self",))
-            .select_related("payment__customer__creator")
-            .get(pk=refund.pk)
-        )
-        fields = []
-        if not refund.gateway_refund_id:
-            refund.gateway_refund_id = gateway_refund_id
-            fields.append("gateway_refund_id")
-        if refund.status == Refund.Status.PENDING and status != Refund.Status.PENDING:
-            refund.status = status
-            fields.append("status")
-        if fields:
-            refund.save(update_fields=fields)
-        if "status" in fields and status == Refund.Status.FAILED:
-            payment = refund.payment
-            audit_record(
-                creator=payment.customer.creator,
-                customer=payment.customer,
-                type=AuditEventType.PAYMENT_REFUND_FAILED,
-                actor=actor or Actor.gateway(source),
-                source=source,
-                subject=payment,
-                data={
-                    "amount": refund.amount,
-                    "currency": refund.currency,
-                    "refund_id": refund.pk,
-                    "error": "The payment gateway reported the refund as failed.",
-                },
-            )
-    return refund
-
-
-# Subscriptions ----------------------------------------------------------------------------------
 
 
 def _locked(subscription: Subscription) -> Subscription:
@@ -312,7 +62,7 @@ def _tell_gateway(subscription: Subscription, actor: Actor, call: str, **argumen
     try:
         getattr(gateway, call)(subscription_reference=subscription.gateway_subscription_id, **arguments)
     except GatewayError as error:
-        raise _gateway_error(error) from error
+        raise gateway_refusal(error) from error
 
 
 def _cancel(subscription: Subscription, *, actor: Actor, source: str) -> Subscription:
@@ -345,7 +95,7 @@ def _cancel(subscription: Subscription, *, actor: Actor, source: str) -> Subscri
             "course": subscription.course.title,
             "course_id": subscription.course_id,
             "status": change(old_status, subscription.status),
-            "next_payment_at": change(_iso(old_next), None),
+            "next_payment_at": change(clock.iso(old_next), None),
         },
     )
     return subscription
@@ -374,10 +124,6 @@ def subscription_cancel_by_customer(*, subscription: Subscription, actor: Actor,
                 reason="The customer canceled their recurring payments.",
             )
     return subscription
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
 
 
 def subscription_pause(
@@ -419,7 +165,7 @@ def _pause(
         subscription.next_payment_before_pause_at = subscription.next_payment_at
     subscription.status = Status.PAUSED
     subscription.paused_until = resume_on
-    subscription.next_payment_at = _start_of(resume_on) if resume_on else None
+    subscription.next_payment_at = clock.start_of_day(resume_on) if resume_on else None
     subscription.save(
         update_fields=[
             "status",
@@ -439,8 +185,8 @@ def _pause(
             "course": subscription.course.title,
             "course_id": subscription.course_id,
             "status": change(old_status, subscription.status),
-            "paused_until": change(_iso(old_until), _iso(resume_on)),
-            "next_payment_at": change(_iso(old_next), _iso(subscription.next_payment_at)),
+            "paused_until": change(clock.iso(old_until), clock.iso(resume_on)),
+            "next_payment_at": change(clock.iso(old_next), clock.iso(subscription.next_payment_at)),
         },
     )
     return subscription
@@ -479,65 +225,11 @@ def subscription_resume(*, subscription: Subscription, actor: Actor, source: str
                 "course": subscription.course.title,
                 "course_id": subscription.course_id,
                 "status": change(Status.PAUSED.value, subscription.status),
-                "paused_until": change(_iso(old_until), None),
-                "next_payment_at": change(_iso(old_next), _iso(subscription.next_payment_at)),
+                "paused_until": change(clock.iso(old_until), None),
+                "next_payment_at": change(clock.iso(old_next), clock.iso(subscription.next_payment_at)),
             },
         )
     return subscription
-
-
-# Payment settings -------------------------------------------------------------------------------
-
-
-def gateway_account_update(
-    *,
-    creator,
-    gateway: str,
-    publishable_key: str = "",
-    secret_key: str = "",
-    webhook_secret: str = "",
-    actor: Actor,
-    source: str,
-) -> GatewayAccount:
-    """Chooses the gateway and saves Stripe keys. Empty keys keep the saved ones; none is logged."""
-    if gateway not in Gateway.values:
-        raise InvalidValue("Choose a payment gateway.", code="invalid_gateway")
-    with transaction.atomic():
-        account, _ = GatewayAccount.objects.select_for_update().get_or_create(creator=creator)
-        old_gateway = account.gateway
-        changed = []
-        for field, value in (
-            ("stripe_publishable_key", publishable_key),
-            ("stripe_secret_key", secret_key),
-            ("stripe_webhook_secret", webhook_secret),
-        ):
-            if value and value != getattr(account, field):
-                setattr(account, field, value)
-                changed.append(field)
-        if gateway == Gateway.STRIPE and not account.stripe_secret_key:
-            raise InvalidValue(
-                "Enter your Stripe secret key to take payments with Stripe.", code="stripe_key_missing"
-            )
-        account.gateway = gateway
-        if not changed and old_gateway == gateway:
-            return account
-        account.save()
-        audit_record(
-            creator=creator,
-            type=AuditEventType.GATEWAY_ACCOUNT_UPDATED,
-            actor=actor,
-            source=source,
-            subject=account,
-            data={
-                "gateway": change(old_gateway, gateway),
-                "keys_changed": changed,
-                "test_mode": account.is_test_mode,
-            },
-        )
-    return account
-
-
-# Gateway-driven subscription changes -----------------------------------------------------------
 
 
 def subscription_payment_record(
@@ -622,7 +314,7 @@ def subscription_payment_record(
                 # The gateway charges until told otherwise; a plan stops after its last payment.
                 gateway.subscription_cancel(subscription_reference=subscription.gateway_subscription_id)
             except GatewayError as error:
-                raise _gateway_error(error) from error
+                raise gateway_refusal(error) from error
             old_next = subscription.next_payment_at
             subscription.next_payment_at = None
             subscription.completed_at = clock.now()
@@ -633,7 +325,7 @@ def subscription_payment_record(
                 actor,
                 source,
                 payments_made=paid,
-                next_payment_at=change(_iso(old_next), None),
+                next_payment_at=change(clock.iso(old_next), None),
             )
         elif next_payment_at is not None and subscription.status == Status.ACTIVE:
             subscription.next_payment_at = next_payment_at
@@ -725,5 +417,5 @@ def subscription_card_update_from_setup(
             payment_method_id=method,
         )
     except GatewayError as error:
-        raise _gateway_error(error) from error
+        raise gateway_refusal(error) from error
     return subscription_card_update(subscription=subscription, card=card, actor=actor, source=source)
