@@ -308,10 +308,9 @@ def checkout_fulfil(
             },
         )
         welcome_email_queue(customer=customer, course=course, actor=actor, source=source)
-        test_mode = session.gateway == Gateway.SANDBOX or gateway_account(creator).is_test_mode
         payment_receipt_queue(
             payment=payment,
-            test_mode=test_mode,
+            test_mode=gateway_named(session.gateway, creator=creator).is_test_mode,
             installment=1 if page.installments else None,
             actor=actor,
             source=source,

@@ -41,8 +41,11 @@ class GatewayAccount(models.Model):
 
     @property
     def is_test_mode(self) -> bool:
-        if self.gateway == Gateway.SANDBOX:
-            return True
+        """True when the gateway chosen now moves no real money."""
+        return self.gateway == Gateway.SANDBOX or self.has_stripe_test_keys
+
+    @property
+    def has_stripe_test_keys(self) -> bool:
         return self.stripe_secret_key.startswith(("sk_test_", "rk_test_"))
 
 

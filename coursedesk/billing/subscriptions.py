@@ -15,6 +15,7 @@ from django.utils import timezone
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.audit.types import AuditEventType
+from coursedesk.billing.emails import payment_failed_notice_queue, payment_receipt_queue
 from coursedesk.billing.gateways import gateway_named, gateway_refusal
 from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayError
 from coursedesk.billing.models import Gateway, Payment, Subscription
@@ -243,10 +244,16 @@ def subscription_payment_record(
     source: str,
     failure_message: str = "",
     next_payment_at: dt.datetime | None = None,
+    retry_at: dt.datetime | None = None,
 ) -> Payment | None:
-    """Records a renewal the gateway charged (Stripe's invoices). The same invoice is recorded once.
+    """Records one renewal payment, taken or failed, whichever gateway charged it: Stripe's invoices
+    (webhooks) and the sandbox's own charges (renewals.py) both end here.
 
-    A payment plan whose last payment arrives becomes completed, and the gateway is told to stop.
+    A payment already recorded under `reference` is not recorded again (None). A payment taken
+    brings a past-due subscription back, completes a plan at its last payment (and tells the gateway
+    to stop charging) or moves the next payment to `next_payment_at`, and queues the receipt. A
+    failed one makes an active subscription past due (`retry_at`: when the gateway tries again, if
+    known) and queues the failure notice; the due date stays where it was.
     """
     with transaction.atomic():
         subscription = _locked(subscription)
@@ -255,8 +262,10 @@ def subscription_payment_record(
             and Payment.objects.filter(gateway=subscription.gateway, gateway_payment_id=reference).exists()
         ):
             return None
+        creator, customer = subscription.customer.creator, subscription.customer
+        gateway = gateway_named(subscription.gateway, creator=creator)
         payment = Payment.objects.create(
-            customer=subscription.customer,
+            customer=customer,
             course=subscription.course,
             payment_page=subscription.payment_page,
             subscription=subscription,
@@ -268,7 +277,6 @@ def subscription_payment_record(
             failure_message=failure_message[:500],
             paid_at=clock.now(),
         )
-        creator, customer = subscription.customer.creator, subscription.customer
         facts = {
             "course": subscription.course.title,
             "course_id": subscription.course_id,
@@ -289,9 +297,17 @@ def subscription_payment_record(
             )
             if subscription.status == Status.ACTIVE:
                 subscription_status_move(
-                    subscription, Status.PAST_DUE, AuditEventType.SUBSCRIPTION_PAST_DUE, actor, source
+                    subscription,
+                    Status.PAST_DUE,
+                    AuditEventType.SUBSCRIPTION_PAST_DUE,
+                    actor,
+                    source,
+                    **({"retry_at": clock.iso(retry_at)} if retry_at else {}),
                 )
                 subscription.save(update_fields=["status"])
+            payment_failed_notice_queue(
+                payment=payment, retry_at=retry_at, test_mode=gateway.is_test_mode, actor=actor, source=source
+            )
             return payment
         paid = subscription.payments.filter(status=Payment.Status.SUCCEEDED).count()
         plan = subscription.installments_total
@@ -308,8 +324,7 @@ def subscription_payment_record(
             subscription_status_move(
                 subscription, Status.ACTIVE, AuditEventType.SUBSCRIPTION_RECOVERED, actor, source
             )
-        if plan and paid >= plan and subscription.status != Status.COMPLETED:
-            gateway = gateway_named(subscription.gateway, creator=creator)
+        if plan and paid >= plan and subscription.can_move_to(Status.COMPLETED):
             try:
                 # The gateway charges until told otherwise; a plan stops after its last payment.
                 gateway.subscription_cancel(subscription_reference=subscription.gateway_subscription_id)
@@ -330,6 +345,9 @@ def subscription_payment_record(
         elif next_payment_at is not None and subscription.status == Status.ACTIVE:
             subscription.next_payment_at = next_payment_at
         subscription.save()
+        payment_receipt_queue(
+            payment=payment, test_mode=gateway.is_test_mode, installment=paid, actor=actor, source=source
+        )
     return payment
 
 

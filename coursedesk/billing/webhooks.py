@@ -187,6 +187,7 @@ def on_invoice_payment_failed(event: WebhookEvent) -> str:
     if subscription is None:
         raise NotYetKnown(f"subscription {reference} is not recorded yet")
     error = (invoice.get("last_finalization_error") or {}).get("message") or "The card was declined."
+    retry_at = invoice.get("next_payment_attempt")
     subscriptions.subscription_payment_record(
         subscription=subscription,
         succeeded=False,
@@ -194,6 +195,7 @@ def on_invoice_payment_failed(event: WebhookEvent) -> str:
         currency=invoice.get("currency") or subscription.currency,
         reference="",
         failure_message=error,
+        retry_at=dt.datetime.fromtimestamp(retry_at, tz=dt.UTC) if retry_at else None,
         actor=STRIPE,
         source=SOURCE,
     )

@@ -9,7 +9,7 @@ from django.db import connection, connections
 
 from coursedesk.audit.services import Actor
 from coursedesk.billing.checkout import checkout_fulfil
-from coursedesk.billing.models import CheckoutSession, Payment, Refund
+from coursedesk.billing.models import CheckoutSession, GatewayAccount, Payment, Refund
 from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.selectors import payment_refund_amounts
 from coursedesk.core.errors import DomainError
@@ -66,6 +66,7 @@ def test_two_full_refunds_racing_give_exactly_one_refund():
 
 def test_the_webhook_and_the_return_page_fulfilling_at_once_sell_once():
     creator = make_creator()
+    GatewayAccount.objects.create(creator=creator, gateway="stripe", stripe_secret_key="sk_test_race")
     page = make_page(make_course(creator), "one_time", amount=4900)
     session = CheckoutSession.objects.create(
         payment_page=page,

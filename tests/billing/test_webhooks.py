@@ -17,6 +17,7 @@ from django.core.management import call_command
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.billing.checkout import checkout_start_hosted
+from coursedesk.billing.emails import TEST_MODE_LINE
 from coursedesk.billing.gateways.base import GatewayRefund, HostedCheckout
 from coursedesk.billing.gateways.stripe import StripeGateway
 from coursedesk.billing.models import GatewayAccount, Payment, Refund, Subscription, WebhookEvent
@@ -293,6 +294,51 @@ def test_a_subscription_checkout_then_renewals_by_invoice(client, bought_monthly
     assert subscription.next_payment_at == dt.datetime.fromtimestamp(1800000000, tz=dt.UTC)
     event = AuditEvent.objects.filter(type="payment.succeeded").order_by("-pk").first()
     assert (event.actor_kind, event.source, event.data["amount"]) == ("gateway", "stripe", 1900)
+
+
+def test_a_stripe_renewal_queues_coursedesks_receipt(client, bought_monthly, stripe_account):
+    renewal = sj.invoice(invoice_id="in_test_second", subscription="sub_test_1", period_end=1800000000)
+    mark = AuditEvent.objects.order_by("-pk").first().pk
+
+    deliver(client, stripe_account, sj.event("invoice.paid", renewal))
+    deliver(client, stripe_account, sj.event("invoice.payment_succeeded", renewal))  # same invoice
+
+    receipt = OutboundEmail.objects.filter(kind="receipt").order_by("-pk").first()
+    assert OutboundEmail.objects.filter(kind="receipt").count() == 2  # the checkout's, the renewal's
+    assert (receipt.to, receipt.subject) == ("ada@example.com", "Your receipt for Watercolor Foundations")
+    assert "Thank you for your payment of $19.00 for Watercolor Foundations" in receipt.text_body
+    assert "Payment reference: in_test_second." in receipt.text_body
+    assert "Your next payment is due on January 15, 2027." in receipt.text_body
+    assert TEST_MODE_LINE in receipt.text_body  # the creator's Stripe keys are test keys
+    assert [(e.type, e.source) for e in AuditEvent.objects.filter(pk__gt=mark).order_by("pk")] == [
+        ("payment.succeeded", "stripe"),
+        ("email.queued", "stripe"),
+    ]
+
+
+def test_a_failed_stripe_renewal_queues_the_failure_notice_with_stripes_retry_date(
+    client, bought_monthly, stripe_account
+):
+    retry = int(dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC).timestamp())
+    failed = sj.invoice(
+        invoice_id="in_test_2", subscription="sub_test_1", status="open", next_payment_attempt=retry
+    )
+    mark = AuditEvent.objects.order_by("-pk").first().pk
+
+    deliver(client, stripe_account, sj.event("invoice.payment_failed", failed))
+
+    notice = OutboundEmail.objects.get(kind="payment_failed")
+    assert notice.subject == "Your payment for Watercolor Foundations failed"
+    assert "We could not take your payment of $19.00 for Watercolor Foundations" in notice.text_body
+    assert "/c/watercolor/billing/" in notice.text_body
+    assert "We will try again on November 24, 2026." in notice.text_body
+    assert [e.type for e in AuditEvent.objects.filter(pk__gt=mark).order_by("pk")] == [
+        "payment.failed",
+        "subscription.past_due",
+        "email.queued",
+    ]
+    past_due = AuditEvent.objects.get(type="subscription.past_due")
+    assert past_due.data["retry_at"] == "2026-11-24T10:00:00+00:00"
 
 
 def test_a_failed_renewal_makes_it_past_due_and_a_later_payment_recovers_it(

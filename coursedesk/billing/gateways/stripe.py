@@ -119,7 +119,9 @@ class StripeGateway(PaymentGateway):
 
     @property
     def is_test_mode(self) -> bool:
-        return self.account.is_test_mode
+        # The keys decide, not the gateway the creator sells through now: a Stripe payment made
+        # with live keys stays real after a switch to the sandbox.
+        return self.account.has_stripe_test_keys
 
     # Customers and cards --------------------------------------------------------------------
 
