@@ -14,7 +14,6 @@ from django.views.decorators.http import require_http_methods
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
-from coursedesk.billing.forms import TestCardForm
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.models import Gateway, Payment, Subscription
@@ -25,6 +24,7 @@ from coursedesk.billing.subscriptions import (
     subscription_card_update_with_test_card,
 )
 from coursedesk.classroom.auth import student_required
+from coursedesk.classroom.forms import TestCardForm
 from coursedesk.core.errors import DomainError
 
 OPEN_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.PAUSED, Subscription.Status.PAST_DUE)
@@ -75,7 +75,7 @@ def billing(request, *, course, student):
     )
     return render(
         request,
-        "billing/student_billing.html",
+        "classroom/billing.html",
         {
             "course": course,
             "student": student,
@@ -141,7 +141,7 @@ def cancel(request, *, course, student):
             return redirect("classroom:cancel", course_slug=course.slug)
         return render(
             request,
-            "billing/student_canceled.html",
+            "classroom/canceled.html",
             {
                 "course": course,
                 "student": student,
@@ -150,7 +150,7 @@ def cancel(request, *, course, student):
         )
     return render(
         request,
-        "billing/student_cancel.html",
+        "classroom/cancel.html",
         {
             "course": course,
             "student": student,
