@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -32,11 +33,10 @@ from coursedesk.customers.services import (
 )
 from coursedesk.mail.services import welcome_email_queue
 
-PASSWORD_MIN_LENGTH = 8
 DECLINED_MESSAGE = "Your card was declined. No payment was taken; please try another card."
 
 
-def _buyer_checked(*, page: PaymentPage, email: str, first_name: str, password: str) -> str:
+def _buyer_checked(*, page: PaymentPage, email: str, first_name: str, last_name: str, password: str) -> str:
     """Validates what the buyer typed; returns the email. New customers must choose a password."""
     if not page.active or not page.course.published:
         raise DomainError("This course is not on sale at the moment.", code="not_on_sale")
@@ -48,11 +48,14 @@ def _buyer_checked(*, page: PaymentPage, email: str, first_name: str, password: 
     if not (first_name or "").strip():
         raise InvalidValue("Please enter your first name.", code="invalid_name")
     existing = Customer.objects.for_creator(page.course.creator).with_email(email).exists()
-    if not existing and len(password or "") < PASSWORD_MIN_LENGTH:
-        raise InvalidValue(
-            f"Choose a password of at least {PASSWORD_MIN_LENGTH} characters for your new account.",
-            code="invalid_password",
-        )
+    if not existing:
+        # Django's validators, as for every other password; the unsaved customer lets them refuse
+        # a password that repeats the buyer's name or email.
+        buyer = Customer(email=email, first_name=first_name.strip(), last_name=(last_name or "").strip())
+        try:
+            validate_password(password or "", user=buyer)
+        except ValidationError as error:
+            raise InvalidValue(" ".join(error.messages), code="invalid_password") from error
     return email
 
 
@@ -79,7 +82,9 @@ def checkout_pay_with_card(
     card_number: str,
 ) -> CheckoutSession:
     """The card-field checkout of the sandbox. A declined card leaves nothing behind."""
-    email = _buyer_checked(page=page, email=email, first_name=first_name, password=password)
+    email = _buyer_checked(
+        page=page, email=email, first_name=first_name, last_name=last_name, password=password
+    )
     if gateway_account(page.course.creator).gateway != Gateway.SANDBOX:
         raise DomainError("This course takes payments on Stripe's page.", code="wrong_gateway")
     gateway = gateway_named(Gateway.SANDBOX, creator=page.course.creator)
@@ -130,7 +135,9 @@ def checkout_start_hosted(
     cancel_url: str,
 ) -> tuple[CheckoutSession, str]:
     """Opens a checkout on the gateway's page; returns the session and where to send the buyer."""
-    email = _buyer_checked(page=page, email=email, first_name=first_name, password=password)
+    email = _buyer_checked(
+        page=page, email=email, first_name=first_name, last_name=last_name, password=password
+    )
     creator = page.course.creator
     gateway = gateway_named(gateway_account(creator).gateway, creator=creator)
     existing = Customer.objects.for_creator(creator).with_email(email).first()

@@ -12,7 +12,8 @@ class CheckoutForm(forms.Form):
     password = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="New customers choose one (8 characters or more). Already a student? Leave it empty.",
+        help_text="New customers choose one (at least 8 characters, not a common password). "
+        "Already a student? Leave it empty.",
     )
 
 

@@ -9,11 +9,11 @@ import pytest
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.billing.checkout import checkout_fulfil, checkout_pay_with_card
-from coursedesk.billing.models import CheckoutSession, Payment, Subscription
+from coursedesk.billing.models import CheckoutSession, GatewayAccount, Payment, Subscription
 from coursedesk.core.errors import DomainError
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.mail.models import OutboundEmail
-from tests.factories import make_enrolment, make_page
+from tests.factories import make_customer, make_enrolment, make_page
 
 VISA = "4242 4242 4242 4242"
 DECLINED = "4000 0000 0000 0002"
@@ -156,7 +156,32 @@ def test_a_new_customer_must_choose_a_password(frozen_now, one_time_page):
     with pytest.raises(DomainError) as refused:
         buy(one_time_page, password="short")
     assert (refused.value.code, refused.value.status) == ("invalid_password", 422)
+    assert refused.value.message == "This password is too short. It must contain at least 8 characters."
     assert counts() == before
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("password123", "This password is too common."),
+        ("ada@example.com", "The password is too similar to the email."),
+        ("84920571", "This password is entirely numeric."),
+    ],
+)
+def test_a_new_customers_password_passes_djangos_validators(frozen_now, one_time_page, password, message):
+    before = counts()
+    with pytest.raises(DomainError) as refused:
+        buy(one_time_page, password=password)
+    assert (refused.value.code, refused.value.message) == ("invalid_password", message)
+    assert counts() == before
+
+
+def test_a_returning_customer_needs_no_password(frozen_now, creator, one_time_page):
+    make_customer(creator, email="ada@example.com")
+
+    session = buy(one_time_page, password="")
+
+    assert session.status == "completed"
 
 
 def test_fulfilling_the_same_session_twice_changes_nothing(frozen_now, one_time_page):
@@ -174,8 +199,6 @@ def test_fulfilling_the_same_session_twice_changes_nothing(frozen_now, one_time_
 def test_the_card_field_checkout_is_refused_when_the_creator_sells_through_stripe(
     frozen_now, creator, one_time_page
 ):
-    from coursedesk.billing.models import GatewayAccount
-
     GatewayAccount.objects.create(creator=creator, gateway="stripe", stripe_secret_key="sk_test_x")
     before = counts()
     with pytest.raises(DomainError) as refused:

@@ -13,13 +13,15 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
+from coursedesk.billing import webhooks
 from coursedesk.billing.checkout import checkout_start_hosted
 from coursedesk.billing.emails import TEST_MODE_LINE
 from coursedesk.billing.gateways.base import GatewayRefund, HostedCheckout
-from coursedesk.billing.gateways.stripe import StripeGateway
+from coursedesk.billing.gateways.stripe import StripeGateway, hosted_checkout_from
 from coursedesk.billing.models import GatewayAccount, Payment, Refund, Subscription, WebhookEvent
 from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.selectors import payment_refund_amounts
@@ -222,8 +224,6 @@ def test_the_return_page_fulfils_first_and_the_webhook_is_then_a_no_op(
 ):
     session = start(one_time_page)
     completed = sj.checkout_session(session_id=session.gateway_session_id, payment_intent="pi_test_9")
-    from coursedesk.billing.gateways.stripe import hosted_checkout_from
-
     monkeypatch.setattr(
         StripeGateway,
         "hosted_checkout_retrieve",
@@ -647,8 +647,6 @@ def test_a_refund_of_ours_still_committing_is_retried_not_duplicated(client, bou
 def test_a_handler_error_is_recorded_and_the_event_can_be_replayed(
     client, bought_once, stripe_account, monkeypatch
 ):
-    from coursedesk.billing import webhooks
-
     def broken(event):
         raise RuntimeError("database hiccup")
 
@@ -668,8 +666,6 @@ def test_a_handler_error_is_recorded_and_the_event_can_be_replayed(
 
 
 def test_replay_needs_to_be_told_what(db):
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError):
         call_command("replay_webhooks")
 
