@@ -12,7 +12,7 @@ help:
 	@echo "make run     set up and start CourseDesk with demo data on http://127.0.0.1:$(PORT)/"
 	@echo "make test    install what tests need and run the suite (SQLite, then PostgreSQL if TEST_DATABASE_URL)"
 	@echo "make bench   seed a million customers and print the speed figures"
-	@echo "make lint    ruff check, ruff format --check (both also run by make test)"
+	@echo "make lint    ruff check, ruff format --check, the layering contracts (all also run by make test)"
 
 # The virtual environment is rebuilt only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -68,6 +68,7 @@ screenshots: install-test chromium
 lint: install-test
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/lint-imports --no-cache
 
 format: install-test
 	@$(VENV)/bin/ruff format .

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "coursedesk.desk",
     "coursedesk.classroom",
     "coursedesk.api",
+    "coursedesk.ops",
 ]
 
 MIDDLEWARE = [

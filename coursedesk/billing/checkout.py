@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -30,6 +29,7 @@ from coursedesk.customers.services import (
     customer_get_or_create,
     enrolment_expiration_set,
     enrolment_grant,
+    password_check,
 )
 from coursedesk.mail.services import welcome_email_queue
 
@@ -49,13 +49,10 @@ def _buyer_checked(*, page: PaymentPage, email: str, first_name: str, last_name:
         raise InvalidValue("Please enter your first name.", code="invalid_name")
     existing = Customer.objects.for_creator(page.course.creator).with_email(email).exists()
     if not existing:
-        # Django's validators, as for every other password; the unsaved customer lets them refuse
-        # a password that repeats the buyer's name or email.
+        # The unsaved customer lets the validators refuse a password that repeats the buyer's name
+        # or email.
         buyer = Customer(email=email, first_name=first_name.strip(), last_name=(last_name or "").strip())
-        try:
-            validate_password(password or "", user=buyer)
-        except ValidationError as error:
-            raise InvalidValue(" ".join(error.messages), code="invalid_password") from error
+        password_check(password or "", customer=buyer)
     return email
 
 

@@ -105,15 +105,6 @@ class Payment(models.Model):
     def money(self) -> Money:
         return Money(self.amount, self.currency)
 
-    # These read the annotations of billing.selectors.payments_with_refund_amounts.
-    @property
-    def refunded_money(self) -> Money:
-        return Money(self.refunded_amount, self.currency)
-
-    @property
-    def refundable_money(self) -> Money:
-        return Money(self.refundable_amount, self.currency)
-
 
 class RefundQuerySet(CreatorScopedQuerySet):
     creator_path = "payment__customer__creator"

@@ -1,5 +1,7 @@
 """The front door: creators go to their desk, everyone else sees what CourseDesk is."""
 
+from django.db import connection
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
 
@@ -10,9 +12,6 @@ def home(request):
 
 
 def health(request):
-    from django.db import connection
-    from django.http import JsonResponse
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})

@@ -155,7 +155,7 @@ def test_a_new_customer_must_choose_a_password(frozen_now, one_time_page):
     before = counts()
     with pytest.raises(DomainError) as refused:
         buy(one_time_page, password="short")
-    assert (refused.value.code, refused.value.status) == ("invalid_password", 422)
+    assert (refused.value.code, refused.value.status) == ("weak_password", 422)
     assert refused.value.message == "This password is too short. It must contain at least 8 characters."
     assert counts() == before
 
@@ -172,7 +172,7 @@ def test_a_new_customers_password_passes_djangos_validators(frozen_now, one_time
     before = counts()
     with pytest.raises(DomainError) as refused:
         buy(one_time_page, password=password)
-    assert (refused.value.code, refused.value.message) == ("invalid_password", message)
+    assert (refused.value.code, refused.value.message) == ("weak_password", message)
     assert counts() == before
 
 

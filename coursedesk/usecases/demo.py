@@ -19,6 +19,7 @@ from coursedesk.billing.models import Gateway, GatewayAccount, Payment, Refund, 
 from coursedesk.billing.selectors import payment_refund_amounts
 from coursedesk.catalog.models import Course, Lesson, PaymentPage
 from coursedesk.core import clock
+from coursedesk.core.text import fold
 from coursedesk.customers.models import Customer
 from coursedesk.customers.services import (
     customer_create,
@@ -157,8 +158,6 @@ DEMO_ACTOR_SOURCE = AuditSource.SEED
 
 
 def _ascii(text: str) -> str:
-    from coursedesk.core.text import fold
-
     plain = fold(text).replace("ł", "l").replace("ø", "o").encode("ascii", "ignore").decode()
     return "".join(ch for ch in plain if ch.isalnum() or ch == " ").replace(" ", ".")
 
@@ -435,7 +434,7 @@ class DemoSeeder:
                     data={
                         "status": change("active", "paused"),
                         "next_payment_at": change(
-                            old_next.isoformat(), subscription.next_payment_at.isoformat()
+                            clock.iso(old_next), clock.iso(subscription.next_payment_at)
                         ),
                     },
                 )
@@ -455,7 +454,7 @@ class DemoSeeder:
                     subject=subscription,
                     data={
                         "status": change("active", "canceled"),
-                        "next_payment_at": change(old_next.isoformat(), None),
+                        "next_payment_at": change(clock.iso(old_next), None),
                     },
                 )
         for customer, subscription in members[6:8]:

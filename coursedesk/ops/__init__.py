@@ -1,0 +1,2 @@
+"""Operator commands (manage.py …): imports, erasure, demo and benchmark data, and the periodic jobs
+(the scheduler, sandbox renewals, webhook replay)."""
