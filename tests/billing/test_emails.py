@@ -8,7 +8,7 @@ from django.conf import settings
 
 from coursedesk.audit.services import Actor
 from coursedesk.billing.emails import email_date
-from coursedesk.billing.models import Subscription
+from coursedesk.billing.models import CheckoutSession, Subscription
 from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.renewals import renewals_run
 from coursedesk.core import clock
@@ -27,11 +27,12 @@ def test_a_day_is_written_one_way():
 
 def test_the_checkout_receipt_of_a_plan_says_which_payment_and_the_next_date(frozen_now, plan_page):
     bought(plan_page)
+    session = CheckoutSession.objects.get()
 
     assert newest("receipt").text_body == (
         "Hi Ada,\n\n"
         "Thank you for your payment of $20.00 for Watercolor Foundations (Three payments).\n"
-        "Paid on November 21, 2026. Payment reference: sbx_ch_checkout_1.\n"
+        f"Paid on November 21, 2026. Payment reference: sbx_ch_checkout_{session.pk}.\n"
         "That was payment 1 of 3.\n"
         "Your next payment is due on December 21, 2026.\n\n"
         "This is a test-mode payment: no real money moved.\n\n"
