@@ -20,7 +20,8 @@ from coursedesk.billing.emails import payment_receipt_queue
 from coursedesk.billing.gateways import gateway_account, gateway_named
 from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayError, HostedCheckout
 from coursedesk.billing.intervals import add_interval
-from coursedesk.billing.models import CheckoutSession, Gateway, Payment, Subscription
+from coursedesk.billing.models import CheckoutSession, Gateway, Subscription
+from coursedesk.billing.payments import payment_record
 from coursedesk.catalog.models import PaymentPage
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
@@ -282,34 +283,21 @@ def checkout_fulfil(
                     "next_payment_at": clock.iso(subscription.next_payment_at),
                 },
             )
-        payment = Payment.objects.create(
+        payment = payment_record(
             customer=customer,
             course=course,
             payment_page=page,
             subscription=subscription,
             amount=amount or page.amount,
             currency=page.currency,
-            status=Payment.Status.SUCCEEDED,
             gateway=session.gateway,
-            gateway_payment_id=payment_reference,
-            paid_at=now,
-        )
-        audit_record(
-            creator=creator,
-            customer=customer,
-            type=AuditEventType.PAYMENT_SUCCEEDED,
-            actor=actor,
-            source=source,
-            subject=payment,
-            data={
-                "course": course.title,
-                "course_id": course.pk,
-                "amount": payment.amount,
-                "currency": payment.currency,
-                "amount_display": payment.money.format(),
+            reference=payment_reference,
+            details={
                 "payment_page": page.name,
                 **({"installment": 1, "installments_total": page.installments} if page.installments else {}),
             },
+            actor=actor,
+            source=source,
         )
         welcome_email_queue(customer=customer, course=course, actor=actor, source=source)
         payment_receipt_queue(

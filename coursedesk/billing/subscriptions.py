@@ -19,12 +19,15 @@ from coursedesk.billing.emails import payment_failed_notice_queue, payment_recei
 from coursedesk.billing.gateways import gateway_named, gateway_refusal
 from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayError
 from coursedesk.billing.models import Gateway, Payment, Subscription
+from coursedesk.billing.payments import payment_record
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
 from coursedesk.customers.models import Enrolment
 from coursedesk.customers.services import enrolment_revoke
 
 Status = Subscription.Status
+# What a pause, a resume and a cancel change besides the status.
+SCHEDULE_FIELDS = ["paused_until", "next_payment_at", "next_payment_before_pause_at"]
 
 
 def _locked(subscription: Subscription) -> Subscription:
@@ -70,35 +73,20 @@ def _cancel(subscription: Subscription, *, actor: Actor, source: str) -> Subscri
     subscription = _locked(subscription)
     _check_move(subscription, Status.CANCELED, "canceled")
     _tell_gateway(subscription, actor, "subscription_cancel")
-    old_status, old_next = subscription.status, subscription.next_payment_at
-    subscription.status = Status.CANCELED
+    old_next = subscription.next_payment_at
     subscription.canceled_at = clock.now()
     subscription.next_payment_at = None
     subscription.paused_until = None
     subscription.next_payment_before_pause_at = None
-    subscription.save(
-        update_fields=[
-            "status",
-            "canceled_at",
-            "next_payment_at",
-            "paused_until",
-            "next_payment_before_pause_at",
-        ]
+    subscription_status_move(
+        subscription,
+        Status.CANCELED,
+        AuditEventType.SUBSCRIPTION_CANCELED,
+        actor,
+        source,
+        next_payment_at=change(clock.iso(old_next), None),
     )
-    audit_record(
-        creator=subscription.customer.creator,
-        customer=subscription.customer,
-        type=AuditEventType.SUBSCRIPTION_CANCELED,
-        actor=actor,
-        source=source,
-        subject=subscription,
-        data={
-            "course": subscription.course.title,
-            "course_id": subscription.course_id,
-            "status": change(old_status, subscription.status),
-            "next_payment_at": change(clock.iso(old_next), None),
-        },
-    )
+    subscription.save(update_fields=["status", "canceled_at", *SCHEDULE_FIELDS])
     return subscription
 
 
@@ -160,36 +148,21 @@ def _pause(
         _check_move(subscription, Status.PAUSED, "paused")
     if resume_on is not None:
         _tell_gateway(subscription, actor, "subscription_pause", resume_on=resume_on)
-    old_status = subscription.status
     old_until, old_next = subscription.paused_until, subscription.next_payment_at
     if subscription.status != Status.PAUSED:
         subscription.next_payment_before_pause_at = subscription.next_payment_at
-    subscription.status = Status.PAUSED
     subscription.paused_until = resume_on
     subscription.next_payment_at = clock.start_of_day(resume_on) if resume_on else None
-    subscription.save(
-        update_fields=[
-            "status",
-            "paused_until",
-            "next_payment_at",
-            "next_payment_before_pause_at",
-        ]
+    subscription_status_move(
+        subscription,
+        Status.PAUSED,
+        AuditEventType.SUBSCRIPTION_PAUSED,
+        actor,
+        source,
+        paused_until=change(clock.iso(old_until), clock.iso(resume_on)),
+        next_payment_at=change(clock.iso(old_next), clock.iso(subscription.next_payment_at)),
     )
-    audit_record(
-        creator=subscription.customer.creator,
-        customer=subscription.customer,
-        type=AuditEventType.SUBSCRIPTION_PAUSED,
-        actor=actor,
-        source=source,
-        subject=subscription,
-        data={
-            "course": subscription.course.title,
-            "course_id": subscription.course_id,
-            "status": change(old_status, subscription.status),
-            "paused_until": change(clock.iso(old_until), clock.iso(resume_on)),
-            "next_payment_at": change(clock.iso(old_next), clock.iso(subscription.next_payment_at)),
-        },
-    )
+    subscription.save(update_fields=["status", *SCHEDULE_FIELDS])
     return subscription
 
 
@@ -203,33 +176,19 @@ def subscription_resume(*, subscription: Subscription, actor: Actor, source: str
         now = clock.now()
         original = subscription.next_payment_before_pause_at
         old_until, old_next = subscription.paused_until, subscription.next_payment_at
-        subscription.status = Status.ACTIVE
         subscription.paused_until = None
         subscription.next_payment_at = original if original is not None and original > now else now
         subscription.next_payment_before_pause_at = None
-        subscription.save(
-            update_fields=[
-                "status",
-                "paused_until",
-                "next_payment_at",
-                "next_payment_before_pause_at",
-            ]
+        subscription_status_move(
+            subscription,
+            Status.ACTIVE,
+            AuditEventType.SUBSCRIPTION_RESUMED,
+            actor,
+            source,
+            paused_until=change(clock.iso(old_until), None),
+            next_payment_at=change(clock.iso(old_next), clock.iso(subscription.next_payment_at)),
         )
-        audit_record(
-            creator=subscription.customer.creator,
-            customer=subscription.customer,
-            type=AuditEventType.SUBSCRIPTION_RESUMED,
-            actor=actor,
-            source=source,
-            subject=subscription,
-            data={
-                "course": subscription.course.title,
-                "course_id": subscription.course_id,
-                "status": change(Status.PAUSED.value, subscription.status),
-                "paused_until": change(clock.iso(old_until), None),
-                "next_payment_at": change(clock.iso(old_next), clock.iso(subscription.next_payment_at)),
-            },
-        )
+        subscription.save(update_fields=["status", *SCHEDULE_FIELDS])
     return subscription
 
 
@@ -262,39 +221,28 @@ def subscription_payment_record(
             and Payment.objects.filter(gateway=subscription.gateway, gateway_payment_id=reference).exists()
         ):
             return None
-        creator, customer = subscription.customer.creator, subscription.customer
-        gateway = gateway_named(subscription.gateway, creator=creator)
-        payment = Payment.objects.create(
-            customer=customer,
+        gateway = gateway_named(subscription.gateway, creator=subscription.customer.creator)
+        plan = subscription.installments_total
+        paid = subscription.payments.filter(status=Payment.Status.SUCCEEDED).count() + 1
+        payment = payment_record(
+            customer=subscription.customer,
             course=subscription.course,
             payment_page=subscription.payment_page,
             subscription=subscription,
             amount=amount,
-            currency=currency.lower(),
+            currency=currency,
             gateway=subscription.gateway,
-            gateway_payment_id=reference,
-            status=Payment.Status.SUCCEEDED if succeeded else Payment.Status.FAILED,
-            failure_message=failure_message[:500],
-            paid_at=clock.now(),
+            reference=reference,
+            succeeded=succeeded,
+            failure_message=failure_message,
+            details={
+                "renewal": True,
+                **({"installment": paid, "installments_total": plan} if plan and succeeded else {}),
+            },
+            actor=actor,
+            source=source,
         )
-        facts = {
-            "course": subscription.course.title,
-            "course_id": subscription.course_id,
-            "amount": payment.amount,
-            "currency": payment.currency,
-            "amount_display": payment.money.format(),
-            "renewal": True,
-        }
         if not succeeded:
-            audit_record(
-                creator=creator,
-                customer=customer,
-                type=AuditEventType.PAYMENT_FAILED,
-                actor=actor,
-                source=source,
-                subject=payment,
-                data={**facts, "error": payment.failure_message},
-            )
             if subscription.status == Status.ACTIVE:
                 subscription_status_move(
                     subscription,
@@ -309,17 +257,6 @@ def subscription_payment_record(
                 payment=payment, retry_at=retry_at, test_mode=gateway.is_test_mode, actor=actor, source=source
             )
             return payment
-        paid = subscription.payments.filter(status=Payment.Status.SUCCEEDED).count()
-        plan = subscription.installments_total
-        audit_record(
-            creator=creator,
-            customer=customer,
-            type=AuditEventType.PAYMENT_SUCCEEDED,
-            actor=actor,
-            source=source,
-            subject=payment,
-            data={**facts, **({"installment": paid, "installments_total": plan} if plan else {})},
-        )
         if subscription.status == Status.PAST_DUE:
             subscription_status_move(
                 subscription, Status.ACTIVE, AuditEventType.SUBSCRIPTION_RECOVERED, actor, source
@@ -357,6 +294,11 @@ def subscription_status_move(
     """Sets the status and writes its audit event; the caller holds the lock and saves."""
     old = subscription.status
     subscription.status = to
+    _subscription_event(subscription, type, actor, source, status=change(old, to), **data)
+
+
+def _subscription_event(subscription: Subscription, type: str, actor: Actor, source: str, **data) -> None:
+    """A subscription's timeline event, naming its course."""
     audit_record(
         creator=subscription.customer.creator,
         customer=subscription.customer,
@@ -364,12 +306,7 @@ def subscription_status_move(
         actor=actor,
         source=source,
         subject=subscription,
-        data={
-            "course": subscription.course.title,
-            "course_id": subscription.course_id,
-            "status": change(old, to),
-            **data,
-        },
+        data={"course": subscription.course.title, "course_id": subscription.course_id, **data},
     )
 
 
@@ -387,18 +324,12 @@ def subscription_card_update(
         subscription.gateway_payment_method_id = card.payment_method_id
         subscription.card_brand, subscription.card_last4 = card.brand, card.last4
         subscription.save(update_fields=["gateway_payment_method_id", "card_brand", "card_last4"])
-        audit_record(
-            creator=subscription.customer.creator,
-            customer=subscription.customer,
-            type=AuditEventType.SUBSCRIPTION_CARD_UPDATED,
-            actor=actor,
-            source=source,
-            subject=subscription,
-            data={
-                "course": subscription.course.title,
-                "course_id": subscription.course_id,
-                "card": change(old or None, f"{card.brand} {card.last4}"),
-            },
+        _subscription_event(
+            subscription,
+            AuditEventType.SUBSCRIPTION_CARD_UPDATED,
+            actor,
+            source,
+            card=change(old or None, f"{card.brand} {card.last4}"),
         )
     return subscription
 
