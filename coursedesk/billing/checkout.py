@@ -83,7 +83,7 @@ def checkout_pay_with_card(
     email = _buyer_checked(
         page=page, email=email, first_name=first_name, last_name=last_name, password=password
     )
-    if gateway_account(page.course.creator).gateway != Gateway.SANDBOX:
+    if not gateway_account(page.course.creator).takes_cards_here:
         raise DomainError("This course takes payments on Stripe's page.", code="wrong_gateway")
     gateway = gateway_named(Gateway.SANDBOX, creator=page.course.creator)
     with transaction.atomic():

@@ -45,6 +45,12 @@ class GatewayAccount(models.Model):
         return self.gateway == Gateway.SANDBOX or self.has_stripe_test_keys
 
     @property
+    def takes_cards_here(self) -> bool:
+        """True when buyers type their card into CourseDesk's checkout (the sandbox); Stripe takes
+        it on its own page."""
+        return self.gateway == Gateway.SANDBOX
+
+    @property
     def has_stripe_test_keys(self) -> bool:
         return self.stripe_secret_key.startswith(("sk_test_", "rk_test_"))
 

@@ -38,7 +38,7 @@ def checkout(request, page_id: int):
     if request.method == "GET" and "session_id" in request.GET:
         return _checkout_done(request, page)
     account = gateway_account(page.course.creator)
-    takes_card_here = account.gateway == Gateway.SANDBOX
+    takes_card_here = account.takes_cards_here
     form_class = CheckoutWithCardForm if takes_card_here else CheckoutForm
     form = form_class(request.POST or None)
     error = ""
