@@ -12,7 +12,7 @@ from ninja import Schema
 from pydantic import BeforeValidator
 
 from coursedesk.audit.describe import event_sentence
-from coursedesk.usecases.profile import payment_refundable_amount, refunded_total_subquery
+from coursedesk.billing.selectors import payments_with_refund_amounts
 
 
 def _as_text(value):
@@ -48,7 +48,7 @@ class EnrolmentOut(Schema):
 
 
 # Schemas' docstrings would become descriptions in the OpenAPI schema, hence comments here.
-class PaymentOut(Schema):  # from a payment carrying the `refunded_amount` annotation
+class PaymentOut(Schema):  # from billing's payments_with_refund_amounts
     id: Id
     course_id: Id
     amount: int
@@ -66,7 +66,7 @@ class PaymentOut(Schema):  # from a payment carrying the `refunded_amount` annot
 
     @staticmethod
     def resolve_refundable_amount(payment) -> int:
-        return payment_refundable_amount(payment)
+        return payment.refundable_amount
 
 
 class RefundOut(Schema):
@@ -162,4 +162,4 @@ def owned(queryset, object_id: str):
 
 
 def payment_with_refunds(queryset, object_id: str):
-    return owned(queryset.annotate(refunded_amount=refunded_total_subquery()), object_id)
+    return owned(payments_with_refund_amounts(queryset), object_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from coursedesk.desk import views
+from coursedesk.desk import payment_settings, views
 
 app_name = "desk"
 
@@ -21,10 +21,14 @@ ACTION_PATHS = [
 ]
 
 urlpatterns = [
-    path("", views.activity, name="activity"),
-    path("customers/<int:customer_id>/", views.customer_detail, name="customer"),
-    path("teach/", views.teach, name="teach"),
-    path("links/", views.links, name="links"),
-    path("courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),
-    *[path(route, views.customer_action, {"action_name": name}, name=name) for route, name in ACTION_PATHS],
+    path("desk/", views.activity, name="activity"),
+    path("desk/customers/<int:customer_id>/", views.customer_detail, name="customer"),
+    path("desk/teach/", views.teach, name="teach"),
+    path("desk/links/", views.links, name="links"),
+    path("desk/courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),
+    *[
+        path(f"desk/{route}", views.customer_action, {"action_name": name}, name=name)
+        for route, name in ACTION_PATHS
+    ],
+    path("payments/settings/", payment_settings.settings_page, name="payment_settings"),
 ]
