@@ -1,4 +1,5 @@
-"""Top-level URL map: each app owns its own prefix."""
+"""Top-level URL map. The desk (/desk/, /payments/), the buyer and student pages (/buy/, /c/) and
+billing's webhook inbox (/webhooks/) write their full paths in their own URL modules."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -10,8 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("coursedesk.accounts.urls")),
     path("desk/courses/", include("coursedesk.mail.urls")),
-    path("desk/", include("coursedesk.desk.urls")),
-    path("c/", include("coursedesk.classroom.urls")),
+    path("", include("coursedesk.desk.urls")),
+    path("", include("coursedesk.classroom.urls")),
     path("", include("coursedesk.billing.urls")),
     path("api/v1/", include("coursedesk.api.urls")),
     # Email providers' tracking webhooks (delivered, bounced, complained, opened): mail.tracking.

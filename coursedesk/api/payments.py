@@ -8,8 +8,8 @@ from pydantic import Field
 from coursedesk.api.schemas import ErrorOut, RefundOut, payment_with_refunds
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
-from coursedesk.billing import services as billing_services
 from coursedesk.billing.models import Payment
+from coursedesk.billing.refunds import payment_refund as billing_payment_refund
 
 router = Router(tags=["payments"])
 SOURCE = AuditSource.API
@@ -27,7 +27,7 @@ class RefundIn(Schema):
 )
 def payment_refund(request, payment_id: str, body: RefundIn):
     payment = payment_with_refunds(Payment.objects.for_creator(request.auth), payment_id)
-    refund = billing_services.payment_refund(
+    refund = billing_payment_refund(
         payment=payment,
         amount=body.amount,
         reason=body.reason,

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Schema
 
 from coursedesk.audit.describe import event_sentence
+from coursedesk.billing.selectors import payments_with_refund_amounts
 from coursedesk.integrations.shapes import (  # noqa: F401  (the API's shapes, imported from here)
     CustomerOut,
     EmailOut,
@@ -20,7 +21,6 @@ from coursedesk.integrations.shapes import (  # noqa: F401  (the API's shapes, i
     PaymentOut,
     RefundOut,
     SubscriptionOut,
-    payments_with_refunded_amount,
 )
 
 
@@ -86,4 +86,4 @@ def owned(queryset, object_id: str):
 
 
 def payment_with_refunds(queryset, object_id: str):
-    return owned(payments_with_refunded_amount(queryset), object_id)
+    return owned(payments_with_refund_amounts(queryset), object_id)

@@ -9,7 +9,7 @@ from ninja import Router, Schema
 from coursedesk.api.schemas import ErrorOut, SubscriptionOut, owned
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
-from coursedesk.billing import services as billing_services
+from coursedesk.billing import subscriptions as billing_subscriptions
 from coursedesk.billing.models import Subscription
 
 router = Router(tags=["subscriptions"])
@@ -37,7 +37,7 @@ def _fresh(subscription: Subscription) -> Subscription:
 )
 def subscription_cancel(request, subscription_id: str):
     subscription = _subscription(request, subscription_id)
-    billing_services.subscription_cancel(
+    billing_subscriptions.subscription_cancel(
         subscription=subscription, actor=Actor.creator(request.auth), source=SOURCE
     )
     return _fresh(subscription)
@@ -50,7 +50,7 @@ def subscription_cancel(request, subscription_id: str):
 )
 def subscription_pause(request, subscription_id: str, body: PauseIn):
     subscription = _subscription(request, subscription_id)
-    billing_services.subscription_pause(
+    billing_subscriptions.subscription_pause(
         subscription=subscription, resume_on=body.resume_on, actor=Actor.creator(request.auth), source=SOURCE
     )
     return _fresh(subscription)
@@ -63,7 +63,7 @@ def subscription_pause(request, subscription_id: str, body: PauseIn):
 )
 def subscription_resume(request, subscription_id: str):
     subscription = _subscription(request, subscription_id)
-    billing_services.subscription_resume(
+    billing_subscriptions.subscription_resume(
         subscription=subscription, actor=Actor.creator(request.auth), source=SOURCE
     )
     return _fresh(subscription)

@@ -46,13 +46,14 @@ class Actor:
         return cls(AuditEvent.ActorKind.SYSTEM, "CourseDesk")
 
 
-# Called with every event right after it is written, inside the same transaction. Integrations follows
-# the timeline this way (public events, webhook deliveries): the layers let it import audit, never
-# the other way round. A follower that raises rolls the whole action back, like any failed write.
-_followers: list[Callable[[AuditEvent], None]] = []
+# Called with every event and its subject (the object as the service holds it) right after the event
+# is written, inside the same transaction. Integrations follows the timeline this way (public events,
+# webhook deliveries): the layers let it import audit, never the other way round. A follower that
+# raises rolls the whole action back, like any failed write.
+_followers: list[Callable[[AuditEvent, Any], None]] = []
 
 
-def audit_follow(follower: Callable[[AuditEvent], None]) -> None:
+def audit_follow(follower: Callable[[AuditEvent, Any], None]) -> None:
     if follower not in _followers:
         _followers.append(follower)
 
@@ -86,7 +87,7 @@ def audit_record(
             data=data or {},
         )
         for follower in _followers:
-            follower(event)
+            follower(event, subject)
     return event
 
 

@@ -20,7 +20,8 @@ from coursedesk.billing.emails import payment_receipt_queue
 from coursedesk.billing.gateways import gateway_account, gateway_named
 from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayError, HostedCheckout
 from coursedesk.billing.intervals import add_interval
-from coursedesk.billing.models import CheckoutSession, Gateway, Payment, Subscription
+from coursedesk.billing.models import CheckoutSession, Gateway, Subscription
+from coursedesk.billing.payments import payment_record
 from coursedesk.catalog.models import PaymentPage
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
@@ -29,18 +30,14 @@ from coursedesk.customers.services import (
     customer_get_or_create,
     enrolment_expiration_set,
     enrolment_grant,
+    password_check,
 )
 from coursedesk.mail.services import welcome_email_queue
 
-PASSWORD_MIN_LENGTH = 8
 DECLINED_MESSAGE = "Your card was declined. No payment was taken; please try another card."
 
 
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _buyer_checked(*, page: PaymentPage, email: str, first_name: str, password: str) -> str:
+def _buyer_checked(*, page: PaymentPage, email: str, first_name: str, last_name: str, password: str) -> str:
     """Validates what the buyer typed; returns the email. New customers must choose a password."""
     if not page.active or not page.course.published:
         raise DomainError("This course is not on sale at the moment.", code="not_on_sale")
@@ -52,11 +49,11 @@ def _buyer_checked(*, page: PaymentPage, email: str, first_name: str, password: 
     if not (first_name or "").strip():
         raise InvalidValue("Please enter your first name.", code="invalid_name")
     existing = Customer.objects.for_creator(page.course.creator).with_email(email).exists()
-    if not existing and len(password or "") < PASSWORD_MIN_LENGTH:
-        raise InvalidValue(
-            f"Choose a password of at least {PASSWORD_MIN_LENGTH} characters for your new account.",
-            code="invalid_password",
-        )
+    if not existing:
+        # The unsaved customer lets the validators refuse a password that repeats the buyer's name
+        # or email.
+        buyer = Customer(email=email, first_name=first_name.strip(), last_name=(last_name or "").strip())
+        password_check(password or "", customer=buyer)
     return email
 
 
@@ -83,8 +80,10 @@ def checkout_pay_with_card(
     card_number: str,
 ) -> CheckoutSession:
     """The card-field checkout of the sandbox. A declined card leaves nothing behind."""
-    email = _buyer_checked(page=page, email=email, first_name=first_name, password=password)
-    if gateway_account(page.course.creator).gateway != Gateway.SANDBOX:
+    email = _buyer_checked(
+        page=page, email=email, first_name=first_name, last_name=last_name, password=password
+    )
+    if not gateway_account(page.course.creator).takes_cards_here:
         raise DomainError("This course takes payments on Stripe's page.", code="wrong_gateway")
     gateway = gateway_named(Gateway.SANDBOX, creator=page.course.creator)
     with transaction.atomic():
@@ -134,7 +133,9 @@ def checkout_start_hosted(
     cancel_url: str,
 ) -> tuple[CheckoutSession, str]:
     """Opens a checkout on the gateway's page; returns the session and where to send the buyer."""
-    email = _buyer_checked(page=page, email=email, first_name=first_name, password=password)
+    email = _buyer_checked(
+        page=page, email=email, first_name=first_name, last_name=last_name, password=password
+    )
     creator = page.course.creator
     gateway = gateway_named(gateway_account(creator).gateway, creator=creator)
     existing = Customer.objects.for_creator(creator).with_email(email).first()
@@ -279,41 +280,33 @@ def checkout_fulfil(
                     "currency": subscription.currency,
                     "interval": subscription.interval,
                     "installments_total": subscription.installments_total,
-                    "next_payment_at": _iso(subscription.next_payment_at),
+                    "next_payment_at": clock.iso(subscription.next_payment_at),
                 },
             )
-        payment = Payment.objects.create(
+        payment = payment_record(
             customer=customer,
             course=course,
             payment_page=page,
             subscription=subscription,
             amount=amount or page.amount,
             currency=page.currency,
-            status=Payment.Status.SUCCEEDED,
             gateway=session.gateway,
-            gateway_payment_id=payment_reference,
-            paid_at=now,
-        )
-        audit_record(
-            creator=creator,
-            customer=customer,
-            type=AuditEventType.PAYMENT_SUCCEEDED,
-            actor=actor,
-            source=source,
-            subject=payment,
-            data={
-                "course": course.title,
-                "course_id": course.pk,
-                "amount": payment.amount,
-                "currency": payment.currency,
-                "amount_display": payment.money.format(),
+            reference=payment_reference,
+            details={
                 "payment_page": page.name,
                 **({"installment": 1, "installments_total": page.installments} if page.installments else {}),
             },
+            actor=actor,
+            source=source,
         )
         welcome_email_queue(customer=customer, course=course, actor=actor, source=source)
-        test_mode = session.gateway == Gateway.SANDBOX or gateway_account(creator).is_test_mode
-        payment_receipt_queue(payment=payment, test_mode=test_mode, actor=actor, source=source)
+        payment_receipt_queue(
+            payment=payment,
+            test_mode=gateway_named(session.gateway, creator=creator).is_test_mode,
+            installment=1 if page.installments else None,
+            actor=actor,
+            source=source,
+        )
 
         session.status = CheckoutSession.Status.COMPLETED
         session.customer = customer

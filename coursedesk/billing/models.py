@@ -6,7 +6,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from coursedesk.core import clock
 from coursedesk.core.crypto import EncryptedTextField
@@ -41,8 +41,17 @@ class GatewayAccount(models.Model):
 
     @property
     def is_test_mode(self) -> bool:
-        if self.gateway == Gateway.SANDBOX:
-            return True
+        """True when the gateway chosen now moves no real money."""
+        return self.gateway == Gateway.SANDBOX or self.has_stripe_test_keys
+
+    @property
+    def takes_cards_here(self) -> bool:
+        """True when buyers type their card into CourseDesk's checkout (the sandbox); Stripe takes
+        it on its own page."""
+        return self.gateway == Gateway.SANDBOX
+
+    @property
+    def has_stripe_test_keys(self) -> bool:
         return self.stripe_secret_key.startswith(("sk_test_", "rk_test_"))
 
 
@@ -102,16 +111,6 @@ class Payment(models.Model):
     def money(self) -> Money:
         return Money(self.amount, self.currency)
 
-    def refunded_total(self) -> Money:
-        """What has been refunded or is being refunded, summed from the refund rows."""
-        total = self.refunds.filter(status__in=Refund.COUNTED_STATUSES).aggregate(t=Sum("amount"))
-        return Money(total["t"] or 0, self.currency)
-
-    def refundable(self) -> Money:
-        if self.status != self.Status.SUCCEEDED:
-            return Money.zero(self.currency)
-        return self.money - self.refunded_total()
-
 
 class RefundQuerySet(CreatorScopedQuerySet):
     creator_path = "payment__customer__creator"
@@ -123,7 +122,8 @@ class Refund(models.Model):
         SUCCEEDED = "succeeded", "Refunded"
         FAILED = "failed", "Failed"
 
-    # Pending refunds count against what is left, so two refunds can never pass each other.
+    # Pending refunds count against what is left, so two refunds can never pass each other
+    # (billing/selectors.py sums them).
     COUNTED_STATUSES = (Status.PENDING, Status.SUCCEEDED)
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
-from coursedesk.billing import services
+from coursedesk.billing import refunds, subscriptions
 from coursedesk.billing.checkout import checkout_complete_hosted
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayError
@@ -148,7 +148,7 @@ def _card_updated(event: WebhookEvent, hosted) -> str:
     subscription = _subscription(event, metadata.get("coursedesk_subscription", ""))
     if subscription is None or not hosted.setup_reference:
         return "ignored"
-    services.subscription_card_update_from_setup(
+    subscriptions.subscription_card_update_from_setup(
         subscription=subscription, setup_reference=hosted.setup_reference, actor=STRIPE, source=SOURCE
     )
     return "processed"
@@ -165,7 +165,7 @@ def on_invoice_paid(event: WebhookEvent) -> str:
         return "ignored"
     if subscription is None:
         raise NotYetKnown(f"subscription {reference} is not recorded yet")
-    services.subscription_payment_record(
+    subscriptions.subscription_payment_record(
         subscription=subscription,
         succeeded=True,
         amount=invoice.get("amount_paid") or subscription.amount,
@@ -187,13 +187,15 @@ def on_invoice_payment_failed(event: WebhookEvent) -> str:
     if subscription is None:
         raise NotYetKnown(f"subscription {reference} is not recorded yet")
     error = (invoice.get("last_finalization_error") or {}).get("message") or "The card was declined."
-    services.subscription_payment_record(
+    retry_at = invoice.get("next_payment_attempt")
+    subscriptions.subscription_payment_record(
         subscription=subscription,
         succeeded=False,
         amount=invoice.get("amount_due") or subscription.amount,
         currency=invoice.get("currency") or subscription.currency,
         reference="",
         failure_message=error,
+        retry_at=dt.datetime.fromtimestamp(retry_at, tz=dt.UTC) if retry_at else None,
         actor=STRIPE,
         source=SOURCE,
     )
@@ -224,9 +226,9 @@ def _refund_seen(event: WebhookEvent, refund: dict, payment: Payment) -> str:
         if own is None and event.attempts < OWN_REFUND_PATIENCE:
             raise NotYetKnown(f"refund {own_key} is still being recorded")
         if own is not None:
-            services.refund_status_sync(refund=own, gateway_refund_id=refund["id"], status=status)
+            refunds.refund_status_sync(refund=own, gateway_refund_id=refund["id"], status=status)
             return "processed"
-    services.payment_refund_record(
+    refunds.payment_refund_record(
         payment=payment,
         amount=refund["amount"],
         gateway_refund_id=refund["id"],
@@ -310,13 +312,13 @@ def on_subscription_updated(event: WebhookEvent) -> str:
         resumes_at = pause.get("resumes_at")
         resume_on = dt.datetime.fromtimestamp(resumes_at, tz=dt.UTC).date() if resumes_at else None
         if subscription.status != Subscription.Status.PAUSED or subscription.paused_until != resume_on:
-            services.subscription_pause_from_gateway(
+            subscriptions.subscription_pause_from_gateway(
                 subscription=subscription, resume_on=resume_on, actor=STRIPE, source=SOURCE
             )
             return "processed"
         return "ignored"
     if subscription.status == Subscription.Status.PAUSED:
-        services.subscription_resume(subscription=subscription, actor=STRIPE, source=SOURCE)
+        subscriptions.subscription_resume(subscription=subscription, actor=STRIPE, source=SOURCE)
         return "processed"
     return "ignored"
 
@@ -328,7 +330,7 @@ def on_subscription_deleted(event: WebhookEvent) -> str:
         raise NotYetKnown(f"subscription {data['id']} is not recorded yet")
     if subscription.status in (Subscription.Status.CANCELED, Subscription.Status.COMPLETED):
         return "ignored"  # canceled from CourseDesk, or a plan CourseDesk completed
-    services.subscription_cancel(subscription=subscription, actor=STRIPE, source=SOURCE)
+    subscriptions.subscription_cancel(subscription=subscription, actor=STRIPE, source=SOURCE)
     return "processed"
 
 

@@ -25,4 +25,4 @@ def course_links(course) -> dict[str, str]:
 
 
 def checkout_url(page) -> str:
-    return absolute(reverse("billing:checkout", kwargs={"page_id": page.pk}))
+    return absolute(reverse("classroom:checkout", kwargs={"page_id": page.pk}))

@@ -152,4 +152,4 @@ class PaymentPage(models.Model):
         return f"{self.installments} × {self.price.format()} / {per}"
 
     def get_absolute_url(self) -> str:
-        return reverse("billing:checkout", kwargs={"page_id": self.pk})
+        return reverse("classroom:checkout", kwargs={"page_id": self.pk})

@@ -1,26 +1,22 @@
-"""Student URLs, under each course: /c/<course-slug>/…
-
-Billing and cancel pages are payment flows and live in the billing app; they are routed here so that
-every student URL shares one prefix and one namespace.
-"""
+"""Pages for buyers and students: checkout at /buy/<page>/, and everything under a course at /c/<slug>/."""
 
 from django.urls import path
 
-from coursedesk.billing import student_views
-from coursedesk.classroom import views
+from coursedesk.classroom import billing_views, checkout_views, views
 
 app_name = "classroom"
 urlpatterns = [
-    path("<slug:course_slug>/", views.course, name="course"),
-    path("<slug:course_slug>/login/", views.login, name="login"),
-    path("<slug:course_slug>/logout/", views.logout, name="logout"),
-    path("<slug:course_slug>/password-reset/", views.password_reset, name="password_reset"),
+    path("buy/<int:page_id>/", checkout_views.checkout, name="checkout"),
+    path("c/<slug:course_slug>/", views.course, name="course"),
+    path("c/<slug:course_slug>/login/", views.login, name="login"),
+    path("c/<slug:course_slug>/logout/", views.logout, name="logout"),
+    path("c/<slug:course_slug>/password-reset/", views.password_reset, name="password_reset"),
     path(
-        "<slug:course_slug>/password-reset/<str:token>/",
+        "c/<slug:course_slug>/password-reset/<str:token>/",
         views.password_reset_confirm,
         name="password_reset_confirm",
     ),
-    path("<slug:course_slug>/lessons/<int:position>/", views.lesson, name="lesson"),
-    path("<slug:course_slug>/billing/", student_views.billing, name="billing"),
-    path("<slug:course_slug>/cancel/", student_views.cancel, name="cancel"),
+    path("c/<slug:course_slug>/lessons/<int:position>/", views.lesson, name="lesson"),
+    path("c/<slug:course_slug>/billing/", billing_views.billing, name="billing"),
+    path("c/<slug:course_slug>/cancel/", billing_views.cancel, name="cancel"),
 ]

@@ -17,8 +17,14 @@ from django.utils import timezone
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
-from coursedesk.billing import services as billing_services
 from coursedesk.billing.models import Payment, Subscription
+from coursedesk.billing.refunds import payment_refund
+from coursedesk.billing.selectors import payments_with_refund_amounts
+from coursedesk.billing.subscriptions import (
+    subscription_cancel,
+    subscription_pause,
+    subscription_resume,
+)
 from coursedesk.catalog.models import Course
 from coursedesk.core import clock
 from coursedesk.core.money import Money
@@ -27,7 +33,6 @@ from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.mail.services import email_suppression_active, email_suppression_clear, welcome_email_queue
 from coursedesk.usecases.course_access import course_access_give
 from coursedesk.usecases.password_reset import password_reset_send
-from coursedesk.usecases.profile import refunded_total_subquery
 
 SOURCE = AuditSource.DESK
 
@@ -393,18 +398,12 @@ class PaymentRefund(Action):
     form_class, form_object = RefundForm, "payment"
 
     def lookup(self, creator, pk):
-        payment = get_object_or_404(
-            Payment.objects.for_creator(creator)
-            .select_related("course", "customer", "subscription")
-            .annotate(refunded_amount=refunded_total_subquery()),
+        return get_object_or_404(
+            payments_with_refund_amounts(
+                Payment.objects.for_creator(creator).select_related("course", "customer", "subscription")
+            ),
             pk=pk,
         )
-        payment.refundable_amount = (
-            max(payment.amount - payment.refunded_amount, 0)
-            if payment.status == Payment.Status.SUCCEEDED
-            else 0
-        )
-        return payment
 
     def sentence(self, payment, values):
         amount = values.get("amount") or payment.refundable_amount
@@ -420,7 +419,7 @@ class PaymentRefund(Action):
         return sentence
 
     def perform(self, payment, values, actor):
-        refund = billing_services.payment_refund(
+        refund = payment_refund(
             payment=payment,
             amount=values.get("amount"),
             reason=values.get("reason") or "",
@@ -447,7 +446,7 @@ class SubscriptionCancel(SubscriptionAction):
         )
 
     def perform(self, subscription, values, actor):
-        billing_services.subscription_cancel(subscription=subscription, actor=actor, source=SOURCE)
+        subscription_cancel(subscription=subscription, actor=actor, source=SOURCE)
         return Done("Subscription canceled.")
 
 
@@ -464,7 +463,7 @@ class SubscriptionPause(SubscriptionAction):
         )
 
     def perform(self, subscription, values, actor):
-        billing_services.subscription_pause(
+        subscription_pause(
             subscription=subscription, resume_on=values["resume_on"], actor=actor, source=SOURCE
         )
         return Done(f"Subscription paused until {values['resume_on']:%Y-%m-%d}.")
@@ -480,7 +479,7 @@ class SubscriptionResume(SubscriptionAction):
         )
 
     def perform(self, subscription, values, actor):
-        billing_services.subscription_resume(subscription=subscription, actor=actor, source=SOURCE)
+        subscription_resume(subscription=subscription, actor=actor, source=SOURCE)
         return Done("Subscription resumed.")
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from coursedesk.desk import views, webhooks
+from coursedesk.desk import payment_settings, views, webhooks
 
 app_name = "desk"
 
@@ -22,34 +22,44 @@ ACTION_PATHS = [
 ]
 
 urlpatterns = [
-    path("", views.activity, name="activity"),
-    path("customers/<int:customer_id>/", views.customer_detail, name="customer"),
-    path("teach/", views.teach, name="teach"),
-    path("links/", views.links, name="links"),
-    path("courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),
-    path("settings/webhooks/", webhooks.webhooks, name="webhooks"),
+    path("desk/", views.activity, name="activity"),
+    path("desk/customers/<int:customer_id>/", views.customer_detail, name="customer"),
+    path("desk/teach/", views.teach, name="teach"),
+    path("desk/links/", views.links, name="links"),
+    path("desk/courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),
+    *[
+        path(f"desk/{route}", views.customer_action, {"action_name": name}, name=name)
+        for route, name in ACTION_PATHS
+    ],
+    path("payments/settings/", payment_settings.settings_page, name="payment_settings"),
+    path("desk/settings/webhooks/", webhooks.webhooks, name="webhooks"),
     path(
-        "settings/webhooks/<int:webhook_endpoint_id>/change/", webhooks.webhook_change, name="webhook_change"
+        "desk/settings/webhooks/<int:webhook_endpoint_id>/change/",
+        webhooks.webhook_change,
+        name="webhook_change",
     ),
     path(
-        "settings/webhooks/<int:webhook_endpoint_id>/delete/", webhooks.webhook_delete, name="webhook_delete"
+        "desk/settings/webhooks/<int:webhook_endpoint_id>/delete/",
+        webhooks.webhook_delete,
+        name="webhook_delete",
     ),
     path(
-        "settings/webhooks/<int:webhook_endpoint_id>/rotate-secret/",
+        "desk/settings/webhooks/<int:webhook_endpoint_id>/rotate-secret/",
         webhooks.webhook_rotate,
         name="webhook_rotate",
     ),
-    path("settings/webhooks/<int:webhook_endpoint_id>/test/", webhooks.webhook_test, name="webhook_test"),
     path(
-        "settings/webhooks/<int:webhook_endpoint_id>/redeliver-failed/",
+        "desk/settings/webhooks/<int:webhook_endpoint_id>/test/", webhooks.webhook_test, name="webhook_test"
+    ),
+    path(
+        "desk/settings/webhooks/<int:webhook_endpoint_id>/redeliver-failed/",
         webhooks.webhook_redeliver_failed,
         name="webhook_redeliver_failed",
     ),
     path(
-        "settings/webhook-deliveries/<int:webhook_delivery_id>/redeliver/",
+        "desk/settings/webhook-deliveries/<int:webhook_delivery_id>/redeliver/",
         webhooks.webhook_delivery_redeliver,
         name="webhook_delivery_redeliver",
     ),
-    path("settings/audit-log/", webhooks.audit_log_download, name="audit_log"),
-    *[path(route, views.customer_action, {"action_name": name}, name=name) for route, name in ACTION_PATHS],
+    path("desk/settings/audit-log/", webhooks.audit_log_download, name="audit_log"),
 ]

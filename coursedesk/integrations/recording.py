@@ -17,8 +17,9 @@ from coursedesk.integrations.models import PublicEvent
 from coursedesk.integrations.shapes import object_data
 
 
-def public_event_record(audit_event) -> PublicEvent | None:
-    """The public event of `audit_event`, written in its transaction, or None for a private type."""
+def public_event_record(audit_event, subject=None) -> PublicEvent | None:
+    """The public event of `audit_event`, written in its transaction, or None for a private type.
+    `subject` is the object as the service holds it: some services save it just after the event."""
     public_type = FROM_AUDIT.get(audit_event.type)
     if public_type is None:
         return None
@@ -27,7 +28,7 @@ def public_event_record(audit_event) -> PublicEvent | None:
         audit_event=audit_event,
         type=public_type,
         created_at=audit_event.occurred_at,
-        data=object_data(audit_event.subject_type, audit_event.subject_id),
+        data=object_data(subject),
     )
     creator_id = audit_event.creator_id
     transaction.on_commit(lambda: events_sequence(creator_id=creator_id))

@@ -5,17 +5,17 @@ event's object and the API's object cannot differ."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from typing import Annotated
 
-from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from ninja import Schema
 from ninja.responses import NinjaJSONEncoder
 from pydantic import BeforeValidator
 
-from coursedesk.billing.models import Payment, Refund, Subscription
+from coursedesk.billing.models import Payment, Subscription
+from coursedesk.billing.selectors import payment_refund_amounts
 from coursedesk.customers.models import Customer, Enrolment
 
 
@@ -43,7 +43,7 @@ class EnrolmentOut(Schema):
 
 
 # Schemas' docstrings would become descriptions in the OpenAPI schema, hence comments here.
-class PaymentOut(Schema):  # from a payment carrying the `refunded_amount` annotation
+class PaymentOut(Schema):  # from billing's payments_with_refund_amounts
     id: Id
     course_id: Id
     amount: int
@@ -61,9 +61,7 @@ class PaymentOut(Schema):  # from a payment carrying the `refunded_amount` annot
 
     @staticmethod
     def resolve_refundable_amount(payment) -> int:
-        if payment.status != payment.Status.SUCCEEDED:
-            return 0
-        return max(payment.amount - payment.refunded_amount, 0)
+        return payment.refundable_amount
 
 
 class RefundOut(Schema):
@@ -106,27 +104,7 @@ class CustomerOut(Schema):
     last_login_at: dt.datetime | None
 
 
-def payments_with_refunded_amount(payments):
-    """`payments` annotated with `refunded_amount`: the sum of their counted refund rows."""
-    refunded = (
-        Refund.objects.filter(payment=OuterRef("pk"), status__in=Refund.COUNTED_STATUSES)
-        .order_by()
-        .values("payment")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return payments.annotate(
-        refunded_amount=Coalesce(Subquery(refunded, output_field=IntegerField()), Value(0))
-    )
-
-
-# What each audit subject is read as, and in which shape it is shown.
-SUBJECTS = {
-    "customer": (lambda: Customer.objects.all(), CustomerOut),
-    "enrolment": (lambda: Enrolment.objects.select_related("course"), EnrolmentOut),
-    "payment": (lambda: payments_with_refunded_amount(Payment.objects.all()), PaymentOut),
-    "subscription": (lambda: Subscription.objects.all(), SubscriptionOut),
-}
+SHAPES = {Customer: CustomerOut, Enrolment: EnrolmentOut, Payment: PaymentOut, Subscription: SubscriptionOut}
 
 
 def as_api_json(shape: type[Schema], obj) -> dict:
@@ -135,10 +113,16 @@ def as_api_json(shape: type[Schema], obj) -> dict:
     return json.loads(json.dumps(shape.from_orm(obj).model_dump(), cls=NinjaJSONEncoder))
 
 
-def object_data(subject_type: str, subject_id: str) -> dict:
-    """The audit subject, read now (in the transaction that changed it), in its API shape."""
-    if subject_type not in SUBJECTS or not subject_id.isdigit():
+def object_data(subject) -> dict:
+    """An audit event's subject in its API shape, as the service holds it when it records the event
+    (a service may save the object just after). A payment's refund figures are read from its refund
+    rows, which the refund services write before their event."""
+    shape = SHAPES.get(type(subject))
+    if shape is None:
         return {}
-    queryset, shape = SUBJECTS[subject_type]
-    obj = queryset().filter(pk=int(subject_id)).first()
-    return as_api_json(shape, obj) if obj is not None else {}
+    if isinstance(subject, Payment):
+        amounts = payment_refund_amounts(payment=subject)
+        subject = copy.copy(subject)  # the service's own instance stays as it was
+        subject.refunded_amount = amounts.refunded.amount
+        subject.refundable_amount = amounts.refundable.amount
+    return as_api_json(shape, subject)

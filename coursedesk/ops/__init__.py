@@ -1,1 +1,2 @@
-"""Operator commands (manage.py …) that call the use cases: imports, erasure, demo and benchmark data."""
+"""Operator commands (manage.py …): imports, erasure, demo and benchmark data, and the periodic jobs
+(the scheduler, sandbox renewals, webhook replay)."""

@@ -16,6 +16,8 @@ from coursedesk.accounts.models import Creator
 from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.billing.models import Gateway, GatewayAccount, Payment, Refund, Subscription
+from coursedesk.billing.payments import payment_record
+from coursedesk.billing.selectors import payment_refund_amounts
 from coursedesk.catalog.models import Course, Lesson, PaymentPage
 from coursedesk.core import clock
 from coursedesk.core.text import fold
@@ -164,39 +166,26 @@ def _ascii(text: str) -> str:
 def _sandbox_payment(
     *, customer, page, subscription=None, at, status=Payment.Status.SUCCEEDED, failure_message=""
 ) -> Payment:
-    payment = Payment.objects.create(
+    """A payment as the checkout (or a renewal) records it; callers freeze the clock at `at`."""
+    return payment_record(
         customer=customer,
         course=page.course,
         payment_page=page,
         subscription=subscription,
         amount=page.amount,
         currency=page.currency,
-        status=status,
         gateway=Gateway.SANDBOX,
-        gateway_payment_id=f"sbx_pay_{customer.pk}_{page.pk}_{int(at.timestamp())}",
+        reference=f"sbx_pay_{customer.pk}_{page.pk}_{int(at.timestamp())}",
+        succeeded=status == Payment.Status.SUCCEEDED,
         failure_message=failure_message,
-        paid_at=at,
-    )
-    audit_record(
-        creator=page.course.creator,
-        customer=customer,
-        type=AuditEventType.PAYMENT_SUCCEEDED
-        if status == Payment.Status.SUCCEEDED
-        else AuditEventType.PAYMENT_FAILED,
+        details={"renewal": True} if subscription is not None else {"payment_page": page.name},
         actor=Actor.gateway("sandbox"),
         source=AuditSource.CHECKOUT if subscription is None else AuditSource.RENEWAL,
-        subject=payment,
-        data={
-            "amount": payment.amount,
-            "currency": payment.currency,
-            "course": page.course.title,
-            **({"failure": failure_message} if failure_message else {}),
-        },
     )
-    return payment
 
 
 def _sandbox_refund(*, payment, amount, at, creator, reason="") -> Refund:
+    before = payment_refund_amounts(payment=payment)
     refund = Refund.objects.create(
         payment=payment,
         amount=amount,
@@ -218,7 +207,9 @@ def _sandbox_refund(*, payment, amount, at, creator, reason="") -> Refund:
             "refund_id": refund.pk,
             "amount": amount,
             "currency": payment.currency,
-            "refunded_total": change(None, sum(r.amount for r in payment.refunds.all())),
+            "refunded_total": change(
+                before.refunded.amount, payment_refund_amounts(payment=payment).refunded.amount
+            ),
             **({"reason": reason} if reason else {}),
         },
     )

@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 
 from coursedesk.billing.models import Payment, Refund, Subscription
+from coursedesk.billing.selectors import refunded_amount
 from coursedesk.core.money import decimal_places
 from coursedesk.core.spreadsheet import neutralise
 from coursedesk.customers.models import Enrolment
@@ -54,12 +55,11 @@ def course_student_rows(*, course, at=None):
             status=succeeded,
         )
     )
-    refunded = _total(
+    refunded = refunded_amount(
         Refund.objects.filter(
             payment__customer=OuterRef("customer_id"),
             payment__course=OuterRef("course_id"),
             payment__status=succeeded,
-            status__in=Refund.COUNTED_STATUSES,
         )
     )
     latest_subscription = Subscription.objects.filter(

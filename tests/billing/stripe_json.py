@@ -82,8 +82,10 @@ def invoice(
     period_end: int = 1798000000,
     status: str = "paid",
     currency: str = "usd",
+    next_payment_attempt: int | None = None,
 ) -> dict:
-    """An invoice in the current shape: the subscription under parent.subscription_details."""
+    """An invoice in the current shape: the subscription under parent.subscription_details.
+    `next_payment_attempt` is when Stripe retries an unpaid invoice (null once paid)."""
     return {
         "id": invoice_id,
         "object": "invoice",
@@ -92,6 +94,7 @@ def invoice(
         "amount_paid": amount if status == "paid" else 0,
         "amount_due": amount,
         "currency": currency,
+        "next_payment_attempt": next_payment_attempt,
         "parent": {"type": "subscription_details", "subscription_details": {"subscription": subscription}},
         "lines": {"object": "list", "data": [{"period": {"start": period_end - 2592000, "end": period_end}}]},
     }

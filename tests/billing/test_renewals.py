@@ -14,7 +14,7 @@ from coursedesk.billing.checkout import checkout_pay_with_card
 from coursedesk.billing.intervals import add_interval
 from coursedesk.billing.models import Payment, Subscription
 from coursedesk.billing.renewals import renewals_run
-from coursedesk.billing.services import subscription_cancel, subscription_pause
+from coursedesk.billing.subscriptions import subscription_cancel, subscription_pause
 from coursedesk.core import clock
 from coursedesk.customers.models import Enrolment
 from coursedesk.mail.models import OutboundEmail

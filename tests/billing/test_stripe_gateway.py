@@ -1,8 +1,11 @@
 """The Stripe gateway against localstripe (a fake Stripe API) running on 127.0.0.1.
 
 localstripe has customers, payment methods, payment intents, refunds, products + plans,
-subscriptions and signed webhooks. It has no prices, checkout sessions or pause_collection, and it
-ignores idempotency keys: those paths are covered with Stripe's documented JSON in test_webhooks.py.
+subscriptions and signed webhooks. It has no prices, checkout sessions, pause_collection or a
+subscription's default payment method, and it ignores idempotency keys: those paths are covered
+with Stripe's documented JSON in test_webhooks.py. What Stripe holds before CourseDesk acts (a
+customer, a card, a payment, a subscription) is set up with a plain Stripe client, as Stripe's own
+pages would make it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from coursedesk.audit.services import Actor
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.models import GatewayAccount, Payment, Refund, Subscription, WebhookEvent
-from coursedesk.billing.services import payment_refund, subscription_cancel, subscription_pause
+from coursedesk.billing.refunds import payment_refund
+from coursedesk.billing.subscriptions import subscription_cancel, subscription_pause
 from coursedesk.core.errors import DomainError
 from tests.billing.conftest import make_payment, make_subscription
 from tests.billing.stripe_json import WEBHOOK_SECRET
@@ -46,60 +50,36 @@ def stripe_side(stripe_api_base):
 
 
 @pytest.fixture
-def buyer(gateway):
-    return gateway.customer_create(email="ada@example.com", name="Ada Lovelace", idempotency_key="cus-1")
+def buyer(stripe_side):
+    """A customer with a saved default card, made at Stripe as a checkout would make them."""
+    customer = stripe_side.v1.customers.create(params={"email": "ada@example.com", "name": "Ada Lovelace"})
+    card = stripe_side.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
+    stripe_side.v1.customers.update(
+        customer.id, params={"invoice_settings": {"default_payment_method": card.id}}
+    )
+    return customer.id
 
 
 def test_the_gateway_is_labelled_test_mode_with_test_keys(gateway):
     assert gateway.is_test_mode
 
 
-def test_a_card_is_attached_and_charged(gateway, buyer):
-    card = gateway.payment_method_attach(customer_reference=buyer, payment_method_id="pm_card_visa")
-    assert (card.brand, card.last4, card.customer_id) == ("visa", "4242", buyer)
+def test_the_gateway_stays_labelled_by_its_keys_after_a_switch_to_the_sandbox(account, creator):
+    GatewayAccount.objects.filter(pk=account.pk).update(gateway="sandbox", stripe_secret_key="sk_live_x")
 
-    charge = gateway.charge(
-        payment_method_id=card.payment_method_id,
-        amount=4900,
-        currency="usd",
-        idempotency_key="charge-1",
-        customer_reference=buyer,
-    )
-
-    assert charge.succeeded
-    assert charge.id.startswith("pi_")
-
-
-def test_a_card_that_fails_later_attaches_but_its_charge_fails(gateway, buyer):
-    card = gateway.payment_method_attach(
-        customer_reference=buyer, payment_method_id="pm_card_chargeCustomerFail"
-    )
-    assert card.last4 == "0341"
-
-    charge = gateway.charge(
-        payment_method_id=card.payment_method_id,
-        amount=4900,
-        currency="usd",
-        idempotency_key="charge-2",
-        customer_reference=buyer,
-    )
-
-    assert not charge.succeeded
-    assert charge.failure_message
+    assert not gateway_named("stripe", creator=creator).is_test_mode
 
 
 @pytest.fixture
-def stripe_payment(gateway, buyer, customer, course, one_time_page, frozen_now):
-    card = gateway.payment_method_attach(customer_reference=buyer, payment_method_id="pm_card_visa")
-    charge = gateway.charge(
-        payment_method_id=card.payment_method_id,
-        amount=4900,
-        currency="usd",
-        idempotency_key="charge-3",
-        customer_reference=buyer,
+def stripe_payment(account, buyer, stripe_side, customer, course, one_time_page, frozen_now):
+    # Stripe took the payment on its own page; CourseDesk recorded the payment intent.
+    intent = stripe_side.v1.payment_intents.create(
+        params={"amount": 4900, "currency": "usd", "customer": buyer, "payment_method": "pm_card_visa"}
     )
+    intent = stripe_side.v1.payment_intents.confirm(intent.id)
+    assert intent.status == "succeeded"
     return make_payment(
-        customer, course, payment_page=one_time_page, gateway="stripe", gateway_payment_id=charge.id
+        customer, course, payment_page=one_time_page, gateway="stripe", gateway_payment_id=intent.id
     )
 
 
@@ -131,21 +111,21 @@ def test_an_over_refund_never_reaches_stripe(creator, stripe_payment, stripe_sid
 
 
 @pytest.fixture
-def stripe_subscription(gateway, buyer, customer, course, frozen_now):
+def stripe_subscription(gateway, buyer, stripe_side, customer, course, frozen_now):
     page = make_page(course, "subscription", amount=1900, interval="month")
-    card = gateway.payment_method_attach(customer_reference=buyer, payment_method_id="pm_card_visa")
-    reference, next_payment_at = gateway.subscription_create(
-        page=page,
-        customer_reference=buyer,
-        payment_method_id=card.payment_method_id,
-        idempotency_key="sub-1",
-    )
+    price = gateway.price_ensure(page)
     page.refresh_from_db()
-    assert page.gateway_product_id.startswith("prod_") and page.gateway_price_id
-    assert next_payment_at is not None
-    return make_subscription(
-        customer, page, gateway="stripe", gateway_subscription_id=reference, next_payment_at=next_payment_at
-    )
+    assert page.gateway_product_id.startswith("prod_") and page.gateway_price_id == price
+    subscription = stripe_side.v1.subscriptions.create(params={"customer": buyer, "items": [{"plan": price}]})
+    return make_subscription(customer, page, gateway="stripe", gateway_subscription_id=subscription.id)
+
+
+def test_stripe_takes_no_card_numbers_and_charges_on_its_own_schedule(gateway):
+    with pytest.raises(GatewayError) as card:
+        gateway.card_attach(number="4242424242424242", idempotency_key="k")
+    with pytest.raises(GatewayError) as charge:
+        gateway.charge(payment_method_id="pm_1", amount=100, currency="usd", idempotency_key="k")
+    assert (card.value.code, charge.value.code) == ("not_supported", "not_supported")
 
 
 def test_a_creator_cancel_cancels_at_stripe(creator, stripe_subscription, stripe_side):
@@ -175,7 +155,7 @@ def test_a_bad_key_is_a_clear_gateway_error(creator, stripe_api_base):
     GatewayAccount.objects.create(creator=creator, gateway="stripe", stripe_secret_key="rk_test_x")
     gateway = gateway_named("stripe", creator=creator)
     with pytest.raises(GatewayError):
-        gateway.customer_create(email="a@example.com", idempotency_key="k")  # localstripe wants sk_
+        gateway.refunds_of_charge(charge_reference="ch_1")  # localstripe wants sk_
 
 
 def test_a_cancel_in_stripe_arrives_as_a_signed_webhook(

@@ -11,7 +11,7 @@ from coursedesk.audit.services import Actor
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.gateways.sandbox import SandboxGateway
 from coursedesk.billing.models import Refund, Subscription
-from coursedesk.billing.services import (
+from coursedesk.billing.subscriptions import (
     subscription_cancel,
     subscription_cancel_by_customer,
     subscription_pause,

@@ -13,14 +13,18 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
+from coursedesk.billing import webhooks
 from coursedesk.billing.checkout import checkout_start_hosted
+from coursedesk.billing.emails import TEST_MODE_LINE
 from coursedesk.billing.gateways.base import GatewayRefund, HostedCheckout
-from coursedesk.billing.gateways.stripe import StripeGateway
+from coursedesk.billing.gateways.stripe import StripeGateway, hosted_checkout_from
 from coursedesk.billing.models import GatewayAccount, Payment, Refund, Subscription, WebhookEvent
-from coursedesk.billing.services import payment_refund
+from coursedesk.billing.refunds import payment_refund
+from coursedesk.billing.selectors import payment_refund_amounts
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.mail.models import OutboundEmail
 from tests.billing import stripe_json as sj
@@ -220,8 +224,6 @@ def test_the_return_page_fulfils_first_and_the_webhook_is_then_a_no_op(
 ):
     session = start(one_time_page)
     completed = sj.checkout_session(session_id=session.gateway_session_id, payment_intent="pi_test_9")
-    from coursedesk.billing.gateways.stripe import hosted_checkout_from
-
     monkeypatch.setattr(
         StripeGateway,
         "hosted_checkout_retrieve",
@@ -292,6 +294,51 @@ def test_a_subscription_checkout_then_renewals_by_invoice(client, bought_monthly
     assert subscription.next_payment_at == dt.datetime.fromtimestamp(1800000000, tz=dt.UTC)
     event = AuditEvent.objects.filter(type="payment.succeeded").order_by("-pk").first()
     assert (event.actor_kind, event.source, event.data["amount"]) == ("gateway", "stripe", 1900)
+
+
+def test_a_stripe_renewal_queues_coursedesks_receipt(client, bought_monthly, stripe_account):
+    renewal = sj.invoice(invoice_id="in_test_second", subscription="sub_test_1", period_end=1800000000)
+    mark = AuditEvent.objects.order_by("-pk").first().pk
+
+    deliver(client, stripe_account, sj.event("invoice.paid", renewal))
+    deliver(client, stripe_account, sj.event("invoice.payment_succeeded", renewal))  # same invoice
+
+    receipt = OutboundEmail.objects.filter(kind="receipt").order_by("-pk").first()
+    assert OutboundEmail.objects.filter(kind="receipt").count() == 2  # the checkout's, the renewal's
+    assert (receipt.to, receipt.subject) == ("ada@example.com", "Your receipt for Watercolor Foundations")
+    assert "Thank you for your payment of $19.00 for Watercolor Foundations" in receipt.text_body
+    assert "Payment reference: in_test_second." in receipt.text_body
+    assert "Your next payment is due on January 15, 2027." in receipt.text_body
+    assert TEST_MODE_LINE in receipt.text_body  # the creator's Stripe keys are test keys
+    assert [(e.type, e.source) for e in AuditEvent.objects.filter(pk__gt=mark).order_by("pk")] == [
+        ("payment.succeeded", "stripe"),
+        ("email.queued", "stripe"),
+    ]
+
+
+def test_a_failed_stripe_renewal_queues_the_failure_notice_with_stripes_retry_date(
+    client, bought_monthly, stripe_account
+):
+    retry = int(dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC).timestamp())
+    failed = sj.invoice(
+        invoice_id="in_test_2", subscription="sub_test_1", status="open", next_payment_attempt=retry
+    )
+    mark = AuditEvent.objects.order_by("-pk").first().pk
+
+    deliver(client, stripe_account, sj.event("invoice.payment_failed", failed))
+
+    notice = OutboundEmail.objects.get(kind="payment_failed")
+    assert notice.subject == "Your payment for Watercolor Foundations failed"
+    assert "We could not take your payment of $19.00 for Watercolor Foundations" in notice.text_body
+    assert "/c/watercolor/billing/" in notice.text_body
+    assert "We will try again on November 24, 2026." in notice.text_body
+    assert [e.type for e in AuditEvent.objects.filter(pk__gt=mark).order_by("pk")] == [
+        "payment.failed",
+        "subscription.past_due",
+        "email.queued",
+    ]
+    past_due = AuditEvent.objects.get(type="subscription.past_due")
+    assert past_due.data["retry_at"] == "2026-11-24T10:00:00+00:00"
 
 
 def test_a_failed_renewal_makes_it_past_due_and_a_later_payment_recovers_it(
@@ -535,7 +582,7 @@ def test_a_refund_in_stripe_appears_once_with_source_stripe(client, bought_once,
         ("re_dash_1", 1000, "stripe"),
         ("re_dash_2", 500, "stripe"),
     ]
-    assert bought_once.refundable().amount == 3400
+    assert payment_refund_amounts(payment=bought_once).refundable.amount == 3400
     events = AuditEvent.objects.filter(type="payment.refunded").order_by("pk")
     assert [(e.actor_kind, e.source, e.data["refunded_total"]) for e in events] == [
         ("gateway", "stripe", {"old": 0, "new": 1000}),
@@ -600,8 +647,6 @@ def test_a_refund_of_ours_still_committing_is_retried_not_duplicated(client, bou
 def test_a_handler_error_is_recorded_and_the_event_can_be_replayed(
     client, bought_once, stripe_account, monkeypatch
 ):
-    from coursedesk.billing import webhooks
-
     def broken(event):
         raise RuntimeError("database hiccup")
 
@@ -621,8 +666,6 @@ def test_a_handler_error_is_recorded_and_the_event_can_be_replayed(
 
 
 def test_replay_needs_to_be_told_what(db):
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError):
         call_command("replay_webhooks")
 
@@ -641,7 +684,7 @@ def test_a_pending_refund_that_fails_at_stripe_stops_counting(
         StripeGateway, "refund", lambda self, **kw: GatewayRefund(id="re_slow", status="pending")
     )
     ours = payment_refund(payment=bought_once, amount=2000, actor=Actor.creator(creator), source="desk")
-    assert (ours.status, bought_once.refundable().amount) == ("pending", 2900)
+    assert (ours.status, payment_refund_amounts(payment=bought_once).refundable.amount) == ("pending", 2900)
 
     deliver(
         client,
@@ -661,6 +704,6 @@ def test_a_pending_refund_that_fails_at_stripe_stops_counting(
 
     ours.refresh_from_db()
     assert ours.status == "failed"
-    assert bought_once.refundable().amount == 4900
+    assert payment_refund_amounts(payment=bought_once).refundable.amount == 4900
     event = AuditEvent.objects.get(type="payment.refund_failed")
     assert (event.actor_kind, event.source, event.data["amount"]) == ("gateway", "stripe", 2000)

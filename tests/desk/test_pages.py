@@ -229,7 +229,7 @@ def test_links_page_has_every_link_with_a_copy_button(creator_client, course, on
 
 
 def test_a_refund_reads_as_a_sentence_with_amounts(creator_client, creator, customer, payment):
-    from coursedesk.billing.services import payment_refund
+    from coursedesk.billing.refunds import payment_refund
 
     payment_refund(payment=payment, amount=2000, actor=Actor.creator(creator), source="desk")
     page = creator_client.get(reverse("desk:activity")).content.decode()

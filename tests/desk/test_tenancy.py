@@ -52,11 +52,11 @@ def desk_routes():
     resolver = get_resolver()
     routes = []
     for pattern in resolver.url_patterns:
-        if str(pattern.pattern) == "desk/":
+        if getattr(pattern, "namespace", None) == "desk":
             for inner in pattern.url_patterns:
                 route = str(inner.pattern)
                 if "_id>" in route:
-                    routes.append("/desk/" + route)
+                    routes.append(f"/{pattern.pattern}{route}")
     return routes
 
 

@@ -13,7 +13,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
-from coursedesk.billing import services as billing_services
+from coursedesk.billing import refunds, subscriptions
 from coursedesk.core import clock
 from coursedesk.customers import services as customer_services
 from coursedesk.integrations.deliveries import (
@@ -59,9 +59,9 @@ def test_desk_actions_reach_the_receiver_signed_in_order_with_the_api_shapes(
     with django_capture_on_commit_callbacks(execute=True):
         customer_services.enrolment_revoke(enrolment=enrolment, actor=actor, source=DESK)
     with django_capture_on_commit_callbacks(execute=True):
-        billing_services.payment_refund(payment=payment, amount=1500, reason="", actor=actor, source=DESK)
+        refunds.payment_refund(payment=payment, amount=1500, reason="", actor=actor, source=DESK)
     with django_capture_on_commit_callbacks(execute=True):
-        billing_services.subscription_pause(
+        subscriptions.subscription_pause(
             subscription=subscription, resume_on=dt.date(2027, 1, 15), actor=actor, source=DESK
         )
 

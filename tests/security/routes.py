@@ -24,8 +24,7 @@ PUBLIC = {
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
-    "billing:checkout",
-    "billing:checkout_done",
+    "classroom:checkout",
 }
 
 # A bare `pk` or `id` names an object of the collection just before it: customers/<int:pk>/.

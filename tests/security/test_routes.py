@@ -27,7 +27,7 @@ def test_the_sweep_finds_the_known_pages():
         "desk:teach",
         "desk:links",
         "accounts:settings",
-        "billing:settings",
+        "desk:payment_settings",
         "classroom:course",
         "classroom:lesson",
         "classroom:billing",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from coursedesk.billing.gateways.base import PaymentGateway
+from coursedesk.billing.gateways.base import GatewayError, PaymentGateway
+from coursedesk.billing.gateways.sandbox import SandboxGateway
+from coursedesk.billing.gateways.stripe import StripeGateway
 from coursedesk.billing.models import Gateway, GatewayAccount
+from coursedesk.core.errors import DomainError
 
 
 def gateway_account(creator) -> GatewayAccount:
@@ -14,14 +17,10 @@ def gateway_account(creator) -> GatewayAccount:
 def gateway_named(name: str, *, creator) -> PaymentGateway:
     """The gateway that holds a record (a payment made in the sandbox stays a sandbox payment)."""
     if name == Gateway.STRIPE:
-        from coursedesk.billing.gateways.stripe import StripeGateway
-
         return StripeGateway(gateway_account(creator))
-    from coursedesk.billing.gateways.sandbox import SandboxGateway
-
     return SandboxGateway()
 
 
-def gateway_for(creator) -> PaymentGateway:
-    """The gateway a creator sells through now."""
-    return gateway_named(gateway_account(creator).gateway, creator=creator)
+def gateway_refusal(error: GatewayError) -> DomainError:
+    """A gateway's refusal as the domain error pages and the API show (502: the gateway's answer)."""
+    return DomainError(f"The payment gateway refused: {error.message}", code="gateway_error", status=502)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 
 class GatewayError(Exception):
-    """The gateway refused or could not do what was asked; `message` is safe to show a person."""
+    """The gateway refused or could not do what was asked; `message` is safe to show a person.
+    A gateway asked for something it has no concept of answers with code "not_supported"."""
 
     def __init__(self, message: str, *, code: str = "gateway_error"):
         super().__init__(message)
@@ -62,22 +63,84 @@ class GatewayRefund:
 
 
 class PaymentGateway(abc.ABC):
-    """One implementation per provider. Ids it returns are what the records store."""
+    """One implementation per provider; every method CourseDesk calls is declared here.
+
+    Ids a gateway returns are what the records store. A gateway without a concept (the sandbox has
+    no hosted pages, Stripe takes no card numbers here) still implements the method, and answers
+    with a GatewayError of code "not_supported".
+    """
 
     name: str = ""
-    # True when buyers pay on the gateway's own page (Stripe Checkout) rather than a card field here.
-    hosted_checkout: bool = False
 
     @property
     @abc.abstractmethod
     def is_test_mode(self) -> bool:
         """True when no real money moves (sandbox, Stripe test keys)."""
 
+    # Taking payments on a card field of CourseDesk's own (the sandbox) -------------------------
+
+    @abc.abstractmethod
+    def card_attach(self, *, number: str, idempotency_key: str) -> GatewayCard:
+        """Saves a card typed into CourseDesk's form for later charges."""
+
+    @abc.abstractmethod
+    def charge(
+        self, *, payment_method_id: str, amount: int, currency: str, idempotency_key: str
+    ) -> GatewayCharge:
+        """Charges a saved card now. A decline is a failed charge, not an error."""
+
+    # Taking payments on the gateway's own page (Stripe Checkout) --------------------------------
+
+    @abc.abstractmethod
+    def hosted_checkout_create(
+        self,
+        *,
+        page,
+        email: str,
+        client_reference: str,
+        success_url: str,
+        cancel_url: str,
+        customer_reference: str = "",
+    ) -> HostedCheckout:
+        """Opens a checkout of `page` on the gateway's page; its `url` is where the buyer goes."""
+
+    @abc.abstractmethod
+    def hosted_checkout_retrieve(self, *, checkout_reference: str) -> HostedCheckout:
+        """A hosted checkout as it stands now (complete or not)."""
+
+    @abc.abstractmethod
+    def hosted_card_update_create(
+        self,
+        *,
+        customer_reference: str,
+        subscription_reference: str,
+        currency: str,
+        success_url: str,
+        cancel_url: str,
+    ) -> HostedCheckout:
+        """Opens the gateway's page on which a student enters a new card for a subscription."""
+
+    @abc.abstractmethod
+    def setup_payment_method(self, *, setup_reference: str) -> str:
+        """The card that a completed card-update page saved."""
+
+    # Refunds --------------------------------------------------------------------------------------
+
     @abc.abstractmethod
     def refund(
         self, *, payment_reference: str, amount: int, currency: str, idempotency_key: str
     ) -> GatewayRefund:
         """Refunds `amount` of the charge; the same idempotency key never refunds twice."""
+
+    @abc.abstractmethod
+    def refunds_of_charge(self, *, charge_reference: str) -> list[dict]:
+        """Every refund of a charge as the gateway reports it (for refunds made at the gateway)."""
+
+    @abc.abstractmethod
+    def invoice_of_payment_intent(self, *, payment_intent: str) -> str:
+        """The invoice a payment paid, or "" (renewal payments are recorded by invoice)."""
+
+    # Subscriptions ---------------------------------------------------------------------------------
 
     @abc.abstractmethod
     def subscription_cancel(self, *, subscription_reference: str) -> None:
@@ -91,26 +154,8 @@ class PaymentGateway(abc.ABC):
     def subscription_resume(self, *, subscription_reference: str) -> None:
         """Ends a pause now."""
 
-    # Taking payments. A gateway implements the card-field pair or the hosted pair.
-    def card_attach(self, *, number: str, idempotency_key: str) -> GatewayCard:
-        raise GatewayError("This gateway takes cards on its own page.", code="not_supported")
-
-    def charge(
-        self, *, payment_method_id: str, amount: int, currency: str, idempotency_key: str
-    ) -> GatewayCharge:
-        raise GatewayError("This gateway charges on its own schedule.", code="not_supported")
-
-    def hosted_checkout_create(
-        self,
-        *,
-        page,
-        email: str,
-        client_reference: str,
-        success_url: str,
-        cancel_url: str,
-        customer_reference: str = "",
-    ) -> HostedCheckout:
-        raise GatewayError("This gateway has no hosted checkout.", code="not_supported")
-
-    def hosted_checkout_retrieve(self, *, checkout_reference: str) -> HostedCheckout:
-        raise GatewayError("This gateway has no hosted checkout.", code="not_supported")
+    @abc.abstractmethod
+    def subscription_payment_method_set(
+        self, *, subscription_reference: str, customer_reference: str, payment_method_id: str
+    ) -> GatewayCard:
+        """Future charges of the subscription use this card (saved at the gateway)."""

@@ -15,6 +15,7 @@ from coursedesk.billing.gateways.base import (
     GatewayCharge,
     GatewayError,
     GatewayRefund,
+    HostedCheckout,
     PaymentGateway,
 )
 
@@ -30,6 +31,7 @@ TEST_CARDS = {
     "378282246310005": "amex",
 }
 DECLINE_MESSAGE = "Your card was declined."
+HOSTED_PAGES_MESSAGE = "The sandbox has no pages of its own: cards are typed into CourseDesk's forms."
 
 
 def _key(value: str) -> str:
@@ -81,6 +83,45 @@ class SandboxGateway(PaymentGateway):
             raise GatewayError("A refund needs a positive amount.", code="invalid_amount")
         return GatewayRefund(id=f"sbx_re_{_key(idempotency_key)}", status="succeeded")
 
+    def refunds_of_charge(self, *, charge_reference: str) -> list[dict]:
+        raise GatewayError(
+            "The sandbox makes no refunds of its own: every sandbox refund starts in CourseDesk.",
+            code="not_supported",
+        )
+
+    def invoice_of_payment_intent(self, *, payment_intent: str) -> str:
+        raise GatewayError("The sandbox has no invoices.", code="not_supported")
+
+    # Buyers type the card into CourseDesk's own form, and students update it on their billing page.
+    def hosted_checkout_create(
+        self,
+        *,
+        page,
+        email: str,
+        client_reference: str,
+        success_url: str,
+        cancel_url: str,
+        customer_reference: str = "",
+    ) -> HostedCheckout:
+        raise GatewayError(HOSTED_PAGES_MESSAGE, code="not_supported")
+
+    def hosted_checkout_retrieve(self, *, checkout_reference: str) -> HostedCheckout:
+        raise GatewayError(HOSTED_PAGES_MESSAGE, code="not_supported")
+
+    def hosted_card_update_create(
+        self,
+        *,
+        customer_reference: str,
+        subscription_reference: str,
+        currency: str,
+        success_url: str,
+        cancel_url: str,
+    ) -> HostedCheckout:
+        raise GatewayError(HOSTED_PAGES_MESSAGE, code="not_supported")
+
+    def setup_payment_method(self, *, setup_reference: str) -> str:
+        raise GatewayError(HOSTED_PAGES_MESSAGE, code="not_supported")
+
     # Sandbox subscriptions live in CourseDesk's own rows (renewals read them), so these moves
     # have nothing to tell a remote party.
     def subscription_cancel(self, *, subscription_reference: str) -> None:
@@ -91,3 +132,12 @@ class SandboxGateway(PaymentGateway):
 
     def subscription_resume(self, *, subscription_reference: str) -> None:
         return None
+
+    def subscription_payment_method_set(
+        self, *, subscription_reference: str, customer_reference: str, payment_method_id: str
+    ) -> GatewayCard:
+        # A sandbox card is saved with card_attach and kept on the subscription's row.
+        raise GatewayError(
+            "The sandbox keeps a subscription's card in CourseDesk: attach a test card instead.",
+            code="not_supported",
+        )

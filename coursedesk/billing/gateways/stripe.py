@@ -104,7 +104,6 @@ def webhook_event_verified(*, payload: bytes, signature: str, secret: str) -> di
 
 class StripeGateway(PaymentGateway):
     name = "stripe"
-    hosted_checkout = True
 
     def __init__(self, account):
         self.account = account
@@ -119,21 +118,18 @@ class StripeGateway(PaymentGateway):
 
     @property
     def is_test_mode(self) -> bool:
-        return self.account.is_test_mode
+        # The keys decide, not the gateway the creator sells through now: a Stripe payment made
+        # with live keys stays real after a switch to the sandbox.
+        return self.account.has_stripe_test_keys
 
-    # Customers and cards --------------------------------------------------------------------
+    # Cards ----------------------------------------------------------------------------------------
 
-    def customer_create(self, *, email: str, name: str = "", idempotency_key: str) -> str:
-        try:
-            customer = self.client.v1.customers.create(
-                params={"email": email, **({"name": name} if name else {})},
-                options={"idempotency_key": idempotency_key},
-            )
-        except stripe.StripeError as error:
-            raise _error(error) from error
-        return customer.id
+    def card_attach(self, *, number: str, idempotency_key: str) -> GatewayCard:
+        raise GatewayError(
+            "Stripe takes card numbers on its own page, never in CourseDesk's forms.", code="not_supported"
+        )
 
-    def payment_method_attach(self, *, customer_reference: str, payment_method_id: str) -> GatewayCard:
+    def _payment_method_attach(self, *, customer_reference: str, payment_method_id: str) -> GatewayCard:
         """Attaches a card (from Stripe.js, a SetupIntent or a test token) and makes it the default."""
         try:
             method = self.client.v1.payment_methods.attach(
@@ -150,39 +146,12 @@ class StripeGateway(PaymentGateway):
         )
 
     def charge(
-        self,
-        *,
-        payment_method_id: str,
-        amount: int,
-        currency: str,
-        idempotency_key: str,
-        customer_reference: str = "",
+        self, *, payment_method_id: str, amount: int, currency: str, idempotency_key: str
     ) -> GatewayCharge:
-        """An off-session charge of a saved card. A decline is a failed charge, not an error."""
-        try:
-            intent = self.client.v1.payment_intents.create(
-                params={
-                    "amount": amount,
-                    "currency": currency,
-                    "customer": customer_reference,
-                    "payment_method": payment_method_id,
-                    "confirm": True,
-                    "off_session": True,
-                },
-                options={"idempotency_key": idempotency_key},
-            )
-        except stripe.CardError as error:
-            intent_id = _id(getattr(error, "payment_intent", None)) or (
-                _id((error.json_body or {}).get("error", {}).get("payment_intent"))
-            )
-            return GatewayCharge(
-                id=intent_id, succeeded=False, failure_message=error.user_message or "Your card was declined."
-            )
-        except stripe.StripeError as error:
-            raise _error(error) from error
-        if intent.status != "succeeded":
-            return GatewayCharge(id=intent.id, succeeded=False, failure_message="Your card was declined.")
-        return GatewayCharge(id=intent.id, succeeded=True)
+        raise GatewayError(
+            "Stripe charges subscriptions on its own schedule and reports them by webhook.",
+            code="not_supported",
+        )
 
     # Refunds -----------------------------------------------------------------------------------
 
@@ -279,26 +248,6 @@ class StripeGateway(PaymentGateway):
         page.save(update_fields=["gateway_product_id", "gateway_price_id"])
         return plan.id
 
-    def subscription_create(
-        self, *, page, customer_reference: str, payment_method_id: str, idempotency_key: str
-    ) -> tuple[str, dt.datetime | None]:
-        """Starts charging a saved card for a recurring page; returns its id and next payment date."""
-        price = self.price_ensure(page)
-        try:
-            subscription = self.client.v1.subscriptions.create(
-                # The card was made the customer's default when it was attached.
-                params={"customer": customer_reference, "items": [{"plan": price}]},
-                options={"idempotency_key": idempotency_key},
-            )
-        except stripe.StripeError as error:
-            raise _error(error) from error
-        data = _plain(subscription)
-        end = data.get("current_period_end") or max(
-            (item.get("current_period_end") or 0 for item in data.get("items", {}).get("data", [])),
-            default=0,
-        )
-        return subscription.id, dt.datetime.fromtimestamp(end, tz=dt.UTC) if end else None
-
     def subscription_cancel(self, *, subscription_reference: str) -> None:
         try:
             self.client.v1.subscriptions.cancel(subscription_reference)
@@ -334,7 +283,7 @@ class StripeGateway(PaymentGateway):
     def subscription_payment_method_set(
         self, *, subscription_reference: str, customer_reference: str, payment_method_id: str
     ) -> GatewayCard:
-        card = self.payment_method_attach(
+        card = self._payment_method_attach(
             customer_reference=customer_reference, payment_method_id=payment_method_id
         )
         try:

@@ -14,16 +14,17 @@ from django.views.decorators.http import require_http_methods
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
-from coursedesk.billing.forms import TestCardForm
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.models import Gateway, Payment, Subscription
-from coursedesk.billing.services import (
+from coursedesk.billing.selectors import payments_with_refund_amounts
+from coursedesk.billing.subscriptions import (
     subscription_cancel_by_customer,
     subscription_card_update_from_setup,
     subscription_card_update_with_test_card,
 )
 from coursedesk.classroom.auth import student_required
+from coursedesk.classroom.forms import TestCardForm
 from coursedesk.core.errors import DomainError
 
 OPEN_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.PAUSED, Subscription.Status.PAST_DUE)
@@ -69,14 +70,12 @@ def billing(request, *, course, student):
                 messages.success(request, "Your card is updated: your next payment will use it.")
                 return redirect("classroom:billing", course_slug=course.slug)
     subscriptions = list(_subscriptions(student, course))
-    payments = (
-        Payment.objects.filter(customer=student, course=course)
-        .prefetch_related("refunds")
-        .order_by("-paid_at", "-pk")
+    payments = payments_with_refund_amounts(
+        Payment.objects.filter(customer=student, course=course).order_by("-paid_at", "-pk")
     )
     return render(
         request,
-        "billing/student_billing.html",
+        "classroom/billing.html",
         {
             "course": course,
             "student": student,
@@ -142,7 +141,7 @@ def cancel(request, *, course, student):
             return redirect("classroom:cancel", course_slug=course.slug)
         return render(
             request,
-            "billing/student_canceled.html",
+            "classroom/canceled.html",
             {
                 "course": course,
                 "student": student,
@@ -151,7 +150,7 @@ def cancel(request, *, course, student):
         )
     return render(
         request,
-        "billing/student_cancel.html",
+        "classroom/cancel.html",
         {
             "course": course,
             "student": student,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,9 +12,9 @@ from django.views.decorators.http import require_http_methods
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
-from coursedesk.billing.forms import GatewaySettingsForm
+from coursedesk.billing.gateway_accounts import gateway_account_update
 from coursedesk.billing.gateways import gateway_account
-from coursedesk.billing.services import gateway_account_update
+from coursedesk.billing.models import Gateway
 from coursedesk.core.errors import DomainError
 
 # What to tick when adding the endpoint in Stripe's dashboard.
@@ -26,6 +27,46 @@ WEBHOOK_EVENTS = (
     "customer.subscription.updated",
     "customer.subscription.deleted",
 )
+
+
+class GatewaySettingsForm(forms.Form):
+    gateway = forms.ChoiceField(choices=Gateway.choices, widget=forms.RadioSelect)
+    stripe_publishable_key = forms.CharField(max_length=255, required=False, label="Publishable key")
+    stripe_secret_key = forms.CharField(
+        max_length=255,
+        required=False,
+        label="Secret key",
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Starts with sk_live_ or sk_test_ (or rk_… for a restricted key). "
+        "Leave empty to keep the saved one.",
+    )
+    stripe_webhook_secret = forms.CharField(
+        max_length=255,
+        required=False,
+        label="Webhook signing secret",
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Starts with whsec_. Leave empty to keep the saved one.",
+    )
+
+    def clean_stripe_secret_key(self):
+        key = self.cleaned_data["stripe_secret_key"].strip()
+        if key and not key.startswith(("sk_live_", "sk_test_", "rk_live_", "rk_test_")):
+            raise forms.ValidationError(
+                "A Stripe secret key starts with sk_live_, sk_test_, rk_live_ or rk_test_."
+            )
+        return key
+
+    def clean_stripe_webhook_secret(self):
+        secret = self.cleaned_data["stripe_webhook_secret"].strip()
+        if secret and not secret.startswith("whsec_"):
+            raise forms.ValidationError("A webhook signing secret starts with whsec_.")
+        return secret
+
+    def clean_stripe_publishable_key(self):
+        key = self.cleaned_data["stripe_publishable_key"].strip()
+        if key and not key.startswith(("pk_live_", "pk_test_")):
+            raise forms.ValidationError("A publishable key starts with pk_live_ or pk_test_.")
+        return key
 
 
 def masked(secret: str) -> str:
@@ -60,13 +101,13 @@ def settings_page(request):
             form.add_error(None, refused.message)
         else:
             messages.success(request, "Payment settings saved.")
-            return redirect("billing:settings")
+            return redirect("desk:payment_settings")
     webhook_url = settings.SITE_URL + reverse(
         "billing:stripe_webhook", kwargs={"endpoint_id": account.webhook_endpoint_id}
     )
     return render(
         request,
-        "billing/settings.html",
+        "desk/payment_settings.html",
         {
             "nav": "payments",
             "account": account,

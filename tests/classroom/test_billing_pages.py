@@ -13,7 +13,7 @@ from coursedesk.billing.models import GatewayAccount, Subscription
 from coursedesk.classroom.auth import COOKIE_NAME, student_login
 from coursedesk.customers.models import Enrolment
 from tests.billing.conftest import make_payment, make_subscription
-from tests.factories import make_customer
+from tests.factories import make_customer, make_page
 
 BILLING = "/c/watercolor/billing/"
 CANCEL = "/c/watercolor/cancel/"
@@ -31,6 +31,16 @@ def signed_in(client, customer):
 @pytest.fixture
 def student(client, customer):
     return signed_in(client, customer)
+
+
+@pytest.fixture
+def monthly_page(course):
+    return make_page(course, "subscription", name="Monthly", amount=1900, interval="month")
+
+
+@pytest.fixture
+def subscription(frozen_now, customer, monthly_page, enrolment):
+    return make_subscription(customer, monthly_page)
 
 
 def test_pages_need_a_signed_in_student(client, subscription):

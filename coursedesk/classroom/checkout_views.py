@@ -1,4 +1,4 @@
-"""Payment settings and the public checkout pages."""
+"""The public checkout page of a payment page, and the page a buyer returns to after paying."""
 
 from __future__ import annotations
 
@@ -15,13 +15,12 @@ from coursedesk.billing.checkout import (
     checkout_pay_with_card,
     checkout_start_hosted,
 )
-from coursedesk.billing.forms import CheckoutForm, CheckoutWithCardForm
 from coursedesk.billing.gateways import gateway_account, gateway_named
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.models import CheckoutSession, Gateway
-from coursedesk.billing.settings_views import settings_page  # noqa: F401  (routed from here)
 from coursedesk.catalog.links import course_links
 from coursedesk.catalog.models import PaymentPage
+from coursedesk.classroom.forms import CheckoutForm, CheckoutWithCardForm
 from coursedesk.core.errors import DomainError
 
 
@@ -39,7 +38,7 @@ def checkout(request, page_id: int):
     if request.method == "GET" and "session_id" in request.GET:
         return _checkout_done(request, page)
     account = gateway_account(page.course.creator)
-    takes_card_here = account.gateway == Gateway.SANDBOX
+    takes_card_here = account.takes_cards_here
     form_class = CheckoutWithCardForm if takes_card_here else CheckoutForm
     form = form_class(request.POST or None)
     error = ""
@@ -63,7 +62,7 @@ def checkout(request, page_id: int):
             error = refused.message
     return render(
         request,
-        "billing/checkout.html",
+        "classroom/checkout.html",
         {
             "page": page,
             "course": page.course,
@@ -105,7 +104,7 @@ def _checkout_done(request, page: PaymentPage):
             messages.warning(request, "We are still confirming your payment; this page will show it shortly.")
     return render(
         request,
-        "billing/checkout_done.html",
+        "classroom/checkout_done.html",
         {
             "page": page,
             "course": page.course,

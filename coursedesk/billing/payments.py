@@ -1,0 +1,60 @@
+"""Recording a payment: its row and its timeline event, for a checkout and for every renewal."""
+
+from __future__ import annotations
+
+from coursedesk.audit.services import Actor, audit_record
+from coursedesk.audit.types import AuditEventType
+from coursedesk.billing.models import Payment
+from coursedesk.core import clock
+
+
+def payment_record(
+    *,
+    customer,
+    course,
+    payment_page,
+    subscription,
+    amount: int,
+    currency: str,
+    gateway: str,
+    reference: str,
+    succeeded: bool = True,
+    failure_message: str = "",
+    details: dict | None = None,
+    actor: Actor,
+    source: str,
+) -> Payment:
+    """Writes one payment, taken or failed, and its payment.succeeded / payment.failed event, in the
+    caller's transaction. `details` adds to the event what the caller knows (the payment page, the
+    plan's instalment, that it was a renewal)."""
+    payment = Payment.objects.create(
+        customer=customer,
+        course=course,
+        payment_page=payment_page,
+        subscription=subscription,
+        amount=amount,
+        currency=currency.lower(),
+        gateway=gateway,
+        gateway_payment_id=reference,
+        status=Payment.Status.SUCCEEDED if succeeded else Payment.Status.FAILED,
+        failure_message=failure_message[:500],
+        paid_at=clock.now(),
+    )
+    audit_record(
+        creator=customer.creator,
+        customer=customer,
+        type=AuditEventType.PAYMENT_SUCCEEDED if succeeded else AuditEventType.PAYMENT_FAILED,
+        actor=actor,
+        source=source,
+        subject=payment,
+        data={
+            "course": course.title,
+            "course_id": course.pk,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "amount_display": payment.money.format(),
+            **(details or {}),
+            **({} if succeeded else {"error": payment.failure_message}),
+        },
+    )
+    return payment

@@ -1,0 +1,225 @@
+"""Refunds: made from CourseDesk (desk, API) or reported by the gateway, each atomic and audited.
+
+The gateway is called inside the transaction, after the checks and before the commit: when it
+refuses, the refund row stays as failed and nothing is recorded as refunded.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from coursedesk.audit.services import Actor, audit_record, change
+from coursedesk.audit.types import AuditEventType
+from coursedesk.billing.emails import refund_notice_queue
+from coursedesk.billing.gateways import gateway_named, gateway_refusal
+from coursedesk.billing.gateways.base import GatewayError
+from coursedesk.billing.models import Payment, Refund
+from coursedesk.billing.selectors import RefundAmounts, payment_refund_amounts
+from coursedesk.core import clock
+from coursedesk.core.errors import DomainError, InvalidValue
+
+
+def payment_refund(
+    *, payment: Payment, amount: int | None = None, reason: str = "", actor: Actor, source: str
+) -> Refund:
+    """Refunds `amount` (minor units) of one payment, or everything left when no amount is given.
+
+    The payment row is locked and the refund rows are summed under the lock; the new refund row
+    counts as pending before the gateway is called (with its id as the idempotency key), so two
+    refunds racing each other can never pass the amount paid. Access is untouched.
+    """
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0):
+        raise InvalidValue("The refund amount must be more than zero.", code="invalid_amount")
+    failure: GatewayError | None = None
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("customer__creator", "course")
+            .get(pk=payment.pk)
+        )
+        if payment.status != Payment.Status.SUCCEEDED:
+            raise DomainError(
+                "This payment failed, so there is nothing to refund.", code="payment_not_refundable"
+            )
+        before = payment_refund_amounts(payment=payment)
+        left = before.refundable
+        if left.amount <= 0:
+            raise DomainError("This payment has already been refunded in full.", code="nothing_to_refund")
+        amount = left.amount if amount is None else amount
+        if amount > left.amount:
+            raise DomainError(
+                f"Only {left.format()} is left to refund on this payment.",
+                code="refund_exceeds_refundable",
+            )
+        refund = Refund.objects.create(
+            payment=payment,
+            amount=amount,
+            currency=payment.currency,
+            reason=reason.strip()[:500],
+            source=source,
+            status=Refund.Status.PENDING,
+            created_at=clock.now(),
+        )
+        creator = payment.customer.creator
+        try:
+            gateway = gateway_named(payment.gateway, creator=creator)
+            result = gateway.refund(
+                payment_reference=payment.gateway_payment_id,
+                amount=amount,
+                currency=payment.currency,
+                idempotency_key=f"refund-{refund.pk}",
+            )
+        except GatewayError as error:
+            failure = error
+            refund.status = Refund.Status.FAILED
+            refund.failure_message = error.message[:500]
+            refund.save(update_fields=["status", "failure_message"])
+            audit_record(
+                creator=creator,
+                customer=payment.customer,
+                type=AuditEventType.PAYMENT_REFUND_FAILED,
+                actor=actor,
+                source=source,
+                subject=payment,
+                data={
+                    "amount": amount,
+                    "currency": payment.currency,
+                    "refund_id": refund.pk,
+                    "error": error.message,
+                },
+            )
+        else:
+            refund.gateway_refund_id = result.id
+            refund.status = Refund.Status.SUCCEEDED if result.status == "succeeded" else Refund.Status.PENDING
+            refund.save(update_fields=["gateway_refund_id", "status"])
+            _refund_recorded(
+                payment=payment,
+                refund=refund,
+                before=before,
+                actor=actor,
+                source=source,
+                test_mode=gateway.is_test_mode,
+            )
+    if failure is not None:
+        raise gateway_refusal(failure)
+    return refund
+
+
+def _refund_recorded(
+    *,
+    payment: Payment,
+    refund: Refund,
+    before: RefundAmounts,
+    actor: Actor,
+    source: str,
+    test_mode: bool,
+) -> None:
+    """The audit event and the customer's refund notice, in the caller's transaction."""
+    after = payment_refund_amounts(payment=payment)  # the new refund row counts now
+    creator = payment.customer.creator
+    audit_record(
+        creator=creator,
+        customer=payment.customer,
+        type=AuditEventType.PAYMENT_REFUNDED,
+        actor=actor,
+        source=source,
+        subject=payment,
+        data={
+            "course": payment.course.title,
+            "course_id": payment.course_id,
+            "refund_id": refund.pk,
+            "amount": refund.amount,
+            "currency": refund.currency,
+            "amount_display": refund.money.format(),
+            "refunded_total": change(before.refunded.amount, after.refunded.amount),
+            "refundable": change(before.refundable.amount, after.refundable.amount),
+            **({"reason": refund.reason} if refund.reason else {}),
+        },
+    )
+    refund_notice_queue(refund=refund, test_mode=test_mode, actor=actor, source=source)
+
+
+def payment_refund_record(
+    *,
+    payment: Payment,
+    amount: int,
+    gateway_refund_id: str,
+    status: str = Refund.Status.SUCCEEDED,
+    reason: str = "",
+    actor: Actor,
+    source: str,
+) -> Refund:
+    """Records a refund the gateway made (e.g. in Stripe's dashboard). Known refund ids are not
+    recorded twice; their status is brought up to date instead."""
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("customer__creator", "course")
+            .get(pk=payment.pk)
+        )
+        known = Refund.objects.filter(gateway_refund_id=gateway_refund_id).first()
+        if known is not None:
+            return refund_status_sync(refund=known, gateway_refund_id=gateway_refund_id, status=status)
+        before = payment_refund_amounts(payment=payment)
+        refund = Refund.objects.create(
+            payment=payment,
+            amount=amount,
+            currency=payment.currency,
+            status=status,
+            reason=reason[:500],
+            source=source,
+            gateway_refund_id=gateway_refund_id,
+            created_at=clock.now(),
+        )
+        if status != Refund.Status.FAILED:
+            gateway = gateway_named(payment.gateway, creator=payment.customer.creator)
+            _refund_recorded(
+                payment=payment,
+                refund=refund,
+                before=before,
+                actor=actor,
+                source=source,
+                test_mode=gateway.is_test_mode,
+            )
+    return refund
+
+
+def refund_status_sync(
+    *, refund: Refund, gateway_refund_id: str, status: str, actor: Actor | None = None, source: str = "stripe"
+) -> Refund:
+    """Brings a recorded refund in step with the gateway (its id, pending → succeeded or failed).
+
+    A pending refund that fails stops counting against what is left, and the timeline says so.
+    """
+    with transaction.atomic():
+        refund = (
+            Refund.objects.select_for_update(of=("self",))
+            .select_related("payment__customer__creator")
+            .get(pk=refund.pk)
+        )
+        fields = []
+        if not refund.gateway_refund_id:
+            refund.gateway_refund_id = gateway_refund_id
+            fields.append("gateway_refund_id")
+        if refund.status == Refund.Status.PENDING and status != Refund.Status.PENDING:
+            refund.status = status
+            fields.append("status")
+        if fields:
+            refund.save(update_fields=fields)
+        if "status" in fields and status == Refund.Status.FAILED:
+            payment = refund.payment
+            audit_record(
+                creator=payment.customer.creator,
+                customer=payment.customer,
+                type=AuditEventType.PAYMENT_REFUND_FAILED,
+                actor=actor or Actor.gateway(source),
+                source=source,
+                subject=payment,
+                data={
+                    "amount": refund.amount,
+                    "currency": refund.currency,
+                    "refund_id": refund.pk,
+                    "error": "The payment gateway reported the refund as failed.",
+                },
+            )
+    return refund

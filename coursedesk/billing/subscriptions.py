@@ -1,0 +1,370 @@
+"""Subscriptions: cancel, pause, resume, card changes and the payments of each renewal.
+
+Each change is atomic and audited. Gateway calls happen inside the transaction, after the checks
+and before the commit: when the gateway refuses, nothing is recorded as done. Changes that the
+gateway itself reports (actor kind "gateway") are recorded without calling it back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from coursedesk.audit.models import AuditEvent
+from coursedesk.audit.services import Actor, audit_record, change
+from coursedesk.audit.types import AuditEventType
+from coursedesk.billing.emails import payment_failed_notice_queue, payment_receipt_queue
+from coursedesk.billing.gateways import gateway_named, gateway_refusal
+from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayError
+from coursedesk.billing.models import Gateway, Payment, Subscription
+from coursedesk.billing.payments import payment_record
+from coursedesk.core import clock
+from coursedesk.core.errors import DomainError, InvalidValue
+from coursedesk.customers.models import Enrolment
+from coursedesk.customers.services import enrolment_revoke
+
+Status = Subscription.Status
+# What a pause, a resume and a cancel change besides the status.
+SCHEDULE_FIELDS = ["paused_until", "next_payment_at", "next_payment_before_pause_at"]
+
+
+def _locked(subscription: Subscription) -> Subscription:
+    return (
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("customer__creator", "course")
+        .get(pk=subscription.pk)
+    )
+
+
+def _check_move(subscription: Subscription, to: str, verb: str) -> None:
+    if subscription.can_move_to(to):
+        return
+    if subscription.status == Status.CANCELED:
+        if to == Status.CANCELED:
+            raise DomainError("This subscription is already canceled.", code="subscription_already_canceled")
+        raise DomainError(
+            f"This subscription is canceled; it cannot be {verb}.", code="subscription_canceled"
+        )
+    if subscription.status == Status.COMPLETED:
+        raise DomainError(
+            f"This payment plan is complete (every payment was made); it cannot be {verb}.",
+            code="subscription_completed",
+        )
+    raise DomainError(
+        f"A {subscription.get_status_display().lower()} subscription cannot be {verb}.",
+        code="subscription_status",
+    )
+
+
+def _tell_gateway(subscription: Subscription, actor: Actor, call: str, **arguments) -> None:
+    """Asks the gateway to make the same move, unless the gateway is the one reporting it."""
+    if actor.kind == AuditEvent.ActorKind.GATEWAY or not subscription.gateway_subscription_id:
+        return
+    gateway = gateway_named(subscription.gateway, creator=subscription.customer.creator)
+    try:
+        getattr(gateway, call)(subscription_reference=subscription.gateway_subscription_id, **arguments)
+    except GatewayError as error:
+        raise gateway_refusal(error) from error
+
+
+def _cancel(subscription: Subscription, *, actor: Actor, source: str) -> Subscription:
+    subscription = _locked(subscription)
+    _check_move(subscription, Status.CANCELED, "canceled")
+    _tell_gateway(subscription, actor, "subscription_cancel")
+    old_next = subscription.next_payment_at
+    subscription.canceled_at = clock.now()
+    subscription.next_payment_at = None
+    subscription.paused_until = None
+    subscription.next_payment_before_pause_at = None
+    subscription_status_move(
+        subscription,
+        Status.CANCELED,
+        AuditEventType.SUBSCRIPTION_CANCELED,
+        actor,
+        source,
+        next_payment_at=change(clock.iso(old_next), None),
+    )
+    subscription.save(update_fields=["status", "canceled_at", *SCHEDULE_FIELDS])
+    return subscription
+
+
+def subscription_cancel(*, subscription: Subscription, actor: Actor, source: str) -> Subscription:
+    """No further charges. Nothing is refunded and access is untouched."""
+    with transaction.atomic():
+        return _cancel(subscription, actor=actor, source=source)
+
+
+def subscription_cancel_by_customer(*, subscription: Subscription, actor: Actor, source: str) -> Subscription:
+    """The student's own cancel: no further charges, and their access to the course ends at once."""
+    with transaction.atomic():
+        subscription = _cancel(subscription, actor=actor, source=source)
+        enrolment = (
+            Enrolment.objects.filter(customer=subscription.customer, course=subscription.course)
+            .order_by("pk")
+            .first()
+        )
+        if enrolment is not None and enrolment.revoked_at is None:
+            enrolment_revoke(
+                enrolment=enrolment,
+                actor=actor,
+                source=source,
+                reason="The customer canceled their recurring payments.",
+            )
+    return subscription
+
+
+def subscription_pause(
+    *, subscription: Subscription, resume_on: dt.date, actor: Actor, source: str
+) -> Subscription:
+    """No charge until `resume_on` (a future date), when the next payment falls; access continues.
+
+    Pausing a paused subscription again moves its resume date.
+    """
+    if isinstance(resume_on, dt.datetime):
+        resume_on = timezone.localdate(resume_on)
+    if not isinstance(resume_on, dt.date):
+        raise InvalidValue("Pick the date the payments resume.", code="invalid_resume_on")
+    if resume_on <= clock.today():
+        raise InvalidValue("The resume date must be in the future.", code="invalid_resume_on")
+    with transaction.atomic():
+        return _pause(subscription, resume_on=resume_on, actor=actor, source=source)
+
+
+def subscription_pause_from_gateway(
+    *, subscription: Subscription, resume_on: dt.date | None, actor: Actor, source: str
+) -> Subscription:
+    """Records a pause made at the gateway (its dashboard may pause with no resume date)."""
+    with transaction.atomic():
+        return _pause(subscription, resume_on=resume_on, actor=actor, source=source)
+
+
+def _pause(
+    subscription: Subscription, *, resume_on: dt.date | None, actor: Actor, source: str
+) -> Subscription:
+    subscription = _locked(subscription)
+    if subscription.status != Status.PAUSED:
+        _check_move(subscription, Status.PAUSED, "paused")
+    if resume_on is not None:
+        _tell_gateway(subscription, actor, "subscription_pause", resume_on=resume_on)
+    old_until, old_next = subscription.paused_until, subscription.next_payment_at
+    if subscription.status != Status.PAUSED:
+        subscription.next_payment_before_pause_at = subscription.next_payment_at
+    subscription.paused_until = resume_on
+    subscription.next_payment_at = clock.start_of_day(resume_on) if resume_on else None
+    subscription_status_move(
+        subscription,
+        Status.PAUSED,
+        AuditEventType.SUBSCRIPTION_PAUSED,
+        actor,
+        source,
+        paused_until=change(clock.iso(old_until), clock.iso(resume_on)),
+        next_payment_at=change(clock.iso(old_next), clock.iso(subscription.next_payment_at)),
+    )
+    subscription.save(update_fields=["status", *SCHEDULE_FIELDS])
+    return subscription
+
+
+def subscription_resume(*, subscription: Subscription, actor: Actor, source: str) -> Subscription:
+    """Ends a pause now. The next payment returns to its original date, or now if that has passed."""
+    with transaction.atomic():
+        subscription = _locked(subscription)
+        if subscription.status != Status.PAUSED:
+            raise DomainError("This subscription is not paused.", code="subscription_not_paused")
+        _tell_gateway(subscription, actor, "subscription_resume")
+        now = clock.now()
+        original = subscription.next_payment_before_pause_at
+        old_until, old_next = subscription.paused_until, subscription.next_payment_at
+        subscription.paused_until = None
+        subscription.next_payment_at = original if original is not None and original > now else now
+        subscription.next_payment_before_pause_at = None
+        subscription_status_move(
+            subscription,
+            Status.ACTIVE,
+            AuditEventType.SUBSCRIPTION_RESUMED,
+            actor,
+            source,
+            paused_until=change(clock.iso(old_until), None),
+            next_payment_at=change(clock.iso(old_next), clock.iso(subscription.next_payment_at)),
+        )
+        subscription.save(update_fields=["status", *SCHEDULE_FIELDS])
+    return subscription
+
+
+def subscription_payment_record(
+    *,
+    subscription: Subscription,
+    succeeded: bool,
+    amount: int,
+    currency: str,
+    reference: str,
+    actor: Actor,
+    source: str,
+    failure_message: str = "",
+    next_payment_at: dt.datetime | None = None,
+    retry_at: dt.datetime | None = None,
+) -> Payment | None:
+    """Records one renewal payment, taken or failed, whichever gateway charged it: Stripe's invoices
+    (webhooks) and the sandbox's own charges (renewals.py) both end here.
+
+    A payment already recorded under `reference` is not recorded again (None). A payment taken
+    brings a past-due subscription back, completes a plan at its last payment (and tells the gateway
+    to stop charging) or moves the next payment to `next_payment_at`, and queues the receipt. A
+    failed one makes an active subscription past due (`retry_at`: when the gateway tries again, if
+    known) and queues the failure notice; the due date stays where it was.
+    """
+    with transaction.atomic():
+        subscription = _locked(subscription)
+        if (
+            reference
+            and Payment.objects.filter(gateway=subscription.gateway, gateway_payment_id=reference).exists()
+        ):
+            return None
+        gateway = gateway_named(subscription.gateway, creator=subscription.customer.creator)
+        plan = subscription.installments_total
+        paid = subscription.payments.filter(status=Payment.Status.SUCCEEDED).count() + 1
+        payment = payment_record(
+            customer=subscription.customer,
+            course=subscription.course,
+            payment_page=subscription.payment_page,
+            subscription=subscription,
+            amount=amount,
+            currency=currency,
+            gateway=subscription.gateway,
+            reference=reference,
+            succeeded=succeeded,
+            failure_message=failure_message,
+            details={
+                "renewal": True,
+                **({"installment": paid, "installments_total": plan} if plan and succeeded else {}),
+            },
+            actor=actor,
+            source=source,
+        )
+        if not succeeded:
+            if subscription.status == Status.ACTIVE:
+                subscription_status_move(
+                    subscription,
+                    Status.PAST_DUE,
+                    AuditEventType.SUBSCRIPTION_PAST_DUE,
+                    actor,
+                    source,
+                    **({"retry_at": clock.iso(retry_at)} if retry_at else {}),
+                )
+                subscription.save(update_fields=["status"])
+            payment_failed_notice_queue(
+                payment=payment, retry_at=retry_at, test_mode=gateway.is_test_mode, actor=actor, source=source
+            )
+            return payment
+        if subscription.status == Status.PAST_DUE:
+            subscription_status_move(
+                subscription, Status.ACTIVE, AuditEventType.SUBSCRIPTION_RECOVERED, actor, source
+            )
+        if plan and paid >= plan and subscription.can_move_to(Status.COMPLETED):
+            try:
+                # The gateway charges until told otherwise; a plan stops after its last payment.
+                gateway.subscription_cancel(subscription_reference=subscription.gateway_subscription_id)
+            except GatewayError as error:
+                raise gateway_refusal(error) from error
+            old_next = subscription.next_payment_at
+            subscription.next_payment_at = None
+            subscription.completed_at = clock.now()
+            subscription_status_move(
+                subscription,
+                Status.COMPLETED,
+                AuditEventType.SUBSCRIPTION_COMPLETED,
+                actor,
+                source,
+                payments_made=paid,
+                next_payment_at=change(clock.iso(old_next), None),
+            )
+        elif next_payment_at is not None and subscription.status == Status.ACTIVE:
+            subscription.next_payment_at = next_payment_at
+        subscription.save()
+        payment_receipt_queue(
+            payment=payment, test_mode=gateway.is_test_mode, installment=paid, actor=actor, source=source
+        )
+    return payment
+
+
+def subscription_status_move(
+    subscription: Subscription, to: str, type: str, actor: Actor, source: str, **data
+) -> None:
+    """Sets the status and writes its audit event; the caller holds the lock and saves."""
+    old = subscription.status
+    subscription.status = to
+    _subscription_event(subscription, type, actor, source, status=change(old, to), **data)
+
+
+def _subscription_event(subscription: Subscription, type: str, actor: Actor, source: str, **data) -> None:
+    """A subscription's timeline event, naming its course."""
+    audit_record(
+        creator=subscription.customer.creator,
+        customer=subscription.customer,
+        type=type,
+        actor=actor,
+        source=source,
+        subject=subscription,
+        data={"course": subscription.course.title, "course_id": subscription.course_id, **data},
+    )
+
+
+def subscription_card_update(
+    *, subscription: Subscription, card: GatewayCard, actor: Actor, source: str
+) -> Subscription:
+    """Future payments use `card`. The same card twice changes nothing."""
+    with transaction.atomic():
+        subscription = _locked(subscription)
+        if subscription.status in (Status.CANCELED, Status.COMPLETED):
+            _check_move(subscription, Status.ACTIVE, "given a new card")
+        if subscription.gateway_payment_method_id == card.payment_method_id:
+            return subscription
+        old = f"{subscription.card_brand} {subscription.card_last4}".strip()
+        subscription.gateway_payment_method_id = card.payment_method_id
+        subscription.card_brand, subscription.card_last4 = card.brand, card.last4
+        subscription.save(update_fields=["gateway_payment_method_id", "card_brand", "card_last4"])
+        _subscription_event(
+            subscription,
+            AuditEventType.SUBSCRIPTION_CARD_UPDATED,
+            actor,
+            source,
+            card=change(old or None, f"{card.brand} {card.last4}"),
+        )
+    return subscription
+
+
+def subscription_card_update_with_test_card(
+    *, subscription: Subscription, card_number: str, actor: Actor, source: str
+) -> Subscription:
+    """The sandbox's card form: Stripe's test cards only."""
+    if subscription.gateway != Gateway.SANDBOX:
+        raise DomainError("This subscription's card is updated on Stripe's page.", code="wrong_gateway")
+    gateway = gateway_named(Gateway.SANDBOX, creator=subscription.customer.creator)
+    key = f"card-{subscription.pk}-{clock.now():%Y%m%d%H%M%S%f}"
+    try:
+        card = gateway.card_attach(number=card_number, idempotency_key=key)
+    except CardDeclined as error:
+        raise DomainError(
+            "This card was declined. Please try another card.", code="card_declined", status=402
+        ) from error
+    except GatewayError as error:
+        raise InvalidValue(error.message, code=error.code) from error
+    return subscription_card_update(subscription=subscription, card=card, actor=actor, source=source)
+
+
+def subscription_card_update_from_setup(
+    *, subscription: Subscription, setup_reference: str, actor: Actor, source: str
+) -> Subscription:
+    """After a setup-mode hosted checkout: the card it saved becomes the subscription's."""
+    gateway = gateway_named(subscription.gateway, creator=subscription.customer.creator)
+    try:
+        method = gateway.setup_payment_method(setup_reference=setup_reference)
+        card = gateway.subscription_payment_method_set(
+            subscription_reference=subscription.gateway_subscription_id,
+            customer_reference=subscription.customer.gateway_customer_id,
+            payment_method_id=method,
+        )
+    except GatewayError as error:
+        raise gateway_refusal(error) from error
+    return subscription_card_update(subscription=subscription, card=card, actor=actor, source=source)

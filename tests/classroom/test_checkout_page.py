@@ -1,0 +1,66 @@
+"""The public checkout page (sandbox card field) and the page a buyer lands on after paying."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from coursedesk.billing.models import CheckoutSession
+from coursedesk.customers.models import Customer
+
+VISA = "4242 4242 4242 4242"
+DECLINED = "4000 0000 0000 0002"
+
+
+def test_checkout_page_shows_the_price_and_the_test_mode_banner(client, one_time_page):
+    response = client.get(reverse("classroom:checkout", kwargs={"page_id": one_time_page.pk}))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Watercolor Foundations" in html
+    assert "$49.00" in html
+    assert "test-mode-banner" in html
+    assert 'name="card_number"' in html
+
+
+def test_checkout_page_buys_and_lands_on_the_thank_you_page(client, frozen_now, one_time_page):
+    url = reverse("classroom:checkout", kwargs={"page_id": one_time_page.pk})
+    response = client.post(
+        url,
+        {
+            "first_name": "Ada",
+            "last_name": "L",
+            "email": "ada@example.com",
+            "password": "a long password",
+            "card_number": VISA,
+        },
+    )
+    session = CheckoutSession.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/buy/{one_time_page.pk}/?session_id={session.gateway_session_id}"
+
+    done = client.get(response["Location"])
+    assert done.status_code == 200
+    assert "You're in!" in done.content.decode()
+    assert "/c/watercolor/login/" in done.content.decode()
+
+
+def test_checkout_page_shows_a_decline_clearly(client, frozen_now, one_time_page):
+    url = reverse("classroom:checkout", kwargs={"page_id": one_time_page.pk})
+    response = client.post(
+        url,
+        {
+            "first_name": "Ada",
+            "email": "ada@example.com",
+            "password": "a long password",
+            "card_number": DECLINED,
+        },
+    )
+    assert response.status_code == 422
+    assert "Your card was declined. No payment was taken" in response.content.decode()
+    assert Customer.objects.count() == 0
+
+
+def test_an_inactive_page_or_unknown_session_is_not_found(client, one_time_page):
+    assert client.get(f"/buy/{one_time_page.pk}/?session_id=sbx_cs_999").status_code == 404
+    one_time_page.active = False
+    one_time_page.save()
+    assert client.get(f"/buy/{one_time_page.pk}/").status_code == 404
