@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import email_settings, env_bool, env_list, secret_key_from
 
@@ -56,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "coursedesk.core.replica.ReadYourWritesMiddleware",
     "coursedesk.classroom.auth.StudentSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -97,6 +99,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+# psycopg 3's connection pool, one per process (DATABASE_POOL=true, or a maximum size). It keeps
+# connections open between requests instead of CONN_MAX_AGE; see README "Running at scale".
+DATABASE_POOL = os.environ.get("DATABASE_POOL", "").strip().lower()
+if DATABASE_POOL and DATABASE_POOL not in {"0", "false", "no", "off"}:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_POOL needs a PostgreSQL DATABASE_URL.")
+    pool = {"min_size": 1, "max_size": int(DATABASE_POOL) if DATABASE_POOL.isdigit() else 4, "timeout": 10}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = pool
+# A streaming replica for the heavy reads (search, lists, activity, Teach, CSV); see core/replica.py.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", "30"))
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True
+    )
+    # A replica that does not answer within 2 s is skipped rather than waited for.
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["coursedesk.core.replica.ReplicaRouter"]
+# PgBouncer in transaction mode cannot keep a session's advisory lock: the scheduler's lock then
+# needs a direct connection to the primary (defaults to DATABASE_URL).
+SCHEDULER_DATABASE_URL = os.environ.get("SCHEDULER_DATABASE_URL", "")
 # Parallel test runs against one PostgreSQL server each get their own test database.
 if os.environ.get("TEST_DATABASE_SUFFIX"):
     DATABASES["default"]["TEST"] = {"NAME": f"test_coursedesk_{os.environ['TEST_DATABASE_SUFFIX']}"}
