@@ -7,12 +7,3 @@ def home(request):
     if request.user.is_authenticated:
         return redirect("desk:activity")
     return render(request, "core/home.html")
-
-
-def health(request):
-    from django.db import connection
-    from django.http import JsonResponse
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    name = "coursedesk.ops"
+    label = "ops"
+    verbose_name = "Operations: health, metrics and logs"
+
+    def ready(self):
+        from coursedesk.ops import metrics
+
+        metrics.install()
