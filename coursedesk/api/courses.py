@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 from ninja import Router, Schema, Status
+from ninja.decorators import decorate_view
 from pydantic import Field
 
 from coursedesk.api.schemas import EnrolmentOut, ErrorOut, enrolment_out, owned
@@ -13,6 +14,7 @@ from coursedesk.audit.services import Actor
 from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
 from coursedesk.core.errors import InvalidValue
+from coursedesk.core.replica import replica_reads
 from coursedesk.customers.services import customer_get_or_create, enrolment_grant
 from coursedesk.desk.students_csv import students_csv_response
 from coursedesk.mail.services import welcome_email_queue
@@ -40,6 +42,7 @@ class CourseList(Schema):
 
 
 @router.get("", response=CourseList, summary="The creator's courses with student counts")
+@decorate_view(replica_reads())
 def course_list(request):
     from coursedesk.catalog.selectors import course_student_counts
 
@@ -110,6 +113,7 @@ def course_link_list(request, course_id: str):
     summary="Every student of the course as CSV (streamed)",
     openapi_extra={"responses": {200: {"description": "CSV, UTF-8 with BOM", "content": {"text/csv": {}}}}},
 )
+@decorate_view(replica_reads())
 def course_students_csv(request, course_id: str):
     return students_csv_response(course=_course(request, course_id))
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connections
+from django.utils.functional import empty
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ DOWN_RETRY_AFTER = 5.0
 # A recorded write position is kept this long; past it the lag limit alone keeps reads fresh.
 WRITE_POSITION_KEPT_FOR = 15 * 60
 
-_reads_on: ContextVar[str | None] = ContextVar("replica_reads_on", default=None)
+_reads_on: ContextVar = ContextVar("replica_reads_on", default=None)  # the current _Block
 
 
 # --- WAL positions ------------------------------------------------------------------------------
@@ -51,12 +52,15 @@ def lsn_to_int(lsn: str | None) -> int | None:
 
 
 def primary_wal_position() -> int | None:
-    """Where the primary's WAL ends now; None on a database without one (SQLite)."""
+    """Where the primary's WAL ends now; None on a database without one (SQLite).
+
+    The insert position, not the write position: with synchronous_commit off a commit returns before
+    its record is written, and only the insert position is sure to be past it."""
     connection = connections[PRIMARY]
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
         return lsn_to_int(cursor.fetchone()[0])
 
 
@@ -132,16 +136,31 @@ def replica_status_forget() -> None:
 # --- Who must read their own writes -------------------------------------------------------------
 
 
-def _writer_key(request) -> str | None:
-    creator = getattr(request, "creator", None)  # the API's token owner
-    if creator is None:
-        user = getattr(request, "user", None)
-        creator = user if user is not None and user.is_authenticated else None
+def _known_reader(request):
+    """(known, creator): who reads, without loading anything from inside a read.
+
+    The API's token owner is `request.creator` once authenticated; the desk's is `request.user`
+    once it was loaded (login_required loads it). Until then nobody is known.
+    """
+    creator = getattr(request, "creator", None)
+    if creator is not None:
+        return True, creator
+    user = request.__dict__.get("user")
+    if user is None:
+        return False, None
+    wrapped = getattr(user, "_wrapped", user)
+    if wrapped is empty:
+        return False, None
+    return True, (wrapped if wrapped.is_authenticated else None)
+
+
+def _writer_key(creator) -> str | None:
     return f"replica:written-by:{creator.pk}" if creator is not None else None
 
 
 def write_position_record(request, position: int | None) -> None:
-    key = _writer_key(request)
+    _, creator = _known_reader(request)
+    key = _writer_key(creator)
     if key is None or position is None:
         return
     try:
@@ -151,7 +170,9 @@ def write_position_record(request, position: int | None) -> None:
 
 
 def write_position_needed(request) -> int | None:
-    key = _writer_key(request) if request is not None else None
+    if request is None:
+        return None
+    key = _writer_key(_known_reader(request)[1])
     if key is None:
         return None
     try:
@@ -186,9 +207,27 @@ def read_alias_for(request=None) -> str:
     return choice
 
 
-def _reading_from(alias: str, iterator):
-    """Keeps a streamed response's reads on `alias`: its rows are read after the view returned."""
-    token = _reads_on.set(alias)
+class _Block:
+    """One `replica_reads` block: where its reads go, decided at the first read once the reader is
+    known (an API request authenticates inside the view, and those reads stay on the primary)."""
+
+    __slots__ = ("alias", "request")
+
+    def __init__(self, request):
+        self.request = request
+        self.alias = None if request is not None else read_alias_for(None)
+
+    def alias_now(self) -> str:
+        if self.alias is None:
+            if not _known_reader(self.request)[0]:
+                return PRIMARY
+            self.alias = read_alias_for(self.request)
+        return self.alias
+
+
+def _reading_in(block: _Block, iterator):
+    """Keeps a streamed response's reads in its block: its rows are read after the view returned."""
+    token = _reads_on.set(block)
     try:
         yield from iterator
     finally:
@@ -196,10 +235,11 @@ def _reading_from(alias: str, iterator):
 
 
 class replica_reads(contextlib.ContextDecorator):
-    """Reads inside go to the replica when it may serve this request.
+    """Reads inside go to the replica when it may serve this reader.
 
-    As a view decorator it finds the request among the arguments, and keeps a streamed response
-    (CSV) on the chosen database while it is sent.
+    `with replica_reads(request):` around a block, or `@replica_reads()` on a view (Django's, or
+    ninja's through `decorate_view`): it finds the request among the arguments, and keeps a streamed
+    response (CSV) in the block while it is sent.
     """
 
     def __init__(self, request=None):
@@ -207,7 +247,7 @@ class replica_reads(contextlib.ContextDecorator):
         self._tokens: list = []
 
     def __enter__(self):
-        self._tokens.append(_reads_on.set(read_alias_for(self.request)))
+        self._tokens.append(_reads_on.set(_Block(self.request)))
         return self
 
     def __exit__(self, *exc):
@@ -217,25 +257,27 @@ class replica_reads(contextlib.ContextDecorator):
     def __call__(self, view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
-            alias = read_alias_for(request)
-            token = _reads_on.set(alias)
+            if not replica_configured():
+                return view(request, *args, **kwargs)
+            block = _Block(request)
+            token = _reads_on.set(block)
             try:
                 response = view(request, *args, **kwargs)
             finally:
                 _reads_on.reset(token)
-            if getattr(response, "streaming", False) and alias != PRIMARY:
-                response.streaming_content = _reading_from(alias, response.streaming_content)
+            if getattr(response, "streaming", False):
+                response.streaming_content = _reading_in(block, response.streaming_content)
             return response
 
         return wrapper
 
 
 def current_read_alias() -> str:
-    """Where a read made now goes (PRIMARY outside `replica_reads`)."""
-    alias = _reads_on.get()
-    if alias is None or alias == PRIMARY or connections[PRIMARY].in_atomic_block:
+    """Where a read made now goes (PRIMARY outside `replica_reads` and inside transactions)."""
+    block = _reads_on.get()
+    if block is None or connections[PRIMARY].in_atomic_block:
         return PRIMARY
-    return alias
+    return block.alias_now()
 
 
 class ReplicaRouter:

@@ -20,6 +20,7 @@ from coursedesk.catalog.models import Course
 from coursedesk.catalog.selectors import course_student_counts
 from coursedesk.core.errors import DomainError
 from coursedesk.core.money import Money
+from coursedesk.core.replica import replica_reads
 from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import customer_profile, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
@@ -47,6 +48,7 @@ def describe_events(events):
 
 @login_required
 @require_GET
+@replica_reads()
 def activity(request):
     query = request.GET.get("q", "").strip()
     search = (
@@ -170,6 +172,7 @@ def _after_action(request, customer, *, message="", error="", offer_welcome_emai
 
 @login_required
 @require_GET
+@replica_reads()
 def teach(request):
     courses = list(Course.objects.for_creator(request.user))
     counts = course_student_counts(courses=courses)
@@ -200,6 +203,7 @@ def links(request):
 
 @login_required
 @require_GET
+@replica_reads()
 def students_csv(request, course_id):
     course = get_object_or_404(Course.objects.for_creator(request.user), pk=course_id)
     return students_csv_response(course=course)

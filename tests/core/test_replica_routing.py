@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.test import RequestFactory
@@ -141,7 +142,9 @@ def test_a_view_decorator_keeps_a_streamed_response_on_the_replica(a_replica):
         seen.append(current_read_alias())
         return StreamingHttpResponse(rows())
 
-    response = csv_view(RequestFactory().get("/"))
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+    response = csv_view(request)
     assert current_read_alias() == PRIMARY  # the view returned: its block ended
     assert b"".join(response.streaming_content) == b"0\n1\n"
     assert seen == [REPLICA, REPLICA, REPLICA]
@@ -204,3 +207,86 @@ def test_the_api_token_owner_is_the_reader(a_replica):
     request.creator = Owner()
     replica.write_position_record(request, 99)
     assert replica.write_position_needed(request) == 99
+
+
+def test_an_api_block_decides_only_once_its_reader_is_known(a_replica, monkeypatch):
+    # An API request authenticates inside the view: the token lookup reads the primary, and the
+    # choice is made at the first read after it, with the token owner's last write in mind.
+    class Owner:
+        pk = 8
+
+    request = RequestFactory().get("/api/v1/customers")
+    replica.write_position_record(_as_owner(Owner()), lsn_to_int("0/9000000"))
+    seen = []
+
+    @replica_reads()
+    def api_view(request):
+        seen.append(current_read_alias())  # the token lookup
+        request.creator = Owner()
+        seen.append(current_read_alias())  # the view's own reads
+        return HttpResponse()
+
+    api_view(request)
+    assert seen == [PRIMARY, PRIMARY]  # the replica (0/3000000) has not replayed 0/9000000
+    a_replica.position = "0/9000000"
+    replica.replica_status_forget()
+    seen.clear()
+    api_view(RequestFactory().get("/api/v1/customers"))
+    assert seen == [PRIMARY, REPLICA]
+
+
+def _as_owner(owner):
+    request = RequestFactory().post("/api/v1/enrolments/1/revoke")
+    request.creator = owner
+    return request
+
+
+@pytest.fixture
+def routed(a_replica, monkeypatch):
+    """Records where each read would go, and serves it from the one test database."""
+    seen = []
+
+    def record():
+        alias = replica._reads_on.get().alias_now() if replica._reads_on.get() is not None else PRIMARY
+        seen.append(alias)
+        return PRIMARY
+
+    monkeypatch.setattr(replica, "current_read_alias", record)
+    return seen
+
+
+HEAVY_READS = [
+    "/desk/",
+    "/desk/?q=zoe",
+    "/desk/teach/",
+    "/desk/courses/{course}/students.csv",
+    "/api/v1/customers?q=zoe",
+    "/api/v1/customers",
+    "/api/v1/activity",
+    "/api/v1/courses",
+    "/api/v1/courses/{course}/students.csv",
+]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", HEAVY_READS)
+def test_heavy_reads_go_to_the_replica(path, routed, client, creator, course, customer):
+    from coursedesk.accounts.models import ApiToken
+
+    _, key = ApiToken.issue(creator=creator)
+    client.force_login(creator)
+    routed.clear()
+    response = client.get(path.format(course=course.pk), headers={"Authorization": f"Bearer {key}"})
+    if response.streaming:
+        b"".join(response.streaming_content)
+    assert response.status_code == 200
+    assert REPLICA in routed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_profile_and_a_write_read_the_primary(routed, client, creator, customer):
+    client.force_login(creator)
+    routed.clear()
+    assert client.get(f"/desk/customers/{customer.pk}/").status_code == 200
+    assert client.post(f"/desk/customers/{customer.pk}/edit/", {"first_name": "Z"}).status_code in (200, 302)
+    assert REPLICA not in routed
