@@ -37,14 +37,15 @@ class Command(BaseCommand):
         self.stdout.write(f"Scheduler started: renewals and overdue emails every {interval:g} s.")
         acting = None
         while True:
-            if lock.acting() != acting and lock.shared:
-                acting = lock.held
+            acting_now = lock.acting()
+            if acting_now != acting and lock.shared:
                 self.stdout.write(
                     f"Scheduler {lock.name} acts."
-                    if acting
+                    if acting_now
                     else f"Scheduler {lock.name} stands by: another scheduler acts."
                 )
-            if lock.held:
+            acting = acting_now
+            if acting:
                 self._run_jobs(lost_email_after)
             if once or stop.wait(interval):
                 break
