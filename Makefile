@@ -91,3 +91,9 @@ cluster-tools:
 test-cluster: install-test chromium cluster-tools
 	@echo "== Cluster test: primary + replica, Redis, HAProxy, 2 web nodes, 2 workers, 2 schedulers"
 	@$(PY) -m pytest -p no:xdist -q -m cluster tests/cluster $(PYTEST_ARGS)
+
+# Ten million customers on PostgreSQL (COPY), measured through a streaming replica. Not in CI: it
+# takes hours on two cores and needs root and about 60 GB of disk. A rehearsal:
+# make bench-large BENCH_ARGS="--customers 200000".
+bench-large: install-test cluster-tools
+	@$(PY) bench/large.py $(BENCH_ARGS)

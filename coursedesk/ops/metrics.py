@@ -1,13 +1,14 @@
 """Prometheus metrics: request latency (django-prometheus), and what the business and the cluster do.
 
-- `coursedesk_events_total{type}` counts every audit event as it commits: refunds
-  (`payment.refunded`, `payment.refund_failed`), emails (`email.sent`, `email.failed`, and any
-  suppression type), payments, revocations…
-- Gauges read when scraped (at most every GAUGES_FRESH_FOR seconds per process): queued emails and
-  the oldest one's age, the task queue's depth, Stripe webhook events that failed, replica up and lag.
-
-With several processes on one machine (gunicorn workers, task workers, the scheduler) set
-PROMETHEUS_MULTIPROC_DIR to one empty directory for all of them: the endpoint adds them up.
+- `coursedesk_events_total{type}` counts the audit events a process commits: refunds
+  (`payment.refunded`, `payment.refund_failed`), revocations, payments… A web node exports what its
+  own processes counted (with several gunicorn workers, PROMETHEUS_MULTIPROC_DIR adds them up);
+  Prometheus sums the nodes. Events of the task workers (`email.sent`) are not exported from there:
+  the outbox gauges below say how email is doing, whichever process sent it.
+- Gauges read from the shared database, Redis and the replica when scraped (at most every
+  GAUGES_FRESH_FOR seconds per process), the same on every node: queued emails and the oldest one's
+  age, emails that failed for good, the task queue's depth, Stripe webhook events that failed,
+  replica up and lag.
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ def _gauge_values() -> list[tuple[str, str, dict[str, str], float]]:
     oldest = queued["oldest"]
     age = (clock.now() - oldest).total_seconds() if oldest else 0.0
     values.append(("coursedesk_emails_oldest_queued_seconds", "Age of the oldest queued email.", {}, age))
+    failed_emails = OutboundEmail.objects.filter(status=OutboundEmail.Status.FAILED).count()
+    values.append(
+        ("coursedesk_emails_failed", "Emails that failed for good (all attempts).", {}, failed_emails)
+    )
     failed = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count()
     values.append(
         ("coursedesk_webhook_events_failed", "Stripe webhook events whose processing failed.", {}, failed)
@@ -101,6 +106,7 @@ def _gauge_values() -> list[tuple[str, str, dict[str, str], float]]:
 GAUGE_NAMES = (
     "coursedesk_emails_queued",
     "coursedesk_emails_oldest_queued_seconds",
+    "coursedesk_emails_failed",
     "coursedesk_webhook_events_failed",
     "coursedesk_task_queue_depth",
     "coursedesk_task_queue_up",

@@ -111,6 +111,7 @@ def test_metrics_with_the_token_count_events_and_read_the_gauges(client, setting
 
     assert _sample(client, 'coursedesk_events_total{type="email.failed"}') == before + 1
     assert _sample(client, "coursedesk_emails_queued") == 1.0
+    assert _sample(client, "coursedesk_emails_failed") == 0.0
     assert _sample(client, "coursedesk_webhook_events_failed") == 1.0
     text = _metrics(client)
     assert "django_http_requests_latency_seconds_by_view_method_bucket" in text
