@@ -21,6 +21,20 @@ control_socket_disable = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+# With LOG_FORMAT=json gunicorn's own lines are JSON too, like the application's.
+if os.environ.get("LOG_FORMAT") == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "coursedesk.ops.json_logs.CourseDeskJsonFormatter"}},
+        "filters": {"request_id": {"()": "coursedesk.ops.requests.RequestIdFilter"}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}
+        },
+        "loggers": {"gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    }
+
+
 def child_exit(server, worker):
     # Prometheus counters from several processes: a dead worker's live gauges are dropped.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

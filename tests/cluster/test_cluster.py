@@ -110,6 +110,8 @@ def test_the_api_contract_walk_through_the_balancer(cluster, api):
     assert (paused.status, paused.json()["status"]) == (200, "paused")
     resumed = api.post(f"/api/v1/subscriptions/{subscription_id}/resume")
     assert (resumed.status, resumed.json()["status"]) == (200, "active")
+    canceled = api.post(f"/api/v1/subscriptions/{subscription_id}/cancel")
+    assert (canceled.status, canceled.json()["status"]) == (200, "canceled")
 
     new_student = api.post(
         f"/api/v1/courses/{course['id']}/enrolments",
@@ -442,3 +444,23 @@ def test_metrics_through_a_node_but_not_through_the_balancer(cluster):
     assert "coursedesk_replica_up 0.0" in answer.text
     assert 'coursedesk_events_total{type="enrolment.revoked"}' in answer.text
     assert "django_http_requests_latency_seconds_by_view_method_bucket" in answer.text
+
+
+def test_sign_in_throttling_is_shared_by_the_nodes(cluster):
+    # Failures spread over both nodes (round robin) add up in Redis: the sixth try is refused
+    # even with the right password.
+    from coursedesk.core.throttle import MAX_FAILURES, THROTTLED_MESSAGE
+
+    cluster.manage("create_creator", "throttle@cluster.test", "--password", "right-password-42")
+    browser_like = Http(cluster.balancer_url)
+    browser_like.get("/accounts/login/")
+    for _ in range(MAX_FAILURES):
+        answer = browser_like.post(
+            "/accounts/login/", form={"username": "throttle@cluster.test", "password": "wrong-password"}
+        )
+        assert answer.status == 200
+    answer = browser_like.post(
+        "/accounts/login/", form={"username": "throttle@cluster.test", "password": "right-password-42"}
+    )
+    assert answer.status == 200
+    assert THROTTLED_MESSAGE.split(".")[0] in answer.text
