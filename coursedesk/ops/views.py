@@ -3,7 +3,9 @@
 /healthz: the process answers (the balancer's check; no database, so a database outage does not
 take every node out at once). /readyz: the database, the cache and the task queue answer; the
 replica is reported (up, lag) but a replica that is down only degrades, since reads fall back to
-the primary. /metrics: Prometheus text, for a bearer token (METRICS_TOKEN) or an allowed address.
+the primary. Anyone sees the state and the names of the failed checks; the details (which may name
+internal hosts) only the monitoring does. /metrics: Prometheus text, for a bearer token
+(METRICS_TOKEN) or an allowed address.
 """
 
 from __future__ import annotations
@@ -101,7 +103,10 @@ def readyz(request):
         state, code = "degraded", 200
     else:
         state, code = "ready", 200
-    return JsonResponse({"status": state, "failed": failed, "checks": results}, status=code)
+    body = {"status": state, "failed": failed}
+    if _metrics_allowed(request):
+        body["checks"] = results
+    return JsonResponse(body, status=code)
 
 
 def _metrics_allowed(request) -> bool:

@@ -32,9 +32,26 @@ def test_healthz_answers_without_the_database(client):
     assert response.json() == {"status": "ok"}
 
 
+@pytest.fixture
+def monitoring(settings):
+    settings.METRICS_TOKEN = "s3cret-metrics"
+    return {"Authorization": "Bearer s3cret-metrics"}
+
+
 @pytest.mark.django_db
-def test_readyz_when_everything_answers(client):
+def test_readyz_tells_strangers_only_the_state(client, monkeypatch):
+    def refused():
+        raise OperationalError('connection to server at "10.0.0.21", port 5432 failed')
+
+    monkeypatch.setattr(views, "_check_database", refused)
     response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "failed": ["database"]}
+
+
+@pytest.mark.django_db
+def test_readyz_when_everything_answers(client, monitoring):
+    response = client.get("/readyz", headers=monitoring)
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
@@ -48,12 +65,12 @@ def test_readyz_when_everything_answers(client):
 
 
 @pytest.mark.django_db
-def test_readyz_is_unavailable_when_the_database_fails(client, monkeypatch):
+def test_readyz_is_unavailable_when_the_database_fails(client, monkeypatch, monitoring):
     def refused():
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(views, "_check_database", refused)
-    response = client.get("/readyz")
+    response = client.get("/readyz", headers=monitoring)
     assert response.status_code == 503
     body = response.json()
     assert (body["status"], body["failed"]) == ("unavailable", ["database"])
@@ -61,10 +78,10 @@ def test_readyz_is_unavailable_when_the_database_fails(client, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_readyz_reports_a_replica_that_is_down_but_stays_ready(client, monkeypatch):
+def test_readyz_reports_a_replica_that_is_down_but_stays_ready(client, monkeypatch, monitoring):
     monkeypatch.setattr(replica, "replica_configured", lambda: True)
     monkeypatch.setattr(replica, "replica_status", lambda refresh=False: None)
-    response = client.get("/readyz")
+    response = client.get("/readyz", headers=monitoring)
     assert response.status_code == 200
     body = response.json()
     assert (body["status"], body["failed"]) == ("degraded", ["replica"])
@@ -75,12 +92,12 @@ def test_readyz_reports_a_replica_that_is_down_but_stays_ready(client, monkeypat
 
 
 @pytest.mark.django_db
-def test_readyz_reports_a_lagging_replica(client, monkeypatch, settings):
+def test_readyz_reports_a_lagging_replica(client, monkeypatch, settings, monitoring):
     settings.DATABASE_REPLICA_MAX_LAG = 30
     lagging = replica.ReplicaStatus(replayed=1, lag_seconds=95.0, replay_paused=True, checked_at=0.0)
     monkeypatch.setattr(replica, "replica_configured", lambda: True)
     monkeypatch.setattr(replica, "replica_status", lambda refresh=False: lagging)
-    body = client.get("/readyz").json()
+    body = client.get("/readyz", headers=monitoring).json()
     assert body["failed"] == ["replica"]
     assert body["checks"]["replica"]["error"] == "the replica lags 95 s (limit 30 s); reads use the primary"
 
