@@ -79,11 +79,11 @@ clean:
 
 # The multi-machine topology on this one machine (PostgreSQL primary + streaming replica, Redis,
 # two gunicorn nodes behind HAProxy, two RQ workers, two schedulers), broken piece by piece.
-# Needs root: the databases run as the postgres user. Installs HAProxy and Redis when missing.
+# Needs root: the databases run as the postgres user. Installs HAProxy, Redis and PgBouncer when missing.
 cluster-tools:
-	@command -v haproxy >/dev/null && command -v redis-server >/dev/null || { \
+	@command -v haproxy >/dev/null && command -v redis-server >/dev/null && command -v pgbouncer >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq haproxy redis-server >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq haproxy redis-server pgbouncer >/dev/null; }
 	@ls /usr/lib/postgresql/*/bin/pg_basebackup >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }

@@ -415,6 +415,49 @@ def test_killing_the_acting_scheduler_hands_over_within_a_tick(cluster):
     assert payments == [(pk, 1) for pk in sorted(due)]
 
 
+# --- Connection pooling: PgBouncer in transaction mode ---------------------------------------------
+
+
+def test_pgbouncer_in_transaction_mode_keeps_row_locks_but_not_a_sessions_advisory_lock(cluster):
+    # The web nodes above run psycopg's pool; this is why the scheduler's lock needs a direct
+    # connection (SCHEDULER_DATABASE_URL) when DATABASE_URL goes through PgBouncer.
+    import psycopg
+
+    port = cluster.start_pgbouncer(pool_size=1)
+
+    def through_bouncer():
+        return psycopg.connect(
+            host="127.0.0.1",
+            port=port,
+            user="postgres",
+            dbname="coursedesk",
+            autocommit=True,
+            prepare_threshold=None,
+        )
+
+    subscription_id = cluster.primary.query("SELECT min(id) FROM billing_subscription")[0][0]
+    with through_bouncer() as first, through_bouncer() as second, cluster.primary.connect() as direct:
+        # select_for_update: the lock lives as long as the transaction, which keeps its connection.
+        with first.transaction():
+            first.execute("SELECT id FROM billing_subscription WHERE id = %s FOR UPDATE", [subscription_id])
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                direct.execute(
+                    "SELECT id FROM billing_subscription WHERE id = %s FOR UPDATE NOWAIT", [subscription_id]
+                )
+        direct.execute(
+            "SELECT id FROM billing_subscription WHERE id = %s FOR UPDATE NOWAIT", [subscription_id]
+        )
+
+        # A session's advisory lock stays on the server connection, which the next client gets:
+        # two schedulers would both believe they hold it...
+        assert first.execute("SELECT pg_try_advisory_lock(991)").fetchone() == (True,)
+        assert second.execute("SELECT pg_try_advisory_lock(991)").fetchone() == (True,)
+    # ...and when they are gone it is still held, so no other scheduler could ever take over.
+    with cluster.primary.connect() as direct:
+        assert direct.execute("SELECT pg_try_advisory_lock(991)").fetchone() == (False,)
+    cluster.processes.pop("pgbouncer").stop()
+
+
 # --- 6. The replica stops --------------------------------------------------------------------------
 
 

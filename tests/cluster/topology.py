@@ -389,6 +389,28 @@ class Topology:
     def start_scheduler(self, name: str, interval: float) -> Process:
         return self._spawn(name, [str(PYTHON), "manage.py", "run_scheduler", "--interval", str(interval)])
 
+    def start_pgbouncer(self, *, pool_size: int = 1) -> int:
+        """PgBouncer in transaction mode in front of the primary; returns its port."""
+        directory = self.root / "pgbouncer"
+        directory.mkdir()
+        port = free_port()
+        (directory / "userlist.txt").write_text('"postgres" ""\n')
+        (directory / "pgbouncer.ini").write_text(
+            f"[databases]\n{DATABASE} = host=127.0.0.1 port={self.primary.port} dbname={DATABASE}\n"
+            "[pgbouncer]\nlisten_addr = 127.0.0.1\n"
+            f"listen_port = {port}\nunix_socket_dir =\nauth_type = trust\n"
+            f"auth_file = {directory / 'userlist.txt'}\npool_mode = transaction\n"
+            f"default_pool_size = {pool_size}\nmax_client_conn = 50\n"
+        )
+        shutil.chown(directory, "postgres", "postgres")
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        command = [*prefix, binary, str(directory / "pgbouncer.ini")]
+        process = Process("pgbouncer", command, dict(os.environ), self.root / "logs" / "pgbouncer.log")
+        self.processes["pgbouncer"] = process.start()
+        wait_for(lambda: port_open(port), timeout=10, what="pgbouncer")
+        return port
+
     def balancer_servers(self) -> dict[str, str]:
         """HAProxy's view of each web node: 'UP', 'DOWN', ..."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
