@@ -1,6 +1,6 @@
 """Heavy reads on the PostgreSQL replica, when one is configured and has caught up; writes never.
 
-A view opts in with `@replica_reads` (or a block with `with replica_reads():`); everything else, and
+A view opts in with `@replica_reads()` (or a block with `with replica_reads():`); everything else, and
 everything inside a transaction (the services, under their locks), reads and writes the primary.
 
 Read your own writes: after a request that may have written (POST, PUT, PATCH, DELETE), the
