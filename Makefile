@@ -13,7 +13,7 @@ help:
 	@echo "make test    install what tests need and run the suite (SQLite, then PostgreSQL if TEST_DATABASE_URL)"
 	@echo "make test-cluster  the multi-machine topology on loopback, broken piece by piece (root)"
 	@echo "make bench   seed a million customers and print the speed figures"
-	@echo "make lint    ruff check, ruff format --check (both also run by make test)"
+	@echo "make lint    ruff check, ruff format --check, the layering contracts (all also run by make test)"
 
 # The virtual environment is rebuilt only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -69,6 +69,7 @@ screenshots: install-test chromium
 lint: install-test
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/lint-imports --no-cache
 
 format: install-test
 	@$(VENV)/bin/ruff format .

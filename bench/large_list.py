@@ -23,8 +23,8 @@ django.setup()
 
 from django.test import Client  # noqa: E402
 
-from coursedesk.accounts.benchmark_data import BIG_CREATOR_EMAIL  # noqa: E402
 from coursedesk.accounts.models import ApiToken, Creator  # noqa: E402
+from coursedesk.usecases.benchmark_data import BIG_CREATOR_EMAIL  # noqa: E402
 
 REQUESTS = 50
 

@@ -34,13 +34,13 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from coursedesk.accounts.benchmark_data import BIG_CREATOR_EMAIL, BIG_SHARE  # noqa: E402
 from coursedesk.accounts.models import ApiToken, Creator  # noqa: E402
 from coursedesk.api.main import api  # noqa: E402
 from coursedesk.catalog.models import Course  # noqa: E402
 from coursedesk.core import clock  # noqa: E402
 from coursedesk.core.text import fold  # noqa: E402
 from coursedesk.customers.models import Customer  # noqa: E402
+from coursedesk.usecases.benchmark_data import BIG_CREATOR_EMAIL, BIG_SHARE  # noqa: E402
 
 THREE_LETTERS = ["oka", "gar", "now", "che", "sil", "pat", "tan", "ros", "mul", "kim"]
 SIX_LETTERS = [
@@ -328,7 +328,7 @@ class Bench:
 
     # --- Teach page -------------------------------------------------------------------------------
     def teach(self) -> None:
-        from coursedesk.catalog.selectors import course_student_counts
+        from coursedesk.customers.selectors import course_student_counts
 
         courses = list(Course.objects.for_creator(self.creator))
         app = timed(lambda n=0: course_student_counts(courses=courses), 20)

@@ -6,6 +6,8 @@ process keeps a psycopg pool that its threads share.
 
 import os
 
+from prometheus_client import multiprocess
+
 bind = os.environ.get("WEB_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_WORKERS", "2"))
 threads = int(os.environ.get("WEB_THREADS", "4"))
@@ -38,6 +40,4 @@ if os.environ.get("LOG_FORMAT") == "json":
 def child_exit(server, worker):
     # Prometheus counters from several processes: a dead worker's live gauges are dropped.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         multiprocess.mark_process_dead(worker.pid)

@@ -6,7 +6,7 @@ from ninja import Query, Router
 from ninja.decorators import decorate_view
 
 from coursedesk.api.pagination import PageParams, paginated, reject_unknown_parameters
-from coursedesk.api.schemas import EventList, event_out
+from coursedesk.api.schemas import EventList
 from coursedesk.audit.models import AuditEvent
 from coursedesk.core.replica import replica_reads
 
@@ -18,4 +18,4 @@ router = Router(tags=["activity"])
 def activity_list(request, page: Query[PageParams]):
     reject_unknown_parameters(request)
     events = AuditEvent.objects.for_creator(request.auth).filter(customer__isnull=False)
-    return paginated(events, params=page, time_field="occurred_at", out=event_out)
+    return paginated(events, params=page, time_field="occurred_at")

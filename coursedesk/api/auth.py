@@ -1,4 +1,4 @@
-"""Bearer-token authentication for the creator API."""
+"""Bearer-token authentication for the creator API: the token's creator becomes `request.auth`."""
 
 from ninja.security import HttpBearer
 
@@ -7,7 +7,4 @@ from coursedesk.accounts.models import ApiToken
 
 class CreatorToken(HttpBearer):
     def authenticate(self, request, token: str):
-        creator = ApiToken.authenticate(token)
-        if creator is not None:
-            request.creator = creator
-        return creator
+        return ApiToken.authenticate(token)

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from ninja import Router, Schema, Status
 from ninja.decorators import decorate_view
 from pydantic import Field
 
-from coursedesk.api.schemas import EnrolmentOut, ErrorOut, enrolment_out, owned
+from coursedesk.api.schemas import EnrolmentOut, ErrorOut, Id, owned
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
-from coursedesk.core.errors import InvalidValue
 from coursedesk.core.replica import replica_reads
-from coursedesk.customers.services import customer_get_or_create, enrolment_grant
-from coursedesk.desk.students_csv import students_csv_response
-from coursedesk.mail.services import welcome_email_queue
+from coursedesk.customers.selectors import course_students
+from coursedesk.usecases.course_access import course_access_give
+from coursedesk.usecases.students_csv import students_csv_response
 
 router = Router(tags=["courses"])
 
@@ -29,11 +27,11 @@ class CourseCounts(Schema):
     expired: int
 
 
-class CourseOut(Schema):
-    id: str
-    title: str
-    slug: str
-    published: bool
+class CourseOut(Schema):  # from a CourseStudents: the course's own fields, and its counts
+    id: Id = Field(alias="course.pk")
+    title: str = Field(alias="course.title")
+    slug: str = Field(alias="course.slug")
+    published: bool = Field(alias="course.published")
     counts: CourseCounts
 
 
@@ -45,32 +43,22 @@ class CourseList(Schema):
 @router.get("", response=CourseList, summary="The creator's courses with student counts")
 @decorate_view(replica_reads())
 def course_list(request):
-    from coursedesk.catalog.selectors import course_student_counts
-
     courses = list(Course.objects.for_creator(request.auth))
-    counts = course_student_counts(courses=courses)
-    return {
-        "results": [
-            {
-                "id": str(course.pk),
-                "title": course.title,
-                "slug": course.slug,
-                "published": course.published,
-                "counts": counts[course.pk],
-            }
-            for course in courses
-        ],
-        "next": None,
-    }
+    return {"results": course_students(courses=courses), "next": None}
 
 
 # --- One course: links, students CSV, access given by hand ---------------------------------------
 
 
-class CheckoutLink(Schema):
-    payment_page_id: str
+# Schemas' docstrings would become descriptions in the OpenAPI schema, hence comments here.
+class CheckoutLink(Schema):  # from a payment page
+    payment_page_id: Id = Field(alias="pk")
     name: str
     url: str
+
+    @staticmethod
+    def resolve_url(page) -> str:
+        return checkout_url(page)
 
 
 class CourseLinks(Schema):
@@ -96,16 +84,9 @@ def _course(request, course_id: str) -> Course:
 @router.get("/{course_id}/links", response=CourseLinks, summary="The links to hand to students")
 def course_link_list(request, course_id: str):
     course = _course(request, course_id)
-    links = course_links(course)
     return {
-        "login_url": links["login_url"],
-        "password_reset_url": links["password_reset_url"],
-        "billing_url": links["billing_url"],
-        "cancel_url": links["cancel_url"],
-        "checkout_urls": [
-            {"payment_page_id": str(page.pk), "name": page.name, "url": checkout_url(page)}
-            for page in course.payment_pages.filter(active=True).order_by("pk")
-        ],
+        **course_links(course),
+        "checkout_urls": course.payment_pages.filter(active=True).order_by("pk"),
     }
 
 
@@ -125,27 +106,16 @@ def course_students_csv(request, course_id: str):
     summary="Give access without payment; creates the customer if new",
 )
 def course_enrolment_create(request, course_id: str, body: GrantIn):
-    course = _course(request, course_id)
-    if body.expires_at is not None and body.expires_at.tzinfo is None:
-        raise InvalidValue(
-            "expires_at needs a timezone, e.g. 2027-01-01T00:00:00Z.", code="invalid_expires_at"
-        )
-    actor = Actor.creator(request.auth)
-    with transaction.atomic():
-        customer, _ = customer_get_or_create(
-            creator=request.auth,
-            email=body.email,
-            first_name=body.first_name,
-            last_name=body.last_name,
-            actor=actor,
-            source=AuditSource.API,
-        )
-        existing = customer.enrolments.filter(course=course, revoked_at__isnull=True).exists()
-        enrolment = enrolment_grant(
-            customer=customer, course=course, actor=actor, source=AuditSource.API, expires_at=body.expires_at
-        )
-        if body.send_welcome_email and not existing:
-            welcome_email_queue(customer=customer, course=course, actor=actor, source=AuditSource.API)
-    enrolment.course = course
-    # 200: they already had access (nothing changed); 201: access given now.
-    return Status(200 if existing else 201, enrolment_out(enrolment))
+    given = course_access_give(
+        creator=request.auth,
+        course=_course(request, course_id),
+        email=body.email,
+        first_name=body.first_name,
+        last_name=body.last_name,
+        expires_at=body.expires_at,
+        send_welcome_email=body.send_welcome_email,
+        actor=Actor.creator(request.auth),
+        source=AuditSource.API,
+    )
+    # 201: access given now; 200: they already had access (nothing changed).
+    return Status(201 if given.given_now else 200, given.enrolment)

@@ -7,7 +7,7 @@ import datetime as dt
 from ninja import Router, Schema
 from pydantic import Field
 
-from coursedesk.api.schemas import EnrolmentOut, ErrorOut, enrolment_out, owned
+from coursedesk.api.schemas import EnrolmentOut, ErrorOut, owned
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.customers import services
@@ -33,8 +33,8 @@ def _enrolment(request, enrolment_id: str) -> Enrolment:
     )
 
 
-def _fresh(enrolment: Enrolment) -> dict:
-    return enrolment_out(Enrolment.objects.select_related("course").get(pk=enrolment.pk))
+def _fresh(enrolment: Enrolment) -> Enrolment:
+    return Enrolment.objects.select_related("course").get(pk=enrolment.pk)
 
 
 @router.post(

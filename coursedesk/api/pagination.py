@@ -6,7 +6,7 @@ from ninja import Query, Schema
 from pydantic import Field
 
 from coursedesk.core.errors import DomainError
-from coursedesk.desk.keyset import CURSOR_PATTERN, keyset_page
+from coursedesk.core.pagination import CURSOR_PATTERN, keyset_page
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -28,9 +28,10 @@ def reject_unknown_parameters(request, *allowed: str) -> None:
         )
 
 
-def paginated(queryset, *, params: PageParams, time_field: str, out) -> dict:
+def paginated(queryset, *, params: PageParams, time_field: str) -> dict:
+    """One page of `queryset`, newest first; the route's `response=` schema shapes the rows."""
     page = keyset_page(queryset, time_field=time_field, cursor=params.cursor, limit=params.limit)
-    return {"results": [out(item) for item in page.items], "next": page.next_cursor}
+    return {"results": page.items, "next": page.next_cursor}
 
 
 __all__ = ["PageParams", "Query", "paginated", "reject_unknown_parameters"]

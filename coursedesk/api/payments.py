@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from coursedesk.api.schemas import ErrorOut, RefundOut, payment_with_refunds, refund_out
+from coursedesk.api.schemas import ErrorOut, RefundOut, payment_with_refunds
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing import services as billing_services
@@ -34,4 +34,4 @@ def payment_refund(request, payment_id: str, body: RefundIn):
         actor=Actor.creator(request.auth),
         source=SOURCE,
     )
-    return Status(201, refund_out(refund))
+    return Status(201, refund)

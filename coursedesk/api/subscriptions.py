@@ -6,7 +6,7 @@ import datetime as dt
 
 from ninja import Router, Schema
 
-from coursedesk.api.schemas import ErrorOut, SubscriptionOut, owned, subscription_out
+from coursedesk.api.schemas import ErrorOut, SubscriptionOut, owned
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing import services as billing_services
@@ -26,8 +26,8 @@ def _subscription(request, subscription_id: str) -> Subscription:
     )
 
 
-def _fresh(subscription: Subscription) -> dict:
-    return subscription_out(Subscription.objects.get(pk=subscription.pk))
+def _fresh(subscription: Subscription) -> Subscription:
+    return Subscription.objects.get(pk=subscription.pk)
 
 
 @router.post(

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from coursedesk.catalog.sanitize import sanitize_html
 from coursedesk.core import clock
 from coursedesk.core.models import CreatorScopedQuerySet
 from coursedesk.core.money import Money
@@ -72,8 +73,6 @@ class Lesson(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        from coursedesk.catalog.sanitize import sanitize_html
-
         self.body_html = sanitize_html(self.body_html)
         super().save(*args, **kwargs)
 

@@ -18,12 +18,18 @@ from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.links import checkout_url
 from coursedesk.catalog.models import Course
-from coursedesk.classroom import services
 from coursedesk.classroom.auth import current_student, student_login, student_logout
 from coursedesk.classroom.selectors import course_access, course_checkout_pages
 from coursedesk.core import throttle
 from coursedesk.core.errors import DomainError
 from coursedesk.customers.models import Customer
+from coursedesk.customers.passwords import (
+    ResetLinkProblem,
+    password_reset_complete,
+    password_reset_token_check,
+)
+from coursedesk.customers.services import customer_login_record
+from coursedesk.usecases.password_reset import password_reset_send
 
 THROTTLE_SCOPE = "student"
 RESET_THROTTLE_SCOPE = "student-reset"
@@ -144,7 +150,7 @@ def login(request, course_slug: str):
             customer = _customer_by_email(course, email)
             if customer is not None and customer.check_password(password):
                 throttle.signin_succeeded(scope=THROTTLE_SCOPE, account=account)
-                customer = services.customer_login_record(customer=customer, course=course)
+                customer = customer_login_record(customer=customer, course=course)
                 student_login(request, customer)
                 return redirect(_safe_next(request, course))
             if customer is None:
@@ -188,7 +194,7 @@ def password_reset(request, course_slug: str):
         flooding = throttle.signin_is_throttled(scope=RESET_THROTTLE_SCOPE, account=account, address=address)
         throttle.signin_failed(scope=RESET_THROTTLE_SCOPE, account=account, address=address)
         if customer is not None and not flooding:
-            services.password_reset_send(
+            password_reset_send(
                 customer=customer,
                 course=course,
                 actor=Actor.customer(customer),
@@ -198,19 +204,20 @@ def password_reset(request, course_slug: str):
     return render(request, "classroom/password_reset.html", {"course": course})
 
 
+def _link_problem(request, course: Course, problem: ResetLinkProblem):
+    return render(
+        request, "classroom/password_reset_problem.html", {"course": course, "problem": problem}, status=410
+    )
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def password_reset_confirm(request, course_slug: str, token: str):
     course = _course(course_slug)
     try:
-        reset = services.password_reset_token_check(course=course, token=token)
-    except services.ResetLinkProblem as problem:
-        return render(
-            request,
-            "classroom/password_reset_problem.html",
-            {"course": course, "problem": problem},
-            status=410,
-        )
+        reset = password_reset_token_check(course=course, token=token)
+    except ResetLinkProblem as problem:
+        return _link_problem(request, course, problem)
     context = {"course": course, "customer": reset.customer, "error": ""}
     if request.method == "POST":
         password = request.POST.get("password", "")
@@ -218,19 +225,14 @@ def password_reset_confirm(request, course_slug: str, token: str):
             context["error"] = "The two passwords are not the same."
         else:
             try:
-                customer = services.password_reset_complete(course=course, token=token, password=password)
-            except services.ResetLinkProblem as problem:
-                return render(
-                    request,
-                    "classroom/password_reset_problem.html",
-                    {"course": course, "problem": problem},
-                    status=410,
-                )
+                customer = password_reset_complete(course=course, token=token, password=password)
+            except ResetLinkProblem as problem:
+                return _link_problem(request, course, problem)
             except DomainError as error:
                 context["error"] = error.message
             else:
                 student_login(request, customer)
-                services.customer_login_record(customer=customer, course=course)
+                customer_login_record(customer=customer, course=course)
                 request.student_session[NOTICE_KEY] = "Your new password is set and you are signed in."
                 return redirect("classroom:course", course_slug=course.slug)
         return render(request, "classroom/password_reset_confirm.html", context, status=400)

@@ -16,6 +16,7 @@ import os
 import socket
 
 import dj_database_url
+import psycopg
 from django.conf import settings
 from django.db import connections
 
@@ -58,8 +59,6 @@ class SchedulerLock:
         return connections["default"].vendor == "postgresql"
 
     def _connect(self):
-        import psycopg
-
         params = _connection_params()
         params.update(
             autocommit=True,

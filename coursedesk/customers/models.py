@@ -81,26 +81,63 @@ class EnrolmentStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+def enrolment_status_rules(at: dt.datetime) -> list[tuple[str, Q]]:
+    """An enrolment's status at `at` (SPEC §4), the one definition: the first rule that holds gives
+    the status, and when none holds it is active. `Enrolment.status_at` reads these rules in Python
+    and `EnrolmentQuerySet` turns them into SQL, so the two cannot disagree."""
+    return [
+        (EnrolmentStatus.REVOKED.value, Q(revoked_at__isnull=False)),
+        (EnrolmentStatus.EXPIRED.value, Q(expires_at__lte=at)),
+    ]
+
+
+# The lookups the rules use, read in Python. A value of None never compares, as in SQL.
+_PYTHON_LOOKUPS = {
+    "isnull": lambda value, wanted: (value is None) == wanted,
+    "lte": lambda value, bound: value is not None and value <= bound,
+}
+
+
+def _rule_holds(enrolment, rule: Q) -> bool:
+    """Whether `rule` (an AND of `field__lookup=value` terms) holds for the enrolment's own values."""
+    for term, wanted in rule.children:
+        field, lookup = term.split("__")
+        if not _PYTHON_LOOKUPS[lookup](getattr(enrolment, field), wanted):
+            return False
+    return True
+
+
+def enrolment_status_q(status: str, at: dt.datetime) -> Q:
+    """The rows whose status at `at` is `status`: its own rule, and none of the rules before it."""
+    condition = Q()
+    for rule_status, rule in enrolment_status_rules(at):
+        if rule_status == status:
+            return condition & rule
+        condition &= ~rule
+    return condition  # active: no rule holds
+
+
 class EnrolmentQuerySet(CreatorScopedQuerySet):
     creator_path = "course__creator"
 
+    def with_status_at(self, status: str, at: dt.datetime | None = None):
+        return self.filter(enrolment_status_q(status, at or clock.now()))
+
     def active(self, at: dt.datetime | None = None):
-        at = at or clock.now()
-        return self.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+        return self.with_status_at(EnrolmentStatus.ACTIVE, at)
 
     def revoked(self):
-        return self.filter(revoked_at__isnull=False)
+        return self.with_status_at(EnrolmentStatus.REVOKED)
 
     def expired(self, at: dt.datetime | None = None):
-        return self.filter(revoked_at__isnull=True, expires_at__lte=at or clock.now())
+        return self.with_status_at(EnrolmentStatus.EXPIRED, at)
 
     def with_status(self, at: dt.datetime | None = None):
         """Annotates `status_now` (active / revoked / expired) in SQL, same rule as `.status`."""
-        at = at or clock.now()
+        rules = enrolment_status_rules(at or clock.now())
         return self.annotate(
             status_now=Case(
-                When(revoked_at__isnull=False, then=Value(EnrolmentStatus.REVOKED.value)),
-                When(expires_at__lte=at, then=Value(EnrolmentStatus.EXPIRED.value)),
+                *(When(rule, then=Value(status)) for status, rule in rules),
                 default=Value(EnrolmentStatus.ACTIVE.value),
                 output_field=models.CharField(),
             )
@@ -149,10 +186,9 @@ class Enrolment(models.Model):
         return f"{self.customer} in {self.course}"
 
     def status_at(self, at: dt.datetime) -> str:
-        if self.revoked_at is not None:
-            return EnrolmentStatus.REVOKED.value
-        if self.expires_at is not None and self.expires_at <= at:
-            return EnrolmentStatus.EXPIRED.value
+        for status, rule in enrolment_status_rules(at):
+            if _rule_holds(self, rule):
+                return status
         return EnrolmentStatus.ACTIVE.value
 
     @property

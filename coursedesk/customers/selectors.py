@@ -1,4 +1,5 @@
-"""Reads about customers that the desk pages and the API share: search, near matches, profile."""
+"""Reads about customers that the desk pages and the API share: search, near matches, enrolments,
+timeline. The profile, which adds payments and emails, is `usecases.profile`."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection
-from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 
+from coursedesk.audit.models import AuditEvent
+from coursedesk.core import clock
+from coursedesk.core.errors import DomainError
 from coursedesk.core.text import fold
-from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.customers.models import Customer, Enrolment, EnrolmentStatus, enrolment_status_q
 
 # Trigram indexes need three characters; shorter words fall back to a plain LIKE.
 TRIGRAM = 3
@@ -192,42 +195,6 @@ def customer_search_with_near_matches(*, creator, query: str, limit: int = 20) -
     return result
 
 
-def refunded_total_subquery(payment_ref: str = "pk"):
-    """SUM of a payment's counted refunds (pending + succeeded), for annotating payment rows."""
-    from coursedesk.billing.models import Refund
-
-    return Coalesce(
-        Subquery(
-            Refund.objects.filter(payment=OuterRef(payment_ref), status__in=Refund.COUNTED_STATUSES)
-            .order_by()
-            .values("payment")
-            .annotate(total=Sum("amount"))
-            .values("total"),
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
-
-
-def customer_payments(*, customer):
-    """The customer's payments, newest first, each annotated with `refunded_amount`."""
-    from coursedesk.billing.models import Payment
-
-    return (
-        Payment.objects.filter(customer=customer)
-        .select_related("course")
-        .annotate(refunded_amount=refunded_total_subquery())
-        .order_by("-paid_at", "-pk")
-    )
-
-
-def payment_refundable_amount(payment) -> int:
-    """What is left to refund, from the `refunded_amount` annotation (no query)."""
-    if payment.status != payment.Status.SUCCEEDED:
-        return 0
-    return max(payment.amount - payment.refunded_amount, 0)
-
-
 def customer_enrolments(*, customer):
     return (
         Enrolment.objects.filter(customer=customer)
@@ -237,52 +204,43 @@ def customer_enrolments(*, customer):
     )
 
 
-def customer_subscriptions(*, customer):
-    from coursedesk.billing.models import Subscription
-
-    return (
-        Subscription.objects.filter(customer=customer)
-        .select_related("course", "payment_page")
-        .order_by("-started_at", "-pk")
-    )
-
-
-def customer_emails(*, customer):
-    from coursedesk.mail.models import OutboundEmail
-
-    return OutboundEmail.objects.filter(customer=customer).order_by("-created_at", "-pk")
-
-
 def customer_timeline(*, customer):
-    from coursedesk.audit.models import AuditEvent
-
     return AuditEvent.objects.filter(customer=customer).order_by("-occurred_at", "-pk")
 
 
-PROFILE_EMAILS = 50
-PROFILE_TIMELINE = 100
+def enrolment_required(*, customer: Customer, course) -> Enrolment:
+    """The customer's enrolment in `course` (in any status). What a creator does for a course on a
+    customer's behalf (resend its welcome email, send its reset link) needs one: else `not_enrolled`."""
+    enrolment = Enrolment.objects.filter(customer=customer, course=course).first()
+    if enrolment is None:
+        raise DomainError(f"This customer has no enrolment in {course.title}.", code="not_enrolled")
+    return enrolment
 
 
-@dataclass
-class CustomerProfile:
-    customer: Customer
-    enrolments: list
-    payments: list
-    subscriptions: list
-    emails: list
-    timeline: list
+@dataclass(frozen=True)
+class CourseStudents:
+    """A course with its students counted by status, for the Teach page and the API."""
+
+    course: object
+    counts: dict[str, int]  # active, revoked, expired
 
 
-def customer_profile(*, customer: Customer) -> CustomerProfile:
-    """Everything the profile shows, in a fixed number of queries (one per list)."""
-    payments = list(customer_payments(customer=customer))
-    for payment in payments:
-        payment.refundable_amount = payment_refundable_amount(payment)
-    return CustomerProfile(
-        customer=customer,
-        enrolments=list(customer_enrolments(customer=customer)),
-        payments=payments,
-        subscriptions=list(customer_subscriptions(customer=customer)),
-        emails=list(customer_emails(customer=customer)[:PROFILE_EMAILS]),
-        timeline=list(customer_timeline(customer=customer)[:PROFILE_TIMELINE]),
+def course_students(*, courses) -> list[CourseStudents]:
+    counts = course_student_counts(courses=courses)
+    return [CourseStudents(course=course, counts=counts[course.pk]) for course in courses]
+
+
+def course_student_counts(*, courses) -> dict[int, dict[str, int]]:
+    """Active, revoked and expired students per course, in one query."""
+    at = clock.now()
+    ids = [course.pk for course in courses]
+    statuses = [status.value for status in EnrolmentStatus]
+    counts = {pk: dict.fromkeys(statuses, 0) for pk in ids}
+    rows = (
+        Enrolment.objects.filter(course_id__in=ids)
+        .values("course_id")
+        .annotate(**{status: Count("pk", filter=enrolment_status_q(status, at)) for status in statuses})
     )
+    for row in rows:
+        counts[row["course_id"]] = {status: row[status] for status in statuses}
+    return counts

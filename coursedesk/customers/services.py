@@ -4,30 +4,45 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from coursedesk.audit.services import Actor, audit_record, change
-from coursedesk.audit.types import AuditEventType
+from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
 from coursedesk.core.text import normalize_email
 from coursedesk.customers.models import Customer, Enrolment, EnrolmentStatus
 
 
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
 def _validate_email(email: str) -> str:
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
-
     email = (email or "").strip()
     try:
         validate_email(email)
     except ValidationError as error:
         raise InvalidValue(f"“{email}” is not a valid email address.", code="invalid_email") from error
     return email
+
+
+def password_check(password: str, *, customer: Customer | None = None) -> None:
+    """A customer's new password passes Django's password validators (AUTH_PASSWORD_VALIDATORS),
+    wherever it is set: by the creator, through a reset link, at checkout."""
+    try:
+        validate_password(password, user=customer)
+    except ValidationError as error:
+        raise InvalidValue(" ".join(error.messages), code="weak_password") from error
+
+
+def expiration_check(expires_at: dt.datetime | None) -> None:
+    """An expiration is a moment in time: without a time zone it would mean a different moment on
+    every server."""
+    if expires_at is not None and timezone.is_naive(expires_at):
+        raise InvalidValue(
+            "The expiration needs a time zone, e.g. 2027-01-01T00:00:00Z.", code="invalid_expires_at"
+        )
 
 
 def customer_create(
@@ -108,8 +123,10 @@ def enrolment_grant(
     """Gives `customer` access to `course`.
 
     A new enrolment starts now with `expires_at`. An existing revoked one is restored exactly as
-    it was before the revoke (its expiration untouched); an existing active one is left alone.
+    it was before the revoke (its expiration untouched); an existing one that is not revoked (active
+    or expired) is left alone.
     """
+    expiration_check(expires_at)
     if course.creator_id != customer.creator_id:
         raise DomainError("This course belongs to another creator.", code="not_found", status=404)
     with transaction.atomic():
@@ -133,7 +150,7 @@ def enrolment_grant(
                 data={
                     "course": course.title,
                     "course_id": course.pk,
-                    "expires_at": _iso(expires_at),
+                    "expires_at": clock.iso(expires_at),
                     "how": enrolment_source,
                 },
             )
@@ -196,8 +213,7 @@ def enrolment_expiration_set(
     *, enrolment: Enrolment, expires_at: dt.datetime | None, actor: Actor, source: str
 ) -> Enrolment:
     """Sets a new expiration, or none (lifetime). The old value stays in the timeline."""
-    if expires_at is not None and expires_at.tzinfo is None:
-        raise InvalidValue("The expiration needs a timezone.", code="invalid_expires_at")
+    expiration_check(expires_at)
     with transaction.atomic():
         enrolment = Enrolment.objects.select_for_update().select_related("course").get(pk=enrolment.pk)
         if enrolment.expires_at == expires_at:
@@ -216,14 +232,11 @@ def enrolment_expiration_set(
             data={
                 "course": enrolment.course.title,
                 "course_id": enrolment.course_id,
-                "expires_at": change(_iso(old), _iso(expires_at)),
+                "expires_at": change(clock.iso(old), clock.iso(expires_at)),
                 "status": change(old_status, enrolment.status),
             },
         )
     return enrolment
-
-
-MINIMUM_PASSWORD_LENGTH = 8
 
 
 def customer_update(
@@ -266,11 +279,7 @@ def customer_update(
             changes["email"] = change(customer.email, email)
             customer.email = email
         if password is not None:
-            if len(password) < MINIMUM_PASSWORD_LENGTH:
-                raise InvalidValue(
-                    f"The password needs at least {MINIMUM_PASSWORD_LENGTH} characters.",
-                    code="password_too_short",
-                )
+            password_check(password, customer=customer)
             customer.set_password(password)
             changes["password"] = {"changed": True}
         if not changes:
@@ -291,5 +300,23 @@ def customer_update(
             source=source,
             subject=customer,
             data=changes,
+        )
+    return customer
+
+
+def customer_login_record(*, customer: Customer, course, source: str = AuditSource.STUDENT) -> Customer:
+    """Records a successful sign-in: last_login_at and the audit event."""
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        customer.last_login_at = clock.now()
+        customer.save(update_fields=["last_login_at"])
+        audit_record(
+            creator=customer.creator,
+            customer=customer,
+            type=AuditEventType.CUSTOMER_SIGNED_IN,
+            actor=Actor.customer(customer),
+            source=source,
+            subject=customer,
+            data={"course": course.title},
         )
     return customer

@@ -13,25 +13,23 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing import services as billing_services
 from coursedesk.billing.models import Payment, Subscription
 from coursedesk.catalog.models import Course
-from coursedesk.classroom.services import password_reset_send
 from coursedesk.core import clock
 from coursedesk.core.money import Money
 from coursedesk.customers import services as customer_services
 from coursedesk.customers.models import Customer, Enrolment
-from coursedesk.customers.selectors import refunded_total_subquery
 from coursedesk.mail.services import welcome_email_queue
+from coursedesk.usecases.course_access import course_access_give
+from coursedesk.usecases.password_reset import password_reset_send
+from coursedesk.usecases.profile import refunded_total_subquery
 
 SOURCE = AuditSource.DESK
-
-
-def day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
 def when(moment: dt.datetime | None) -> str:
@@ -290,19 +288,18 @@ class GrantCourse(CustomerAction):
         )
 
     def perform(self, customer, values, actor):
-        from django.db import transaction
-
         expires_on = values.get("expires_on")
-        with transaction.atomic():
-            customer_services.enrolment_grant(
-                customer=customer,
-                course=values["course"],
-                actor=actor,
-                source=SOURCE,
-                expires_at=day_start(expires_on) if expires_on else None,
-            )
-            if values.get("send_welcome_email"):
-                welcome_email_queue(customer=customer, course=values["course"], actor=actor, source=SOURCE)
+        given = course_access_give(
+            creator=customer.creator,
+            course=values["course"],
+            email=customer.email,
+            expires_at=clock.start_of_day(expires_on) if expires_on else None,
+            send_welcome_email=bool(values.get("send_welcome_email")),
+            actor=actor,
+            source=SOURCE,
+        )
+        if not given.given_now:
+            return Done(f"{customer.email} already has access to {values['course'].title}; nothing changed.")
         return Done(f"Access to {values['course'].title} given.")
 
 
@@ -350,7 +347,8 @@ class EnrolmentExpiration(EnrolmentAction):
 
     def sentence(self, enrolment, values):
         day = values.get("expires_on")
-        new = f"ends on {day:%Y-%m-%d} (00:00 UTC)" if day else "never ends (lifetime access)"
+        midnight = f"00:00 {timezone.get_current_timezone_name()}"
+        new = f"ends on {day:%Y-%m-%d} ({midnight})" if day else "never ends (lifetime access)"
         past = " Because that date has passed, access ends at once." if day and day <= clock.today() else ""
         return (
             f"Access to {enrolment.course.title} {new}; it was {when(enrolment.expires_at)}. "
@@ -360,7 +358,10 @@ class EnrolmentExpiration(EnrolmentAction):
     def perform(self, enrolment, values, actor):
         day = values.get("expires_on")
         customer_services.enrolment_expiration_set(
-            enrolment=enrolment, expires_at=day_start(day) if day else None, actor=actor, source=SOURCE
+            enrolment=enrolment,
+            expires_at=clock.start_of_day(day) if day else None,
+            actor=actor,
+            source=SOURCE,
         )
         return Done("Expiration saved." if day else "Expiration removed: lifetime access.")
 

@@ -5,6 +5,8 @@ Every page starts from the signed-in creator's data; another creator's object is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -12,21 +14,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from coursedesk.audit.describe import event_actor, event_changes, event_sentence
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
-from coursedesk.billing.models import Subscription
 from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
-from coursedesk.catalog.selectors import course_student_counts
 from coursedesk.core.errors import DomainError
-from coursedesk.core.money import Money
+from coursedesk.core.pagination import InvalidCursor, keyset_page
 from coursedesk.core.replica import replica_reads
 from coursedesk.customers.models import Customer
-from coursedesk.customers.selectors import customer_profile, customer_search_with_near_matches
+from coursedesk.customers.selectors import course_students, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
-from coursedesk.desk.keyset import InvalidCursor, keyset_page
-from coursedesk.desk.students_csv import students_csv_response
+from coursedesk.usecases.profile import customer_profile
+from coursedesk.usecases.students_csv import students_csv_response
 
 ACTIVITY_PAGE = 50
 LINK_LABELS = [
@@ -36,14 +35,6 @@ LINK_LABELS = [
     ("cancel_url", "Cancel recurring payments"),
 ]
 SEARCH_LIMIT = 20
-
-
-def describe_events(events):
-    for event in events:
-        event.sentence = event_sentence(event)
-        event.changes = event_changes(event)
-        event.by = event_actor(event)
-    return events
 
 
 @login_required
@@ -67,7 +58,6 @@ def activity(request):
         )
     except InvalidCursor as error:
         raise Http404("No such page of activity.") from error
-    describe_events(page.items)
     return render(
         request,
         "desk/activity.html",
@@ -83,15 +73,6 @@ def activity(request):
 
 def _profile_context(request, customer, **extra):
     profile = customer_profile(customer=customer)
-    describe_events(profile.timeline)
-    for payment in profile.payments:
-        payment.money_text = payment.money.format()
-        payment.refunded_text = Money(payment.refunded_amount, payment.currency).format()
-        payment.refundable_text = Money(payment.refundable_amount, payment.currency).format()
-    for subscription in profile.subscriptions:
-        subscription.money_text = subscription.money.format()
-        subscription.can_pause = subscription.can_move_to(Subscription.Status.PAUSED)
-        subscription.can_cancel = subscription.can_move_to(Subscription.Status.CANCELED)
     return {"nav": "activity", "profile": profile, "customer": customer, **extra}
 
 
@@ -174,31 +155,36 @@ def _after_action(request, customer, *, message="", error="", offer_welcome_emai
 @require_GET
 @replica_reads()
 def teach(request):
-    courses = list(Course.objects.for_creator(request.user))
-    counts = course_student_counts(courses=courses)
-    for course in courses:
-        course.counts = counts[course.pk]
+    courses = course_students(courses=list(Course.objects.for_creator(request.user)))
     return render(request, "desk/teach.html", {"nav": "teach", "courses": courses})
 
 
 @login_required
 @require_GET
 def links(request):
-    courses = list(Course.objects.for_creator(request.user).prefetch_related("payment_pages"))
-    for course in courses:
-        links = course_links(course)
-        course.link_rows = [
-            {"label": label, "id": f"link-{course.pk}-{key}", "url": links[key]} for key, label in LINK_LABELS
-        ] + [
-            {
-                "label": f"Checkout: {page.name} ({page.describe_price()})",
-                "id": f"link-{course.pk}-checkout-{page.pk}",
-                "url": checkout_url(page),
-            }
-            for page in course.payment_pages.all()
-            if page.active
-        ]
-    return render(request, "desk/links.html", {"nav": "links", "courses": courses})
+    courses = Course.objects.for_creator(request.user).prefetch_related("payment_pages")
+    return render(
+        request,
+        "desk/links.html",
+        {"nav": "links", "courses": [(course, _link_rows(course)) for course in courses]},
+    )
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    label: str
+    id: str
+    url: str
+
+
+def _link_rows(course) -> list[LinkRow]:
+    links = course_links(course)
+    rows = [LinkRow(label, f"link-{course.pk}-{key}", links[key]) for key, label in LINK_LABELS]
+    for page in course.payment_pages.all():
+        if page.active:
+            label = f"Checkout: {page.name} ({page.describe_price()})"
+            rows.append(LinkRow(label, f"link-{course.pk}-checkout-{page.pk}", checkout_url(page)))
+    return rows
 
 
 @login_required

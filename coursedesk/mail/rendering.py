@@ -6,6 +6,9 @@ import re
 
 from django.utils.html import escape, linebreaks, urlize
 
+from coursedesk.catalog.links import course_links
+from coursedesk.customers.models import Customer
+
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
 PLACEHOLDERS = {
@@ -19,8 +22,6 @@ PLACEHOLDERS = {
 
 
 def placeholder_values(*, customer, course) -> dict[str, str]:
-    from coursedesk.catalog.links import course_links
-
     links = course_links(course)
     return {
         "first_name": customer.first_name or "there",
@@ -56,6 +57,4 @@ def unknown_placeholders(text: str) -> list[str]:
 
 def sample_customer(creator):
     """Made-up data for previews when the course has no customers yet; never saved."""
-    from coursedesk.customers.models import Customer
-
     return Customer(creator=creator, first_name="Alex", last_name="Example", email="alex@example.com")

@@ -6,11 +6,6 @@ from coursedesk.customers.models import Customer
 from coursedesk.mail.models import OutboundEmail
 
 
-def customer_emails(*, creator, customer, limit: int = 50):
-    """The customer's emails, newest first (for the profile's outbox section)."""
-    return OutboundEmail.objects.for_creator(creator).filter(customer=customer)[:limit]
-
-
 def creator_outbox(*, creator, status: str | None = None):
     emails = OutboundEmail.objects.for_creator(creator).select_related("customer", "course")
     if status:

@@ -12,7 +12,9 @@ from django.db import transaction
 
 from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.audit.types import AuditEventType, AuditSource
+from coursedesk.catalog.models import Course
 from coursedesk.core.errors import InvalidValue
+from coursedesk.customers.selectors import enrolment_required
 from coursedesk.mail.models import OutboundEmail
 from coursedesk.mail.rendering import (
     PLACEHOLDERS,
@@ -98,7 +100,9 @@ def welcome_email_render(
 
 
 def welcome_email_queue(*, customer, course, actor: Actor, source: str) -> OutboundEmail:
-    """The course's current welcome email, to the customer's current address."""
+    """The course's current welcome email, to the customer's current address; only for a course the
+    customer is enrolled in (`not_enrolled` otherwise)."""
+    enrolment_required(customer=customer, course=course)
     rendered = welcome_email_render(course=course, customer=customer)
     return email_queue(
         creator=course.creator,
@@ -135,8 +139,6 @@ def _clean_welcome(subject: str, body: str) -> tuple[str, str]:
 
 def welcome_email_update(*, course, subject: str, body: str, actor: Actor, source: str):
     """Saves the course's welcome email; the change is audited with the old and new text."""
-    from coursedesk.catalog.models import Course
-
     subject, body = _clean_welcome(subject, body)
     with transaction.atomic():
         course = Course.objects.select_for_update().get(pk=course.pk)

@@ -7,6 +7,6 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations: health, metrics and logs"
 
     def ready(self):
-        from coursedesk.ops import metrics
+        from coursedesk.ops import metrics  # noqa: PLC0415 - it imports models, ready only now
 
         metrics.install()

@@ -18,10 +18,19 @@ import os
 import threading
 import time
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Min
 from django.db.models.signals import post_save
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
+
+from coursedesk.audit.models import AuditEvent
+from coursedesk.billing.models import WebhookEvent
+from coursedesk.core import clock, replica
+from coursedesk.mail.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
 GAUGES_FRESH_FOR = 15.0
@@ -36,10 +45,8 @@ def _count_event(sender, instance, created, **kwargs):
 
 
 def _queue_depth() -> dict[str, int]:
-    from django.conf import settings
-
     if settings.TASKS_BACKEND == "rq":
-        import django_rq
+        import django_rq  # noqa: PLC0415 - an installed app only with TASKS_BACKEND=rq
 
         depth = {}
         for name in settings.RQ_QUEUES:
@@ -47,10 +54,6 @@ def _queue_depth() -> dict[str, int]:
             depth[name] = queue.count + queue.scheduled_job_registry.count
         return depth
     if settings.TASKS_BACKEND == "database":
-        from django.db.models import Count
-        from django_tasks.base import TaskResultStatus
-        from django_tasks_db.models import DBTaskResult
-
         rows = (
             DBTaskResult.objects.filter(status=TaskResultStatus.READY)
             .values("queue_name")
@@ -61,12 +64,6 @@ def _queue_depth() -> dict[str, int]:
 
 
 def _gauge_values() -> list[tuple[str, str, dict[str, str], float]]:
-    from django.db.models import Min
-
-    from coursedesk.billing.models import WebhookEvent
-    from coursedesk.core import clock, replica
-    from coursedesk.mail.models import OutboundEmail
-
     values = []
     queued = OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED).aggregate(
         oldest=Min("created_at")
@@ -156,8 +153,6 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from coursedesk.audit.models import AuditEvent
-
     post_save.connect(_count_event, sender=AuditEvent, dispatch_uid="coursedesk-events-total")
     REGISTRY.register(cluster_collector)
     _installed = True
@@ -165,8 +160,6 @@ def install() -> None:
 
 def metrics_text() -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         registry.register(cluster_collector)

@@ -20,6 +20,7 @@ from django.db import connections
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_tasks_db.models import DBTaskResult
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from coursedesk.core import replica
@@ -64,13 +65,11 @@ def _check_cache():
 
 def _check_queue():
     if settings.TASKS_BACKEND == "rq":
-        import django_rq
+        import django_rq  # noqa: PLC0415 - an installed app only with TASKS_BACKEND=rq
 
         django_rq.get_connection("default").ping()
         return {"backend": "rq"}
     if settings.TASKS_BACKEND == "database":
-        from django_tasks_db.models import DBTaskResult
-
         DBTaskResult.objects.exists()
         return {"backend": "database"}
     return {"backend": settings.TASKS_BACKEND}

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from coursedesk.accounts.demo import DEMO_EMAIL, seed_demo
 from coursedesk.accounts.models import ApiToken, Creator
 from coursedesk.audit.models import AuditEvent
 from coursedesk.billing.models import Payment, Refund, Subscription
 from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.usecases.demo import DEMO_EMAIL, seed_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -283,6 +283,16 @@ def test_grant_access_creates_the_customer_and_sends_the_welcome_email(api, crea
     assert OutboundEmail.objects.count() == 1
 
 
+def test_grant_access_restores_a_revoked_enrolment_with_the_welcome_email(api, course, customer, enrolment):
+    api.post(f"/enrolments/{enrolment.pk}/revoke")
+
+    response = api.post(f"/courses/{course.pk}/enrolments", {"email": "zoe@example.com"})
+
+    assert response.status_code == 201
+    assert (response.json()["id"], response.json()["status"]) == (str(enrolment.pk), "active")
+    assert list(OutboundEmail.objects.values_list("kind", "to")) == [("welcome", "zoe@example.com")]
+
+
 def test_grant_access_without_welcome_email_to_an_existing_customer(api, course, customer):
     response = api.post(
         f"/courses/{course.pk}/enrolments", {"email": "zoe@example.com", "send_welcome_email": False}
@@ -373,3 +383,135 @@ def test_grant_access_needs_a_timezone_on_the_expiration(api, course):
     )
     assert (response.status_code, error_code(response)) == (422, "invalid_expires_at")
     assert not Customer.objects.exists()
+
+
+# --- Exact shapes of every answer (the JSON stays the same whatever builds it) --------------------
+
+
+def test_course_list_shape(api, course, enrolment, second_course):
+    assert api.get("/courses").json() == {
+        "results": [
+            {
+                "id": str(second_course.pk),
+                "title": "Ink Sketching",
+                "slug": "ink",
+                "published": True,
+                "counts": {"active": 0, "revoked": 0, "expired": 0},
+            },
+            {
+                "id": str(course.pk),
+                "title": "Watercolor Foundations",
+                "slug": "watercolor",
+                "published": True,
+                "counts": {"active": 1, "revoked": 0, "expired": 0},
+            },
+        ],
+        "next": None,
+    }
+
+
+def test_course_links_shape(api, course, one_time_page, settings):
+    base = f"{settings.SITE_URL}/c/watercolor"
+    assert api.get(f"/courses/{course.pk}/links").json() == {
+        "login_url": f"{base}/login/",
+        "password_reset_url": f"{base}/password-reset/",
+        "billing_url": f"{base}/billing/",
+        "cancel_url": f"{base}/cancel/",
+        "checkout_urls": [
+            {
+                "payment_page_id": str(one_time_page.pk),
+                "name": "Lifetime access",
+                "url": f"{settings.SITE_URL}/buy/{one_time_page.pk}/",
+            }
+        ],
+    }
+
+
+def test_timeline_event_shape(api, customer, enrolment, frozen_now):
+    api.post(f"/enrolments/{enrolment.pk}/revoke")
+    event = AuditEvent.objects.get()
+    assert api.get(f"/customers/{customer.pk}/timeline").json() == {
+        "results": [
+            {
+                "id": str(event.pk),
+                "type": "enrolment.revoked",
+                "occurred_at": "2026-11-21T10:00:00Z",
+                "actor": {"kind": "creator", "label": "maya@example.com"},
+                "source": "api",
+                "customer_id": str(customer.pk),
+                "summary": "Access to Watercolor Foundations revoked",
+                "data": {
+                    "course": "Watercolor Foundations",
+                    "course_id": enrolment.course_id,
+                    "status": {"old": "active", "new": "revoked"},
+                },
+            }
+        ],
+        "next": None,
+    }
+
+
+def test_customer_patch_shape(api, frozen_now, customer):
+    response = api.patch(f"/customers/{customer.pk}", {"first_name": "Zoe"})
+    assert response.json() == {
+        "id": str(customer.pk),
+        "first_name": "Zoe",
+        "last_name": "Okafor",
+        "email": "zoe@example.com",
+        "created_at": "2026-11-21T10:00:00Z",
+        "last_login_at": None,
+    }
+
+
+def test_enrolment_and_refund_and_subscription_shapes(api, enrolment, payment, subscription, frozen_now):
+    revoked = api.post(f"/enrolments/{enrolment.pk}/revoke").json()
+    assert revoked == {
+        "id": str(enrolment.pk),
+        "customer_id": str(enrolment.customer_id),
+        "course_id": str(enrolment.course_id),
+        "course_title": "Watercolor Foundations",
+        "status": "revoked",
+        "granted_at": "2026-11-21T10:00:00Z",
+        "expires_at": None,
+        "revoked_at": "2026-11-21T10:00:00Z",
+    }
+    refund = api.post(f"/payments/{payment.pk}/refunds", {"amount": 900}).json()
+    assert refund == {
+        "id": refund["id"],
+        "payment_id": str(payment.pk),
+        "amount": 900,
+        "currency": "usd",
+        "status": refund["status"],
+        "created_at": "2026-11-21T10:00:00Z",
+    }
+    assert isinstance(refund["id"], str)
+    assert refund["status"] in {"pending", "succeeded"}
+    paused = api.post(f"/subscriptions/{subscription.pk}/pause", {"resume_on": "2027-01-15"}).json()
+    assert paused == {
+        "id": str(subscription.pk),
+        "course_id": str(subscription.course_id),
+        "status": "paused",
+        "amount": 2900,
+        "currency": "usd",
+        "interval": "month",
+        "next_payment_at": paused["next_payment_at"],
+        "paused_until": "2027-01-15",
+        "canceled_at": None,
+    }
+
+
+def test_profile_emails_and_welcome_email_shapes(api, customer, enrolment, frozen_now):
+    queued = api.post(f"/customers/{customer.pk}/welcome-email", {"course_id": str(enrolment.course_id)})
+    email = OutboundEmail.objects.get()
+    assert queued.json() == {"email_id": str(email.pk)}
+    assert api.get(f"/customers/{customer.pk}").json()["emails"] == [
+        {
+            "id": str(email.pk),
+            "kind": "welcome",
+            "to": "zoe@example.com",
+            "subject": email.subject,
+            "status": "queued",
+            "created_at": "2026-11-21T10:00:00Z",
+            "sent_at": None,
+        }
+    ]

@@ -10,10 +10,10 @@ import pytest
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.classroom.auth import COOKIE_NAME
-from coursedesk.classroom.services import password_reset_send
 from coursedesk.core import clock
 from coursedesk.customers.models import PasswordResetToken
 from coursedesk.mail.models import OutboundEmail
+from coursedesk.usecases.password_reset import password_reset_send
 from tests.classroom.conftest import sign_in
 from tests.factories import TEST_PASSWORD, make_course, make_customer
 
@@ -205,7 +205,7 @@ def test_repeated_requests_stop_sending(client, customer, course, mailbox):
     assert len(mailbox.messages) == 5
 
 
-def test_creator_can_send_the_link_for_the_customer(client, customer, course, creator, mailbox):
+def test_creator_can_send_the_link_for_the_customer(client, customer, course, enrolment, creator, mailbox):
     password_reset_send(customer=customer, course=course, actor=Actor.creator(creator), source="desk")
 
     assert set_password(client, emailed_path(mailbox)).status_code == 302

@@ -10,16 +10,16 @@ import pytest
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
-from coursedesk.classroom.services import password_reset_send
 from coursedesk.core.errors import DomainError
 from coursedesk.customers.models import PasswordResetToken
 from coursedesk.mail.models import OutboundEmail
-from tests.factories import make_course, make_customer
+from coursedesk.usecases.password_reset import password_reset_send
+from tests.factories import make_course, make_customer, make_enrolment
 
 LINK = re.compile(r"http://[^\s\"<]+/c/watercolor/password-reset/([A-Za-z0-9_-]+)/")
 
 
-def test_creates_hashed_token_and_queues_email(customer, course, creator, frozen_now, mailbox):
+def test_creates_hashed_token_and_queues_email(customer, course, enrolment, creator, frozen_now, mailbox):
     # when the creator asks for a reset link for the customer
     email = password_reset_send(customer=customer, course=course, actor=Actor.creator(creator), source="desk")
 
@@ -53,7 +53,7 @@ def test_creates_hashed_token_and_queues_email(customer, course, creator, frozen
     assert token not in str(event.data)
 
 
-def test_sent_email_keeps_no_usable_link_in_the_outbox(customer, course, creator, mailbox):
+def test_sent_email_keeps_no_usable_link_in_the_outbox(customer, course, enrolment, creator, mailbox):
     # when the reset email has been delivered
     email = password_reset_send(customer=customer, course=course, actor=Actor.creator(creator), source="desk")
 
@@ -80,11 +80,37 @@ def test_refused_for_another_creators_course(customer, other_creator, mailbox):
     assert not AuditEvent.objects.filter(type="customer.password_reset_requested").exists()
 
 
+def test_a_creator_sends_it_only_for_an_enrolled_course(customer, course, creator, mailbox):
+    # given a customer of the creator with no enrolment in the course
+    # when the creator asks for a reset link for that course, it is refused
+    with pytest.raises(DomainError) as refused:
+        password_reset_send(customer=customer, course=course, actor=Actor.creator(creator), source="api")
+
+    # and nothing changed, nothing was sent, nothing audited
+    assert refused.value.code == "not_enrolled"
+    assert PasswordResetToken.objects.count() == 0
+    assert OutboundEmail.objects.count() == 0
+    assert mailbox.messages == []
+    assert not AuditEvent.objects.filter(type="customer.password_reset_requested").exists()
+
+
+def test_a_student_asking_on_a_course_page_needs_no_enrolment_in_it(customer, course, mailbox):
+    # given a customer of the creator with no enrolment in the course (the sign-in page lets them in)
+    # when they ask for a link on that course's reset page, it is sent
+    password_reset_send(customer=customer, course=course, actor=Actor.customer(customer), source="student")
+
+    assert PasswordResetToken.objects.get().customer == customer
+    assert len(mailbox.messages) == 1
+
+
 def test_refused_for_an_erased_customer(creator, course, mailbox, frozen_now):
     gone = make_customer(creator, erased_at=frozen_now)
+    make_enrolment(gone, course)
 
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         password_reset_send(customer=gone, course=course, actor=Actor.creator(creator), source="desk")
+
+    assert refused.value.code == "customer_erased"
 
     assert PasswordResetToken.objects.count() == 0
     assert OutboundEmail.objects.count() == 0

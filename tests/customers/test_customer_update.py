@@ -90,7 +90,9 @@ def test_the_same_email_at_another_creator_is_fine(creator, other_creator, custo
     ("fields", "code"),
     [
         ({"email": "not an email"}, "invalid_email"),
-        ({"password": "short"}, "password_too_short"),
+        ({"password": "short"}, "weak_password"),
+        ({"password": "12345678"}, "weak_password"),
+        ({"password": "password"}, "weak_password"),
     ],
 )
 def test_invalid_values_are_refused_with_422_and_nothing_changes(creator, customer, fields, code):

@@ -4,6 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.customers.selectors import course_student_counts
 from tests.factories import make_course, make_customer, make_enrolment
 
 
@@ -95,3 +96,32 @@ class TestTenancy:
     def test_no_creator_sees_nothing(self, creator):
         make_customer(creator)
         assert not Customer.objects.for_creator(None).exists()
+
+
+def test_python_and_sql_read_the_one_status_rule_alike(creator, course, frozen_now):
+    # given enrolments in every combination of revoked and expiration (none, past, exactly now, future)
+    expirations = [None, frozen_now - dt.timedelta(days=1), frozen_now, frozen_now + dt.timedelta(days=1)]
+    expected = {}
+    for revoked_at in (None, frozen_now - dt.timedelta(hours=1)):
+        for expires_at in expirations:
+            enrolment = make_enrolment(
+                make_customer(creator), course, revoked_at=revoked_at, expires_at=expires_at
+            )
+            if revoked_at is not None:
+                expected[enrolment.pk] = "revoked"
+            elif expires_at is not None and expires_at <= frozen_now:
+                expected[enrolment.pk] = "expired"
+            else:
+                expected[enrolment.pk] = "active"
+
+    # then the Python status, the SQL annotation, the filters and the counts all agree with SPEC §4
+    enrolments = Enrolment.objects.filter(course=course)
+    assert {enrolment.pk: enrolment.status for enrolment in enrolments} == expected
+    assert dict(enrolments.with_status().values_list("pk", "status_now")) == expected
+    for status, rows in (
+        ("active", enrolments.active()),
+        ("revoked", enrolments.revoked()),
+        ("expired", enrolments.expired()),
+    ):
+        assert {enrolment.pk for enrolment in rows} == {pk for pk, s in expected.items() if s == status}
+    assert course_student_counts(courses=[course])[course.pk] == {"active": 2, "revoked": 4, "expired": 2}

@@ -7,12 +7,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from coursedesk.accounts.demo import DEMO_EMAIL, DEMO_PASSWORD, STUDENT_PASSWORD, seed_demo
 from coursedesk.accounts.models import ApiToken
 from coursedesk.billing.models import Payment, Subscription
-from coursedesk.catalog.selectors import course_student_counts
 from coursedesk.customers.models import Enrolment
-from coursedesk.customers.selectors import customer_search
+from coursedesk.customers.selectors import course_student_counts, customer_search
+from coursedesk.usecases.demo import DEMO_EMAIL, DEMO_PASSWORD, STUDENT_PASSWORD, seed_demo
 
 
 def csv_status(client, course, email):

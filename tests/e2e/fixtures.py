@@ -142,7 +142,7 @@ def creator_page(page, browser_creator):
 @pytest.fixture
 def demo_data(transactional_db):
     """The demo seed: one creator, three courses and about 60 customers in every state."""
-    from coursedesk.accounts.demo import seed_demo
+    from coursedesk.usecases.demo import seed_demo
 
     creator, _ = seed_demo()
     return creator

@@ -39,7 +39,7 @@ def test_sign_out_ends_the_session(creator_page):
 
 
 def test_demo_creator_sees_demo_customers(page, demo_data):
-    from coursedesk.accounts.demo import DEMO_PASSWORD
+    from coursedesk.usecases.demo import DEMO_PASSWORD
 
     creator_sign_in(page, demo_data.email, DEMO_PASSWORD)
     expect(page.get_by_role("main")).to_contain_text("Customer")

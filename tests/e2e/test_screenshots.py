@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from coursedesk.accounts.demo import DEMO_PASSWORD, STUDENT_PASSWORD
 from coursedesk.catalog.models import PaymentPage
 from coursedesk.customers.models import Enrolment
+from coursedesk.usecases.demo import DEMO_PASSWORD, STUDENT_PASSWORD
 from tests.e2e.fixtures import creator_sign_in
 
 pytestmark = pytest.mark.browser

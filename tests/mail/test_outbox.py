@@ -14,6 +14,7 @@ from coursedesk.core import clock
 from coursedesk.mail.models import OutboundEmail
 from coursedesk.mail.services import email_queue, welcome_email_queue
 from coursedesk.mail.tasks import MAX_ATTEMPTS, send_due_emails, send_outbound_email
+from tests.factories import make_enrolment
 
 REFUSE = "451 4.3.0 Mailbox temporarily unavailable"
 
@@ -69,6 +70,7 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(creator, customer, mail
 
 
 def test_welcome_email_has_both_parts_and_working_links(client, customer, course, mailbox):
+    make_enrolment(customer, course)
     welcome_email_queue(customer=customer, course=course, actor=Actor.system(), source="checkout")
 
     [message] = mailbox.messages

@@ -6,7 +6,7 @@ from coursedesk.audit.services import Actor
 from coursedesk.catalog.links import course_links
 from coursedesk.mail.rendering import substitute, substitute_html
 from coursedesk.mail.services import welcome_email_queue
-from tests.factories import make_customer
+from tests.factories import make_customer, make_enrolment
 
 INJECTIONS = (
     "{% load static %}{% debug %}{{ settings.SECRET_KEY }} {{ request.user }} {{ first_name|upper }} "
@@ -26,6 +26,7 @@ def test_template_syntax_is_sent_literally(course, creator, mailbox, settings):
         last_name="{% debug %}",
     )
 
+    make_enrolment(customer, course)
     welcome_email_queue(customer=customer, course=course, actor=Actor.system(), source="checkout")
 
     [message] = mailbox.messages

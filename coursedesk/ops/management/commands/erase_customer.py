@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from coursedesk.audit.services import Actor
 from coursedesk.core.errors import DomainError
-from coursedesk.customers.erasure import customer_erase
 from coursedesk.customers.models import Customer
+from coursedesk.usecases.erasure import customer_erase
 
 
 class Command(BaseCommand):

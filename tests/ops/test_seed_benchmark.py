@@ -10,12 +10,6 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 
-from coursedesk.accounts.benchmark_data import (
-    BIG_CREATOR_EMAIL,
-    CREATOR_PASSWORD,
-    STUDENT_PASSWORD,
-    BenchmarkSeeder,
-)
 from coursedesk.accounts.models import Creator
 from coursedesk.audit.models import AuditEvent
 from coursedesk.billing.models import Payment, Refund
@@ -23,6 +17,12 @@ from coursedesk.catalog.models import Course
 from coursedesk.core.text import customer_search_text
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.customers.selectors import customer_search
+from coursedesk.usecases.benchmark_data import (
+    BIG_CREATOR_EMAIL,
+    CREATOR_PASSWORD,
+    STUDENT_PASSWORD,
+    BenchmarkSeeder,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -18,6 +18,7 @@ from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.billing.models import Gateway, GatewayAccount, Payment, Refund, Subscription
 from coursedesk.catalog.models import Course, Lesson, PaymentPage
 from coursedesk.core import clock
+from coursedesk.core.text import fold
 from coursedesk.customers.models import Customer
 from coursedesk.customers.services import (
     customer_create,
@@ -156,8 +157,6 @@ DEMO_ACTOR_SOURCE = AuditSource.SEED
 
 
 def _ascii(text: str) -> str:
-    from coursedesk.core.text import fold
-
     plain = fold(text).replace("ł", "l").replace("ø", "o").encode("ascii", "ignore").decode()
     return "".join(ch for ch in plain if ch.isalnum() or ch == " ").replace(" ", ".")
 
@@ -431,7 +430,7 @@ class DemoSeeder:
                     data={
                         "status": change("active", "paused"),
                         "next_payment_at": change(
-                            old_next.isoformat(), subscription.next_payment_at.isoformat()
+                            clock.iso(old_next), clock.iso(subscription.next_payment_at)
                         ),
                     },
                 )
@@ -451,7 +450,7 @@ class DemoSeeder:
                     subject=subscription,
                     data={
                         "status": change("active", "canceled"),
-                        "next_payment_at": change(old_next.isoformat(), None),
+                        "next_payment_at": change(clock.iso(old_next), None),
                     },
                 )
         for customer, subscription in members[6:8]:

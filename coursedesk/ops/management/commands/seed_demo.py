@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from coursedesk.accounts.demo import DEMO_EMAIL, DEMO_PASSWORD, STUDENT_PASSWORD, seed_demo
+from coursedesk.usecases.demo import DEMO_EMAIL, DEMO_PASSWORD, STUDENT_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):

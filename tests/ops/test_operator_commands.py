@@ -43,6 +43,18 @@ class TestImportStudents:
         assert enrolment.source == "import"
         assert Enrolment.objects.get(customer=customer).expires_at is None
 
+    def test_the_welcome_email_goes_only_to_people_given_access_now(
+        self, creator, course, customer, csv_file
+    ):
+        # given Zoë already has access
+        enrolment_grant(customer=customer, course=course, actor=Actor.system(), source="desk")
+        path = csv_file("email,first_name,last_name\nzoe@example.com,Zoë,Okafor\nana@example.com,Ana,Ruiz\n")
+
+        run("import_students", "maya@example.com", "watercolor", path, "--send-welcome-email")
+
+        # then only the new student gets the welcome email
+        assert list(OutboundEmail.objects.values_list("kind", "to")) == [("welcome", "ana@example.com")]
+
     def test_a_bad_row_imports_nothing_and_says_which(self, creator, course, csv_file):
         path = csv_file("email,first_name,last_name\nok@example.com,Ok,Person\nnot-an-email,Bad,Row\n")
         with pytest.raises(CommandError, match="line 3: not-an-email"):

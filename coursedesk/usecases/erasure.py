@@ -11,15 +11,14 @@ from django.db import transaction
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor, audit_record
 from coursedesk.audit.types import AuditEventType, AuditSource
+from coursedesk.billing.models import CheckoutSession
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError
 from coursedesk.customers.models import Customer
+from coursedesk.mail.models import OutboundEmail
 
 
 def customer_erase(*, customer: Customer, actor: Actor, reason: str = "") -> Customer:
-    from coursedesk.billing.models import CheckoutSession
-    from coursedesk.mail.models import OutboundEmail
-
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         if customer.erased_at is not None:

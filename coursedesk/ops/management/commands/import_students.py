@@ -1,12 +1,12 @@
 """manage.py import_students <creator-email> <course-slug> <file.csv> — grant a course to many people."""
 
 import csv
-import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from tqdm import tqdm
 
@@ -14,10 +14,13 @@ from coursedesk.accounts.models import Creator
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.models import Course
-from coursedesk.customers.services import customer_get_or_create, enrolment_grant
+from coursedesk.core import clock
+from coursedesk.usecases.course_access import course_access_give
 
 
 def parse_expiry(text: str):
+    """A date means the start of that day, a time without an offset is in the server's time zone:
+    both as on the desk."""
     text = (text or "").strip()
     if not text:
         return None
@@ -26,17 +29,16 @@ def parse_expiry(text: str):
         day = parse_date(text)
         if day is None:
             raise ValueError(f"expires_at {text!r} is not a date (YYYY-MM-DD) or an ISO 8601 time")
-        moment = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment
+        return clock.start_of_day(day)
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
 class Command(BaseCommand):
     help = (
         "Grants a course to every person in a CSV with the columns email, first_name, last_name and "
-        "optionally expires_at. Creates customers who are new. All rows or none: a bad row stops the "
-        "import before anything is written."
+        "optionally expires_at. Creates customers who are new; people who already have access are left "
+        "as they are (and get no welcome email). All rows or none: a bad row stops the import before "
+        "anything is written."
     )
 
     def add_arguments(self, parser):
@@ -57,29 +59,18 @@ class Command(BaseCommand):
         created = 0
         with transaction.atomic():
             for row in tqdm(rows, desc="Importing", unit="student", disable=len(rows) < 200):
-                customer, is_new = customer_get_or_create(
+                given = course_access_give(
                     creator=creator,
+                    course=course,
                     email=row["email"],
                     first_name=row["first_name"],
                     last_name=row["last_name"],
-                    actor=actor,
-                    source=AuditSource.IMPORT,
-                )
-                created += is_new
-                enrolment_grant(
-                    customer=customer,
-                    course=course,
-                    actor=actor,
-                    source=AuditSource.IMPORT,
                     expires_at=row["expires_at"],
-                    enrolment_source="import",
+                    send_welcome_email=send_welcome_email,
+                    actor=actor,
+                    source=AuditSource.IMPORT,
                 )
-                if send_welcome_email:
-                    from coursedesk.mail.services import welcome_email_queue
-
-                    welcome_email_queue(
-                        customer=customer, course=course, actor=actor, source=AuditSource.IMPORT
-                    )
+                created += given.customer_created
         self.stdout.write(
             self.style.SUCCESS(
                 f"Imported {len(rows)} students into {course.title} ({created} new customers)."

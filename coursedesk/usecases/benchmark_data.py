@@ -25,7 +25,7 @@ from coursedesk.accounts.models import Creator
 from coursedesk.audit.models import AuditEvent
 from coursedesk.billing.models import Payment, Refund, Subscription
 from coursedesk.catalog.models import Course, Lesson, PaymentPage
-from coursedesk.core.text import customer_search_text
+from coursedesk.core.text import customer_search_text, fold
 from coursedesk.customers.models import Customer, Enrolment
 
 logger = logging.getLogger(__name__)
@@ -156,8 +156,6 @@ DOMAINS = ["example.com", "mail.example", "post.example", "inbox.example", "scho
 
 
 def ascii_name(name: str) -> str:
-    from coursedesk.core.text import fold
-
     return "".join(ch for ch in fold(name) if ch.isalnum())
 
 

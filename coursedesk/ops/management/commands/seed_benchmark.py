@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from coursedesk.accounts.benchmark_data import BIG_CREATOR_EMAIL, CREATOR_PASSWORD, SEED, BenchmarkSeeder
+from coursedesk.usecases.benchmark_data import BIG_CREATOR_EMAIL, CREATOR_PASSWORD, SEED, BenchmarkSeeder
 
 
 class Command(BaseCommand):
