@@ -139,10 +139,10 @@ def replica_status_forget() -> None:
 def _known_reader(request):
     """(known, creator): who reads, without loading anything from inside a read.
 
-    The API's token owner is `request.creator` once authenticated; the desk's is `request.user`
-    once it was loaded (login_required loads it). Until then nobody is known.
+    The API's token owner is `request.auth` once authenticated (django-ninja sets it); the desk's
+    is `request.user` once it was loaded (login_required loads it). Until then nobody is known.
     """
-    creator = getattr(request, "creator", None)
+    creator = getattr(request, "auth", None)
     if creator is not None:
         return True, creator
     user = request.__dict__.get("user")

@@ -204,7 +204,7 @@ def test_the_api_token_owner_is_the_reader(a_replica):
         pk = 7
 
     request = RequestFactory().get("/api/v1/customers")
-    request.creator = Owner()
+    request.auth = Owner()
     replica.write_position_record(request, 99)
     assert replica.write_position_needed(request) == 99
 
@@ -222,7 +222,7 @@ def test_an_api_block_decides_only_once_its_reader_is_known(a_replica, monkeypat
     @replica_reads()
     def api_view(request):
         seen.append(current_read_alias())  # the token lookup
-        request.creator = Owner()
+        request.auth = Owner()
         seen.append(current_read_alias())  # the view's own reads
         return HttpResponse()
 
@@ -237,7 +237,7 @@ def test_an_api_block_decides_only_once_its_reader_is_known(a_replica, monkeypat
 
 def _as_owner(owner):
     request = RequestFactory().post("/api/v1/enrolments/1/revoke")
-    request.creator = owner
+    request.auth = owner
     return request
 
 
