@@ -6,11 +6,12 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-sqlite test-postgres bench lint format screenshots install install-test chromium clean help
+.PHONY: run test test-sqlite test-postgres test-cluster cluster-tools bench bench-large lint format screenshots install install-test chromium clean help
 
 help:
 	@echo "make run     set up and start CourseDesk with demo data on http://127.0.0.1:$(PORT)/"
 	@echo "make test    install what tests need and run the suite (SQLite, then PostgreSQL if TEST_DATABASE_URL)"
+	@echo "make test-cluster  the multi-machine topology on loopback, broken piece by piece (root)"
 	@echo "make bench   seed a million customers and print the speed figures"
 	@echo "make lint    ruff check, ruff format --check, the layering contracts (all also run by make test)"
 
@@ -76,3 +77,24 @@ format: install-test
 
 clean:
 	rm -rf $(VENV) var/static
+
+# The multi-machine topology on this one machine (PostgreSQL primary + streaming replica, Redis,
+# two gunicorn nodes behind HAProxy, two RQ workers, two schedulers), broken piece by piece.
+# Needs root: the databases run as the postgres user. Installs HAProxy, Redis and PgBouncer when missing.
+cluster-tools:
+	@command -v haproxy >/dev/null && command -v redis-server >/dev/null && command -v pgbouncer >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq haproxy redis-server pgbouncer >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/pg_basebackup >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
+test-cluster: install-test chromium cluster-tools
+	@echo "== Cluster test: primary + replica, Redis, HAProxy, 2 web nodes, 2 workers, 2 schedulers"
+	@$(PY) -m pytest -p no:xdist -q -m cluster tests/cluster $(PYTEST_ARGS)
+
+# Ten million customers on PostgreSQL (COPY), measured through a streaming replica. Not in CI: it
+# takes hours on two cores and needs root and about 60 GB of disk. A rehearsal:
+# make bench-large BENCH_ARGS="--customers 200000".
+bench-large: install-test cluster-tools
+	@$(PY) bench/large.py $(BENCH_ARGS)
