@@ -66,11 +66,9 @@ test-postgres: install-test
 	@DATABASE_URL="$$TEST_DATABASE_URL" $(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
 
 # Figures at a million customers on SQLite and PostgreSQL (BENCH_POSTGRES_URL names a database the
-# run may drop and create). A quick run: make bench BENCH_ARGS="--customers 20000".
-bench: install-test
-	@command -v wrk >/dev/null || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+# run may drop and create), each beside its limit; collects static files first (DEBUG is off).
+# A quick run: make bench BENCH_ARGS="--customers 20000".
+bench: install-test sqlite3 wrk
 	@$(PY) bench/run.py $(BENCH_ARGS)
 
 screenshots: install-test chromium

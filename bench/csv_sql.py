@@ -41,6 +41,10 @@ class Dialect:
     """What differs between the two databases: placeholders, characters, substrings and times."""
 
     course = now = ""
+    # Keeps the inner SELECT whole: merged into the outer one, each of its subqueries would run
+    # once for every time the formatting names its column.
+    fence = ""
+    outer_order = ""
 
     def char(self, code: int) -> str:
         raise NotImplementedError
@@ -64,6 +68,8 @@ class Dialect:
 
 class Postgres(Dialect):
     course, now = "%(course)s", "%(now)s"
+    fence = "OFFSET 0"
+    outer_order = "ORDER BY t.id"  # served by the inner ORDER BY: no second sort
 
     def char(self, code):
         return f"chr({code})"
@@ -87,6 +93,10 @@ class Postgres(Dialect):
 class Sqlite(Dialect):
     # Named placeholders: Python's sqlite3 and the shell's `.parameter set` both read them.
     course, now = ":course", ":now"
+    fence = "LIMIT -1 OFFSET 0"
+    # SQLite reads the fenced SELECT as a co-routine, in its own order; an outer ORDER BY would
+    # sort every row again in a temporary b-tree before writing the first one.
+    outer_order = ""
 
     def char(self, code):
         return f"char({code})"
@@ -164,8 +174,9 @@ SELECT NULLIF({neutralised("t.first_name")}, ''),
           FROM customers_enrolment e
           JOIN customers_customer c ON c.id = e.customer_id
           LEFT JOIN catalog_paymentpage pp ON pp.id = e.payment_page_id
-         WHERE e.course_id = {d.course}) t
- ORDER BY t.id"""
+         WHERE e.course_id = {d.course}
+         ORDER BY e.id {d.fence}) t
+ {d.outer_order}"""
 
 
 def students_csv_params(connection, *, course_id: int, now) -> dict:
