@@ -14,6 +14,7 @@ from django.db import transaction
 
 from coursedesk.accounts.models import Creator
 from coursedesk.audit.services import Actor, audit_record, change
+from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.billing.models import Gateway, GatewayAccount, Payment, Refund, Subscription
 from coursedesk.catalog.models import Course, Lesson, PaymentPage
 from coursedesk.core import clock
@@ -151,7 +152,7 @@ LAST_NAMES = [
     "Costa",
 ]
 
-DEMO_ACTOR_SOURCE = "seed"
+DEMO_ACTOR_SOURCE = AuditSource.SEED
 
 
 def _ascii(text: str) -> str:
@@ -180,9 +181,11 @@ def _sandbox_payment(
     audit_record(
         creator=page.course.creator,
         customer=customer,
-        type="payment.succeeded" if status == Payment.Status.SUCCEEDED else "payment.failed",
+        type=AuditEventType.PAYMENT_SUCCEEDED
+        if status == Payment.Status.SUCCEEDED
+        else AuditEventType.PAYMENT_FAILED,
         actor=Actor.gateway("sandbox"),
-        source="checkout" if subscription is None else "renewal",
+        source=AuditSource.CHECKOUT if subscription is None else AuditSource.RENEWAL,
         subject=payment,
         data={
             "amount": payment.amount,
@@ -201,16 +204,16 @@ def _sandbox_refund(*, payment, amount, at, creator, reason="") -> Refund:
         currency=payment.currency,
         status=Refund.Status.SUCCEEDED,
         reason=reason,
-        source="desk",
+        source=AuditSource.DESK,
         gateway_refund_id=f"sbx_re_{payment.pk}_{int(at.timestamp())}",
         created_at=at,
     )
     audit_record(
         creator=creator,
         customer=payment.customer,
-        type="payment.refunded",
+        type=AuditEventType.PAYMENT_REFUNDED,
         actor=Actor.creator(creator),
-        source="desk",
+        source=AuditSource.DESK,
         subject=payment,
         data={
             "refund_id": refund.pk,
@@ -290,7 +293,7 @@ class DemoSeeder:
                 first_name=first,
                 last_name=last,
                 actor=Actor.buyer(email),
-                source="checkout",
+                source=AuditSource.CHECKOUT,
             )
         # One Argon2 hash serves every demo student: hashing 60 times would take seconds.
         customer.created_at = self.at(days_ago)
@@ -309,7 +312,7 @@ class DemoSeeder:
                 customer=customer,
                 course=page.course,
                 actor=Actor.system(),
-                source="checkout",
+                source=AuditSource.CHECKOUT,
                 expires_at=expires,
                 payment_page=page,
                 enrolment_source="checkout",
@@ -336,9 +339,9 @@ class DemoSeeder:
             audit_record(
                 creator=self.creator,
                 customer=customer,
-                type="subscription.created",
+                type=AuditEventType.SUBSCRIPTION_CREATED,
                 actor=Actor.system(),
-                source="checkout",
+                source=AuditSource.CHECKOUT,
                 subject=subscription,
                 data={
                     "amount": page.amount,
@@ -368,9 +371,9 @@ class DemoSeeder:
                 audit_record(
                     creator=self.creator,
                     customer=customer,
-                    type="subscription.completed",
+                    type=AuditEventType.SUBSCRIPTION_COMPLETED,
                     actor=Actor.system(),
-                    source="renewal",
+                    source=AuditSource.RENEWAL,
                     subject=subscription,
                     data={"status": change("active", "completed")},
                 )
@@ -421,9 +424,9 @@ class DemoSeeder:
                 audit_record(
                     creator=self.creator,
                     customer=customer,
-                    type="subscription.paused",
+                    type=AuditEventType.SUBSCRIPTION_PAUSED,
                     actor=self.actor,
-                    source="desk",
+                    source=AuditSource.DESK,
                     subject=subscription,
                     data={
                         "status": change("active", "paused"),
@@ -442,9 +445,9 @@ class DemoSeeder:
                 audit_record(
                     creator=self.creator,
                     customer=customer,
-                    type="subscription.canceled",
+                    type=AuditEventType.SUBSCRIPTION_CANCELED,
                     actor=self.actor,
-                    source="desk",
+                    source=AuditSource.DESK,
                     subject=subscription,
                     data={
                         "status": change("active", "canceled"),
@@ -470,9 +473,9 @@ class DemoSeeder:
                 audit_record(
                     creator=self.creator,
                     customer=customer,
-                    type="subscription.past_due",
+                    type=AuditEventType.SUBSCRIPTION_PAST_DUE,
                     actor=Actor.gateway("sandbox"),
-                    source="renewal",
+                    source=AuditSource.RENEWAL,
                     subject=subscription,
                     data={"status": change("active", "past_due")},
                 )
@@ -508,19 +511,19 @@ class DemoSeeder:
             enrolment, _, _ = self.buy(customer, lifetime, 120 - n * 10)
             with self.as_creator(60 - n * 10):
                 enrolment_revoke(
-                    enrolment=enrolment, actor=self.actor, source="desk", reason="Chargeback opened"
+                    enrolment=enrolment, actor=self.actor, source=AuditSource.DESK, reason="Chargeback opened"
                 )
         # Granted by hand, lifetime and with a set expiration that has passed.
         for n in range(4):
             customer = next_customer(45 - n * 5)
             with self.as_creator(45 - n * 5):
                 enrolment = enrolment_grant(
-                    customer=customer, course=lifetime.course, actor=self.actor, source="desk"
+                    customer=customer, course=lifetime.course, actor=self.actor, source=AuditSource.DESK
                 )
             if n % 2:
                 with self.as_creator(30):
                     enrolment_expiration_set(
-                        enrolment=enrolment, expires_at=self.at(3), actor=self.actor, source="desk"
+                        enrolment=enrolment, expires_at=self.at(3), actor=self.actor, source=AuditSource.DESK
                     )
         # One person, two accounts: a typo in the second address.
         first = next_customer(70, first="Jessica", last="Tran", email="jessica.tran@gmail.com")

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from coursedesk.api.schemas import EnrolmentOut, ErrorOut, enrolment_out, owned
 from coursedesk.audit.services import Actor
+from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
 from coursedesk.core.errors import InvalidValue
@@ -133,14 +134,14 @@ def course_enrolment_create(request, course_id: str, body: GrantIn):
             first_name=body.first_name,
             last_name=body.last_name,
             actor=actor,
-            source="api",
+            source=AuditSource.API,
         )
         existing = customer.enrolments.filter(course=course, revoked_at__isnull=True).exists()
         enrolment = enrolment_grant(
-            customer=customer, course=course, actor=actor, source="api", expires_at=body.expires_at
+            customer=customer, course=course, actor=actor, source=AuditSource.API, expires_at=body.expires_at
         )
         if body.send_welcome_email and not existing:
-            welcome_email_queue(customer=customer, course=course, actor=actor, source="api")
+            welcome_email_queue(customer=customer, course=course, actor=actor, source=AuditSource.API)
     enrolment.course = course
     # 200: they already had access (nothing changed); 201: access given now.
     return Status(200 if existing else 201, enrolment_out(enrolment))

@@ -20,6 +20,7 @@ from coursedesk.api.schemas import (
     subscription_out,
 )
 from coursedesk.audit.services import Actor
+from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.models import Course
 from coursedesk.classroom.services import password_reset_send
 from coursedesk.core.errors import DomainError
@@ -29,7 +30,7 @@ from coursedesk.customers.selectors import customer_profile, customer_search, cu
 from coursedesk.mail.services import welcome_email_queue
 
 router = Router(tags=["customers"])
-SOURCE = "api"
+SOURCE = AuditSource.API
 
 
 class CustomerPatch(Schema):

@@ -9,11 +9,12 @@ from pydantic import Field
 
 from coursedesk.api.schemas import EnrolmentOut, ErrorOut, enrolment_out, owned
 from coursedesk.audit.services import Actor
+from coursedesk.audit.types import AuditSource
 from coursedesk.customers import services
 from coursedesk.customers.models import Enrolment
 
 router = Router(tags=["enrolments"])
-SOURCE = "api"
+SOURCE = AuditSource.API
 
 
 class ExpirationPatch(Schema):

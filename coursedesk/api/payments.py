@@ -7,11 +7,12 @@ from pydantic import Field
 
 from coursedesk.api.schemas import ErrorOut, RefundOut, payment_with_refunds, refund_out
 from coursedesk.audit.services import Actor
+from coursedesk.audit.types import AuditSource
 from coursedesk.billing import services as billing_services
 from coursedesk.billing.models import Payment
 
 router = Router(tags=["payments"])
-SOURCE = "api"
+SOURCE = AuditSource.API
 
 
 class RefundIn(Schema):

@@ -8,6 +8,7 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from ninja import Schema
 
+from coursedesk.audit.describe import event_sentence
 from coursedesk.customers.selectors import payment_refundable_amount, refunded_total_subquery
 
 # --- Shapes ---------------------------------------------------------------------------------------
@@ -204,8 +205,6 @@ def customer_out(customer) -> dict:
 
 
 def event_out(event) -> dict:
-    from coursedesk.desk.describe import event_sentence
-
     return {
         "id": str(event.pk),
         "type": event.type,

@@ -8,11 +8,12 @@ from ninja import Router, Schema
 
 from coursedesk.api.schemas import ErrorOut, SubscriptionOut, owned, subscription_out
 from coursedesk.audit.services import Actor
+from coursedesk.audit.types import AuditSource
 from coursedesk.billing import services as billing_services
 from coursedesk.billing.models import Subscription
 
 router = Router(tags=["subscriptions"])
-SOURCE = "api"
+SOURCE = AuditSource.API
 
 
 class PauseIn(Schema):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coursedesk.audit.models import AuditEvent
+from coursedesk.audit.types import AuditEventType, AuditSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +46,18 @@ class Actor:
 def audit_record(
     *,
     creator,
-    type: str,
+    type: AuditEventType,
     actor: Actor,
-    source: str,
+    source: AuditSource,
     customer=None,
     subject=None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Appends one event. `data` holds old/new values as {"field": {"old": …, "new": …}} or facts."""
+    """Appends one event. `data` holds old/new values as {"field": {"old": …, "new": …}} or facts.
+
+    An unknown type or source is a programming error (ValueError): every type has its sentence.
+    """
+    type, source = AuditEventType(type), AuditSource(source)
     return AuditEvent.objects.create(
         creator=creator,
         customer=customer,

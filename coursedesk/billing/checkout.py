@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from coursedesk.audit.services import Actor, audit_record
+from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.billing.emails import payment_receipt_queue
 from coursedesk.billing.gateways import gateway_account, gateway_named
 from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayError, HostedCheckout
@@ -118,7 +119,7 @@ def checkout_pay_with_card(
             card=card,
             subscription_reference=f"sbx_sub_{session.pk}" if page.is_recurring else "",
             actor=Actor.buyer(email),
-            source="checkout",
+            source=AuditSource.CHECKOUT,
         )
 
 
@@ -267,7 +268,7 @@ def checkout_fulfil(
             audit_record(
                 creator=creator,
                 customer=customer,
-                type="subscription.created",
+                type=AuditEventType.SUBSCRIPTION_CREATED,
                 actor=actor,
                 source=source,
                 subject=subscription,
@@ -296,7 +297,7 @@ def checkout_fulfil(
         audit_record(
             creator=creator,
             customer=customer,
-            type="payment.succeeded",
+            type=AuditEventType.PAYMENT_SUCCEEDED,
             actor=actor,
             source=source,
             subject=payment,

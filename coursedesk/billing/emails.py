@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coursedesk.audit.services import Actor, audit_record
+from coursedesk.audit.services import Actor
 from coursedesk.mail.services import email_queue
 
 TEST_MODE_LINE = "This is a test-mode payment: no real money moved."
@@ -31,15 +31,8 @@ def payment_email_queue(
         to=customer.email,
         subject=subject,
         text_body=body,
-    )
-    audit_record(
-        creator=customer.creator,
-        customer=customer,
-        type="email.queued",
         actor=actor,
         source=source,
-        subject=email,
-        data={"kind": kind, "to": email.to, "subject": subject, "course": course.title},
     )
     return email
 

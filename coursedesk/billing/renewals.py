@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from coursedesk.audit.services import Actor, audit_record, change
+from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.billing.emails import payment_email_queue
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayCharge, GatewayError
@@ -87,7 +88,7 @@ def subscription_renew(*, subscription: Subscription, actor: Actor, source: str)
             subscription_status_move(
                 subscription,
                 Status.ACTIVE,
-                "subscription.resumed",
+                AuditEventType.SUBSCRIPTION_RESUMED,
                 actor,
                 source,
                 paused_until=change(_iso(subscription.paused_until), None),
@@ -143,7 +144,7 @@ def _renewal_succeeded(subscription, payment, *, due, now, actor: Actor, source:
     audit_record(
         creator=subscription.customer.creator,
         customer=subscription.customer,
-        type="payment.succeeded",
+        type=AuditEventType.PAYMENT_SUCCEEDED,
         actor=actor,
         source=source,
         subject=payment,
@@ -158,7 +159,9 @@ def _renewal_succeeded(subscription, payment, *, due, now, actor: Actor, source:
         },
     )
     if subscription.status == Status.PAST_DUE:
-        subscription_status_move(subscription, Status.ACTIVE, "subscription.recovered", actor, source)
+        subscription_status_move(
+            subscription, Status.ACTIVE, AuditEventType.SUBSCRIPTION_RECOVERED, actor, source
+        )
     old_next = subscription.next_payment_at
     if plan and paid >= plan:
         subscription.next_payment_at = None
@@ -166,7 +169,7 @@ def _renewal_succeeded(subscription, payment, *, due, now, actor: Actor, source:
         subscription_status_move(
             subscription,
             Status.COMPLETED,
-            "subscription.completed",
+            AuditEventType.SUBSCRIPTION_COMPLETED,
             actor,
             source,
             payments_made=paid,
@@ -198,7 +201,7 @@ def _renewal_failed(subscription, payment, *, now, actor: Actor, source: str) ->
     audit_record(
         creator=subscription.customer.creator,
         customer=subscription.customer,
-        type="payment.failed",
+        type=AuditEventType.PAYMENT_FAILED,
         actor=actor,
         source=source,
         subject=payment,
@@ -218,7 +221,7 @@ def _renewal_failed(subscription, payment, *, now, actor: Actor, source: str) ->
         subscription_status_move(
             subscription,
             Status.PAST_DUE,
-            "subscription.past_due",
+            AuditEventType.SUBSCRIPTION_PAST_DUE,
             actor,
             source,
             retry_at=_iso(now + RETRY_AFTER),
@@ -256,7 +259,9 @@ def renewals_run(*, now: dt.datetime | None = None) -> RenewalReport:
     report = RenewalReport()
     for subscription in subscriptions_due(now).order_by("next_payment_at", "pk"):
         try:
-            payment = subscription_renew(subscription=subscription, actor=Actor.system(), source="renewals")
+            payment = subscription_renew(
+                subscription=subscription, actor=Actor.system(), source=AuditSource.RENEWAL
+            )
         except Exception as error:  # one broken row must not stop the others; it is logged and reported
             logger.exception("renewal of subscription %s failed", subscription.pk)
             report.errors.append((subscription.pk, str(error)))

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor, audit_record, change
+from coursedesk.audit.types import AuditEventType
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayError
 from coursedesk.billing.models import Gateway, GatewayAccount, Payment, Refund, Subscription
@@ -102,7 +103,7 @@ def payment_refund(
             audit_record(
                 creator=creator,
                 customer=payment.customer,
-                type="payment.refund_failed",
+                type=AuditEventType.PAYMENT_REFUND_FAILED,
                 actor=actor,
                 source=source,
                 subject=payment,
@@ -145,7 +146,7 @@ def _refund_recorded(
     audit_record(
         creator=creator,
         customer=payment.customer,
-        type="payment.refunded",
+        type=AuditEventType.PAYMENT_REFUNDED,
         actor=actor,
         source=source,
         subject=payment,
@@ -175,7 +176,7 @@ def _refund_recorded(
     if test_mode:
         lines += ["", "This payment was made in test mode: no real money moved."]
     lines += ["", creator.name or payment.course.title]
-    email = email_queue(
+    email_queue(
         creator=creator,
         customer=customer,
         course=payment.course,
@@ -183,15 +184,8 @@ def _refund_recorded(
         to=customer.email,
         subject=f"Your refund for {payment.course.title}",
         text_body="\n".join(lines),
-    )
-    audit_record(
-        creator=creator,
-        customer=customer,
-        type="email.queued",
         actor=actor,
         source=source,
-        subject=email,
-        data={"kind": email.kind, "to": email.to, "subject": email.subject, "course": payment.course.title},
     )
 
 
@@ -267,7 +261,7 @@ def refund_status_sync(
             audit_record(
                 creator=payment.customer.creator,
                 customer=payment.customer,
-                type="payment.refund_failed",
+                type=AuditEventType.PAYMENT_REFUND_FAILED,
                 actor=actor or Actor.gateway(source),
                 source=source,
                 subject=payment,
@@ -345,7 +339,7 @@ def _cancel(subscription: Subscription, *, actor: Actor, source: str) -> Subscri
     audit_record(
         creator=subscription.customer.creator,
         customer=subscription.customer,
-        type="subscription.canceled",
+        type=AuditEventType.SUBSCRIPTION_CANCELED,
         actor=actor,
         source=source,
         subject=subscription,
@@ -439,7 +433,7 @@ def _pause(
     audit_record(
         creator=subscription.customer.creator,
         customer=subscription.customer,
-        type="subscription.paused",
+        type=AuditEventType.SUBSCRIPTION_PAUSED,
         actor=actor,
         source=source,
         subject=subscription,
@@ -479,7 +473,7 @@ def subscription_resume(*, subscription: Subscription, actor: Actor, source: str
         audit_record(
             creator=subscription.customer.creator,
             customer=subscription.customer,
-            type="subscription.resumed",
+            type=AuditEventType.SUBSCRIPTION_RESUMED,
             actor=actor,
             source=source,
             subject=subscription,
@@ -532,7 +526,7 @@ def gateway_account_update(
         account.save()
         audit_record(
             creator=creator,
-            type="gateway_account.updated",
+            type=AuditEventType.GATEWAY_ACCOUNT_UPDATED,
             actor=actor,
             source=source,
             subject=account,
@@ -597,7 +591,7 @@ def subscription_payment_record(
             audit_record(
                 creator=creator,
                 customer=customer,
-                type="payment.failed",
+                type=AuditEventType.PAYMENT_FAILED,
                 actor=actor,
                 source=source,
                 subject=payment,
@@ -605,7 +599,7 @@ def subscription_payment_record(
             )
             if subscription.status == Status.ACTIVE:
                 subscription_status_move(
-                    subscription, Status.PAST_DUE, "subscription.past_due", actor, source
+                    subscription, Status.PAST_DUE, AuditEventType.SUBSCRIPTION_PAST_DUE, actor, source
                 )
                 subscription.save(update_fields=["status"])
             return payment
@@ -614,14 +608,16 @@ def subscription_payment_record(
         audit_record(
             creator=creator,
             customer=customer,
-            type="payment.succeeded",
+            type=AuditEventType.PAYMENT_SUCCEEDED,
             actor=actor,
             source=source,
             subject=payment,
             data={**facts, **({"installment": paid, "installments_total": plan} if plan else {})},
         )
         if subscription.status == Status.PAST_DUE:
-            subscription_status_move(subscription, Status.ACTIVE, "subscription.recovered", actor, source)
+            subscription_status_move(
+                subscription, Status.ACTIVE, AuditEventType.SUBSCRIPTION_RECOVERED, actor, source
+            )
         if plan and paid >= plan and subscription.status != Status.COMPLETED:
             gateway = gateway_named(subscription.gateway, creator=creator)
             try:
@@ -635,7 +631,7 @@ def subscription_payment_record(
             subscription_status_move(
                 subscription,
                 Status.COMPLETED,
-                "subscription.completed",
+                AuditEventType.SUBSCRIPTION_COMPLETED,
                 actor,
                 source,
                 payments_made=paid,
@@ -686,7 +682,7 @@ def subscription_card_update(
         audit_record(
             creator=subscription.customer.creator,
             customer=subscription.customer,
-            type="subscription.card_updated",
+            type=AuditEventType.SUBSCRIPTION_CARD_UPDATED,
             actor=actor,
             source=source,
             subject=subscription,

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from coursedesk.audit.services import Actor
+from coursedesk.audit.types import AuditSource
 from coursedesk.billing.forms import GatewaySettingsForm
 from coursedesk.billing.gateways import gateway_account
 from coursedesk.billing.services import gateway_account_update
@@ -53,7 +54,7 @@ def settings_page(request):
                 secret_key=form.cleaned_data["stripe_secret_key"],
                 webhook_secret=form.cleaned_data["stripe_webhook_secret"],
                 actor=Actor.creator(request.user),
-                source="desk",
+                source=AuditSource.DESK,
             )
         except DomainError as refused:
             form.add_error(None, refused.message)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from coursedesk.audit.services import Actor
+from coursedesk.audit.types import AuditSource
 from coursedesk.billing.forms import TestCardForm
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayError
@@ -60,7 +61,7 @@ def billing(request, *, course, student):
                     subscription=subscription,
                     card_number=card_form.cleaned_data["card_number"],
                     actor=actor,
-                    source="student",
+                    source=AuditSource.STUDENT,
                 )
             except DomainError as refused:
                 card_form.add_error("card_number", refused.message)
@@ -114,7 +115,10 @@ def _card_session_returned(request, *, course, student, actor):
         if hosted.mode != "setup" or not hosted.complete or not hosted.setup_reference:
             raise DomainError("The new card was not saved.", code="card_not_saved")
         subscription_card_update_from_setup(
-            subscription=subscription, setup_reference=hosted.setup_reference, actor=actor, source="student"
+            subscription=subscription,
+            setup_reference=hosted.setup_reference,
+            actor=actor,
+            source=AuditSource.STUDENT,
         )
     except (GatewayError, DomainError) as error:
         messages.error(request, f"Your card was not updated: {getattr(error, 'message', error)}")
@@ -131,7 +135,7 @@ def cancel(request, *, course, student):
         subscription = _own_subscription(request, student, course)
         try:
             subscription_cancel_by_customer(
-                subscription=subscription, actor=Actor.customer(student), source="student"
+                subscription=subscription, actor=Actor.customer(student), source=AuditSource.STUDENT
             )
         except DomainError as refused:
             messages.error(request, refused.message)

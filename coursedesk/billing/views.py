@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from coursedesk.audit.services import Actor
+from coursedesk.audit.types import AuditSource
 from coursedesk.billing.checkout import (
     checkout_complete_hosted,
     checkout_pay_with_card,
@@ -96,7 +97,7 @@ def _checkout_done(request, page: PaymentPage):
                     creator=creator,
                     hosted=hosted,
                     actor=Actor.buyer(session.email),
-                    source="checkout",
+                    source=AuditSource.CHECKOUT,
                 )
                 or session
             )

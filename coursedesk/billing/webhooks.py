@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from coursedesk.audit.services import Actor
+from coursedesk.audit.types import AuditSource
 from coursedesk.billing import services
 from coursedesk.billing.checkout import checkout_complete_hosted
 from coursedesk.billing.gateways import gateway_named
@@ -32,7 +33,7 @@ from coursedesk.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 STRIPE = Actor.gateway("stripe")
-SOURCE = "stripe"
+SOURCE = AuditSource.STRIPE
 # A refund CourseDesk started carries this in its metadata; its row may still be committing.
 OWN_REFUND_KEY = "coursedesk_refund"
 OWN_REFUND_PATIENCE = 3  # attempts before an unmatched refund of ours is recorded as Stripe's

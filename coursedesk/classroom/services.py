@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from coursedesk.audit.services import Actor, audit_record
+from coursedesk.audit.types import AuditEventType
 from coursedesk.catalog.links import absolute, course_links
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
@@ -71,11 +72,13 @@ def password_reset_send(*, customer: Customer, course, actor: Actor, source: str
             subject=f"Set a new password for {course.title}".replace("\n", " "),
             text_body=render_to_string("mail/password_reset.txt", context),
             html_body=render_to_string("mail/password_reset.html", context),
+            actor=actor,
+            source=source,
         )
         audit_record(
             creator=course.creator,
             customer=customer,
-            type="customer.password_reset_requested",
+            type=AuditEventType.CUSTOMER_PASSWORD_RESET_REQUESTED,
             actor=actor,
             source=source,
             subject=customer,
@@ -132,7 +135,7 @@ def password_reset_complete(*, course, token: str, password: str, source: str = 
         audit_record(
             creator=course.creator,
             customer=customer,
-            type="customer.password_reset",
+            type=AuditEventType.CUSTOMER_PASSWORD_RESET,
             actor=Actor.customer(customer),
             source=source,
             subject=customer,
@@ -150,7 +153,7 @@ def customer_login_record(*, customer: Customer, course, source: str = "student"
         audit_record(
             creator=customer.creator,
             customer=customer,
-            type="customer.signed_in",
+            type=AuditEventType.CUSTOMER_SIGNED_IN,
             actor=Actor.customer(customer),
             source=source,
             subject=customer,

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from coursedesk.audit.services import Actor
+from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.links import checkout_url
 from coursedesk.catalog.models import Course
 from coursedesk.classroom import services
@@ -191,7 +192,7 @@ def password_reset(request, course_slug: str):
                 customer=customer,
                 course=course,
                 actor=Actor.customer(customer),
-                source="student",
+                source=AuditSource.STUDENT,
             )
         return render(request, "classroom/password_reset_sent.html", {"course": course, "email": email})
     return render(request, "classroom/password_reset.html", {"course": course})

@@ -44,3 +44,14 @@ def frozen(moment: dt.datetime):
         yield
     finally:
         set_now(previous)
+
+
+def iso(moment: dt.datetime | dt.date | None) -> str | None:
+    """How times and dates are written into audit data and JSON: ISO 8601, or None."""
+    return moment.isoformat() if moment is not None else None
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight at the start of `day` in the active time zone: the moment a date typed by a person
+    (an expiration, a resume date) takes effect."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor, audit_record
+from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError
 from coursedesk.customers.models import Customer
@@ -47,9 +48,9 @@ def customer_erase(*, customer: Customer, actor: Actor, reason: str = "") -> Cus
         audit_record(
             creator=customer.creator,
             customer=customer,
-            type="customer.erased",
+            type=AuditEventType.CUSTOMER_ERASED,
             actor=actor,
-            source="command",
+            source=AuditSource.COMMAND,
             subject=customer,
             data={"reason": reason} if reason else {},
         )

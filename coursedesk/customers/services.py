@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 
 from coursedesk.audit.services import Actor, audit_record, change
+from coursedesk.audit.types import AuditEventType
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
 from coursedesk.core.text import normalize_email
@@ -53,7 +54,7 @@ def customer_create(
             audit_record(
                 creator=creator,
                 customer=customer,
-                type="customer.created",
+                type=AuditEventType.CUSTOMER_CREATED,
                 actor=actor,
                 source=source,
                 subject=customer,
@@ -125,7 +126,7 @@ def enrolment_grant(
             audit_record(
                 creator=course.creator,
                 customer=customer,
-                type="enrolment.granted",
+                type=AuditEventType.ENROLMENT_GRANTED,
                 actor=actor,
                 source=source,
                 subject=enrolment,
@@ -145,7 +146,7 @@ def enrolment_grant(
         audit_record(
             creator=course.creator,
             customer=customer,
-            type="enrolment.restored",
+            type=AuditEventType.ENROLMENT_RESTORED,
             actor=actor,
             source=source,
             subject=enrolment,
@@ -170,7 +171,7 @@ def enrolment_revoke(*, enrolment: Enrolment, actor: Actor, source: str, reason:
         audit_record(
             creator=enrolment.course.creator,
             customer=enrolment.customer,
-            type="enrolment.revoked",
+            type=AuditEventType.ENROLMENT_REVOKED,
             actor=actor,
             source=source,
             subject=enrolment,
@@ -208,7 +209,7 @@ def enrolment_expiration_set(
         audit_record(
             creator=enrolment.course.creator,
             customer=enrolment.customer,
-            type="enrolment.expiration_changed",
+            type=AuditEventType.ENROLMENT_EXPIRATION_CHANGED,
             actor=actor,
             source=source,
             subject=enrolment,
@@ -285,7 +286,7 @@ def customer_update(
         audit_record(
             creator=customer.creator,
             customer=customer,
-            type="customer.updated",
+            type=AuditEventType.CUSTOMER_UPDATED,
             actor=actor,
             source=source,
             subject=customer,

@@ -15,6 +15,7 @@ from django import forms
 from django.shortcuts import get_object_or_404
 
 from coursedesk.audit.services import Actor
+from coursedesk.audit.types import AuditSource
 from coursedesk.billing import services as billing_services
 from coursedesk.billing.models import Payment, Subscription
 from coursedesk.catalog.models import Course
@@ -26,7 +27,7 @@ from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.customers.selectors import refunded_total_subquery
 from coursedesk.mail.services import welcome_email_queue
 
-SOURCE = "desk"
+SOURCE = AuditSource.DESK
 
 
 def day_start(day: dt.date) -> dt.datetime:

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from coursedesk.audit.describe import event_actor, event_changes, event_sentence
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.billing.models import Subscription
@@ -23,7 +24,6 @@ from coursedesk.core.money import Money
 from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import customer_profile, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
-from coursedesk.desk.describe import event_actor, event_changes, event_sentence
 from coursedesk.desk.keyset import InvalidCursor, keyset_page
 from coursedesk.desk.students_csv import students_csv_response
 

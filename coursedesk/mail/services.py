@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from coursedesk.audit.services import Actor, audit_record, change
+from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.core.errors import InvalidValue
 from coursedesk.mail.models import OutboundEmail
 from coursedesk.mail.rendering import (
@@ -20,6 +21,7 @@ from coursedesk.mail.rendering import (
     substitute_html,
     unknown_placeholders,
 )
+from coursedesk.mail.tasks import send_outbound_email
 
 SUBJECT_MAX = 200
 _LINE_BREAKS = re.compile(r"[\r\n\t\x0b\x0c\x85\u2028\u2029]+")
@@ -40,20 +42,36 @@ def email_queue(
     html_body: str = "",
     customer=None,
     course=None,
+    actor: Actor,
+    source: AuditSource,
 ) -> OutboundEmail:
-    """Writes the outbox row; the send task runs only after the surrounding transaction commits."""
-    from coursedesk.mail.tasks import send_outbound_email
-
-    email = OutboundEmail.objects.create(
-        creator=creator,
-        customer=customer,
-        course=course,
-        kind=kind,
-        to=to,
-        subject=one_line(subject),
-        text_body=text_body,
-        html_body=html_body,
-    )
+    """Writes the outbox row and its `email.queued` event; the send task runs only after the
+    surrounding transaction commits."""
+    with transaction.atomic():
+        email = OutboundEmail.objects.create(
+            creator=creator,
+            customer=customer,
+            course=course,
+            kind=kind,
+            to=to,
+            subject=one_line(subject),
+            text_body=text_body,
+            html_body=html_body,
+        )
+        audit_record(
+            creator=creator,
+            customer=customer,
+            type=AuditEventType.EMAIL_QUEUED,
+            actor=actor,
+            source=source,
+            subject=email,
+            data={
+                "kind": email.kind,
+                "to": email.to,
+                "subject": email.subject,
+                **({"course": course.title} if course is not None else {}),
+            },
+        )
     transaction.on_commit(lambda: send_outbound_email.enqueue(email.pk))
     return email
 
@@ -82,27 +100,18 @@ def welcome_email_render(
 def welcome_email_queue(*, customer, course, actor: Actor, source: str) -> OutboundEmail:
     """The course's current welcome email, to the customer's current address."""
     rendered = welcome_email_render(course=course, customer=customer)
-    with transaction.atomic():
-        email = email_queue(
-            creator=course.creator,
-            customer=customer,
-            course=course,
-            kind=OutboundEmail.Kind.WELCOME,
-            to=customer.email,
-            subject=rendered.subject,
-            text_body=rendered.text_body,
-            html_body=rendered.html_body,
-        )
-        audit_record(
-            creator=course.creator,
-            customer=customer,
-            type="email.queued",
-            actor=actor,
-            source=source,
-            subject=email,
-            data={"kind": email.kind, "to": email.to, "subject": email.subject, "course": course.title},
-        )
-    return email
+    return email_queue(
+        creator=course.creator,
+        customer=customer,
+        course=course,
+        kind=OutboundEmail.Kind.WELCOME,
+        to=customer.email,
+        subject=rendered.subject,
+        text_body=rendered.text_body,
+        html_body=rendered.html_body,
+        actor=actor,
+        source=source,
+    )
 
 
 def _clean_welcome(subject: str, body: str) -> tuple[str, str]:
@@ -143,7 +152,7 @@ def welcome_email_update(*, course, subject: str, body: str, actor: Actor, sourc
         course.save(update_fields=["welcome_email_subject", "welcome_email_body", "updated_at"])
         audit_record(
             creator=course.creator,
-            type="course.welcome_email_updated",
+            type=AuditEventType.COURSE_WELCOME_EMAIL_UPDATED,
             actor=actor,
             source=source,
             subject=course,
@@ -169,22 +178,14 @@ def welcome_email_test_send(
             course.welcome_email_body if body is None else body,
         )
     rendered = welcome_email_render(course=course, customer=customer, subject=subject, body=body)
-    with transaction.atomic():
-        email = email_queue(
-            creator=course.creator,
-            course=course,
-            kind=OutboundEmail.Kind.TEST,
-            to=to,
-            subject=f"[Test] {rendered.subject}",
-            text_body=rendered.text_body,
-            html_body=rendered.html_body,
-        )
-        audit_record(
-            creator=course.creator,
-            type="email.queued",
-            actor=actor,
-            source=source,
-            subject=email,
-            data={"kind": email.kind, "to": email.to, "subject": email.subject, "course": course.title},
-        )
-    return email
+    return email_queue(
+        creator=course.creator,
+        course=course,
+        kind=OutboundEmail.Kind.TEST,
+        to=to,
+        subject=f"[Test] {rendered.subject}",
+        text_body=rendered.text_body,
+        html_body=rendered.html_body,
+        actor=actor,
+        source=source,
+    )

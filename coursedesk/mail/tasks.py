@@ -21,6 +21,7 @@ from django.db.models import Q
 from django_tasks import task
 
 from coursedesk.audit.services import Actor, audit_record
+from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.core import clock
 from coursedesk.mail.models import OutboundEmail
 
@@ -68,7 +69,7 @@ def _audit(email: OutboundEmail, type: str, **data) -> None:
         customer=email.customer,
         type=type,
         actor=Actor.system(),
-        source="outbox",
+        source=AuditSource.OUTBOX,
         subject=email,
         data={
             "kind": email.kind,
@@ -119,7 +120,7 @@ def send_outbound_email(email_id: int) -> str:
                 email.status = OutboundEmail.Status.FAILED
                 email.next_attempt_at = None
                 _finish(email, ["attempts", "last_error", "status", "next_attempt_at"])
-                _audit(email, "email.failed", error=email.last_error)
+                _audit(email, AuditEventType.EMAIL_FAILED, error=email.last_error)
                 return "failed"
             email.next_attempt_at = clock.now() + backoff(email.attempts)
             email.save(update_fields=["attempts", "last_error", "next_attempt_at"])
@@ -131,7 +132,7 @@ def send_outbound_email(email_id: int) -> str:
         email.last_error = ""
         email.next_attempt_at = None
         _finish(email, ["attempts", "status", "sent_at", "last_error", "next_attempt_at"])
-        _audit(email, "email.sent")
+        _audit(email, AuditEventType.EMAIL_SENT)
         return "sent"
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from coursedesk.audit.services import Actor
+from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.models import Course
 from coursedesk.core.errors import DomainError
 from coursedesk.customers.models import Customer
@@ -71,7 +72,7 @@ def welcome_email(request, course_id: int):
         try:
             if action == "save":
                 services.welcome_email_update(
-                    course=course, subject=subject, body=body, actor=actor, source="desk"
+                    course=course, subject=subject, body=body, actor=actor, source=AuditSource.DESK
                 )
                 messages.success(request, "Welcome email saved.")
                 return redirect("mail:welcome_email", course_id=course.pk)
@@ -83,7 +84,7 @@ def welcome_email(request, course_id: int):
                     subject=subject,
                     body=body,
                     actor=actor,
-                    source="desk",
+                    source=AuditSource.DESK,
                 )
                 context["sent_to"] = request.user.email
         except DomainError as error:

@@ -73,6 +73,7 @@ def test_the_whole_reset(client, customer, course, enrolment, mailbox, frozen_no
     assert PasswordResetToken.objects.get().used_at == frozen_now
     events = AuditEvent.objects.filter(customer=customer).order_by("pk")
     assert list(events.values_list("type", flat=True)) == [
+        "email.queued",
         "customer.password_reset_requested",
         "email.sent",
         "customer.password_reset",

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
+from coursedesk.audit.services import Actor
 from coursedesk.core import clock
 from coursedesk.mail.models import OutboundEmail
 from coursedesk.mail.services import email_queue
@@ -35,6 +36,8 @@ def test_worker_sends_and_schedules_retries_with_run_after(database_tasks, creat
         subject="Receipt",
         text_body="Thanks",
         customer=customer,
+        actor=Actor.system(),
+        source="checkout",
     )
     assert DBTaskResult.objects.count() == 1
     assert mailbox.messages == []

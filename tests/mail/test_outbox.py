@@ -21,7 +21,15 @@ REFUSE = "451 4.3.0 Mailbox temporarily unavailable"
 def queue(creator, customer=None, **fields):
     fields.setdefault("subject", "Your receipt")
     fields.setdefault("text_body", "Thank you.")
-    return email_queue(creator=creator, kind="receipt", to="zoe@example.com", customer=customer, **fields)
+    return email_queue(
+        creator=creator,
+        kind="receipt",
+        to="zoe@example.com",
+        customer=customer,
+        actor=Actor.system(),
+        source="checkout",
+        **fields,
+    )
 
 
 def event_types():
@@ -39,8 +47,8 @@ def test_sent_only_after_the_transaction_commits(creator, customer, mailbox):
     assert mailbox.html(message) == ""
     email.refresh_from_db()
     assert (email.status, email.attempts, email.last_error) == ("sent", 1, "")
-    assert event_types() == ["email.sent"]
-    event = AuditEvent.objects.get()
+    assert event_types() == ["email.queued", "email.sent"]
+    event = AuditEvent.objects.get(type="email.sent")
     assert (event.customer, event.actor_kind, event.source, event.data["kind"], event.data["to"]) == (
         customer,
         "system",
@@ -57,6 +65,7 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(creator, customer, mail
 
     assert mailbox.messages == []
     assert OutboundEmail.objects.count() == 0
+    assert event_types() == []
 
 
 def test_welcome_email_has_both_parts_and_working_links(client, customer, course, mailbox):
@@ -85,7 +94,7 @@ def test_a_failed_attempt_is_retried_after_the_backoff(creator, customer, mailbo
     assert (email.status, email.attempts) == ("queued", 1)
     assert "Mailbox temporarily unavailable" in email.last_error
     assert email.next_attempt_at == frozen_now + dt.timedelta(minutes=1)
-    assert event_types() == []
+    assert event_types() == ["email.queued"]
 
     # and nothing is tried before it is due
     mailbox.refuse_with = None
@@ -104,7 +113,7 @@ def test_a_failed_attempt_is_retried_after_the_backoff(creator, customer, mailbo
         frozen_now + dt.timedelta(minutes=1),
     )
     assert len(mailbox.messages) == 1
-    assert event_types() == ["email.sent"]
+    assert event_types() == ["email.queued", "email.sent"]
 
 
 def test_gives_up_after_the_last_attempt(creator, customer, mailbox, frozen_now):
@@ -120,8 +129,8 @@ def test_gives_up_after_the_last_attempt(creator, customer, mailbox, frozen_now)
     email.refresh_from_db()
     assert waits == [dt.timedelta(minutes=m) for m in (1, 4, 16, 64)]
     assert (email.status, email.attempts, email.next_attempt_at) == ("failed", MAX_ATTEMPTS, None)
-    assert event_types() == ["email.failed"]
-    assert "Mailbox temporarily unavailable" in AuditEvent.objects.get().data["error"]
+    assert event_types() == ["email.queued", "email.failed"]
+    assert "Mailbox temporarily unavailable" in AuditEvent.objects.get(type="email.failed").data["error"]
     assert send_due_emails() == {}
 
 

@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from coursedesk.accounts.models import Creator
 from coursedesk.audit.services import Actor
+from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.models import Course
 from coursedesk.customers.services import customer_get_or_create, enrolment_grant
 
@@ -62,21 +63,23 @@ class Command(BaseCommand):
                     first_name=row["first_name"],
                     last_name=row["last_name"],
                     actor=actor,
-                    source="import",
+                    source=AuditSource.IMPORT,
                 )
                 created += is_new
                 enrolment_grant(
                     customer=customer,
                     course=course,
                     actor=actor,
-                    source="import",
+                    source=AuditSource.IMPORT,
                     expires_at=row["expires_at"],
                     enrolment_source="import",
                 )
                 if send_welcome_email:
                     from coursedesk.mail.services import welcome_email_queue
 
-                    welcome_email_queue(customer=customer, course=course, actor=actor, source="import")
+                    welcome_email_queue(
+                        customer=customer, course=course, actor=actor, source=AuditSource.IMPORT
+                    )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Imported {len(rows)} students into {course.title} ({created} new customers)."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from coursedesk.audit.types import AuditEventType
 from coursedesk.core.money import Money
 
 FIELD_LABELS = {
@@ -18,34 +19,6 @@ FIELD_LABELS = {
     "refundable": "left to refund",
 }
 MONEY_FIELDS = {"amount", "refunded_total", "refundable"}
-
-SENTENCES = {
-    "customer.created": "Became a customer",
-    "customer.updated": "Details changed",
-    "customer.signed_in": "Signed in",
-    "enrolment.granted": "Was given access to {course}",
-    "enrolment.revoked": "Access to {course} revoked",
-    "enrolment.restored": "Access to {course} granted again",
-    "enrolment.expiration_changed": "Expiration of {course} changed",
-    "payment.succeeded": "Paid {amount} for {course}",
-    "payment.failed": "A payment of {amount} for {course} failed",
-    "payment.refunded": "Refunded {amount} of {course}",
-    "payment.refund_failed": "A refund of {amount} for {course} failed",
-    "customer.erased": "Personal data erased on request",
-    "customer.password_reset": "Set a new password",
-    "customer.password_reset_requested": "Password reset link requested for {course}",
-    "subscription.recovered": "Subscription to {course} is paid up again",
-    "subscription.created": "Subscribed to {course}",
-    "subscription.canceled": "Subscription to {course} canceled",
-    "subscription.paused": "Subscription to {course} paused",
-    "subscription.resumed": "Subscription to {course} resumed",
-    "subscription.past_due": "Subscription to {course} is past due",
-    "subscription.completed": "Payment plan for {course} completed",
-    "email.queued": "Email queued: {subject}",
-    "email.sent": "Email sent: {subject}",
-    "email.failed": "Email failed: {subject}",
-    "password_reset.requested": "Password reset link sent for {course}",
-}
 
 
 def _money(data: dict) -> str:
@@ -73,9 +46,9 @@ def _short(value) -> str:
 
 def event_sentence(event) -> str:
     data = event.data or {}
-    template = SENTENCES.get(event.type)
-    if template is None:
+    if event.type not in AuditEventType.values:  # a type no longer written: say what it was called
         return event.type.replace("_", " ").replace(".", ": ", 1).capitalize()
+    template = AuditEventType(event.type).label
     return template.format(
         course=data.get("course") or data.get("course_title") or "a course",
         amount=_money(data),

@@ -1,0 +1,63 @@
+"""What the timeline can record: every event type with its sentence, and every source of a change.
+
+A type's label is the sentence a creator reads on the timeline; `{course}`, `{amount}` and `{subject}`
+are filled in from the event's data (see `audit.describe`). `audit_record` refuses any other type
+or source, so a new kind of event cannot reach the timeline without its sentence.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class AuditEventType(models.TextChoices):
+    CUSTOMER_CREATED = "customer.created", "Became a customer"
+    CUSTOMER_UPDATED = "customer.updated", "Details changed"
+    CUSTOMER_SIGNED_IN = "customer.signed_in", "Signed in"
+    CUSTOMER_ERASED = "customer.erased", "Personal data erased on request"
+    CUSTOMER_PASSWORD_RESET = "customer.password_reset", "Set a new password"
+    CUSTOMER_PASSWORD_RESET_REQUESTED = (
+        "customer.password_reset_requested",
+        "Password reset link sent for {course}",
+    )
+
+    ENROLMENT_GRANTED = "enrolment.granted", "Was given access to {course}"
+    ENROLMENT_REVOKED = "enrolment.revoked", "Access to {course} revoked"
+    ENROLMENT_RESTORED = "enrolment.restored", "Access to {course} granted again"
+    ENROLMENT_EXPIRATION_CHANGED = "enrolment.expiration_changed", "Expiration of {course} changed"
+
+    PAYMENT_SUCCEEDED = "payment.succeeded", "Paid {amount} for {course}"
+    PAYMENT_FAILED = "payment.failed", "A payment of {amount} for {course} failed"
+    PAYMENT_REFUNDED = "payment.refunded", "Refunded {amount} of {course}"
+    PAYMENT_REFUND_FAILED = "payment.refund_failed", "A refund of {amount} for {course} failed"
+
+    SUBSCRIPTION_CREATED = "subscription.created", "Subscribed to {course}"
+    SUBSCRIPTION_CANCELED = "subscription.canceled", "Subscription to {course} canceled"
+    SUBSCRIPTION_PAUSED = "subscription.paused", "Subscription to {course} paused"
+    SUBSCRIPTION_RESUMED = "subscription.resumed", "Subscription to {course} resumed"
+    SUBSCRIPTION_PAST_DUE = "subscription.past_due", "Subscription to {course} is past due"
+    SUBSCRIPTION_RECOVERED = "subscription.recovered", "Subscription to {course} is paid up again"
+    SUBSCRIPTION_COMPLETED = "subscription.completed", "Payment plan for {course} completed"
+    SUBSCRIPTION_CARD_UPDATED = "subscription.card_updated", "Card for {course} updated"
+
+    EMAIL_QUEUED = "email.queued", "Email queued: {subject}"
+    EMAIL_SENT = "email.sent", "Email sent: {subject}"
+    EMAIL_FAILED = "email.failed", "Email failed: {subject}"
+
+    COURSE_WELCOME_EMAIL_UPDATED = "course.welcome_email_updated", "Welcome email of {course} edited"
+    GATEWAY_ACCOUNT_UPDATED = "gateway_account.updated", "Payment settings changed"
+
+
+class AuditSource(models.TextChoices):
+    """Where a change came from: which page, program or process asked for it."""
+
+    DESK = "desk", "Customer desk"
+    API = "api", "API"
+    STUDENT = "student", "Student pages"
+    CHECKOUT = "checkout", "Checkout"
+    STRIPE = "stripe", "Stripe webhook"
+    RENEWAL = "renewal", "Renewal run"
+    IMPORT = "import", "Import"
+    COMMAND = "command", "Operator command"
+    OUTBOX = "outbox", "Outbox"
+    SEED = "seed", "Demo data"
