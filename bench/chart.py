@@ -67,12 +67,15 @@ def _row(row: dict, y: int) -> list[str]:
     right = x0 + BAR_WIDTH + 12
     summary = f"{number(value)} {unit}"
     if limit is not None:
-        summary += f" vs {number(limit)} ({row.get('limit_name', '')})"
+        summary += f" vs {number(limit)} {unit}"
     parts.append(_text(right, y + 14, _clip(summary, 38), fill=colour))
     ratio = row.get("ratio")
-    detail = f"{ratio:.2f}×" if ratio is not None else ""
-    detail = f"{detail} {MARKS[row.get('met')]}".strip()
-    parts.append(_text(right, y + 28, detail, size=11, weight="bold", fill=colour))
+    detail = " ".join(
+        part for part in (f"{ratio:.2f}×" if ratio is not None else "", MARKS[row.get("met")]) if part
+    )
+    if row.get("limit_name"):
+        detail = f"{detail} · {row['limit_name']}" if detail else row["limit_name"]
+    parts.append(_text(right, y + 28, _clip(detail, 44), size=11, fill=colour))
     return parts
 
 
@@ -90,11 +93,11 @@ def chart(results: list[dict], *, title: str = "CourseDesk benchmark") -> str:
     y += 12
     for result in results:
         y += 26
-        machine = result.get("machine", {})
-        load = machine.get("load_at_start", ["?"])[0]
+        cpus = result.get("machine", {}).get("cpus", "?")
+        load = result.get("load_at_measure_start", ["?"])[0]
         heading = (
             f"{DATABASES.get(result['database'], result['database'])} — {result['customers']:,} customers — "
-            f"{result['date']} — {machine.get('cpus', '?')} CPUs, load {load} at start"
+            f"{result['date']} — {cpus} CPUs, load average {load} when measured"
         )
         body.append(_text(10, y, heading, size=13, weight="bold"))
         y += 8

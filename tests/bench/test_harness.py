@@ -60,6 +60,7 @@ def result(database="sqlite", figures=None):
         "customers": 20000,
         "date": "2026-12-01",
         "machine": {"cpus": 2, "load_at_start": [0.5, 0.4, 0.3]},
+        "load_at_measure_start": [0.7, 0.4, 0.3],
         "figures": figures
         or [
             {
@@ -116,8 +117,9 @@ def test_the_chart_draws_each_figure_beside_its_limit():
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
     fills = [r.get("fill") for r in root.iter("{http://www.w3.org/2000/svg}rect")]
     assert texts.count("missed <&>") == 2
-    assert "SQLite — 20,000 customers — 2026-12-01 — 2 CPUs, load 0.5 at start" in texts
-    assert "30,000 rows/s vs 60,000 (raw limit)" in texts
+    assert "SQLite — 20,000 customers — 2026-12-01 — 2 CPUs, load average 0.7 when measured" in texts
+    assert "30,000 rows/s vs 60,000 rows/s" in texts
+    assert "0.50× ✗ · raw limit" in texts
     assert texts.count("not built yet") == 2
     # Per database: a met, a missed and a reference bar, and two limit bars.
     assert fills.count(COLOURS[True]) == fills.count(COLOURS[False]) == fills.count(COLOURS[None]) == 2
