@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-sqlite test-postgres test-cluster cluster-tools bench bench-large lint format screenshots install install-test chromium clean help
+.PHONY: run test test-sqlite test-postgres test-cluster cluster-tools bench bench-large lint format screenshots install install-test chromium sqlite3 wrk clean help
 
 help:
 	@echo "make run     set up and start CourseDesk with demo data on http://127.0.0.1:$(PORT)/"
@@ -40,13 +40,25 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: install-test chromium
+# The sqlite3 shell writes SQLite's raw CSV: the benchmark's limit, and a test holds it to the export.
+sqlite3:
+	@command -v sqlite3 >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq sqlite3 >/dev/null; }
+
+# wrk drives the benchmark's load against gunicorn.
+wrk:
+	@command -v wrk >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
+test: install-test chromium sqlite3
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	 else echo "TEST_DATABASE_URL is not set: PostgreSQL run skipped."; fi
 
-test-sqlite: install-test
+test-sqlite: install-test sqlite3
 	@echo "== Test suite on SQLite"
 	@env -u DATABASE_URL $(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
 
@@ -55,11 +67,9 @@ test-postgres: install-test
 	@DATABASE_URL="$$TEST_DATABASE_URL" $(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
 
 # Figures at a million customers on SQLite and PostgreSQL (BENCH_POSTGRES_URL names a database the
-# run may drop and create). A quick run: make bench BENCH_ARGS="--customers 20000".
-bench: install-test
-	@command -v wrk >/dev/null || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+# run may drop and create), each beside its limit; collects static files first (DEBUG is off).
+# A quick run: make bench BENCH_ARGS="--customers 20000".
+bench: install-test sqlite3 wrk
 	@$(PY) bench/run.py $(BENCH_ARGS)
 
 screenshots: install-test chromium

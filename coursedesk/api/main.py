@@ -64,7 +64,15 @@ def on_http_error(request, error: HttpError):
 
 
 # Routers register themselves here as the API grows: api.add_router("/customers", ...).
-from coursedesk.api import activity, courses, customers, enrolments, payments, subscriptions  # noqa: E402
+from coursedesk.api import (  # noqa: E402
+    activity,
+    courses,
+    customers,
+    enrolments,
+    me,
+    payments,
+    subscriptions,
+)
 
 api.add_router("/courses", courses.router)
 api.add_router("/customers", customers.router)
@@ -72,3 +80,4 @@ api.add_router("/enrolments", enrolments.router)
 api.add_router("/payments", payments.router)
 api.add_router("/subscriptions", subscriptions.router)
 api.add_router("/activity", activity.router)
+api.add_router("/me", me.router)
