@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import email_settings, env_bool, env_list, secret_key_from
 
@@ -48,9 +49,12 @@ INSTALLED_APPS = [
     "coursedesk.classroom",
     "coursedesk.api",
     "coursedesk.ops",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "coursedesk.ops.requests.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "coursedesk.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -58,10 +62,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "coursedesk.core.replica.ReadYourWritesMiddleware",
     "coursedesk.classroom.auth.StudentSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -99,6 +105,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+# psycopg 3's connection pool, one per process (DATABASE_POOL=true, or a maximum size). It keeps
+# connections open between requests instead of CONN_MAX_AGE; see README "Running at scale".
+DATABASE_POOL = os.environ.get("DATABASE_POOL", "").strip().lower()
+if DATABASE_POOL and DATABASE_POOL not in {"0", "false", "no", "off"}:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_POOL needs a PostgreSQL DATABASE_URL.")
+    pool = {"min_size": 1, "max_size": int(DATABASE_POOL) if DATABASE_POOL.isdigit() else 4, "timeout": 10}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = pool
+# A streaming replica for the heavy reads (search, lists, activity, Teach, CSV); see core/replica.py.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", "30"))
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True
+    )
+    # A replica that does not answer within 2 s is skipped rather than waited for.
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["coursedesk.core.replica.ReplicaRouter"]
+# PgBouncer in transaction mode cannot keep a session's advisory lock: the scheduler's lock then
+# needs a direct connection to the primary (defaults to DATABASE_URL).
+SCHEDULER_DATABASE_URL = os.environ.get("SCHEDULER_DATABASE_URL", "")
 # Parallel test runs against one PostgreSQL server each get their own test database.
 if os.environ.get("TEST_DATABASE_SUFFIX"):
     DATABASES["default"]["TEST"] = {"NAME": f"test_coursedesk_{os.environ['TEST_DATABASE_SUFFIX']}"}
@@ -154,6 +184,9 @@ if TASKS_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
 
+# Queued emails that no worker sent this many seconds after queuing are sent by the scheduler.
+EMAIL_LOST_AFTER = float(os.environ.get("EMAIL_LOST_AFTER", "300"))
+
 # --- Cache (sign-in throttling lives here; use a shared cache with several processes) ------
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith("redis"):
@@ -184,6 +217,18 @@ STORAGES = {
         )
     },
 }
+# Uploaded files live under a MEDIA_ROOT that every web node shares (NFS or the like), or in
+# S3-compatible storage through django-storages when AWS_STORAGE_BUCKET_NAME is set (with
+# AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, and AWS_S3_ENDPOINT_URL for a service other than AWS).
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
+    AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
+    AWS_S3_CUSTOM_DOMAIN = os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None
+    AWS_DEFAULT_ACL = None
+    AWS_S3_FILE_OVERWRITE = False
+    MEDIA_URL = os.environ.get("MEDIA_URL", MEDIA_URL)
 WHITENOISE_USE_FINDERS = DEBUG
 if WHITENOISE_USE_FINDERS:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
@@ -202,7 +247,9 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
-if env_bool("BEHIND_PROXY", False):
+# Behind a balancer: HTTPS from X-Forwarded-Proto, the client's address from X-Forwarded-For.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 
@@ -222,11 +269,34 @@ TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# --- Operations ------------------------------------------------------------------------------
+# /metrics answers a bearer METRICS_TOKEN, or these client addresses; anyone else gets a 404.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "")
+
+# LOG_FORMAT=json: one JSON object a line, each with the request id (also with LOG_REQUESTS, a line
+# per request).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "coursedesk.ops.requests.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "coursedesk.ops.json_logs.CourseDeskJsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "coursedesk.request": {
+            "level": "INFO" if LOG_FORMAT == "json" or env_bool("LOG_REQUESTS", False) else "WARNING"
+        },
+    },
 }

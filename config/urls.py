@@ -8,6 +8,7 @@ from django.views.static import serve
 
 urlpatterns = [
     path("", include("coursedesk.core.urls")),
+    path("", include("coursedesk.ops.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("coursedesk.accounts.urls")),
     path("desk/courses/", include("coursedesk.mail.urls")),

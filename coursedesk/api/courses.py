@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ninja import Router, Schema, Status
+from ninja.decorators import decorate_view
 from pydantic import Field
 
 from coursedesk.api.schemas import EnrolmentOut, ErrorOut, Id, owned
@@ -12,6 +13,7 @@ from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
+from coursedesk.core.replica import replica_reads
 from coursedesk.customers.selectors import course_students
 from coursedesk.usecases.course_access import course_access_give
 from coursedesk.usecases.students_csv import students_csv_response
@@ -39,6 +41,7 @@ class CourseList(Schema):
 
 
 @router.get("", response=CourseList, summary="The creator's courses with student counts")
+@decorate_view(replica_reads())
 def course_list(request):
     courses = list(Course.objects.for_creator(request.auth))
     return {"results": course_students(courses=courses), "next": None}
@@ -92,6 +95,7 @@ def course_link_list(request, course_id: str):
     summary="Every student of the course as CSV (streamed)",
     openapi_extra={"responses": {200: {"description": "CSV, UTF-8 with BOM", "content": {"text/csv": {}}}}},
 )
+@decorate_view(replica_reads())
 def course_students_csv(request, course_id: str):
     return students_csv_response(course=_course(request, course_id))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ninja import Query, Router, Schema, Status
+from ninja.decorators import decorate_view
 
 from coursedesk.api.pagination import PageParams, paginated, reject_unknown_parameters
 from coursedesk.api.schemas import (
@@ -17,6 +18,7 @@ from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.models import Course
 from coursedesk.core.errors import DomainError
+from coursedesk.core.replica import replica_reads
 from coursedesk.customers import services
 from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import customer_search, customer_timeline
@@ -52,6 +54,7 @@ def _course(request, course_id: str) -> Course:
 
 
 @router.get("", response=CustomerList, summary="Search customers (no q: newest first)")
+@decorate_view(replica_reads())
 def customer_list(request, page: Query[PageParams], q: str = ""):
     reject_unknown_parameters(request, "q")
     customers = customer_search(creator=request.auth, query=q)

@@ -71,6 +71,7 @@ from coursedesk.api import (  # noqa: E402
     customers,
     enrolments,
     events,
+    me,
     payments,
     subscriptions,
     webhooks,
@@ -82,6 +83,7 @@ api.add_router("/enrolments", enrolments.router)
 api.add_router("/payments", payments.router)
 api.add_router("/subscriptions", subscriptions.router)
 api.add_router("/activity", activity.router)
+api.add_router("/me", me.router)
 api.add_router("", audit_log.router)
 api.add_router("", events.router)
 api.add_router("", webhooks.router)

@@ -5,5 +5,4 @@ from coursedesk.core import views
 app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.health, name="health"),
 ]

@@ -1,7 +1,5 @@
 """The front door: creators go to their desk, everyone else sees what CourseDesk is."""
 
-from django.db import connection
-from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
 
@@ -9,9 +7,3 @@ def home(request):
     if request.user.is_authenticated:
         return redirect("desk:activity")
     return render(request, "core/home.html")
-
-
-def health(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})

@@ -20,6 +20,7 @@ from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
 from coursedesk.core.errors import DomainError
 from coursedesk.core.pagination import InvalidCursor, keyset_page
+from coursedesk.core.replica import replica_reads
 from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import course_students, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
@@ -38,6 +39,7 @@ SEARCH_LIMIT = 20
 
 @login_required
 @require_GET
+@replica_reads()
 def activity(request):
     query = request.GET.get("q", "").strip()
     search = (
@@ -151,6 +153,7 @@ def _after_action(request, customer, *, message="", error="", offer_welcome_emai
 
 @login_required
 @require_GET
+@replica_reads()
 def teach(request):
     courses = course_students(courses=list(Course.objects.for_creator(request.user)))
     return render(request, "desk/teach.html", {"nav": "teach", "courses": courses})
@@ -186,6 +189,7 @@ def _link_rows(course) -> list[LinkRow]:
 
 @login_required
 @require_GET
+@replica_reads()
 def students_csv(request, course_id):
     course = get_object_or_404(Course.objects.for_creator(request.user), pk=course_id)
     return students_csv_response(course=course)

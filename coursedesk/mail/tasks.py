@@ -50,6 +50,10 @@ def _from_address(email: OutboundEmail) -> str:
     return formataddr((name or default_name, address))
 
 
+def _message_domain() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "coursedesk.invalid"
+
+
 def _message(email: OutboundEmail) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=email.subject,
@@ -57,7 +61,14 @@ def _message(email: OutboundEmail) -> EmailMultiAlternatives:
         to=[email.to],
         from_email=_from_address(email),
         reply_to=[email.course.contact_email] if email.course_id and email.course.contact_email else None,
-        headers={"X-CourseDesk-Email": str(email.pk), "Auto-Submitted": "auto-generated"},
+        headers={
+            "X-CourseDesk-Email": str(email.pk),
+            "Auto-Submitted": "auto-generated",
+            # One Message-ID per outbox row, whatever the attempt: should a worker die after the
+            # server took the message but before the row was marked sent, the second copy carries
+            # the same id, which mail servers and clients treat as the same message.
+            "Message-ID": f"<outbox-{email.pk}@{_message_domain()}>",
+        },
     )
     if email.html_body:
         message.attach_alternative(email.html_body, "text/html")

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class OpsConfig(AppConfig):
     name = "coursedesk.ops"
     label = "ops"
+    verbose_name = "Operations: health, metrics and logs"
+
+    def ready(self):
+        from coursedesk.ops import metrics  # noqa: PLC0415 - it imports models, ready only now
+
+        metrics.install()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
-from django.db import connection
+from django.db import connections
 from django.db.models import CharField, Func, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
@@ -107,8 +107,9 @@ def _time(moment) -> str:
 def _database_rows(queryset):
     """The rows of `queryset` as plain tuples from a chunked cursor (a server-side cursor on
     PostgreSQL), skipping the ORM's per-value conversion: the CSV writes text anyway."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.chunked_cursor() as cursor:
+    alias = queryset.db  # the replica when the export runs inside replica_reads
+    sql, params = queryset.query.get_compiler(using=alias).as_sql()
+    with connections[alias].chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(CHUNK):
             yield from rows

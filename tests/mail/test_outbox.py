@@ -153,3 +153,17 @@ def test_command_sends_what_is_due(creator, customer, mailbox, settings, capsys)
 
     assert "1 sent" in capsys.readouterr().out
     assert len(mailbox.messages) == 1
+
+
+def test_the_message_id_is_the_outbox_rows_on_every_attempt(creator, customer, mailbox):
+    from coursedesk.mail.models import OutboundEmail as Outbox
+    from coursedesk.mail.tasks import _message, send_outbound_email
+
+    email = Outbox.objects.create(
+        creator=creator, customer=customer, kind="welcome", to=customer.email, subject="Hi", text_body="Hello"
+    )
+    first, second = _message(email).message(), _message(email).message()
+    assert first["Message-ID"] == second["Message-ID"] == f"<outbox-{email.pk}@coursedesk.test>"
+    assert send_outbound_email.call(email.pk) == "sent"
+    [message] = mailbox.messages
+    assert message["Message-ID"] == f"<outbox-{email.pk}@coursedesk.test>"

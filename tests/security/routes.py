@@ -16,7 +16,9 @@ SKIPPED_PREFIXES = ("admin/", "api/v1/", "media/", "static/")
 # Pages anyone may open without signing in, by URL name.
 PUBLIC = {
     "core:home",
-    "core:health",
+    "ops:healthz",
+    "ops:readyz",
+    "ops:metrics",  # its own bearer token or address allowlist: tests/ops
     "accounts:login",
     "accounts:logout",
     "accounts:signup",
