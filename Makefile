@@ -32,7 +32,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	@$(PY) manage.py migrate --noinput -v0
 	@$(PY) manage.py seed_demo
-	@DEBUG=$${DEBUG:-true} bin/run-local
+	@DEBUG=$${DEBUG:-true} OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS=$${OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS:-true} bin/run-local
 
 # Browser tests drive Debian's chromium; install it when it is missing (needs root or sudo).
 chromium:

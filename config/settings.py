@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "coursedesk.billing",
     "coursedesk.mail",
     "coursedesk.audit",
+    "coursedesk.integrations",
     "coursedesk.desk",
     "coursedesk.classroom",
     "coursedesk.api",
@@ -255,6 +256,12 @@ if BEHIND_PROXY:
 # --- Payments --------------------------------------------------------------------------------
 # Stripe's API base; tests point it at a fake Stripe server on loopback.
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+
+# --- Outbound webhooks ----------------------------------------------------------------------
+# Development and tests only: lets webhooks go to http:// and to private, loopback and link-local
+# addresses (a receiver on this machine). Off in production, where that would let anyone who adds
+# an endpoint probe the internal network.
+OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

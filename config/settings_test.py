@@ -1,5 +1,6 @@
 """Settings of the test suite: the real settings, with the background tasks run in-process at commit,
-a per-process cache, and static files served from their folders (no collectstatic before a test run).
+a per-process cache, static files served from their folders (no collectstatic before a test run), and
+webhooks allowed to loopback as in development.
 
 Tests that need another value change it with pytest-django's `settings` fixture.
 """
@@ -16,3 +17,5 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Webhook receivers of the tests listen on loopback; the SSRF tests turn this off.
+OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True

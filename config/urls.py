@@ -16,5 +16,7 @@ urlpatterns = [
     path("", include("coursedesk.classroom.urls")),
     path("", include("coursedesk.billing.urls")),
     path("api/v1/", include("coursedesk.api.urls")),
+    # Email providers' tracking webhooks (delivered, bounced, complained, opened): mail.tracking.
+    path("anymail/", include("coursedesk.mail.tracking_urls")),
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
 ]

@@ -10,7 +10,13 @@ from coursedesk.core import clock
 from tests.factories import make_course, make_creator, make_customer, make_page
 
 # Fixtures for real peers (SMTP, Stripe) and the browser live in their own modules.
-pytest_plugins = ["tests.peers.smtp", "tests.peers.stripe_server", "tests.e2e.fixtures"]
+pytest_plugins = [
+    "tests.peers.smtp",
+    "tests.peers.stripe_server",
+    "tests.peers.email_provider",
+    "tests.peers.webhook_receiver",
+    "tests.e2e.fixtures",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -66,12 +66,15 @@ def on_http_error(request, error: HttpError):
 # Routers register themselves here as the API grows: api.add_router("/customers", ...).
 from coursedesk.api import (  # noqa: E402
     activity,
+    audit_log,
     courses,
     customers,
     enrolments,
+    events,
     me,
     payments,
     subscriptions,
+    webhooks,
 )
 
 api.add_router("/courses", courses.router)
@@ -81,3 +84,6 @@ api.add_router("/payments", payments.router)
 api.add_router("/subscriptions", subscriptions.router)
 api.add_router("/activity", activity.router)
 api.add_router("/me", me.router)
+api.add_router("", audit_log.router)
+api.add_router("", events.router)
+api.add_router("", webhooks.router)

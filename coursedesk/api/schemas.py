@@ -1,26 +1,27 @@
 """Shapes of the API (API.md "Shapes"), each declared once: routes return model instances (or the
-profile's lists) and `response=` serialises them through these schemas."""
+profile's lists) and `response=` serialises them through these schemas. The shapes of the objects
+themselves live in integrations.shapes, because public events carry them too."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Schema
-from pydantic import BeforeValidator
 
 from coursedesk.audit.describe import event_sentence
 from coursedesk.billing.selectors import payments_with_refund_amounts
-
-
-def _as_text(value):
-    return None if value is None else str(value)
-
-
-# IDs are strings in the API (API.md "Conventions"), whatever the database uses.
-Id = Annotated[str, BeforeValidator(_as_text)]
+from coursedesk.integrations.shapes import (  # noqa: F401  (the API's shapes, imported from here)
+    CustomerOut,
+    EmailOut,
+    EnrolmentOut,
+    Id,
+    PaymentOut,
+    RefundOut,
+    SubscriptionOut,
+)
 
 
 class ErrorDetail(Schema):
@@ -30,83 +31,6 @@ class ErrorDetail(Schema):
 
 class ErrorOut(Schema):
     error: ErrorDetail
-
-
-class EnrolmentOut(Schema):
-    id: Id
-    customer_id: Id
-    course_id: Id
-    course_title: str
-    status: str
-    granted_at: dt.datetime
-    expires_at: dt.datetime | None
-    revoked_at: dt.datetime | None
-
-    @staticmethod
-    def resolve_course_title(enrolment) -> str:
-        return enrolment.course.title
-
-
-# Schemas' docstrings would become descriptions in the OpenAPI schema, hence comments here.
-class PaymentOut(Schema):  # from billing's payments_with_refund_amounts
-    id: Id
-    course_id: Id
-    amount: int
-    currency: str
-    amount_refunded: int
-    refundable_amount: int
-    status: str
-    paid_at: dt.datetime
-    subscription_id: Id | None
-    gateway: str
-
-    @staticmethod
-    def resolve_amount_refunded(payment) -> int:
-        return payment.refunded_amount
-
-    @staticmethod
-    def resolve_refundable_amount(payment) -> int:
-        return payment.refundable_amount
-
-
-class RefundOut(Schema):
-    id: Id
-    payment_id: Id
-    amount: int
-    currency: str
-    status: str
-    created_at: dt.datetime
-
-
-class SubscriptionOut(Schema):
-    id: Id
-    course_id: Id
-    status: str
-    amount: int
-    currency: str
-    interval: str
-    next_payment_at: dt.datetime | None
-    paused_until: dt.date | None
-    canceled_at: dt.datetime | None
-
-
-class EmailOut(Schema):
-    id: Id
-    kind: str
-    to: str
-    subject: str
-    status: str
-    created_at: dt.datetime
-    sent_at: dt.datetime | None
-
-
-class CustomerOut(Schema):
-    id: Id
-    first_name: str
-    last_name: str
-    email: str
-    created_at: dt.datetime
-    last_login_at: dt.datetime | None
 
 
 class CustomerProfileOut(CustomerOut):

@@ -29,18 +29,18 @@ class AuditEventQuerySet(CreatorScopedQuerySet):
         """
         changed = 0
         for event in self:
-            text = _replace_everywhere(event.data, replacements)
+            text = replace_personal_values(event.data, replacements)
             if text != event.data:
                 models.QuerySet.update(AuditEvent.objects.filter(pk=event.pk), data=text)
                 changed += 1
         return changed
 
 
-def _replace_everywhere(value, replacements):
+def replace_personal_values(value, replacements):
     if isinstance(value, dict):
-        return {key: _replace_everywhere(item, replacements) for key, item in value.items()}
+        return {key: replace_personal_values(item, replacements) for key, item in value.items()}
     if isinstance(value, list):
-        return [_replace_everywhere(item, replacements) for item in value]
+        return [replace_personal_values(item, replacements) for item in value]
     if isinstance(value, str):
         for old, new in replacements.items():
             if old and old.lower() in value.lower():

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from django.db import transaction
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.types import AuditEventType, AuditSource
@@ -43,6 +46,18 @@ class Actor:
         return cls(AuditEvent.ActorKind.SYSTEM, "CourseDesk")
 
 
+# Called with every event and its subject (the object as the service holds it) right after the event
+# is written, inside the same transaction. Integrations follows the timeline this way (public events,
+# webhook deliveries): the layers let it import audit, never the other way round. A follower that
+# raises rolls the whole action back, like any failed write.
+_followers: list[Callable[[AuditEvent, Any], None]] = []
+
+
+def audit_follow(follower: Callable[[AuditEvent, Any], None]) -> None:
+    if follower not in _followers:
+        _followers.append(follower)
+
+
 def audit_record(
     *,
     creator,
@@ -58,18 +73,22 @@ def audit_record(
     An unknown type or source is a programming error (ValueError): every type has its sentence.
     """
     type, source = AuditEventType(type), AuditSource(source)
-    return AuditEvent.objects.create(
-        creator=creator,
-        customer=customer,
-        type=type,
-        actor_kind=actor.kind,
-        actor_label=actor.label,
-        actor_creator_id=actor.creator_id,
-        source=source,
-        subject_type=subject._meta.model_name if subject is not None else "",
-        subject_id=str(subject.pk) if subject is not None else "",
-        data=data or {},
-    )
+    with transaction.atomic():  # the event and what its followers write stand or fall together
+        event = AuditEvent.objects.create(
+            creator=creator,
+            customer=customer,
+            type=type,
+            actor_kind=actor.kind,
+            actor_label=actor.label,
+            actor_creator_id=actor.creator_id,
+            source=source,
+            subject_type=subject._meta.model_name if subject is not None else "",
+            subject_id=str(subject.pk) if subject is not None else "",
+            data=data or {},
+        )
+        for follower in _followers:
+            follower(event, subject)
+    return event
 
 
 def change(old: Any, new: Any) -> dict[str, Any]:

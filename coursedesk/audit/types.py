@@ -25,6 +25,7 @@ class AuditEventType(models.TextChoices):
     ENROLMENT_REVOKED = "enrolment.revoked", "Access to {course} revoked"
     ENROLMENT_RESTORED = "enrolment.restored", "Access to {course} granted again"
     ENROLMENT_EXPIRATION_CHANGED = "enrolment.expiration_changed", "Expiration of {course} changed"
+    ENROLMENT_EXPIRED = "enrolment.expired", "Access to {course} expired"
 
     PAYMENT_SUCCEEDED = "payment.succeeded", "Paid {amount} for {course}"
     PAYMENT_FAILED = "payment.failed", "A payment of {amount} for {course} failed"
@@ -43,9 +44,25 @@ class AuditEventType(models.TextChoices):
     EMAIL_QUEUED = "email.queued", "Email queued: {subject}"
     EMAIL_SENT = "email.sent", "Email sent: {subject}"
     EMAIL_FAILED = "email.failed", "Email failed: {subject}"
+    EMAIL_SUPPRESSED = "email.suppressed", "Email not sent, the address is undeliverable: {subject}"
+    EMAIL_BOUNCED = "email.bounced", "Email bounced: {subject}"
+    EMAIL_COMPLAINED = "email.complained", "Email marked as spam: {subject}"
+    EMAIL_SUPPRESSION_CLEARED = (
+        "email.suppression_cleared",
+        "Emails to an undeliverable address allowed again",
+    )
 
     COURSE_WELCOME_EMAIL_UPDATED = "course.welcome_email_updated", "Welcome email of {course} edited"
     GATEWAY_ACCOUNT_UPDATED = "gateway_account.updated", "Payment settings changed"
+
+    WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created", "Webhook endpoint added"
+    WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated", "Webhook endpoint changed"
+    WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted", "Webhook endpoint removed"
+    WEBHOOK_ENDPOINT_SECRET_ROTATED = "webhook_endpoint.secret_rotated", "Webhook signing secret rotated"
+    WEBHOOK_ENDPOINT_DISABLED = (
+        "webhook_endpoint.disabled",
+        "Webhook endpoint disabled after 3 days of failed deliveries",
+    )
 
 
 class AuditSource(models.TextChoices):
@@ -60,4 +77,7 @@ class AuditSource(models.TextChoices):
     IMPORT = "import", "Import"
     COMMAND = "command", "Operator command"
     OUTBOX = "outbox", "Outbox"
+    EMAIL_PROVIDER = "email_provider", "Email provider"
+    SCHEDULER = "scheduler", "Scheduler"
+    WEBHOOKS = "webhooks", "Outbound webhooks"
     SEED = "seed", "Demo data"

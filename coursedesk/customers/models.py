@@ -165,6 +165,9 @@ class Enrolment(models.Model):
     granted_at = models.DateTimeField(default=clock.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # When `enrolment.expired` was recorded for the current expiration (enrolments_expired_record);
+    # a new expiration clears it, so each expiration is announced once.
+    expiry_recorded_at = models.DateTimeField(null=True, blank=True)
 
     objects = EnrolmentQuerySet.as_manager()
 
@@ -179,6 +182,14 @@ class Enrolment(models.Model):
                 fields=["course", "expires_at"],
                 condition=Q(revoked_at__isnull=True),
                 name="enrolment_unrevoked",
+            ),
+            # The expiry sweep finds what expired and was not announced yet; announced rows leave it.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(
+                    revoked_at__isnull=True, expiry_recorded_at__isnull=True, expires_at__isnull=False
+                ),
+                name="enrolment_expiry_unrecorded",
             ),
         ]
 

@@ -221,7 +221,8 @@ def enrolment_expiration_set(
         old = enrolment.expires_at
         old_status = enrolment.status
         enrolment.expires_at = expires_at
-        enrolment.save(update_fields=["expires_at"])
+        enrolment.expiry_recorded_at = None  # a new expiration is announced when it passes
+        enrolment.save(update_fields=["expires_at", "expiry_recorded_at"])
         audit_record(
             creator=enrolment.course.creator,
             customer=enrolment.customer,
@@ -237,6 +238,48 @@ def enrolment_expiration_set(
             },
         )
     return enrolment
+
+
+EXPIRY_BATCH = 500
+
+
+def enrolments_expired_record(*, limit: int = EXPIRY_BATCH) -> int:
+    """Records `enrolment.expired` once for each enrolment whose expiration has passed (and is not
+    revoked), oldest expiration first; returns how many. The scheduler runs it every minute, so the
+    timeline and the public events say when access ended, though nobody acted."""
+    now = clock.now()
+    due = list(
+        Enrolment.objects.filter(
+            revoked_at__isnull=True, expiry_recorded_at__isnull=True, expires_at__lte=now
+        )
+        .order_by("expires_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    recorded = 0
+    for pk in due:
+        with transaction.atomic():
+            enrolment = Enrolment.objects.select_for_update().select_related("course", "customer").get(pk=pk)
+            expired = enrolment.status_at(now) == EnrolmentStatus.EXPIRED.value
+            if not expired or enrolment.expiry_recorded_at is not None:
+                continue  # changed since it was found
+            enrolment.expiry_recorded_at = now
+            enrolment.save(update_fields=["expiry_recorded_at"])
+            audit_record(
+                creator=enrolment.course.creator,
+                customer=enrolment.customer,
+                type=AuditEventType.ENROLMENT_EXPIRED,
+                actor=Actor.system(),
+                source=AuditSource.SCHEDULER,
+                subject=enrolment,
+                data={
+                    "course": enrolment.course.title,
+                    "course_id": enrolment.course_id,
+                    "expires_at": clock.iso(enrolment.expires_at),
+                    "status": change(EnrolmentStatus.ACTIVE.value, EnrolmentStatus.EXPIRED.value),
+                },
+            )
+            recorded += 1
+    return recorded
 
 
 def customer_update(

@@ -30,7 +30,7 @@ from coursedesk.core import clock
 from coursedesk.core.money import Money
 from coursedesk.customers import services as customer_services
 from coursedesk.customers.models import Customer, Enrolment
-from coursedesk.mail.services import welcome_email_queue
+from coursedesk.mail.services import email_suppression_active, email_suppression_clear, welcome_email_queue
 from coursedesk.usecases.course_access import course_access_give
 from coursedesk.usecases.password_reset import password_reset_send
 
@@ -276,6 +276,28 @@ class PasswordReset(CustomerAction):
         return Done(f"Password reset link sent to {customer.email}.")
 
 
+class EmailRetry(CustomerAction):
+    name, title, button = "email_retry", "Try emails again", "Try again"
+
+    def sentence(self, customer, values):
+        suppression = email_suppression_active(customer)
+        why = suppression.explanation().removeprefix("Not sent: ") if suppression else "It is not stopped."
+        return (
+            f"Emails to {customer.email} are stopped: {why} Send them again from now on? If the address "
+            "still does not work, the next email bounces and they are stopped again."
+        )
+
+    def perform(self, customer, values, actor):
+        cleared = email_suppression_clear(
+            creator=customer.creator, address=customer.email, customer=customer, actor=actor, source=SOURCE
+        )
+        if not cleared:
+            return Done(f"Emails to {customer.email} were not stopped; nothing changed.")
+        return Done(
+            f"Emails to {customer.email} are sent again. Resend what they missed, such as the welcome email."
+        )
+
+
 class GrantCourse(CustomerAction):
     name, title, button = "grant_course", "Give access to a course", "Give access"
     form_class = GrantCourseForm
@@ -468,6 +490,7 @@ ACTIONS: dict[str, Action] = {
         WelcomeEmail(),
         PasswordReset(),
         GrantCourse(),
+        EmailRetry(),
         EnrolmentRevoke(),
         EnrolmentGrant(),
         EnrolmentExpiration(),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from coursedesk.desk import payment_settings, views
+from coursedesk.desk import payment_settings, views, webhooks
 
 app_name = "desk"
 
@@ -11,6 +11,7 @@ ACTION_PATHS = [
     ("customers/<int:customer_id>/welcome-email/", "welcome_email"),
     ("customers/<int:customer_id>/password-reset/", "password_reset"),
     ("customers/<int:customer_id>/grant-course/", "grant_course"),
+    ("customers/<int:customer_id>/email-retry/", "email_retry"),
     ("enrolments/<int:enrolment_id>/revoke/", "enrolment_revoke"),
     ("enrolments/<int:enrolment_id>/grant/", "enrolment_grant"),
     ("enrolments/<int:enrolment_id>/expiration/", "enrolment_expiration"),
@@ -31,4 +32,34 @@ urlpatterns = [
         for route, name in ACTION_PATHS
     ],
     path("payments/settings/", payment_settings.settings_page, name="payment_settings"),
+    path("desk/settings/webhooks/", webhooks.webhooks, name="webhooks"),
+    path(
+        "desk/settings/webhooks/<int:webhook_endpoint_id>/change/",
+        webhooks.webhook_change,
+        name="webhook_change",
+    ),
+    path(
+        "desk/settings/webhooks/<int:webhook_endpoint_id>/delete/",
+        webhooks.webhook_delete,
+        name="webhook_delete",
+    ),
+    path(
+        "desk/settings/webhooks/<int:webhook_endpoint_id>/rotate-secret/",
+        webhooks.webhook_rotate,
+        name="webhook_rotate",
+    ),
+    path(
+        "desk/settings/webhooks/<int:webhook_endpoint_id>/test/", webhooks.webhook_test, name="webhook_test"
+    ),
+    path(
+        "desk/settings/webhooks/<int:webhook_endpoint_id>/redeliver-failed/",
+        webhooks.webhook_redeliver_failed,
+        name="webhook_redeliver_failed",
+    ),
+    path(
+        "desk/settings/webhook-deliveries/<int:webhook_delivery_id>/redeliver/",
+        webhooks.webhook_delivery_redeliver,
+        name="webhook_delivery_redeliver",
+    ),
+    path("desk/settings/audit-log/", webhooks.audit_log_download, name="audit_log"),
 ]

@@ -13,9 +13,10 @@ from django.db import transaction
 from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.catalog.models import Course
+from coursedesk.core import clock
 from coursedesk.core.errors import InvalidValue
 from coursedesk.customers.selectors import enrolment_required
-from coursedesk.mail.models import OutboundEmail
+from coursedesk.mail.models import EmailSuppression, OutboundEmail
 from coursedesk.mail.rendering import (
     PLACEHOLDERS,
     placeholder_values,
@@ -48,8 +49,13 @@ def email_queue(
     source: AuditSource,
 ) -> OutboundEmail:
     """Writes the outbox row and its `email.queued` event; the send task runs only after the
-    surrounding transaction commits."""
+    surrounding transaction commits.
+
+    An address that hard-bounced or complained (an active EmailSuppression) is not sent to: the row
+    is stored as `suppressed` with the reason, and its event is `email.suppressed`.
+    """
     with transaction.atomic():
+        suppression = EmailSuppression.objects.for_creator(creator).active().for_address(to).first()
         email = OutboundEmail.objects.create(
             creator=creator,
             customer=customer,
@@ -59,11 +65,16 @@ def email_queue(
             subject=one_line(subject),
             text_body=text_body,
             html_body=html_body,
+            **(
+                {"status": OutboundEmail.Status.SUPPRESSED, "last_error": suppression.explanation()}
+                if suppression is not None
+                else {}
+            ),
         )
         audit_record(
             creator=creator,
             customer=customer,
-            type=AuditEventType.EMAIL_QUEUED,
+            type=AuditEventType.EMAIL_SUPPRESSED if suppression is not None else AuditEventType.EMAIL_QUEUED,
             actor=actor,
             source=source,
             subject=email,
@@ -72,10 +83,50 @@ def email_queue(
                 "to": email.to,
                 "subject": email.subject,
                 **({"course": course.title} if course is not None else {}),
+                **({"reason": suppression.explanation()} if suppression is not None else {}),
             },
         )
-    transaction.on_commit(lambda: send_outbound_email.enqueue(email.pk))
+    if suppression is None:
+        transaction.on_commit(lambda: send_outbound_email.enqueue(email.pk))
     return email
+
+
+def email_suppression_active(customer) -> EmailSuppression | None:
+    """Why emails to the customer's current address are not sent, if they are not."""
+    return EmailSuppression.objects.for_creator(customer.creator).active().for_address(customer.email).first()
+
+
+def email_suppression_clear(*, creator, address: str, actor: Actor, source: str, customer=None) -> bool:
+    """ "Try again": emails to `address` are sent again. The next one may bounce and suppress the
+    address anew. False when the address was not suppressed (nothing changed)."""
+    with transaction.atomic():
+        suppression = (
+            EmailSuppression.objects.for_creator(creator)
+            .active()
+            .for_address(address)
+            .select_for_update()
+            .first()
+        )
+        if suppression is None:
+            return False
+        suppression.cleared_at = clock.now()
+        suppression.cleared_by = actor.label
+        suppression.save(update_fields=["cleared_at", "cleared_by"])
+        audit_record(
+            creator=creator,
+            customer=customer,
+            type=AuditEventType.EMAIL_SUPPRESSION_CLEARED,
+            actor=actor,
+            source=source,
+            subject=suppression,
+            data={
+                "to": suppression.address,
+                "reason": suppression.get_reason_display(),
+                "detail": suppression.detail,
+                "suppressed_at": clock.iso(suppression.created_at),
+            },
+        )
+    return True
 
 
 @dataclass(frozen=True)

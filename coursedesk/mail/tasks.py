@@ -27,6 +27,7 @@ from coursedesk.mail.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+TRACKING_KEY = "coursedesk_email_id"
 
 # Reset links are secrets: once an email has left (or finally failed) its stored copy loses them.
 _RESET_LINK = re.compile(r"(/password-reset/)[A-Za-z0-9_-]{16,}(/)")
@@ -71,7 +72,16 @@ def _message(email: OutboundEmail) -> EmailMultiAlternatives:
     )
     if email.html_body:
         message.attach_alternative(email.html_body, "text/html")
+    # With an email provider (django-anymail), the provider hands this back in its tracking reports,
+    # which is how a bounce finds its outbox row (mail.tracking). Other backends ignore it.
+    message.metadata = {TRACKING_KEY: str(email.pk)}
     return message
+
+
+def _provider_message_id(message) -> str:
+    """The id an email provider gave the message (django-anymail's status), else empty."""
+    message_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
+    return message_id[:255] if isinstance(message_id, str) else ""
 
 
 def _audit(email: OutboundEmail, type: str, **data) -> None:
@@ -122,8 +132,9 @@ def send_outbound_email(email_id: int) -> str:
         if email.next_attempt_at is not None and email.next_attempt_at > clock.now():
             return "skipped"  # not due yet: the run scheduled for that time will send it
         email.attempts += 1
+        message = _message(email)
         try:
-            _message(email).send()
+            message.send()
         except Exception as error:
             email.last_error = f"{type(error).__name__}: {error}"[:2000]
             logger.warning("sending email %s failed (attempt %s): %s", email.pk, email.attempts, error)
@@ -142,7 +153,10 @@ def send_outbound_email(email_id: int) -> str:
         email.sent_at = clock.now()
         email.last_error = ""
         email.next_attempt_at = None
-        _finish(email, ["attempts", "status", "sent_at", "last_error", "next_attempt_at"])
+        email.provider_message_id = _provider_message_id(message)
+        _finish(
+            email, ["attempts", "status", "sent_at", "last_error", "next_attempt_at", "provider_message_id"]
+        )
         _audit(email, AuditEventType.EMAIL_SENT)
         return "sent"
 

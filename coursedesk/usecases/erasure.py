@@ -1,7 +1,8 @@
 """An operator's erasure of a customer's personal data, on the customer's request.
 
 The customer row, enrolments and money records stay (a creator's books must still add up), but the
-name, email, password and every copy of them in the outbox, checkouts and timeline are blanked.
+name, email, password and every copy of them in the outbox, checkouts, timeline and public events
+are blanked.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from coursedesk.billing.models import CheckoutSession
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError
 from coursedesk.customers.models import Customer
-from coursedesk.mail.models import OutboundEmail
+from coursedesk.integrations.events import public_events_redact
+from coursedesk.mail.models import EmailSuppression, OutboundEmail
 
 
 def customer_erase(*, customer: Customer, actor: Actor, reason: str = "") -> Customer:
@@ -31,9 +33,15 @@ def customer_erase(*, customer: Customer, actor: Actor, reason: str = "") -> Cus
         }
         personal = {value: mask for value, mask in personal.items() if value and len(value) >= 2}
         AuditEvent.objects.filter(customer=customer)._redact_personal_data(replacements=personal)
+        public_events_redact(customer=customer, replacements=personal)
         OutboundEmail.objects.filter(customer=customer).update(
-            to=f"erased-{customer.pk}@erased.invalid", subject="[erased]", text_body="", html_body=""
+            to=f"erased-{customer.pk}@erased.invalid",
+            subject="[erased]",
+            text_body="",
+            html_body="",
+            delivery_detail="",
         )
+        EmailSuppression.objects.for_creator(customer.creator).for_address(customer.email).delete()
         CheckoutSession.objects.filter(
             payment_page__course__creator_id=customer.creator_id, email__iexact=customer.email
         ).update(email=f"erased-{customer.pk}@erased.invalid", first_name="", last_name="", password_hash="")

@@ -17,6 +17,7 @@ from django.http import StreamingHttpResponse
 from coursedesk.billing.models import Payment, Refund, Subscription
 from coursedesk.billing.selectors import refunded_amount
 from coursedesk.core.money import decimal_places
+from coursedesk.core.spreadsheet import neutralise
 from coursedesk.customers.models import Enrolment
 
 HEADER = [
@@ -35,16 +36,7 @@ HEADER = [
 ]
 STATUS_LABELS = {"active": "Active", "revoked": "Revoked", "expired": "Expired"}
 SUBSCRIPTION_LABELS = dict(Subscription.Status.choices)
-# A cell starting with one of these is read as a formula by spreadsheet programs.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 2000
-
-
-def neutralise(value: str) -> str:
-    """Prefixes a quote to cells a spreadsheet would evaluate (CSV/formula injection)."""
-    if value and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _total(rows, amount: str = "amount"):

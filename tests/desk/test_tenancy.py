@@ -8,8 +8,11 @@ from django.urls import get_resolver
 from coursedesk.accounts.models import ApiToken
 from coursedesk.api.main import api as ninja_api
 from coursedesk.audit.models import AuditEvent
+from coursedesk.audit.services import Actor
 from coursedesk.billing.models import Refund, Subscription
 from coursedesk.customers.models import Enrolment
+from coursedesk.integrations.deliveries import webhook_endpoint_test_send
+from coursedesk.integrations.endpoints import webhook_endpoint_create
 from coursedesk.mail.models import OutboundEmail
 from tests.desk.conftest import make_payment, make_subscription
 from tests.factories import make_course, make_customer, make_enrolment, make_page
@@ -24,7 +27,19 @@ def foreign(other_creator, frozen_now):
     enrolment = make_enrolment(customer, course)
     subscription = make_subscription(customer, course, page)
     payment = make_payment(customer, course, 1500, subscription=subscription)
+    endpoint, _ = webhook_endpoint_create(
+        creator=other_creator,
+        url="https://hooks.rival.example/in",
+        events=["customer.created"],
+        actor=Actor.system(),
+        source="api",
+    )
+    delivery = webhook_endpoint_test_send(endpoint=endpoint)
     return {
+        "webhook_endpoint": endpoint,
+        "endpoint": endpoint,
+        "webhook_delivery": delivery,
+        "delivery": delivery,
         "course": course,
         "customer": customer,
         "enrolment": enrolment,
@@ -64,8 +79,8 @@ def snapshot():
 
 
 def test_the_walk_covers_every_route():
-    assert len(desk_routes()) == 13
-    assert len(api_routes()) == 16
+    assert len(desk_routes()) == 20
+    assert len(api_routes()) == 21
 
 
 def test_every_desk_page_is_404_for_another_creators_object(creator_client, foreign):

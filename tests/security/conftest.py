@@ -12,6 +12,7 @@ from coursedesk.audit.services import Actor, audit_record
 from coursedesk.billing.models import Payment, Refund, Subscription
 from coursedesk.catalog.models import Course, PaymentPage
 from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.integrations.models import PublicEvent, WebhookDelivery, WebhookEndpoint
 from coursedesk.mail.models import OutboundEmail
 from tests.factories import make_course, make_creator, make_customer, make_enrolment, make_page
 
@@ -32,6 +33,8 @@ class Tenant:
     refund: Refund
     email: OutboundEmail
     api_token: ApiToken
+    webhook_endpoint: WebhookEndpoint
+    webhook_delivery: WebhookDelivery
 
     def url_values(self) -> dict[str, str]:
         """Values for every URL parameter name the routes use, pointing at this tenant's objects."""
@@ -48,6 +51,8 @@ class Tenant:
             "refund_id": self.refund.pk,
             "email_id": self.email.pk,
             "token_id": self.api_token.pk,
+            "webhook_endpoint_id": self.webhook_endpoint.pk,
+            "webhook_delivery_id": self.webhook_delivery.pk,
             "endpoint_id": "we_unknown",
             "uidb64": "MQ",
             "token": "set-password",
@@ -110,6 +115,15 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
         subject=customer,
         data={},
     )
+    webhook_endpoint = WebhookEndpoint.objects.create(
+        creator=creator,
+        url=f"https://hooks.{slug}.example/in",
+        events=["customer.created"],
+        secret="whsec_" + "A" * 43,
+    )
+    webhook_delivery = WebhookDelivery.objects.create(
+        endpoint=webhook_endpoint, event=PublicEvent.objects.filter(creator=creator).get(), status="succeeded"
+    )
     return Tenant(
         creator=creator,
         token=key,
@@ -123,6 +137,8 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
         refund=refund,
         email=email_row,
         api_token=api_token,
+        webhook_endpoint=webhook_endpoint,
+        webhook_delivery=webhook_delivery,
     )
 
 

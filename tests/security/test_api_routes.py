@@ -27,6 +27,8 @@ COLLECTION_OBJECT = {
     "subscriptions": "subscription",
     "refunds": "refund",
     "emails": "email",
+    "webhook-endpoints": "webhook_endpoint",
+    "webhook-deliveries": "webhook_delivery",
 }
 
 

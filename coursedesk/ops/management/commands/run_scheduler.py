@@ -1,4 +1,6 @@
-"""Runs the periodic jobs (renewals, overdue emails) every minute until stopped.
+"""Runs the periodic jobs every minute until stopped: renewals, overdue emails, expirations that
+passed, webhook deliveries that are due, and feed positions of events whose after-commit call was
+lost. An operator command, so it may call every layer.
 
 Every node may run it: a PostgreSQL advisory lock (core/leader.py) lets exactly one act per tick.
 """
@@ -13,13 +15,16 @@ from django.db import close_old_connections
 
 from coursedesk.billing.renewals import renewals_run
 from coursedesk.core.leader import SchedulerLock
+from coursedesk.customers.services import enrolments_expired_record
+from coursedesk.integrations.deliveries import webhook_deliveries_due
+from coursedesk.integrations.events import events_sequence_waiting
 from coursedesk.mail.tasks import send_due_emails
 
 
 class Command(BaseCommand):
     help = (
-        "Run renewals, and send emails whose retry is due or whose task was lost, every INTERVAL "
-        "seconds (default 60) until stopped with Ctrl-C or SIGTERM."
+        "Run renewals, send emails whose retry is due or whose task was lost, record expirations, and "
+        "deliver due webhooks, every INTERVAL seconds (default 60) until stopped with Ctrl-C or SIGTERM."
     )
 
     def add_arguments(self, parser):
@@ -66,3 +71,15 @@ class Command(BaseCommand):
                 self.stdout.write(f"Overdue emails: {sent}.")
         except Exception as error:
             self.stderr.write(f"Sending overdue emails stopped early: {error}")
+        jobs = (
+            ("Expired enrolments recorded", "Recording expirations", enrolments_expired_record),
+            ("Events placed in the feed", "Placing events in the feed", events_sequence_waiting),
+            ("Webhook deliveries", "Delivering webhooks", webhook_deliveries_due),
+        )
+        for done, doing, job in jobs:
+            try:
+                outcome = job()
+                if outcome:
+                    self.stdout.write(f"{done}: {outcome}.")
+            except Exception as error:  # keep the loop alive; the next minute tries again
+                self.stderr.write(f"{doing} stopped early: {error}")
