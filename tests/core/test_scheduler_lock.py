@@ -35,9 +35,13 @@ def locks():
 
 
 def _terminate(lock):
-    """What the server does when the acting process dies: its connection and lock go away."""
+    """What the server does when the acting process dies: its connection and lock go away.
+
+    The timeout makes pg_terminate_backend wait until the backend has exited (and freed its lock);
+    without it the signal is only sent, and the next tick could still find the lock held."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(%s)", [lock.backend_pid()])
+        cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [lock.backend_pid()])
+        assert cursor.fetchone() == (True,)
 
 
 def test_exactly_one_scheduler_acts_each_tick(locks):
