@@ -7,9 +7,13 @@ fulfilled once; whichever of the webhook and the buyer's return arrives second c
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import secrets
+from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -25,6 +29,8 @@ from coursedesk.billing.payments import payment_record
 from coursedesk.catalog.models import PaymentPage
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
+from coursedesk.core.locks import transaction_lock
+from coursedesk.core.text import normalize_email
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.customers.services import (
     customer_get_or_create,
@@ -57,74 +63,186 @@ def _buyer_checked(*, page: PaymentPage, email: str, first_name: str, last_name:
     return email
 
 
-def _session_open(*, page, email, first_name, last_name, password, gateway) -> CheckoutSession:
-    return CheckoutSession.objects.create(
-        payment_page=page,
+INTENT_SALT = "coursedesk.checkout-intent"
+EXPIRED_FORM_MESSAGE = "This checkout form has expired. Please reload the page and try again."
+BUSY_MESSAGE = "Your payment is still being processed. Please wait a moment and reload the page."
+# Statuses in which a subscription still charges or may charge again.
+LIVE_SUBSCRIPTION = (Subscription.Status.ACTIVE, Subscription.Status.PAUSED, Subscription.Status.PAST_DUE)
+
+
+def _intent_signer(page: PaymentPage) -> signing.Signer:
+    return signing.Signer(salt=f"{INTENT_SALT}:{page.pk}")
+
+
+def checkout_intent_issue(*, page: PaymentPage) -> str:
+    """A new purchase intent for one showing of `page`'s checkout form: a random key, signed for this
+    page, that the form sends back. However often that form is sent, it pays at most once."""
+    return _intent_signer(page).sign(secrets.token_urlsafe(24))
+
+
+def checkout_intent_key(*, page: PaymentPage, signed: str) -> str:
+    """The key of a purchase intent that `checkout_intent_issue` made for this page."""
+    try:
+        key = _intent_signer(page).unsign(signed or "")
+    except signing.BadSignature as error:
+        raise InvalidValue(EXPIRED_FORM_MESSAGE, code="invalid_intent") from error
+    if not key or len(key) > 64:
+        raise InvalidValue(EXPIRED_FORM_MESSAGE, code="invalid_intent")
+    return key
+
+
+@dataclass(frozen=True)
+class _Buyer:
+    email: str
+    first_name: str
+    last_name: str
+    password_hash: str
+
+
+def _buyer(*, email: str, first_name: str, last_name: str, password: str) -> _Buyer:
+    return _Buyer(
         email=email,
         first_name=first_name.strip()[:100],
         last_name=(last_name or "").strip()[:100],
         # Only a hash is kept, and only until fulfilment gives it to a new customer.
         password_hash=make_password(password) if password else "",
-        gateway=gateway,
-        created_at=clock.now(),
     )
+
+
+@contextlib.contextmanager
+def _intent_session(*, page: PaymentPage, intent_key: str, buyer: _Buyer, gateway: str):
+    """The intent's session, locked in a transaction for the body of the `with`.
+
+    The session is found or opened (and committed) first, so its id, which its idempotency keys
+    carry, outlives a crash between charging and committing: a retry asks the gateway with the same
+    key. Two submits of one form meet at the lock: the second waits for the first's transaction,
+    then finds its outcome (completed, or deleted after a decline, when it opens the session anew).
+    """
+    for _ in range(3):
+        session, _created = CheckoutSession.objects.get_or_create(
+            payment_page=page,
+            intent_key=intent_key,
+            defaults={
+                "email": buyer.email,
+                "first_name": buyer.first_name,
+                "last_name": buyer.last_name,
+                "password_hash": buyer.password_hash,
+                "gateway": gateway,
+                "created_at": clock.now(),
+            },
+        )
+        with transaction.atomic():
+            locked = CheckoutSession.objects.select_for_update().filter(pk=session.pk).first()
+            if locked is not None:
+                yield locked
+                return
+    raise DomainError(BUSY_MESSAGE, code="checkout_busy")
+
+
+def _session_buyer_set(session: CheckoutSession, buyer: _Buyer) -> None:
+    """An open session pays for what the latest submit says (a buyer may fix a typo after a decline)."""
+    session.email = buyer.email
+    session.first_name = buyer.first_name
+    session.last_name = buyer.last_name
+    session.password_hash = buyer.password_hash
+    session.save(update_fields=["email", "first_name", "last_name", "password_hash"])
+
+
+def _second_subscription_refused(*, page: PaymentPage, email: str) -> None:
+    """A buyer never holds two running subscriptions to one course, however many forms they send.
+
+    Called under the buyer's lock (`_buyer_lock`), so a concurrent checkout of the same buyer has
+    either committed its subscription or not started.
+    """
+    if not page.is_recurring:
+        return
+    customer = Customer.objects.for_creator(page.course.creator).with_email(email).first()
+    if customer is None:
+        return
+    if Subscription.objects.filter(
+        customer=customer, course=page.course, status__in=LIVE_SUBSCRIPTION
+    ).exists():
+        raise DomainError(
+            f"You already have a subscription to {page.course.title}; nothing was charged. "
+            "Sign in to the course to manage it.",
+            code="already_subscribed",
+        )
+
+
+def _buyer_lock(*, page: PaymentPage, email: str) -> None:
+    # The buyer may not be a customer yet, so there is no row to lock: a named lock stands for them.
+    transaction_lock(f"checkout-buyer:{page.course.creator_id}:{normalize_email(email)}")
 
 
 def checkout_pay_with_card(
     *,
     page: PaymentPage,
+    intent_key: str,
     email: str,
     first_name: str,
     last_name: str = "",
     password: str = "",
     card_number: str,
 ) -> CheckoutSession:
-    """The card-field checkout of the sandbox. A declined card leaves nothing behind."""
+    """The card-field checkout of the sandbox: at most one charge per purchase intent.
+
+    A second submit of the same intent (at once or later) gets the first one's session. The charge's
+    idempotency key names the intent and its session, so even a charge repeated after a crash is the
+    same charge. A declined card leaves nothing behind, and the buyer may try another card.
+    """
     email = _buyer_checked(
         page=page, email=email, first_name=first_name, last_name=last_name, password=password
     )
     if not gateway_account(page.course.creator).takes_cards_here:
         raise DomainError("This course takes payments on Stripe's page.", code="wrong_gateway")
     gateway = gateway_named(Gateway.SANDBOX, creator=page.course.creator)
-    with transaction.atomic():
-        session = _session_open(
-            page=page,
-            email=email,
-            first_name=first_name,
-            last_name=last_name,
-            password=password,
-            gateway=Gateway.SANDBOX,
-        )
-        key = f"checkout-{session.pk}"
+    buyer = _buyer(email=email, first_name=first_name, last_name=last_name, password=password)
+    refused: DomainError | None = None
+    with _intent_session(page=page, intent_key=intent_key, buyer=buyer, gateway=Gateway.SANDBOX) as session:
+        if session.status == CheckoutSession.Status.COMPLETED:
+            return session
+        _buyer_lock(page=page, email=email)
         try:
-            card = gateway.card_attach(number=card_number, idempotency_key=key)
-            charge = gateway.charge(
-                payment_method_id=card.payment_method_id,
-                amount=page.amount,
-                currency=page.currency,
-                idempotency_key=key,
+            with transaction.atomic():
+                _second_subscription_refused(page=page, email=email)
+                _session_buyer_set(session, buyer)
+                key = f"checkout-{intent_key}-{session.pk}"
+                try:
+                    card = gateway.card_attach(number=card_number, idempotency_key=key)
+                    charge = gateway.charge(
+                        payment_method_id=card.payment_method_id,
+                        amount=page.amount,
+                        currency=page.currency,
+                        idempotency_key=key,
+                    )
+                except CardDeclined as error:
+                    raise DomainError(DECLINED_MESSAGE, code="card_declined", status=402) from error
+                except GatewayError as error:
+                    raise InvalidValue(error.message, code=error.code) from error
+                if not charge.succeeded:
+                    raise DomainError(DECLINED_MESSAGE, code="card_declined", status=402)
+        except DomainError as error:
+            # Nothing was charged: the intent starts afresh with its next submit.
+            refused = error
+            session.delete()
+        else:
+            session.gateway_session_id = f"sbx_cs_{session.pk}"
+            session.save(update_fields=["gateway_session_id"])
+            return checkout_fulfil(
+                session=session,
+                payment_reference=charge.id,
+                card=card,
+                subscription_reference=f"sbx_sub_{session.pk}" if page.is_recurring else "",
+                actor=Actor.buyer(email),
+                source=AuditSource.CHECKOUT,
             )
-        except CardDeclined as error:
-            raise DomainError(DECLINED_MESSAGE, code="card_declined", status=402) from error
-        except GatewayError as error:
-            raise InvalidValue(error.message, code=error.code) from error
-        if not charge.succeeded:
-            raise DomainError(DECLINED_MESSAGE, code="card_declined", status=402)
-        session.gateway_session_id = f"sbx_cs_{session.pk}"
-        session.save(update_fields=["gateway_session_id"])
-        return checkout_fulfil(
-            session=session,
-            payment_reference=charge.id,
-            card=card,
-            subscription_reference=f"sbx_sub_{session.pk}" if page.is_recurring else "",
-            actor=Actor.buyer(email),
-            source=AuditSource.CHECKOUT,
-        )
+    raise refused
 
 
 def checkout_start_hosted(
     *,
     page: PaymentPage,
+    intent_key: str,
     email: str,
     first_name: str,
     last_name: str = "",
@@ -132,38 +250,75 @@ def checkout_start_hosted(
     success_url: str,
     cancel_url: str,
 ) -> tuple[CheckoutSession, str]:
-    """Opens a checkout on the gateway's page; returns the session and where to send the buyer."""
+    """Opens a checkout on the gateway's page; returns the session and where to send the buyer.
+
+    Once per purchase intent: the gateway is asked with the intent's key as its idempotency key,
+    and a second submit of the same intent is sent to the same page, or to the outcome ("" as the
+    address) when that checkout is already paid.
+    """
     email = _buyer_checked(
         page=page, email=email, first_name=first_name, last_name=last_name, password=password
     )
     creator = page.course.creator
     gateway = gateway_named(gateway_account(creator).gateway, creator=creator)
-    existing = Customer.objects.for_creator(creator).with_email(email).first()
-    session = _session_open(
-        page=page,
-        email=email,
-        first_name=first_name,
-        last_name=last_name,
-        password=password,
-        gateway=gateway.name,
-    )
+    buyer = _buyer(email=email, first_name=first_name, last_name=last_name, password=password)
+    refused: DomainError | None = None
+    with _intent_session(page=page, intent_key=intent_key, buyer=buyer, gateway=gateway.name) as session:
+        if session.status == CheckoutSession.Status.COMPLETED:
+            return session, ""
+        if session.gateway_session_id:
+            return _hosted_again(session=session, gateway=gateway)
+        _buyer_lock(page=page, email=email)
+        try:
+            with transaction.atomic():
+                _second_subscription_refused(page=page, email=email)
+                _session_buyer_set(session, buyer)
+                existing = Customer.objects.for_creator(creator).with_email(email).first()
+                try:
+                    hosted = gateway.hosted_checkout_create(
+                        page=page,
+                        email=email,
+                        client_reference=str(session.pk),
+                        success_url=success_url,
+                        cancel_url=cancel_url,
+                        customer_reference=existing.gateway_customer_id if existing else "",
+                        idempotency_key=f"checkout-{intent_key}-{session.pk}",
+                    )
+                except GatewayError as error:
+                    raise DomainError(
+                        f"Checkout could not start: {error.message}", code="gateway_error", status=502
+                    ) from error
+        except DomainError as error:
+            refused = error
+            session.delete()
+        else:
+            session.gateway_session_id = hosted.id
+            session.save(update_fields=["gateway_session_id"])
+            return session, hosted.url
+    raise refused
+
+
+def _hosted_again(*, session: CheckoutSession, gateway) -> tuple[CheckoutSession, str]:
+    """A second submit of an intent whose checkout is open at the gateway: the same page again, or
+    its outcome when it has been paid meanwhile."""
     try:
-        hosted = gateway.hosted_checkout_create(
-            page=page,
-            email=email,
-            client_reference=str(session.pk),
-            success_url=success_url,
-            cancel_url=cancel_url,
-            customer_reference=existing.gateway_customer_id if existing else "",
-        )
+        hosted = gateway.hosted_checkout_retrieve(checkout_reference=session.gateway_session_id)
     except GatewayError as error:
-        session.status = CheckoutSession.Status.FAILED
-        session.save(update_fields=["status"])
         raise DomainError(
             f"Checkout could not start: {error.message}", code="gateway_error", status=502
         ) from error
-    session.gateway_session_id = hosted.id
-    session.save(update_fields=["gateway_session_id"])
+    if hosted.complete:
+        session = checkout_complete_hosted(
+            creator=session.payment_page.course.creator,
+            hosted=hosted,
+            actor=Actor.buyer(session.email),
+            source=AuditSource.CHECKOUT,
+        )
+        return session, ""
+    if not hosted.url:
+        raise DomainError(
+            "This checkout has expired. Please reload the page to start again.", code="checkout_expired"
+        )
     return session, hosted.url
 
 

@@ -237,7 +237,11 @@ class Subscription(models.Model):
 
 
 class CheckoutSession(models.Model):
-    """A buyer's checkout in progress; fulfilled once, whichever of webhook or return is first."""
+    """A buyer's checkout in progress; fulfilled once, whichever of webhook or return is first.
+
+    One per purchase intent: the checkout form carries a key made when it was shown, and a form sent
+    twice (two clicks, two tabs' worth of retries) finds the same session instead of paying again.
+    """
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -254,6 +258,8 @@ class CheckoutSession(models.Model):
     password_hash = models.CharField(max_length=255, blank=True)
     gateway = models.CharField(max_length=20, choices=Gateway.choices)
     gateway_session_id = models.CharField(max_length=255, blank=True)
+    # The purchase intent's key (from the checkout form); "" for sessions made before there was one.
+    intent_key = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -267,7 +273,12 @@ class CheckoutSession(models.Model):
                 fields=["gateway", "gateway_session_id"],
                 condition=~Q(gateway_session_id=""),
                 name="checkout_gateway_id_unique",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["payment_page", "intent_key"],
+                condition=~Q(intent_key=""),
+                name="checkout_once_per_intent",
+            ),
         ]
 
     def __str__(self) -> str:

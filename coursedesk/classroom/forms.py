@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from django import forms
 
+from coursedesk.billing.checkout import checkout_intent_issue, checkout_intent_key
+from coursedesk.core.errors import DomainError
+
 
 class CheckoutForm(forms.Form):
+    """The buyer's details, and the purchase intent this showing of the form stands for."""
+
+    intent = forms.CharField(widget=forms.HiddenInput, max_length=200)
     first_name = forms.CharField(max_length=100)
     last_name = forms.CharField(max_length=100, required=False)
     email = forms.EmailField(max_length=254)
@@ -15,6 +21,26 @@ class CheckoutForm(forms.Form):
         help_text="New customers choose one (at least 8 characters, not a common password). "
         "Already a student? Leave it empty.",
     )
+
+    def __init__(self, *args, page, **kwargs):
+        self.page = page
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["intent"] = checkout_intent_issue(page=page)
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and "intent" in self._errors:
+            # The page shown again carries a new intent, so the buyer can simply send it.
+            self.data = self.data.copy()
+            self.data["intent"] = checkout_intent_issue(page=self.page)
+
+    def clean_intent(self) -> str:
+        """The intent's key (the form carries it signed)."""
+        try:
+            return checkout_intent_key(page=self.page, signed=self.cleaned_data["intent"])
+        except DomainError as error:
+            raise forms.ValidationError(error.message, code=error.code) from error
 
 
 class TestCardForm(forms.Form):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 import pytest
 
@@ -23,6 +24,7 @@ FAILS_LATER = "4000 0000 0000 0341"
 def buy(page, card=VISA, email="ada@example.com", password="a long password", **extra):
     return checkout_pay_with_card(
         page=page,
+        intent_key=extra.pop("intent_key", None) or secrets.token_urlsafe(8),
         email=email,
         first_name=extra.pop("first_name", "Ada"),
         last_name=extra.pop("last_name", "Lovelace"),
@@ -46,7 +48,7 @@ def counts():
 def test_a_new_buyer_becomes_a_customer_with_access_a_payment_and_a_welcome_email(
     frozen_now, creator, course, one_time_page
 ):
-    session = buy(one_time_page)
+    session = buy(one_time_page, intent_key="first")
 
     assert session.status == "completed"
     assert session.password_hash == ""
@@ -69,7 +71,7 @@ def test_a_new_buyer_becomes_a_customer_with_access_a_payment_and_a_welcome_emai
         "succeeded",
         "sandbox",
     )
-    assert payment.gateway_payment_id == f"sbx_ch_checkout_{session.pk}"
+    assert payment.gateway_payment_id == f"sbx_ch_checkout_first_{session.pk}"
     assert payment.subscription is None
     assert Subscription.objects.count() == 0
     welcome, receipt = OutboundEmail.objects.order_by("pk")

@@ -32,7 +32,8 @@ def test_the_checkout_receipt_of_a_plan_says_which_payment_and_the_next_date(fro
     assert newest("receipt").text_body == (
         "Hi Ada,\n\n"
         "Thank you for your payment of $20.00 for Watercolor Foundations (Three payments).\n"
-        f"Paid on November 21, 2026. Payment reference: sbx_ch_checkout_{session.pk}.\n"
+        "Paid on November 21, 2026. Payment reference: "
+        f"sbx_ch_checkout_renewals_{plan_page.pk}_{session.pk}.\n"
         "That was payment 1 of 3.\n"
         "Your next payment is due on December 21, 2026.\n\n"
         "This is a test-mode payment: no real money moved.\n\n"

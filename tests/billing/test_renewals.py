@@ -25,7 +25,12 @@ START = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.UTC)
 
 def bought(page, card="4242424242424242"):
     checkout_pay_with_card(
-        page=page, email="ada@example.com", first_name="Ada", password="a long password", card_number=card
+        page=page,
+        intent_key=f"renewals-{page.pk}",
+        email="ada@example.com",
+        first_name="Ada",
+        password="a long password",
+        card_number=card,
     )
     return Subscription.objects.get()
 

@@ -18,7 +18,7 @@ from django.core.management.base import CommandError
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.billing import webhooks
-from coursedesk.billing.checkout import checkout_start_hosted
+from coursedesk.billing.checkout import checkout_intent_issue, checkout_start_hosted
 from coursedesk.billing.emails import TEST_MODE_LINE
 from coursedesk.billing.gateways.base import GatewayRefund, HostedCheckout
 from coursedesk.billing.gateways.stripe import StripeGateway, hosted_checkout_from
@@ -59,6 +59,7 @@ def hosted(monkeypatch):
 def start(page, email="ada@example.com"):
     session, _url = checkout_start_hosted(
         page=page,
+        intent_key=f"intent-{page.pk}-{email}",
         email=email,
         first_name="Ada",
         last_name="Lovelace",
@@ -244,7 +245,12 @@ def test_the_return_page_fulfils_first_and_the_webhook_is_then_a_no_op(
 def test_the_checkout_page_sends_the_buyer_to_stripe(client, stripe_account, one_time_page, hosted):
     response = client.post(
         f"/buy/{one_time_page.pk}/",
-        {"first_name": "Ada", "email": "ada@example.com", "password": "a long password"},
+        {
+            "first_name": "Ada",
+            "email": "ada@example.com",
+            "password": "a long password",
+            "intent": checkout_intent_issue(page=one_time_page),
+        },
     )
     assert response.status_code == 302
     assert response["Location"].startswith("https://checkout.stripe.com/c/pay/cs_test_")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from coursedesk.billing.checkout import checkout_intent_issue
 from coursedesk.billing.models import CheckoutSession
 from coursedesk.customers.models import Customer
 
@@ -31,6 +32,7 @@ def test_checkout_page_buys_and_lands_on_the_thank_you_page(client, frozen_now, 
             "email": "ada@example.com",
             "password": "a long password",
             "card_number": VISA,
+            "intent": checkout_intent_issue(page=one_time_page),
         },
     )
     session = CheckoutSession.objects.get()
@@ -52,6 +54,7 @@ def test_checkout_page_shows_a_decline_clearly(client, frozen_now, one_time_page
             "email": "ada@example.com",
             "password": "a long password",
             "card_number": DECLINED,
+            "intent": checkout_intent_issue(page=one_time_page),
         },
     )
     assert response.status_code == 422

@@ -36,6 +36,7 @@ def zoe(browser_creator):
     ):
         checkout_pay_with_card(
             page=page,
+            intent_key=f"zoe-{page.pk}",
             email="zoe@example.com",
             first_name="Zoë",
             last_name="Okafor",

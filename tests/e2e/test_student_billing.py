@@ -25,6 +25,7 @@ def member(browser_creator):
     page = make_page(course, "subscription", name="Monthly", amount=1900, interval="month")
     checkout_pay_with_card(
         page=page,
+        intent_key="member",
         email="zoe@example.com",
         first_name="Zoë",
         last_name="Okafor",

@@ -101,8 +101,10 @@ class PaymentGateway(abc.ABC):
         success_url: str,
         cancel_url: str,
         customer_reference: str = "",
+        idempotency_key: str,
     ) -> HostedCheckout:
-        """Opens a checkout of `page` on the gateway's page; its `url` is where the buyer goes."""
+        """Opens a checkout of `page` on the gateway's page; its `url` is where the buyer goes. The same
+        idempotency key opens the same checkout (the purchase intent's key)."""
 
     @abc.abstractmethod
     def hosted_checkout_retrieve(self, *, checkout_reference: str) -> HostedCheckout:

@@ -102,6 +102,7 @@ class SandboxGateway(PaymentGateway):
         success_url: str,
         cancel_url: str,
         customer_reference: str = "",
+        idempotency_key: str,
     ) -> HostedCheckout:
         raise GatewayError(HOSTED_PAGES_MESSAGE, code="not_supported")
 

@@ -305,6 +305,7 @@ class StripeGateway(PaymentGateway):
         success_url: str,
         cancel_url: str,
         customer_reference: str = "",
+        idempotency_key: str,
     ) -> HostedCheckout:
         metadata = {"coursedesk_checkout": client_reference, "payment_page": str(page.pk)}
         params: dict[str, Any] = {
@@ -338,7 +339,7 @@ class StripeGateway(PaymentGateway):
                 params["customer_creation"] = "always"
         try:
             session = self.client.v1.checkout.sessions.create(
-                params=params, options={"idempotency_key": f"checkout-{client_reference}"}
+                params=params, options={"idempotency_key": idempotency_key}
             )
         except stripe.StripeError as error:
             raise _error(error) from error
