@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("coursedesk.accounts.urls")),
     path("desk/courses/", include("coursedesk.mail.urls")),
     path("", include("coursedesk.desk.urls")),
+    path("", include("coursedesk.studio.urls")),
     path("", include("coursedesk.classroom.urls")),
     path("", include("coursedesk.billing.urls")),
     path("api/v1/", include("coursedesk.api.urls")),

@@ -52,6 +52,12 @@ class AuditEventType(models.TextChoices):
         "Emails to an undeliverable address allowed again",
     )
 
+    COURSE_CREATED = "course.created", "Course {course} created"
+    COURSE_UPDATED = "course.updated", "Course {course} edited"
+    COURSE_PUBLISHED = "course.published", "Course {course} published"
+    COURSE_UNPUBLISHED = "course.unpublished", "Course {course} unpublished; new checkouts closed"
+    COURSE_ARCHIVED = "course.archived", "Course {course} archived"
+    COURSE_DELETED = "course.deleted", "Draft course {course} deleted"
     COURSE_WELCOME_EMAIL_UPDATED = "course.welcome_email_updated", "Welcome email of {course} edited"
     GATEWAY_ACCOUNT_UPDATED = "gateway_account.updated", "Payment settings changed"
 

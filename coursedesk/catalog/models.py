@@ -35,6 +35,9 @@ class Course(models.Model):
     description = models.TextField(blank=True)
     thumbnail = models.ImageField(upload_to="thumbnails/", blank=True)
     published = models.BooleanField(default=False)
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when a course with students is retired instead of deleted."
+    )
     contact_email = models.EmailField(help_text="Shown to students who need help.")
     welcome_email_subject = models.CharField(max_length=200, default=DEFAULT_WELCOME_SUBJECT)
     welcome_email_body = models.TextField(default=DEFAULT_WELCOME_BODY)
