@@ -58,6 +58,11 @@ class AuditEventType(models.TextChoices):
     COURSE_UNPUBLISHED = "course.unpublished", "Course {course} unpublished; new checkouts closed"
     COURSE_ARCHIVED = "course.archived", "Course {course} archived"
     COURSE_DELETED = "course.deleted", "Draft course {course} deleted"
+    COURSE_SECTION_ADDED = "course.section_added", "Section added to {course}"
+    COURSE_OUTLINE_CHANGED = "course.outline_changed", "Sections or lesson order of {course} changed"
+    COURSE_LESSON_ADDED = "course.lesson_added", "Lesson added to {course}"
+    COURSE_LESSON_UPDATED = "course.lesson_updated", "Lesson of {course} edited"
+    COURSE_LESSON_DELETED = "course.lesson_deleted", "Lesson of {course} deleted"
     COURSE_WELCOME_EMAIL_UPDATED = "course.welcome_email_updated", "Welcome email of {course} edited"
     GATEWAY_ACCOUNT_UPDATED = "gateway_account.updated", "Payment settings changed"
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.selectors import course_revenue_since
+from coursedesk.catalog.lessons import course_outline
 from coursedesk.catalog.links import checkout_url
 from coursedesk.catalog.models import Course
 from coursedesk.catalog.services import (
@@ -145,7 +146,7 @@ def _course_context(request, course: Course, form: CourseForm) -> dict:
         "nav": "studio",
         "course": course,
         "form": form,
-        "lessons": course.lessons.order_by("position"),
+        "outline": course_outline(course=course),
         "pages": [(page, checkout_url(page)) for page in pages],
         "missing": course_publish_missing(course=course),
         "has_students": course_has_students(course=course),
