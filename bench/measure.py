@@ -647,7 +647,11 @@ class Bench:
                 self.load(port, model)
             finally:
                 server.terminate()
-                server.wait(10)
+                try:
+                    server.wait(30)
+                except subprocess.TimeoutExpired:  # a worker still busy; the figures are taken
+                    server.kill()
+                    server.wait()
 
     def load(self, port: int, model: str) -> None:
         cookie = self.session_cookie()
@@ -657,7 +661,7 @@ class Bench:
         terms = [*THREE_LETTERS, *SIX_LETTERS, *self.emails]
         searches = [(f"{SEARCH_PATH}?{urlencode({'q': term})}", token) for term in terms]
         mixed = [request for pair in zip(searches, profiles, strict=False) for request in pair]
-        for _ in range(100):  # until the workers answer
+        for _ in range(900):  # until the workers answer (their first request imports every module)
             if status_of(port, "/healthz", cookie) == 200:
                 break
             time.sleep(0.2)
