@@ -15,7 +15,6 @@ from coursedesk.accounts.forms import (
     CreatorSignUpForm,
 )
 from coursedesk.accounts.models import ApiToken
-from coursedesk.core import clock
 
 
 class SignInView(auth_views.LoginView):
@@ -88,7 +87,6 @@ def token_create(request):
 @require_POST
 def token_revoke(request, token_id: int):
     token = get_object_or_404(ApiToken.objects.for_creator(request.user).active(), pk=token_id)
-    token.revoked_at = clock.now()
-    token.save(update_fields=["revoked_at"])
+    token.revoke()
     messages.success(request, f"Token “{token.name}” revoked. Programs using it can no longer sign in.")
     return redirect("accounts:settings")

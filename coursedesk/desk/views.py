@@ -21,10 +21,9 @@ from coursedesk.catalog.models import Course
 from coursedesk.core.errors import DomainError
 from coursedesk.core.pagination import InvalidCursor, keyset_page
 from coursedesk.core.replica import replica_reads
-from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import course_students, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
-from coursedesk.usecases.profile import customer_profile
+from coursedesk.usecases.profile import customer_profile, profile_customer
 from coursedesk.usecases.students_csv import students_csv_response
 
 ACTIVITY_PAGE = 50
@@ -79,7 +78,7 @@ def _profile_context(request, customer, **extra):
 @login_required
 @require_GET
 def customer_detail(request, customer_id):
-    customer = get_object_or_404(Customer.objects.for_creator(request.user), pk=customer_id)
+    customer = profile_customer(creator=request.user, customer_id=customer_id)
     context = _profile_context(
         request, customer, offer_welcome_email=request.GET.get("offer") == "welcome-email"
     )

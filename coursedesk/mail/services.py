@@ -93,7 +93,11 @@ def email_queue(
 
 def email_suppression_active(customer) -> EmailSuppression | None:
     """Why emails to the customer's current address are not sent, if they are not."""
-    return EmailSuppression.objects.for_creator(customer.creator).active().for_address(customer.email).first()
+    # Annotated by the query that read the customer (SQL's LOWER folds ASCII only, so only then).
+    if getattr(customer, "email_suppressed", None) is False and customer.email.isascii():
+        return None
+    suppressions = EmailSuppression.objects.filter(creator_id=customer.creator_id)  # no creator row read
+    return suppressions.active().for_address(customer.email).first()
 
 
 def email_suppression_clear(*, creator, address: str, actor: Actor, source: str, customer=None) -> bool:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Lower, Trim
+from django.shortcuts import get_object_or_404
+
 from coursedesk.billing.models import Payment, Subscription
 from coursedesk.billing.selectors import payments_with_refund_amounts
 from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import customer_enrolments, customer_timeline
-from coursedesk.mail.models import OutboundEmail
+from coursedesk.mail.models import EmailSuppression, OutboundEmail
 
 
 def customer_payments(*, customer):
@@ -44,6 +48,16 @@ class CustomerProfile:
     subscriptions: list
     emails: list
     timeline: list
+
+
+def profile_customer(*, creator, customer_id) -> Customer:
+    """The creator's customer for the profile (a foreign or missing one is a 404), with
+    `email_suppressed` read in the same query, so a deliverable address costs no query of its own."""
+    suppressed = EmailSuppression.objects.filter(
+        creator_id=OuterRef("creator_id"), cleared_at__isnull=True, address=Lower(Trim(OuterRef("email")))
+    )
+    customers = Customer.objects.for_creator(creator).annotate(email_suppressed=Exists(suppressed))
+    return get_object_or_404(customers, pk=customer_id)
 
 
 def customer_profile(*, customer: Customer) -> CustomerProfile:
