@@ -39,7 +39,7 @@ def make_page(course: Course, kind: str = "one_time", **fields) -> PaymentPage:
     fields.setdefault("name", kind.replace("_", " ").title())
     fields.setdefault("amount", 4900)
     fields.setdefault("currency", "usd")
-    if kind != "one_time":
+    if kind not in ("one_time", "free"):
         fields.setdefault("interval", "month")
     if kind == "payment_plan":
         fields.setdefault("installments", 3)

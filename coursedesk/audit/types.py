@@ -68,6 +68,9 @@ class AuditEventType(models.TextChoices):
     COURSE_LESSON_ADDED = "course.lesson_added", "Lesson added to {course}"
     COURSE_LESSON_UPDATED = "course.lesson_updated", "Lesson of {course} edited"
     COURSE_LESSON_DELETED = "course.lesson_deleted", "Lesson of {course} deleted"
+    PAYMENT_PAGE_CREATED = "payment_page.created", "Payment page added to {course}"
+    PAYMENT_PAGE_UPDATED = "payment_page.updated", "Payment page of {course} changed"
+    PAYMENT_PAGE_DELETED = "payment_page.deleted", "Payment page of {course} deleted"
     COURSE_WELCOME_EMAIL_UPDATED = "course.welcome_email_updated", "Welcome email of {course} edited"
     GATEWAY_ACCOUNT_UPDATED = "gateway_account.updated", "Payment settings changed"
     # Failed payments, reminders, the student's own cancel and the business details on receipts.

@@ -209,17 +209,22 @@ def checkout_pay_with_card(
                 key = f"checkout-{intent_key}-{session.pk}"
                 try:
                     card = gateway.card_attach(number=card_number, idempotency_key=key)
-                    charge = gateway.charge(
-                        payment_method_id=card.payment_method_id,
-                        amount=page.amount,
-                        currency=page.currency,
-                        idempotency_key=key,
+                    # A free trial saves the card now and charges it when the trial ends.
+                    charge = (
+                        None
+                        if page.trial_days
+                        else gateway.charge(
+                            payment_method_id=card.payment_method_id,
+                            amount=page.amount,
+                            currency=page.currency,
+                            idempotency_key=key,
+                        )
                     )
                 except CardDeclined as error:
                     raise DomainError(DECLINED_MESSAGE, code="card_declined", status=402) from error
                 except GatewayError as error:
                     raise InvalidValue(error.message, code=error.code) from error
-                if not charge.succeeded:
+                if charge is not None and not charge.succeeded:
                     raise DomainError(DECLINED_MESSAGE, code="card_declined", status=402)
         except DomainError as error:
             # Nothing was charged: the intent starts afresh with its next submit.
@@ -230,13 +235,44 @@ def checkout_pay_with_card(
             session.save(update_fields=["gateway_session_id"])
             return checkout_fulfil(
                 session=session,
-                payment_reference=charge.id,
+                payment_reference=charge.id if charge else "",
                 card=card,
                 subscription_reference=f"sbx_sub_{session.pk}" if page.is_recurring else "",
                 actor=Actor.buyer(email),
                 source=AuditSource.CHECKOUT,
             )
     raise refused
+
+
+def checkout_free(
+    *,
+    page: PaymentPage,
+    intent_key: str,
+    email: str,
+    first_name: str,
+    last_name: str = "",
+    password: str = "",
+) -> CheckoutSession:
+    """Enrols at once on a free page: no gateway, no payment, the welcome email as for a purchase.
+    Once per purchase intent, like a paid checkout."""
+    if not page.is_free:
+        raise DomainError("This course is not free.", code="not_free")
+    email = _buyer_checked(
+        page=page, email=email, first_name=first_name, last_name=last_name, password=password
+    )
+    buyer = _buyer(email=email, first_name=first_name, last_name=last_name, password=password)
+    with _intent_session(page=page, intent_key=intent_key, buyer=buyer, gateway=Gateway.SANDBOX) as session:
+        if session.status == CheckoutSession.Status.COMPLETED:
+            return session
+        _session_buyer_set(session, buyer)
+        session.gateway_session_id = f"free_cs_{session.pk}"
+        session.save(update_fields=["gateway_session_id"])
+        return checkout_fulfil(
+            session=session,
+            payment_reference="",
+            actor=Actor.buyer(email),
+            source=AuditSource.CHECKOUT,
+        )
 
 
 def checkout_start_hosted(
@@ -402,6 +438,9 @@ def checkout_fulfil(
         if enrolment.expires_at is not None and (expires_at is None or expires_at > enrolment.expires_at):
             enrolment_expiration_set(enrolment=enrolment, expires_at=expires_at, actor=actor, source=source)
 
+        # A free page, or a subscription's free trial, takes no payment now.
+        trial_ends_at = now + dt.timedelta(days=page.trial_days) if page.trial_days else None
+        takes_payment = not page.is_free and trial_ends_at is None
         subscription = None
         if page.is_recurring:
             subscription = Subscription.objects.create(
@@ -414,7 +453,7 @@ def checkout_fulfil(
                 installments_total=page.installments,
                 status=Subscription.Status.ACTIVE,
                 started_at=now,
-                next_payment_at=next_payment_at or add_interval(now, page.interval),
+                next_payment_at=next_payment_at or trial_ends_at or add_interval(now, page.interval),
                 gateway=session.gateway,
                 gateway_subscription_id=subscription_reference,
                 gateway_payment_method_id=card.payment_method_id if card else "",
@@ -438,30 +477,37 @@ def checkout_fulfil(
                     "next_payment_at": clock.iso(subscription.next_payment_at),
                 },
             )
-        payment = payment_record(
-            customer=customer,
-            course=course,
-            payment_page=page,
-            subscription=subscription,
-            amount=amount or page.amount,
-            currency=page.currency,
-            gateway=session.gateway,
-            reference=payment_reference,
-            details={
-                "payment_page": page.name,
-                **({"installment": 1, "installments_total": page.installments} if page.installments else {}),
-            },
-            actor=actor,
-            source=source,
-        )
+        payment = None
+        if takes_payment:
+            payment = payment_record(
+                customer=customer,
+                course=course,
+                payment_page=page,
+                subscription=subscription,
+                amount=amount or page.amount,
+                currency=page.currency,
+                gateway=session.gateway,
+                reference=payment_reference,
+                details={
+                    "payment_page": page.name,
+                    **(
+                        {"installment": 1, "installments_total": page.installments}
+                        if page.installments
+                        else {}
+                    ),
+                },
+                actor=actor,
+                source=source,
+            )
         welcome_email_queue(customer=customer, course=course, actor=actor, source=source)
-        payment_receipt_queue(
-            payment=payment,
-            test_mode=gateway_named(session.gateway, creator=creator).is_test_mode,
-            installment=1 if page.installments else None,
-            actor=actor,
-            source=source,
-        )
+        if payment is not None:
+            payment_receipt_queue(
+                payment=payment,
+                test_mode=gateway_named(session.gateway, creator=creator).is_test_mode,
+                installment=1 if page.installments else None,
+                actor=actor,
+                source=source,
+            )
 
         session.status = CheckoutSession.Status.COMPLETED
         session.customer = customer

@@ -152,12 +152,13 @@ class PaymentPageQuerySet(CreatorScopedQuerySet):
 
 
 class PaymentPage(models.Model):
-    """An offer of one course: one-time, subscription (until canceled) or payment plan."""
+    """An offer of one course: one-time, subscription (until canceled), payment plan, or free."""
 
     class Kind(models.TextChoices):
         ONE_TIME = "one_time", "One-time payment"
         SUBSCRIPTION = "subscription", "Subscription"
         PAYMENT_PLAN = "payment_plan", "Payment plan"
+        FREE = "free", "Free"
 
     class Interval(models.TextChoices):
         MONTH = "month", "Monthly"
@@ -167,7 +168,7 @@ class PaymentPage(models.Model):
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = models.PositiveIntegerField(
-        validators=[MinValueValidator(1)], help_text="Per payment, in the currency's minor unit."
+        validators=[MinValueValidator(0)], help_text="Per payment, in the currency's minor unit; 0 when free."
     )
     currency = models.CharField(max_length=3, default="usd", validators=[currency_validator])
     interval = models.CharField(max_length=10, choices=Interval.choices, blank=True)
@@ -176,6 +177,9 @@ class PaymentPage(models.Model):
     )
     access_days = models.PositiveIntegerField(
         null=True, blank=True, help_text="Access length in days from purchase; empty for lifetime."
+    )
+    trial_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Subscriptions: days free before the first charge."
     )
     active = models.BooleanField(default=True)
     gateway_product_id = models.CharField(max_length=255, blank=True)
@@ -187,14 +191,21 @@ class PaymentPage(models.Model):
     class Meta:
         ordering = ["course", "pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_page_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(kind="free", amount=0) | (~Q(kind="free") & Q(amount__gt=0)),
+                name="payment_page_amount_positive_unless_free",
+            ),
+            models.CheckConstraint(
+                condition=Q(trial_days__isnull=True) | Q(kind="subscription", trial_days__gt=0),
+                name="payment_page_trial_only_for_subscriptions",
+            ),
             models.CheckConstraint(
                 condition=Q(access_days__isnull=True) | Q(access_days__gt=0),
                 name="payment_page_access_days_positive",
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(kind="one_time", interval="", installments__isnull=True)
+                    Q(kind__in=["one_time", "free"], interval="", installments__isnull=True)
                     | Q(kind="subscription", interval__in=["month", "year"], installments__isnull=True)
                     | Q(kind="payment_plan", interval__in=["month", "year"], installments__gte=2)
                 ),
@@ -211,12 +222,20 @@ class PaymentPage(models.Model):
 
     @property
     def is_recurring(self) -> bool:
-        return self.kind != self.Kind.ONE_TIME
+        return self.kind in (self.Kind.SUBSCRIPTION, self.Kind.PAYMENT_PLAN)
+
+    @property
+    def is_free(self) -> bool:
+        return self.kind == self.Kind.FREE
 
     def describe_price(self) -> str:
         per = {"month": "month", "year": "year"}.get(self.interval, "")
+        if self.kind == self.Kind.FREE:
+            return "Free"
         if self.kind == self.Kind.ONE_TIME:
             return self.price.format()
+        if self.kind == self.Kind.SUBSCRIPTION and self.trial_days:
+            return f"{self.price.format()} / {per} after a {self.trial_days}-day free trial"
         if self.kind == self.Kind.SUBSCRIPTION:
             return f"{self.price.format()} / {per}"
         return f"{self.installments} × {self.price.format()} / {per}"

@@ -12,6 +12,7 @@ from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.checkout import (
     checkout_complete_hosted,
+    checkout_free,
     checkout_pay_with_card,
     checkout_start_hosted,
 )
@@ -38,7 +39,7 @@ def checkout(request, page_id: int):
     if request.method == "GET" and "session_id" in request.GET:
         return _checkout_done(request, page)
     account = gateway_account(page.course.creator)
-    takes_card_here = account.takes_cards_here
+    takes_card_here = account.takes_cards_here and not page.is_free
     form_class = CheckoutWithCardForm if takes_card_here else CheckoutForm
     form = form_class(request.POST or None, page=page)
     error = ""
@@ -46,6 +47,8 @@ def checkout(request, page_id: int):
         details = {key: form.cleaned_data[key] for key in ("email", "first_name", "last_name", "password")}
         details["intent_key"] = form.cleaned_data["intent"]
         try:
+            if page.is_free:
+                return _to_outcome(page, checkout_free(page=page, **details))
             if takes_card_here:
                 session = checkout_pay_with_card(
                     page=page, card_number=form.cleaned_data["card_number"], **details

@@ -6,8 +6,10 @@ from django import forms
 from django.urls import reverse_lazy
 
 from coursedesk.catalog.lessons import BODY_MAX, DRIP_MAX_DAYS
+from coursedesk.catalog.models import PaymentPage
 from coursedesk.catalog.services import DESCRIPTION_MAX, SLUG_MAX, THUMBNAIL_MAX_BYTES, TITLE_MAX
 from coursedesk.catalog.video import ALLOWED_DESCRIPTION
+from coursedesk.core.money import Money
 
 
 class CourseForm(forms.Form):
@@ -84,3 +86,78 @@ class LessonForm(forms.Form):
     def __init__(self, *args, sections=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["section"].choices = [("", "No section"), *[(str(s.pk), s.title) for s in sections]]
+
+
+def _money_field(**kwargs) -> forms.CharField:
+    return forms.CharField(
+        label="Price",
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "49.00"}),
+        **kwargs,
+    )
+
+
+class PriceCleaning:
+    """The price as typed ("49", "1,299.50") in the page's currency, turned into minor units."""
+
+    def _minor_units(self, currency: str) -> int | None:
+        text = (self.cleaned_data.get("price") or "").strip()
+        if not text:
+            return None
+        try:
+            return Money.from_decimal(text, currency).amount
+        except (ValueError, ArithmeticError, TypeError):
+            self.add_error("price", "Enter the price as money, e.g. 49.00 or 1,299.50.")
+            return None
+
+
+class PaymentPageForm(PriceCleaning, forms.Form):
+    name = forms.CharField(max_length=120, help_text="Buyers see it, e.g. Lifetime access or Monthly.")
+    kind = forms.ChoiceField(
+        label="How students pay",
+        choices=PaymentPage.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=PaymentPage.Kind.ONE_TIME,
+    )
+    price = _money_field(required=False, help_text="Per payment, in money (not cents). Not needed when free.")
+    currency = forms.CharField(max_length=3, initial="usd", help_text="Three letters, e.g. usd, eur, gbp.")
+    interval = forms.ChoiceField(
+        label="Every",
+        choices=[("", "—"), *PaymentPage.Interval.choices],
+        required=False,
+        help_text="Subscriptions and payment plans.",
+    )
+    installments = forms.IntegerField(
+        label="Number of payments", required=False, min_value=2, max_value=60, help_text="Payment plans only."
+    )
+    trial_days = forms.IntegerField(
+        label="Free trial (days)", required=False, min_value=1, max_value=730, help_text="Subscriptions only."
+    )
+    access_days = forms.IntegerField(
+        label="Access length (days)", required=False, min_value=1, help_text="Empty: lifetime access."
+    )
+
+    def clean(self):
+        data = super().clean()
+        currency = (data.get("currency") or "usd").lower()
+        data["amount"] = self._minor_units(currency)
+        return data
+
+
+class PaymentPageChangeForm(PriceCleaning, forms.Form):
+    name = forms.CharField(max_length=120)
+    price = _money_field(
+        required=False,
+        help_text="A new price is for new buyers only: running subscriptions keep the price they "
+        "signed up at.",
+    )
+    active = forms.BooleanField(required=False, help_text="Inactive: nobody new can buy through this page.")
+
+    def __init__(self, *args, page, **kwargs):
+        self.page = page
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        data["amount"] = None if self.page.is_free else self._minor_units(self.page.currency)
+        return data

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from coursedesk.studio import lesson_views, views
+from coursedesk.studio import lesson_views, payment_page_views, views
 
 app_name = "studio"
 urlpatterns = [
@@ -25,6 +25,21 @@ urlpatterns = [
         "studio/lesson-files/<int:lesson_file_id>/delete/",
         lesson_views.lesson_file_remove,
         name="lesson_file_delete",
+    ),
+    path(
+        "studio/courses/<int:course_id>/payment-pages/new/",
+        payment_page_views.payment_page_new,
+        name="payment_page_new",
+    ),
+    path(
+        "studio/payment-pages/<int:payment_page_id>/",
+        payment_page_views.payment_page_edit,
+        name="payment_page",
+    ),
+    path(
+        "studio/payment-pages/<int:payment_page_id>/delete/",
+        payment_page_views.payment_page_remove,
+        name="payment_page_delete",
     ),
     path("studio/markdown-preview/", lesson_views.markdown_preview, name="markdown_preview"),
 ]

@@ -220,3 +220,29 @@ def test_a_new_card_pays_the_open_invoice_at_stripe(gateway, stripe_side, course
     gateway.subscription_open_invoice_pay(subscription_reference=subscription.id)
 
     assert stripe_side.v1.invoices.retrieve(invoices[0].id).status == "paid"
+
+
+def test_a_new_price_makes_a_new_stripe_price_and_running_subscriptions_keep_the_old(
+    creator, gateway, stripe_subscription, stripe_side
+):
+    from coursedesk.catalog.payment_pages import payment_page_update
+
+    page = stripe_subscription.payment_page
+    old_price = page.gateway_price_id
+
+    payment_page_update(page=page, amount=2900, actor=Actor.creator(creator), source="desk")
+    page.refresh_from_db()  # as the next checkout reads it
+    new_price = gateway.price_ensure(page)
+
+    page.refresh_from_db()
+    assert new_price != old_price and page.gateway_price_id == new_price
+    plan = stripe_side.v1.plans.retrieve(new_price)
+    assert (plan.amount, plan.currency, plan.interval, plan.product) == (
+        2900,
+        "usd",
+        "month",
+        page.gateway_product_id,
+    )
+    running = stripe_side.v1.subscriptions.retrieve(stripe_subscription.gateway_subscription_id)
+    assert running["items"]["data"][0]["plan"]["id"] == old_price
+    assert running["items"]["data"][0]["plan"]["amount"] == 1900

@@ -185,3 +185,30 @@ def test_another_creators_course_is_not_found(creator_client, other_creator, suf
 
     assert response.status_code == 404
     assert Course.objects.get(pk=theirs.pk).title == theirs.title
+
+
+def test_a_price_is_typed_as_money_and_a_page_with_sales_says_so(creator_client, creator, course, customer):
+    response = creator_client.post(
+        f"/studio/courses/{course.pk}/payment-pages/new/",
+        {"name": "Pay in full", "kind": "one_time", "price": "1,299.50", "currency": "usd"},
+    )
+
+    assert response.status_code == 302
+    page = course.payment_pages.get(name="Pay in full")
+    assert (page.amount, page.currency, page.describe_price()) == (129950, "usd", "$1,299.50")
+
+    make_payment(customer, course, payment_page=page)
+    html = creator_client.get(f"/studio/payment-pages/{page.pk}/").content.decode()
+    assert "This page has sales, so it cannot be deleted." in html
+    assert "running subscriptions keep the price they signed up at" in html
+
+
+def test_a_price_that_is_not_money_is_refused(creator_client, course):
+    response = creator_client.post(
+        f"/studio/courses/{course.pk}/payment-pages/new/",
+        {"name": "Odd", "kind": "one_time", "price": "49.999", "currency": "usd"},
+    )
+
+    assert response.status_code == 422
+    assert "Enter the price as money, e.g. 49.00 or 1,299.50." in response.content.decode()
+    assert not course.payment_pages.filter(name="Odd").exists()

@@ -333,6 +333,8 @@ class StripeGateway(PaymentGateway):
             params["mode"] = "subscription"
             params["line_items"] = [{"price": self.price_ensure(page), "quantity": 1}]
             params["subscription_data"] = {"metadata": metadata}
+            if page.trial_days:
+                params["subscription_data"]["trial_period_days"] = page.trial_days
         else:
             params["mode"] = "payment"
             params["line_items"] = [
