@@ -16,6 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
+from coursedesk.billing.expiry import renewal_page_of
+from coursedesk.billing.models import Subscription
 from coursedesk.catalog.links import checkout_url
 from coursedesk.catalog.models import Course
 from coursedesk.classroom.auth import current_student, student_login, student_logout
@@ -78,6 +80,22 @@ def course(request, course_slug: str):
     if access.is_active:
         context["lessons"] = course.lessons.order_by("position").only("position", "title")
         return render(request, "classroom/course.html", context)
+    if access.status == "revoked":
+        # A student who canceled their own subscription reads when it ended, not a revoke.
+        context["ended_subscription"] = (
+            Subscription.objects.filter(
+                customer=student,
+                course=course,
+                status=Subscription.Status.CANCELED,
+                canceled_by_customer=True,
+            )
+            .order_by("-canceled_at")
+            .first()
+        )
+        context["offers"] = _offers(course)
+    if access.status == "expired":
+        renewal = renewal_page_of(access.enrolment)
+        context["renewal"] = {"page": renewal, "url": checkout_url(renewal)} if renewal else None
     if access.status in ("revoked", "expired", "past_due"):
         return render(request, f"classroom/{access.status}.html", context, status=403)
     context["offers"] = _offers(course)
