@@ -37,7 +37,8 @@ DEFINITIONS = [
     (
         "raw limit of the CSV",
         "the database writing the same CSV with no Python in the loop, from one SELECT that formats "
-        "every cell as the export does (bench/csv_sql.py). PostgreSQL: COPY (<that SELECT>) TO STDOUT "
+        "every cell, the export's own (coursedesk/usecases/students_csv_sql.py). PostgreSQL: "
+        "COPY (<that SELECT>) TO STDOUT "
         "WITH CSV, read in 1 MB blocks through psycopg 3. SQLite: the sqlite3 shell with .mode csv on "
         "the same SELECT. tests/bench/test_csv_sql.py holds the cells to the export's bytes; COPY ends "
         "lines with LF and the shell quotes more cells, nothing else differs.",

@@ -6,7 +6,8 @@ import itertools
 
 from coursedesk.accounts.models import Creator
 from coursedesk.catalog.models import Course, Lesson, PaymentPage
-from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.customers.models import Customer, Enrolment, EnrolmentCountStatus
+from coursedesk.customers.services import course_counts_move
 
 _sequence = itertools.count(1)
 
@@ -60,7 +61,10 @@ def make_customer(creator: Creator, email: str | None = None, **fields) -> Custo
 
 
 def make_enrolment(customer: Customer, course: Course, **fields) -> Enrolment:
-    return Enrolment.objects.create(customer=customer, course=course, **fields)
+    """An enrolment row, counted in its course's counters as the enrolment services would."""
+    enrolment = Enrolment.objects.create(customer=customer, course=course, **fields)
+    course_counts_move(course_id=course.pk, before=None, after=EnrolmentCountStatus.of(enrolment))
+    return enrolment
 
 
 _hash_cache: dict[str, str] = {}

@@ -194,6 +194,15 @@ class Enrolment(models.Model):
                 ),
                 name="enrolment_expiry_unrecorded",
             ),
+            # The Teach counts find, per course, the expirations that passed and the sweep has not
+            # recorded yet (a minute's worth at most while the scheduler runs).
+            models.Index(
+                fields=["course", "expires_at"],
+                condition=Q(
+                    revoked_at__isnull=True, expiry_recorded_at__isnull=True, expires_at__isnull=False
+                ),
+                name="enrolment_course_unrecorded",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -212,6 +221,41 @@ class Enrolment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == EnrolmentStatus.ACTIVE.value
+
+
+class EnrolmentCountStatus(models.TextChoices):
+    """Where an enrolment counts in its course's counters, read from its stored columns only (so a
+    service knows it before and after a change without the clock): revoked; expired once the
+    sweep recorded its expiration; else active, which still holds expirations passed and not yet
+    recorded (the Teach counts move those to expired when they read)."""
+
+    ACTIVE = "active", "Active"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+    @classmethod
+    def of(cls, enrolment) -> str:
+        if enrolment.revoked_at is not None:
+            return cls.REVOKED.value
+        if enrolment.expiry_recorded_at is not None:
+            return cls.EXPIRED.value
+        return cls.ACTIVE.value
+
+
+class CourseStudentCount(models.Model):
+    """A course's enrolments by `EnrolmentCountStatus`, changed by the enrolment services in the
+    same transaction as the enrolment, so the Teach page reads counts instead of counting rows.
+    `course_counts_recount` repairs any drift."""
+
+    course = models.OneToOneField(
+        "catalog.Course", on_delete=models.CASCADE, primary_key=True, related_name="student_count"
+    )
+    active = models.BigIntegerField(default=0)
+    revoked = models.BigIntegerField(default=0)
+    expired = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.course_id}: {self.active} active, {self.revoked} revoked, {self.expired} expired"
 
 
 class PasswordResetToken(models.Model):

@@ -9,14 +9,20 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BigIntegerField, Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError
 from coursedesk.core.text import fold
-from coursedesk.customers.models import Customer, Enrolment, EnrolmentStatus, enrolment_status_q
+from coursedesk.customers.models import (
+    CourseStudentCount,
+    Customer,
+    Enrolment,
+    EnrolmentStatus,
+)
 
 # Trigram indexes need three characters; shorter words fall back to a plain LIKE.
 TRIGRAM = 3
@@ -231,16 +237,32 @@ def course_students(*, courses) -> list[CourseStudents]:
 
 
 def course_student_counts(*, courses) -> dict[int, dict[str, int]]:
-    """Active, revoked and expired students per course, in one query."""
+    """Active, revoked and expired students per course, in one small query at any size: the
+    counters the enrolment services keep (`CourseStudentCount`) hold an expiration as expired once
+    the sweep recorded it; the ones that passed since (a minute's worth while the scheduler runs)
+    are counted through their index and moved from active to expired here."""
     at = clock.now()
     ids = [course.pk for course in courses]
     statuses = [status.value for status in EnrolmentStatus]
     counts = {pk: dict.fromkeys(statuses, 0) for pk in ids}
-    rows = (
-        Enrolment.objects.filter(course_id__in=ids)
+    passed_unrecorded = (
+        Enrolment.objects.filter(
+            course_id=OuterRef("course_id"),
+            revoked_at__isnull=True,
+            expiry_recorded_at__isnull=True,
+            expires_at__isnull=False,
+            expires_at__lte=at,
+        )
+        .order_by()
         .values("course_id")
-        .annotate(**{status: Count("pk", filter=enrolment_status_q(status, at)) for status in statuses})
+        .annotate(passed=Count("pk"))
+        .values("passed")
     )
-    for row in rows:
-        counts[row["course_id"]] = {status: row[status] for status in statuses}
+    rows = (
+        CourseStudentCount.objects.filter(course_id__in=ids)
+        .annotate(passed=Coalesce(Subquery(passed_unrecorded, output_field=BigIntegerField()), 0))
+        .values_list("course_id", "active", "revoked", "expired", "passed")
+    )
+    for course_id, active, revoked, expired, passed in rows:
+        counts[course_id] = {"active": active - passed, "revoked": revoked, "expired": expired + passed}
     return counts

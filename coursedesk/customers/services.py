@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from coursedesk.audit.services import Actor, audit_record, change
@@ -15,7 +17,13 @@ from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
 from coursedesk.core.text import normalize_email
-from coursedesk.customers.models import Customer, Enrolment, EnrolmentStatus
+from coursedesk.customers.models import (
+    CourseStudentCount,
+    Customer,
+    Enrolment,
+    EnrolmentCountStatus,
+    EnrolmentStatus,
+)
 
 
 def _validate_email(email: str) -> str:
@@ -156,6 +164,7 @@ def enrolment_grant(
                 source=enrolment_source,
                 granted_at=clock.now(),
             )
+            course_counts_move(course_id=course.pk, before=None, after=EnrolmentCountStatus.of(enrolment))
             _enrolment_audit(
                 enrolment=enrolment,
                 type=AuditEventType.ENROLMENT_GRANTED,
@@ -169,8 +178,12 @@ def enrolment_grant(
             return enrolment
         enrolment.course, enrolment.customer = course, customer  # the rows it was found by
         old_status = enrolment.status
+        counted_before = EnrolmentCountStatus.of(enrolment)
         enrolment.revoked_at = None
         enrolment.save(update_fields=["revoked_at"])
+        course_counts_move(
+            course_id=course.pk, before=counted_before, after=EnrolmentCountStatus.of(enrolment)
+        )
         _enrolment_audit(
             enrolment=enrolment,
             type=AuditEventType.ENROLMENT_RESTORED,
@@ -184,12 +197,18 @@ def enrolment_grant(
 def enrolment_revoke(*, enrolment: Enrolment, actor: Actor, source: str, reason: str = "") -> Enrolment:
     """Takes access away at once. Payments and subscriptions are untouched."""
     with transaction.atomic():
-        enrolment = Enrolment.objects.select_for_update().select_related("course").get(pk=enrolment.pk)
+        enrolment = (
+            Enrolment.objects.select_for_update(of=("self",)).select_related("course").get(pk=enrolment.pk)
+        )
         if enrolment.revoked_at is not None:
             raise DomainError("Access to this course is already revoked.", code="already_revoked")
         old_status = enrolment.status
+        counted_before = EnrolmentCountStatus.of(enrolment)
         enrolment.revoked_at = clock.now()
         enrolment.save(update_fields=["revoked_at"])
+        course_counts_move(
+            course_id=enrolment.course_id, before=counted_before, after=EnrolmentCountStatus.REVOKED.value
+        )
         _enrolment_audit(
             enrolment=enrolment,
             type=AuditEventType.ENROLMENT_REVOKED,
@@ -214,14 +233,20 @@ def enrolment_expiration_set(
     """Sets a new expiration, or none (lifetime). The old value stays in the timeline."""
     expiration_check(expires_at)
     with transaction.atomic():
-        enrolment = Enrolment.objects.select_for_update().select_related("course").get(pk=enrolment.pk)
+        enrolment = (
+            Enrolment.objects.select_for_update(of=("self",)).select_related("course").get(pk=enrolment.pk)
+        )
         if enrolment.expires_at == expires_at:
             return enrolment
         old = enrolment.expires_at
         old_status = enrolment.status
+        counted_before = EnrolmentCountStatus.of(enrolment)
         enrolment.expires_at = expires_at
         enrolment.expiry_recorded_at = None  # a new expiration is announced when it passes
         enrolment.save(update_fields=["expires_at", "expiry_recorded_at"])
+        course_counts_move(
+            course_id=enrolment.course_id, before=counted_before, after=EnrolmentCountStatus.of(enrolment)
+        )
         _enrolment_audit(
             enrolment=enrolment,
             type=AuditEventType.ENROLMENT_EXPIRATION_CHANGED,
@@ -239,14 +264,20 @@ def enrolment_renew(*, enrolment: Enrolment, days: int, actor: Actor, source: st
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
         raise InvalidValue("A renewal adds at least one day.", code="invalid_days")
     with transaction.atomic():
-        enrolment = Enrolment.objects.select_for_update().select_related("course").get(pk=enrolment.pk)
+        enrolment = (
+            Enrolment.objects.select_for_update(of=("self",)).select_related("course").get(pk=enrolment.pk)
+        )
         if enrolment.expires_at is None:
             return enrolment
         old, old_status = enrolment.expires_at, enrolment.status
+        counted_before = EnrolmentCountStatus.of(enrolment)
         enrolment.expires_at = max(old, clock.now()) + dt.timedelta(days=days)
         expiration_check(enrolment.expires_at)
         enrolment.expiry_recorded_at = None  # a new expiration is announced when it passes
         enrolment.save(update_fields=["expires_at", "expiry_recorded_at"])
+        course_counts_move(
+            course_id=enrolment.course_id, before=counted_before, after=EnrolmentCountStatus.of(enrolment)
+        )
         _enrolment_audit(
             enrolment=enrolment,
             type=AuditEventType.ENROLMENT_RENEWED,
@@ -257,6 +288,74 @@ def enrolment_renew(*, enrolment: Enrolment, days: int, actor: Actor, source: st
             status=change(old_status, enrolment.status),
         )
     return enrolment
+
+
+def course_counts_move(*, course_id: int, before: str | None, after: str | None) -> None:
+    """Moves one enrolment between its course's counters (`before` None: a new one), inside the
+    caller's transaction. An UPDATE with column arithmetic, so concurrent moves never lose one; the
+    course's row is made on its first enrolment."""
+    if before == after:
+        return
+    changes = {}
+    if before is not None:
+        changes[before] = F(before) - 1
+    if after is not None:
+        changes[after] = F(after) + 1
+    with transaction.atomic():
+        if not CourseStudentCount.objects.filter(course_id=course_id).update(**changes):
+            CourseStudentCount.objects.get_or_create(course_id=course_id)
+            CourseStudentCount.objects.filter(course_id=course_id).update(**changes)
+
+
+@dataclass(frozen=True)
+class CountDrift:
+    """A course whose counters did not match its enrolments, and what they were set to."""
+
+    course_id: int
+    counted: dict[str, int]
+    found: dict[str, int]
+
+
+def _counted_by_status(enrolments) -> dict[int, dict[str, int]]:
+    """Enrolments per course and `EnrolmentCountStatus`, counted from the rows."""
+    unrevoked = Q(revoked_at__isnull=True)
+    rows = (
+        enrolments.order_by()
+        .values("course_id")
+        .annotate(
+            active=Count("pk", filter=unrevoked & Q(expiry_recorded_at__isnull=True)),
+            revoked=Count("pk", filter=~unrevoked),
+            expired=Count("pk", filter=unrevoked & Q(expiry_recorded_at__isnull=False)),
+        )
+    )
+    return {row.pop("course_id"): row for row in rows}
+
+
+def course_counts_recount(*, course_ids=None) -> list[CountDrift]:
+    """Counts each course's enrolments again and repairs its counters where they drifted (data
+    loaded around the services, a bug); returns the drifts. Each course under its counter's row
+    lock, so a concurrent enrolment change waits for the recount or is counted by it."""
+    if course_ids is None:  # every course with enrolments or counters; others count zero anyway
+        course_ids = sorted(
+            {
+                *Enrolment.objects.order_by().values_list("course_id", flat=True).distinct(),
+                *CourseStudentCount.objects.values_list("course_id", flat=True),
+            }
+        )
+    drifts = []
+    statuses = [status.value for status in EnrolmentCountStatus]
+    for course_id in course_ids:
+        with transaction.atomic():
+            counter, _ = CourseStudentCount.objects.get_or_create(course_id=course_id)
+            counter = CourseStudentCount.objects.select_for_update().get(pk=counter.pk)
+            found = _counted_by_status(Enrolment.objects.filter(course_id=course_id)).get(
+                course_id, dict.fromkeys(statuses, 0)
+            )
+            counted = {status: getattr(counter, status) for status in statuses}
+            if counted != found:
+                CourseStudentCount.objects.filter(pk=counter.pk).update(**found)
+                drifts.append(CountDrift(course_id=course_id, counted=counted, found=found))
+    return drifts
 
 
 EXPIRY_BATCH = 500
@@ -277,12 +376,21 @@ def enrolments_expired_record(*, limit: int = EXPIRY_BATCH) -> int:
     recorded = 0
     for pk in due:
         with transaction.atomic():
-            enrolment = Enrolment.objects.select_for_update().select_related("course", "customer").get(pk=pk)
+            enrolment = (
+                Enrolment.objects.select_for_update(of=("self",))
+                .select_related("course", "customer")
+                .get(pk=pk)
+            )
             expired = enrolment.status_at(now) == EnrolmentStatus.EXPIRED.value
             if not expired or enrolment.expiry_recorded_at is not None:
                 continue  # changed since it was found
             enrolment.expiry_recorded_at = now
             enrolment.save(update_fields=["expiry_recorded_at"])
+            course_counts_move(
+                course_id=enrolment.course_id,
+                before=EnrolmentCountStatus.ACTIVE.value,
+                after=EnrolmentCountStatus.EXPIRED.value,
+            )
             _enrolment_audit(
                 enrolment=enrolment,
                 type=AuditEventType.ENROLMENT_EXPIRED,

@@ -25,8 +25,10 @@ from coursedesk.accounts.models import Creator
 from coursedesk.audit.models import AuditEvent
 from coursedesk.billing.models import Payment, Refund, Subscription
 from coursedesk.catalog.models import Course, Lesson, PaymentPage
+from coursedesk.core import clock
 from coursedesk.core.text import customer_search_text, fold
 from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.customers.services import course_counts_recount
 from coursedesk.usecases.demo import FIRST_NAMES as DEMO_FIRST_NAMES
 
 logger = logging.getLogger(__name__)
@@ -364,8 +366,11 @@ class BenchmarkSeeder:
             )
 
     def _enrolments(self, by_creator, creator_ids) -> Iterator[tuple]:
-        """(id, customer_id, course_id, payment_page_id, source, granted_at, revoked_at, expires_at)."""
+        """(id, customer_id, course_id, payment_page_id, source, granted_at, revoked_at, expires_at,
+        expiry_recorded_at): expirations passed by now count as recorded, as the scheduler's sweep
+        would have done."""
         rng = self.rng
+        swept_until = max(NOW, clock.now())
         stamp = self.loader.timestamp
         big_id = creator_ids[0]
         big = self.total_customers // BIG_SHARE
@@ -390,11 +395,13 @@ class BenchmarkSeeder:
                 roll = rng.random()
                 revoked = stamp(granted + dt.timedelta(days=30)) if roll < 0.08 else None
                 if 0.08 <= roll < 0.15:
-                    expires = stamp(granted + dt.timedelta(days=90))  # most of these are past
+                    expires = granted + dt.timedelta(days=90)  # most of these are past
                 elif roll > 0.9:
-                    expires = stamp(NOW + dt.timedelta(days=rng.randrange(1, 365)))
+                    expires = NOW + dt.timedelta(days=rng.randrange(1, 365))
                 else:
                     expires = None
+                recorded = stamp(expires) if expires is not None and expires <= swept_until else None
+                expires = stamp(expires) if expires is not None else None
                 self.enrolment_rows.append((customer_id, course_id, page_id))
                 yield (
                     enrolment_id,
@@ -405,6 +412,7 @@ class BenchmarkSeeder:
                     stamp(granted),
                     revoked,
                     expires,
+                    recorded,
                 )
 
     def _payments(self) -> Iterator[tuple]:
@@ -537,6 +545,7 @@ class BenchmarkSeeder:
                     "granted_at",
                     "revoked_at",
                     "expires_at",
+                    "expiry_recorded_at",
                 ],
                 self._enrolments(by_creator, creator_ids),
             )
@@ -609,6 +618,7 @@ class BenchmarkSeeder:
             )
             indexes.build()
             self._reset_sequences([Customer, Enrolment, Payment, Refund, Subscription, AuditEvent])
+            course_counts_recount()  # the Teach counters of the rows loaded around the services
         with connection.cursor() as cursor:
             if connection.vendor == "sqlite":
                 cursor.execute("PRAGMA foreign_keys = ON")

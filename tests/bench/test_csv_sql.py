@@ -1,6 +1,7 @@
 """The raw limit of the students CSV is the same bytes as the export.
 
-bench/csv_sql.py formats every cell in SQL; the benchmark times the database writing that SELECT as
+The export's SELECT (coursedesk/usecases/students_csv_sql.py) formats every cell in SQL; the
+benchmark times the database writing that SELECT as
 CSV with no Python in the loop (COPY on PostgreSQL, the sqlite3 shell on SQLite) against the export.
 Here, on data that exercises every formatting rule, the SELECT's cells are the export's cells, and
 each database's own CSV of them is the export's bytes up to its tool's CSV dialect, spelled out below.

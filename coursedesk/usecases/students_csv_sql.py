@@ -1,0 +1,209 @@
+"""The students CSV's cells formatted by the database: one SELECT per database that formats every
+cell the way the export shows it (labels, times, money, formula neutralising), so the export streams
+what the database writes with no Python per row:
+
+- PostgreSQL: `COPY (<select>) TO STDOUT WITH (FORMAT csv)`, read through psycopg 3;
+- SQLite: the same cells joined into CSV lines by SQL (`students_csv_lines_select`).
+
+Empty cells are NULL, because COPY quotes an empty string and writes NULL as nothing, as the export
+does. Tests hold both to the reference writer (`students_csv.students_csv_reference_lines`) byte
+for byte.
+"""
+
+from __future__ import annotations
+
+from coursedesk.billing.models import Payment, Refund, Subscription
+from coursedesk.core.money import THREE_DECIMAL_CURRENCIES, ZERO_DECIMAL_CURRENCIES
+from coursedesk.customers.models import EnrolmentStatus
+
+# A cell starting with one of these is read as a formula by spreadsheet programs: a quote goes first.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _in(values) -> str:
+    return "(" + ", ".join(_literal(v) for v in sorted(values)) + ")"
+
+
+def _labels(expression: str, choices) -> str:
+    whens = " ".join(f"WHEN {_literal(value)} THEN {_literal(str(label))}" for value, label in choices)
+    return f"CASE {expression} {whens} END"
+
+
+class Dialect:
+    """What differs between the two databases: placeholders, characters, substrings and times."""
+
+    course = now = ""
+    # Keeps the inner SELECT whole: merged into the outer one, each of its subqueries would run
+    # once for every time the formatting names its column.
+    fence = ""
+    outer_order = ""
+
+    def char(self, code: int) -> str:
+        raise NotImplementedError
+
+    def first_character(self, expression: str) -> str:
+        raise NotImplementedError
+
+    def text(self, expression: str) -> str:
+        raise NotImplementedError
+
+    def padded(self, expression: str, width: int) -> str:
+        raise NotImplementedError
+
+    def remainder(self, expression: str, divisor: int) -> str:
+        raise NotImplementedError
+
+    def time(self, expression: str) -> str:
+        """A stored time as "2026-11-21 10:00:00 UTC" (seconds truncated), NULL stays NULL."""
+        raise NotImplementedError
+
+
+class Postgres(Dialect):
+    course, now = "%(course)s", "%(now)s"
+    fence = "OFFSET 0"
+    outer_order = "ORDER BY t.id"  # served by the inner ORDER BY: no second sort
+
+    def char(self, code):
+        return f"chr({code})"
+
+    def first_character(self, expression):
+        return f"left({expression}, 1)"
+
+    def text(self, expression):
+        return f"({expression})::text"
+
+    def padded(self, expression, width):
+        return f"lpad(({expression})::text, {width}, '0')"
+
+    def remainder(self, expression, divisor):
+        return f"mod({expression}, {divisor})"  # a bare % would be read as a placeholder
+
+    def time(self, expression):
+        return f"to_char({expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'"
+
+
+class Sqlite(Dialect):
+    # Named placeholders: Python's sqlite3 and the shell's `.parameter set` both read them.
+    course, now = ":course", ":now"
+    fence = "LIMIT -1 OFFSET 0"
+    # SQLite reads the fenced SELECT as a co-routine, in its own order; an outer ORDER BY would
+    # sort every row again in a temporary b-tree before writing the first one.
+    outer_order = ""
+
+    def char(self, code):
+        return f"char({code})"
+
+    def first_character(self, expression):
+        return f"substr({expression}, 1, 1)"
+
+    def text(self, expression):
+        return f"CAST({expression} AS TEXT)"
+
+    def padded(self, expression, width):
+        return f"substr('{'0' * width}' || ({expression}), -{width})"
+
+    def remainder(self, expression, divisor):
+        return f"({expression} % {divisor})"
+
+    def time(self, expression):
+        # Django stores "2026-11-21 10:00:00[.ffffff]" in UTC.
+        return f"substr({expression}, 1, 19) || ' UTC'"
+
+
+DIALECTS = {"postgresql": Postgres(), "sqlite": Sqlite()}
+
+
+def students_csv_select(vendor: str) -> str:
+    """The export's rows, every cell formatted, in the export's order (enrolment id)."""
+    d = DIALECTS[vendor]
+    starts = ", ".join(d.char(ord(c)) if not c.isprintable() else _literal(c) for c in FORMULA_STARTS)
+
+    def neutralised(expression: str) -> str:
+        first = d.first_character(expression)
+        return f"CASE WHEN {first} IN ({starts}) THEN '''' || {expression} ELSE {expression} END"
+
+    def money(expression: str) -> str:
+        # Major units with the currency's decimals and no separator, as the export writes them.
+        currency = "LOWER(t.currency)"
+        return (
+            f"CASE WHEN {currency} IN {_in(ZERO_DECIMAL_CURRENCIES)} THEN {d.text(expression)} "
+            f"WHEN {currency} IN {_in(THREE_DECIMAL_CURRENCIES)} THEN "
+            f"{d.text(f'{expression} / 1000')} || '.' || {d.padded(d.remainder(expression, 1000), 3)} "
+            f"ELSE {d.text(f'{expression} / 100')} || '.' || {d.padded(d.remainder(expression, 100), 2)} END"
+        )
+
+    succeeded = _literal(Payment.Status.SUCCEEDED)
+    counted = _in(Refund.COUNTED_STATUSES)
+    same_enrolment = "p.customer_id = e.customer_id AND p.course_id = e.course_id"
+    return f"""
+SELECT NULLIF({neutralised("t.first_name")}, ''),
+       NULLIF({neutralised("t.last_name")}, ''),
+       NULLIF({neutralised("t.email")}, ''),
+       CASE WHEN t.revoked_at IS NOT NULL THEN {_literal(EnrolmentStatus.REVOKED.label)}
+            WHEN t.expires_at <= {d.now} THEN {_literal(EnrolmentStatus.EXPIRED.label)}
+            ELSE {_literal(EnrolmentStatus.ACTIVE.label)} END,
+       {d.time("t.granted_at")},
+       {d.time("t.expires_at")},
+       {neutralised("COALESCE(NULLIF(t.page_name, ''), 'Granted by hand')")},
+       {money("t.paid")},
+       {money("t.refunded")},
+       NULLIF(UPPER(t.currency), ''),
+       {_labels("t.subscription_status", Subscription.Status.choices)},
+       {d.time("t.last_login_at")}
+  FROM (SELECT e.id, c.first_name, c.last_name, c.email, e.revoked_at, e.expires_at, e.granted_at,
+               pp.name AS page_name, c.last_login_at,
+               COALESCE((SELECT SUM(p.amount) FROM billing_payment p
+                          WHERE {same_enrolment} AND p.status = {succeeded}), 0) AS paid,
+               COALESCE((SELECT SUM(r.amount) FROM billing_refund r
+                           JOIN billing_payment p ON p.id = r.payment_id
+                          WHERE {same_enrolment} AND p.status = {succeeded}
+                            AND r.status IN {counted}), 0) AS refunded,
+               (SELECT p.currency FROM billing_payment p WHERE {same_enrolment}
+                 ORDER BY p.paid_at DESC, p.id DESC LIMIT 1) AS currency,
+               (SELECT s.status FROM billing_subscription s
+                 WHERE s.customer_id = e.customer_id AND s.course_id = e.course_id
+                 ORDER BY s.started_at DESC, s.id DESC LIMIT 1) AS subscription_status
+          FROM customers_enrolment e
+          JOIN customers_customer c ON c.id = e.customer_id
+          LEFT JOIN catalog_paymentpage pp ON pp.id = e.payment_page_id
+         WHERE e.course_id = {d.course}
+         ORDER BY e.id {d.fence}) t
+ {d.outer_order}"""
+
+
+def students_csv_params(connection, *, course_id: int, now) -> dict:
+    """The SELECT's parameters, the time adapted as Django would compare it on this database."""
+    return {"course": int(course_id), "now": connection.ops.adapt_datetimefield_value(now)}
+
+
+def _csv_cell(expression: str) -> str:
+    """A text cell as Python's csv module writes it: quoted, with quotes doubled, when it holds a
+    comma, a quote or a line break; NULL as nothing."""
+    special = " OR ".join(f"instr({expression}, {c}) > 0" for c in ("','", "'\"'", "char(13)", "char(10)"))
+    return (
+        f"CASE WHEN {expression} IS NULL THEN '' WHEN {special} "
+        f"THEN '\"' || replace({expression}, '\"', '\"\"') || '\"' ELSE {expression} END"
+    )
+
+
+# The cells that hold text a person typed; the others (labels, times, money) never need quotes.
+TYPED_CELLS = (0, 1, 2, 6)
+CELLS = 12
+
+
+def students_csv_lines_select() -> str:
+    """SQLite: each row of the export as one CSV line (ending CRLF), from the same cells."""
+    cells = " || ',' || ".join(
+        _csv_cell(f"c{i}") if i in TYPED_CELLS else f"COALESCE(c{i}, '')" for i in range(CELLS)
+    )
+    columns = ", ".join(f"c{i}" for i in range(CELLS))
+    # The cells' SELECT is fenced (LIMIT -1 OFFSET 0) so each cell is computed once, not once for
+    # every time the quoting names it, and read as a co-routine in its own order.
+    return (
+        f"WITH r({columns}) AS ({students_csv_select('sqlite')} LIMIT -1 OFFSET 0) "
+        f"SELECT {cells} || char(13, 10) FROM r"
+    )
