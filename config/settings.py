@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "coursedesk.audit",
     "coursedesk.integrations",
     "coursedesk.desk",
+    "coursedesk.studio",
     "coursedesk.classroom",
     "coursedesk.api",
     "coursedesk.ops",

@@ -1,10 +1,25 @@
 """Top-level URL map. The desk (/desk/, /payments/), the buyer and student pages (/buy/, /c/) and
 billing's webhook inbox (/webhooks/) write their full paths in their own URL modules."""
 
+import posixpath
+
 from django.conf import settings
 from django.contrib import admin
+from django.http import Http404
 from django.urls import include, path
 from django.views.static import serve
+
+from coursedesk.catalog.models import LESSON_FILES_DIR
+
+
+def public_media(request, path):
+    """Thumbnails and other public uploads. Lesson files are never served here: the student pages
+    hand them only to the course's students (classroom.views.lesson_file)."""
+    normalized = posixpath.normpath(path.replace("\\", "/")).lstrip("/")
+    if normalized.split("/", 1)[0] == LESSON_FILES_DIR or normalized.startswith(".."):
+        raise Http404("Not found.")
+    return serve(request, normalized, document_root=settings.MEDIA_ROOT)
+
 
 urlpatterns = [
     path("", include("coursedesk.core.urls")),
@@ -13,10 +28,11 @@ urlpatterns = [
     path("accounts/", include("coursedesk.accounts.urls")),
     path("desk/courses/", include("coursedesk.mail.urls")),
     path("", include("coursedesk.desk.urls")),
+    path("", include("coursedesk.studio.urls")),
     path("", include("coursedesk.classroom.urls")),
     path("", include("coursedesk.billing.urls")),
     path("api/v1/", include("coursedesk.api.urls")),
     # Email providers' tracking webhooks (delivered, bounced, complained, opened): mail.tracking.
     path("anymail/", include("coursedesk.mail.tracking_urls")),
-    path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    path("media/<path:path>", public_media),
 ]

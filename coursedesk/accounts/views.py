@@ -32,7 +32,7 @@ def signup(request):
         creator = form.save()
         login(request, creator, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome to CourseDesk! Your account is ready.")
-        return redirect("desk:activity")
+        return redirect("studio:home")
     return render(request, "accounts/signup.html", {"form": form})
 
 

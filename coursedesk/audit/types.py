@@ -66,6 +66,17 @@ class AuditEventType(models.TextChoices):
         "Emails to an undeliverable address allowed again",
     )
 
+    COURSE_CREATED = "course.created", "Course {course} created"
+    COURSE_UPDATED = "course.updated", "Course {course} edited"
+    COURSE_PUBLISHED = "course.published", "Course {course} published"
+    COURSE_UNPUBLISHED = "course.unpublished", "Course {course} unpublished; new checkouts closed"
+    COURSE_ARCHIVED = "course.archived", "Course {course} archived"
+    COURSE_DELETED = "course.deleted", "Draft course {course} deleted"
+    COURSE_SECTION_ADDED = "course.section_added", "Section added to {course}"
+    COURSE_OUTLINE_CHANGED = "course.outline_changed", "Sections or lesson order of {course} changed"
+    COURSE_LESSON_ADDED = "course.lesson_added", "Lesson added to {course}"
+    COURSE_LESSON_UPDATED = "course.lesson_updated", "Lesson of {course} edited"
+    COURSE_LESSON_DELETED = "course.lesson_deleted", "Lesson of {course} deleted"
     COURSE_WELCOME_EMAIL_UPDATED = "course.welcome_email_updated", "Welcome email of {course} edited"
     GATEWAY_ACCOUNT_UPDATED = "gateway_account.updated", "Payment settings changed"
     # Failed payments, reminders, the student's own cancel and the business details on receipts.

@@ -17,6 +17,7 @@ from django.db.models import (
     OuterRef,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -117,3 +118,34 @@ def ending_words(subscription, *, at_period_end: bool, access_ends: bool) -> str
             f"charged. {access}"
         )
     return f"The subscription ends {when}: no further payments. Nothing is refunded. {access}"
+
+
+def course_revenue_since(*, courses, since) -> dict[int, list[Money]]:
+    """Per course, what its payments brought in since `since` less what was refunded since then,
+    one Money per currency (a course sold in two currencies has two figures)."""
+    ids = [course.pk for course in courses]
+    totals: dict[tuple[int, str], int] = {}
+    paid = (
+        Payment.objects.filter(course_id__in=ids, status=Payment.Status.SUCCEEDED, paid_at__gte=since)
+        .values("course_id", "currency")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for row in paid:
+        key = (row["course_id"], row["currency"])
+        totals[key] = totals.get(key, 0) + row["total"]
+    refunded = (
+        Refund.objects.filter(
+            payment__course_id__in=ids, status=Refund.Status.SUCCEEDED, created_at__gte=since
+        )
+        .values("payment__course_id", "currency")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for row in refunded:
+        key = (row["payment__course_id"], row["currency"])
+        totals[key] = totals.get(key, 0) - row["total"]
+    revenue: dict[int, list[Money]] = {pk: [] for pk in ids}
+    for (course_id, currency), total in sorted(totals.items()):
+        revenue[course_id].append(Money(total, currency))
+    return revenue

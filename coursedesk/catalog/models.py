@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -35,6 +37,9 @@ class Course(models.Model):
     description = models.TextField(blank=True)
     thumbnail = models.ImageField(upload_to="thumbnails/", blank=True)
     published = models.BooleanField(default=False)
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when a course with students is retired instead of deleted."
+    )
     contact_email = models.EmailField(help_text="Shown to students who need help.")
     welcome_email_subject = models.CharField(max_length=200, default=DEFAULT_WELCOME_SUBJECT)
     welcome_email_body = models.TextField(default=DEFAULT_WELCOME_BODY)
@@ -53,15 +58,49 @@ class Course(models.Model):
         return reverse("classroom:course", kwargs={"course_slug": self.slug})
 
 
+class SectionQuerySet(CreatorScopedQuerySet):
+    creator_path = "course__creator"
+
+
+class Section(models.Model):
+    """A module of a course: a titled group of its lessons, in order."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="sections")
+    title = models.CharField(max_length=200)
+    position = models.PositiveIntegerField()
+
+    objects = SectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["course", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class LessonQuerySet(CreatorScopedQuerySet):
     creator_path = "course__creator"
 
 
 class Lesson(models.Model):
+    """`position` is the lesson's place in the whole course (sections in order, then lessons in order);
+    the student URLs use it."""
+
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
+    section = models.ForeignKey(
+        Section, on_delete=models.PROTECT, null=True, blank=True, related_name="lessons"
+    )
     position = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
+    body_markdown = models.TextField(
+        blank=True, help_text="What the creator writes; rendered into body_html."
+    )
     body_html = models.TextField(blank=True, help_text="Sanitised rich text.")
+    video_url = models.URLField(max_length=500, blank=True, help_text="From the allowlist of video hosts.")
+    available_after_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Drip: opens this many days after the student's enrolment."
+    )
+    free_preview = models.BooleanField(default=False, help_text="Anyone may open it from the sales page.")
 
     objects = LessonQuerySet.as_manager()
 
@@ -75,6 +114,37 @@ class Lesson(models.Model):
     def save(self, *args, **kwargs):
         self.body_html = sanitize_html(self.body_html)
         super().save(*args, **kwargs)
+
+
+def lesson_file_path(instance: LessonFile, filename: str) -> str:
+    # A random folder per file: the stored name says nothing, and the application serves it only to
+    # the course's students (config/urls.py refuses this folder under /media/).
+    return f"{LESSON_FILES_DIR}/{instance.lesson.course_id}/{secrets.token_hex(16)}/{filename}"
+
+
+LESSON_FILES_DIR = "lesson-files"
+
+
+class LessonFileQuerySet(CreatorScopedQuerySet):
+    creator_path = "lesson__course__creator"
+
+
+class LessonFile(models.Model):
+    """A download attached to a lesson, for the course's students only."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(upload_to=lesson_file_path, max_length=300)
+    name = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=clock.now)
+
+    objects = LessonFileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["lesson", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class PaymentPageQuerySet(CreatorScopedQuerySet):

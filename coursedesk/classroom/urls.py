@@ -17,6 +17,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("c/<slug:course_slug>/lessons/<int:position>/", views.lesson, name="lesson"),
+    path("c/<slug:course_slug>/files/<int:lesson_file_id>/", views.lesson_file, name="lesson_file"),
     path("c/<slug:course_slug>/billing/", billing_views.billing, name="billing"),
     path("c/<slug:course_slug>/cancel/", billing_views.cancel, name="cancel"),
 ]

@@ -7,21 +7,27 @@ revoke or an expiration set by the creator shows on the student's next page view
 from __future__ import annotations
 
 from django.contrib.auth.hashers import make_password
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.expiry import renewal_page_of
 from coursedesk.billing.models import Subscription
 from coursedesk.catalog.links import checkout_url
-from coursedesk.catalog.models import Course
+from coursedesk.catalog.models import Course, Lesson, LessonFile
+from coursedesk.catalog.video import video_embed
 from coursedesk.classroom.auth import current_student, student_login, student_logout
-from coursedesk.classroom.selectors import course_access, course_checkout_pages
+from coursedesk.classroom.selectors import (
+    course_access,
+    course_checkout_pages,
+    course_outline_for,
+    lesson_row,
+)
 from coursedesk.core import throttle
 from coursedesk.core.errors import DomainError
 from coursedesk.customers.models import Customer
@@ -78,7 +84,7 @@ def course(request, course_slug: str):
         "notice": _pop_notice(request),
     }
     if access.is_active:
-        context["lessons"] = course.lessons.order_by("position").only("position", "title")
+        context["outline"] = course_outline_for(course=course, enrolment=access.enrolment)
         return render(request, "classroom/course.html", context)
     if access.status == "revoked":
         # A student who canceled their own subscription reads when it ended, not a revoke.
@@ -102,22 +108,41 @@ def course(request, course_slug: str):
     return render(request, "classroom/not_enrolled.html", context)
 
 
+def _lesson_at(course: Course, position: int) -> Lesson:
+    return get_object_or_404(course.lessons.select_related("section"), position=position)
+
+
 @never_cache
 def lesson(request, course_slug: str, position: int):
+    """An open lesson for an active student; a free preview for anyone while the course is on sale;
+    a dripped lesson before its date shows when it opens, and nothing of its content."""
     course = _course(course_slug)
     student = current_student(request, course)
-    if student is None:
-        login_url = reverse("classroom:login", kwargs={"course_slug": course.slug})
-        return redirect(f"{login_url}?next={request.path}")
     access = course_access(customer=student, course=course)
+    current = _lesson_at(course, position)
     if not access.is_active:
+        if current.free_preview and course.published:
+            return _lesson_page(request, course, student, current, preview=True)
+        if student is None:
+            login_url = reverse("classroom:login", kwargs={"course_slug": course.slug})
+            return redirect(f"{login_url}?next={request.path}")
         return redirect("classroom:course", course_slug=course.slug)
-    lessons = list(course.lessons.order_by("position").only("position", "title"))
-    current = next((item for item in lessons if item.position == position), None)
-    if current is None:
-        raise Http404("No such lesson.")
-    current = course.lessons.get(pk=current.pk)
-    index = [item.position for item in lessons].index(position)
+    row = lesson_row(lesson=current, enrolment=access.enrolment)
+    if row.is_locked:
+        return render(
+            request,
+            "classroom/lesson_locked.html",
+            {"course": course, "student": student, "lesson": current, "opens_at": row.opens_at},
+            status=403,
+        )
+    return _lesson_page(request, course, student, current, preview=False)
+
+
+def _lesson_page(request, course: Course, student, current: Lesson, *, preview: bool):
+    lessons = list(course.lessons.order_by("position").only("position", "title", "free_preview"))
+    if preview:
+        lessons = [item for item in lessons if item.free_preview]
+    index = [item.pk for item in lessons].index(current.pk)
     return render(
         request,
         "classroom/lesson.html",
@@ -125,11 +150,34 @@ def lesson(request, course_slug: str, position: int):
             "course": course,
             "student": student,
             "lesson": current,
-            "lessons": lessons,
+            "preview": preview,
+            "video": video_embed(current.video_url),
+            "files": [] if preview else list(current.files.all()),
             "previous": lessons[index - 1] if index > 0 else None,
             "next": lessons[index + 1] if index + 1 < len(lessons) else None,
         },
     )
+
+
+@never_cache
+@require_GET
+def lesson_file(request, course_slug: str, lesson_file_id: int):
+    """A lesson's download, only for a student whose access is active and whose lesson is open."""
+    course = _course(course_slug)
+    student = current_student(request, course)
+    if student is None:
+        login_url = reverse("classroom:login", kwargs={"course_slug": course.slug})
+        return redirect(f"{login_url}?next={request.path}")
+    item = get_object_or_404(
+        LessonFile.objects.select_related("lesson"), pk=lesson_file_id, lesson__course=course
+    )
+    access = course_access(customer=student, course=course)
+    if not access.is_active or lesson_row(lesson=item.lesson, enrolment=access.enrolment).is_locked:
+        raise Http404("No such file.")
+    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _safe_next(request, course: Course) -> str:

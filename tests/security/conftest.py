@@ -10,7 +10,7 @@ import pytest
 from coursedesk.accounts.models import ApiToken, Creator
 from coursedesk.audit.services import Actor, audit_record
 from coursedesk.billing.models import Payment, Refund, Subscription
-from coursedesk.catalog.models import Course, PaymentPage
+from coursedesk.catalog.models import Course, Lesson, LessonFile, PaymentPage, Section
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.integrations.models import PublicEvent, WebhookDelivery, WebhookEndpoint
 from coursedesk.mail.models import OutboundEmail
@@ -35,6 +35,9 @@ class Tenant:
     api_token: ApiToken
     webhook_endpoint: WebhookEndpoint
     webhook_delivery: WebhookDelivery
+    section: Section
+    lesson: Lesson
+    lesson_file: LessonFile
 
     def url_values(self) -> dict[str, str]:
         """Values for every URL parameter name the routes use, pointing at this tenant's objects."""
@@ -57,6 +60,9 @@ class Tenant:
             "uidb64": "MQ",
             "token": "set-password",
             "position": 1,  # a lesson's place in its course
+            "section_id": self.section.pk,
+            "lesson_id": self.lesson.pk,
+            "lesson_file_id": self.lesson_file.pk,
         }
         return {name: str(value) for name, value in values.items()}
 
@@ -124,6 +130,13 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
     webhook_delivery = WebhookDelivery.objects.create(
         endpoint=webhook_endpoint, event=PublicEvent.objects.filter(creator=creator).get(), status="succeeded"
     )
+    section = Section.objects.create(course=course, title="Basics", position=1)
+    lesson = course.lessons.get()
+    lesson.section = section
+    lesson.save()
+    lesson_file = LessonFile.objects.create(
+        lesson=lesson, file=f"lesson-files/{slug}/notes.pdf", name="notes.pdf", size=5
+    )
     return Tenant(
         creator=creator,
         token=key,
@@ -139,6 +152,9 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
         api_token=api_token,
         webhook_endpoint=webhook_endpoint,
         webhook_delivery=webhook_delivery,
+        section=section,
+        lesson=lesson,
+        lesson_file=lesson_file,
     )
 
 
