@@ -26,6 +26,7 @@ class AuditEventType(models.TextChoices):
     ENROLMENT_RESTORED = "enrolment.restored", "Access to {course} granted again"
     ENROLMENT_EXPIRATION_CHANGED = "enrolment.expiration_changed", "Expiration of {course} changed"
     ENROLMENT_EXPIRED = "enrolment.expired", "Access to {course} expired"
+    ENROLMENT_RENEWED = "enrolment.renewed", "Access to {course} renewed"
 
     PAYMENT_SUCCEEDED = "payment.succeeded", "Paid {amount} for {course}"
     PAYMENT_FAILED = "payment.failed", "A payment of {amount} for {course} failed"
@@ -34,6 +35,14 @@ class AuditEventType(models.TextChoices):
 
     SUBSCRIPTION_CREATED = "subscription.created", "Subscribed to {course}"
     SUBSCRIPTION_CANCELED = "subscription.canceled", "Subscription to {course} canceled"
+    SUBSCRIPTION_CANCEL_SCHEDULED = (
+        "subscription.cancel_scheduled",
+        "Subscription to {course} set to end when its paid period ends",
+    )
+    SUBSCRIPTION_CANCEL_UNDONE = (
+        "subscription.cancel_undone",
+        "Subscription to {course} continues: its cancel was undone",
+    )
     SUBSCRIPTION_PAUSED = "subscription.paused", "Subscription to {course} paused"
     SUBSCRIPTION_RESUMED = "subscription.resumed", "Subscription to {course} resumed"
     SUBSCRIPTION_PAST_DUE = "subscription.past_due", "Subscription to {course} is past due"

@@ -36,6 +36,7 @@ from coursedesk.customers.services import (
     customer_get_or_create,
     enrolment_expiration_set,
     enrolment_grant,
+    enrolment_renew,
     password_check,
 )
 from coursedesk.mail.services import welcome_email_queue
@@ -425,6 +426,10 @@ def checkout_fulfil(
             customer.save(update_fields=updates)
 
         expires_at = now + dt.timedelta(days=page.access_days) if page.access_days else None
+        had = Enrolment.objects.filter(customer=customer, course=course).first()
+        # A renewal: time-limited access bought again extends from its current end (or from now
+        # once it has passed), so a student who renews early loses no day.
+        renewal = had is not None and had.expires_at is not None and page.access_days is not None
         enrolment = enrolment_grant(
             customer=customer,
             course=course,
@@ -434,8 +439,12 @@ def checkout_fulfil(
             actor=actor,
             source=source,
         )
-        # Buying again never shortens access: lifetime wins, and a later end date wins.
-        if enrolment.expires_at is not None and (expires_at is None or expires_at > enrolment.expires_at):
+        if renewal:
+            enrolment = enrolment_renew(
+                enrolment=enrolment, days=page.access_days, actor=actor, source=source
+            )
+        # Buying lifetime access never shortens it: lifetime wins over an end date.
+        elif enrolment.expires_at is not None and (expires_at is None or expires_at > enrolment.expires_at):
             enrolment_expiration_set(enrolment=enrolment, expires_at=expires_at, actor=actor, source=source)
 
         # A free page, or a subscription's free trial, takes no payment now.
@@ -491,6 +500,11 @@ def checkout_fulfil(
                 details={
                     "payment_page": page.name,
                     **(
+                        {"renewal_of_access": True, "access_until": clock.iso(enrolment.expires_at)}
+                        if renewal
+                        else {}
+                    ),
+                    **(
                         {"installment": 1, "installments_total": page.installments}
                         if page.installments
                         else {}
@@ -499,7 +513,8 @@ def checkout_fulfil(
                 actor=actor,
                 source=source,
             )
-        welcome_email_queue(customer=customer, course=course, actor=actor, source=source)
+        if not renewal:
+            welcome_email_queue(customer=customer, course=course, actor=actor, source=source)
         if payment is not None:
             payment_receipt_queue(
                 payment=payment,

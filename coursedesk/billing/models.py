@@ -207,6 +207,8 @@ class Subscription(models.Model):
     # Canceled by the creator or the student "at the end of the paid period": no further charge,
     # and the status becomes canceled at next_payment_at.
     cancel_at_period_end = models.BooleanField(default=False)
+    # The student canceled it themselves: their access ends with it (SPEC §6).
+    canceled_by_customer = models.BooleanField(default=False)
     gateway = models.CharField(max_length=20, choices=Gateway.choices)
     gateway_subscription_id = models.CharField(max_length=255, blank=True)
     gateway_payment_method_id = models.CharField(max_length=255, blank=True)

@@ -16,7 +16,11 @@ from django.db.models import Q
 from coursedesk.audit.services import Actor, change
 from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.billing.models import Gateway, Payment, Subscription
-from coursedesk.billing.subscriptions import subscription_charge_now, subscription_status_move
+from coursedesk.billing.subscriptions import (
+    subscription_charge_now,
+    subscription_period_end_reached,
+    subscription_status_move,
+)
 from coursedesk.core import clock
 
 logger = logging.getLogger(__name__)
@@ -65,6 +69,10 @@ def subscription_renew(*, subscription: Subscription, actor: Actor, source: str)
             subscription.next_payment_before_pause_at = None
             subscription.save(update_fields=["status", "paused_until", "next_payment_before_pause_at"])
 
+        if subscription.cancel_at_period_end and subscription.status == Status.ACTIVE:
+            # The paid period is over and nothing more is charged.
+            subscription_period_end_reached(subscription=subscription, actor=actor, source=source)
+            return None
         if subscription.status == Status.PAST_DUE and (
             subscription.next_retry_at is None or subscription.next_retry_at > now
         ):

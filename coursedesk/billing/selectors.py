@@ -77,6 +77,49 @@ def payment_refund_amounts(*, payment: Payment) -> RefundAmounts:
     )
 
 
+@dataclass(frozen=True)
+class PlanBalance:
+    """Where a payment plan stands: payments made, payments and money not yet paid."""
+
+    payments_total: int
+    payments_made: int
+    unpaid: Money
+
+    @property
+    def payments_left(self) -> int:
+        return self.payments_total - self.payments_made
+
+
+def plan_balance(subscription) -> PlanBalance | None:
+    """A payment plan's balance; None for a subscription that runs until canceled."""
+    total = subscription.installments_total
+    if not total:
+        return None
+    made = subscription.payments.filter(status=Payment.Status.SUCCEEDED).count()
+    left = max(total - made, 0)
+    return PlanBalance(total, min(made, total), Money(left * subscription.amount, subscription.currency))
+
+
+def ending_words(subscription, *, at_period_end: bool, access_ends: bool) -> str:
+    """What a cancel does, in the words that fit: a plan says what stays unpaid and whether access
+    stays; a subscription says when it ends. Shared by the desk, the student's pages and emails."""
+    balance = plan_balance(subscription)
+    when = (
+        f"after the period already paid for, on {subscription.next_payment_at:%B} "
+        f"{subscription.next_payment_at.day}, {subscription.next_payment_at.year}"
+        if at_period_end and subscription.next_payment_at
+        else "now"
+    )
+    access = "Access to the course ends then." if access_ends else "Access to the course stays."
+    if balance is not None:
+        return (
+            f"The payment plan stops {when}: {balance.payments_made} of {balance.payments_total} payments "
+            f"are made, and the {balance.payments_left} left ({balance.unpaid.format()}) will not be "
+            f"charged. {access}"
+        )
+    return f"The subscription ends {when}: no further payments. Nothing is refunded. {access}"
+
+
 def course_revenue_since(*, courses, since) -> dict[int, list[Money]]:
     """Per course, what its payments brought in since `since` less what was refunded since then,
     one Money per currency (a course sold in two currencies has two figures)."""

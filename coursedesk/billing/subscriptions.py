@@ -81,12 +81,14 @@ def _enrolment_of(subscription: Subscription) -> Enrolment | None:
     )
 
 
-def _cancel(subscription: Subscription, *, actor: Actor, source: str) -> Subscription:
+def _cancel(
+    subscription: Subscription, *, actor: Actor, source: str, at: dt.datetime | None = None, reason: str = ""
+) -> Subscription:
     subscription = _locked(subscription)
     _check_move(subscription, Status.CANCELED, "canceled")
     _tell_gateway(subscription, actor, "subscription_cancel")
     old_next = subscription.next_payment_at
-    subscription.canceled_at = clock.now()
+    subscription.canceled_at = at or clock.now()
     subscription.next_payment_at = None
     subscription.paused_until = None
     subscription.next_payment_before_pause_at = None
@@ -98,6 +100,7 @@ def _cancel(subscription: Subscription, *, actor: Actor, source: str) -> Subscri
         actor,
         source,
         next_payment_at=change(clock.iso(old_next), None),
+        **({"reason": reason} if reason else {}),
     )
     subscription.save(
         update_fields=["status", "canceled_at", "next_retry_at", "retries_left", *SCHEDULE_FIELDS]
@@ -105,25 +108,119 @@ def _cancel(subscription: Subscription, *, actor: Actor, source: str) -> Subscri
     return subscription
 
 
-def subscription_cancel(*, subscription: Subscription, actor: Actor, source: str) -> Subscription:
-    """No further charges. Nothing is refunded and access is untouched."""
+def subscription_cancel(
+    *, subscription: Subscription, actor: Actor, source: str, at_period_end: bool = False
+) -> Subscription:
+    """No further charges: now, or (`at_period_end`) once the period already paid for ends, which
+    can be undone until then. Nothing is refunded and access is untouched."""
     with transaction.atomic():
+        if at_period_end:
+            return _cancel_at_period_end(subscription, actor=actor, source=source)
         return _cancel(subscription, actor=actor, source=source)
 
 
-def subscription_cancel_by_customer(*, subscription: Subscription, actor: Actor, source: str) -> Subscription:
-    """The student's own cancel: no further charges, and their access to the course ends at once."""
-    with transaction.atomic():
-        subscription = _cancel(subscription, actor=actor, source=source)
-        enrolment = _enrolment_of(subscription)
-        if enrolment is not None and enrolment.revoked_at is None:
-            enrolment_revoke(
-                enrolment=enrolment,
-                actor=actor,
-                source=source,
-                reason="The customer canceled their recurring payments.",
-            )
+def _cancel_at_period_end(
+    subscription: Subscription, *, actor: Actor, source: str, by_customer: bool = False
+) -> Subscription:
+    subscription = _locked(subscription)
+    _check_move(subscription, Status.CANCELED, "canceled")
+    if subscription.status != Status.ACTIVE or subscription.next_payment_at is None:
+        raise DomainError(
+            f"A {subscription.get_status_display().lower()} subscription has no paid period to finish; "
+            "cancel it now instead.",
+            code="subscription_status",
+        )
+    if subscription.cancel_at_period_end:
+        raise DomainError(
+            f"This subscription already ends on {timezone.localdate(subscription.next_payment_at):%Y-%m-%d}.",
+            code="subscription_already_ending",
+        )
+    _tell_gateway(subscription, actor, "subscription_cancel_at_period_end", cancel=True)
+    subscription.cancel_at_period_end = True
+    subscription.canceled_by_customer = by_customer
+    subscription.save(update_fields=["cancel_at_period_end", "canceled_by_customer"])
+    _subscription_event(
+        subscription,
+        AuditEventType.SUBSCRIPTION_CANCEL_SCHEDULED,
+        actor,
+        source,
+        ends_at=clock.iso(subscription.next_payment_at),
+        cancel_at_period_end=change(False, True),
+    )
     return subscription
+
+
+def subscription_uncancel(*, subscription: Subscription, actor: Actor, source: str) -> Subscription:
+    """Takes back a cancel at the period's end: payments go on as before."""
+    with transaction.atomic():
+        subscription = _locked(subscription)
+        if not subscription.cancel_at_period_end or subscription.status == Status.CANCELED:
+            raise DomainError("This subscription is not set to end.", code="subscription_not_ending")
+        _tell_gateway(subscription, actor, "subscription_cancel_at_period_end", cancel=False)
+        subscription.cancel_at_period_end = False
+        subscription.canceled_by_customer = False
+        subscription.save(update_fields=["cancel_at_period_end", "canceled_by_customer"])
+        _subscription_event(
+            subscription,
+            AuditEventType.SUBSCRIPTION_CANCEL_UNDONE,
+            actor,
+            source,
+            cancel_at_period_end=change(True, False),
+            next_payment_at=clock.iso(subscription.next_payment_at),
+        )
+    return subscription
+
+
+def subscription_period_end_reached(*, subscription: Subscription, actor: Actor, source: str) -> Subscription:
+    """A subscription set to end at its period's end reaches it: canceled as of that moment, and,
+    when the student canceled it themselves, their access ends with it."""
+    with transaction.atomic():
+        subscription = _locked(subscription)
+        ends_at = subscription.next_payment_at
+        subscription = _cancel(
+            subscription, actor=actor, source=source, at=ends_at, reason="paid period ended"
+        )
+        if subscription.canceled_by_customer:
+            _revoke_for_customer_cancel(subscription, actor=actor, source=source)
+    return subscription
+
+
+def _revoke_for_customer_cancel(subscription: Subscription, *, actor: Actor, source: str) -> None:
+    enrolment = _enrolment_of(subscription)
+    if enrolment is not None and enrolment.revoked_at is None:
+        enrolment_revoke(
+            enrolment=enrolment,
+            actor=actor,
+            source=source,
+            reason="The customer canceled their recurring payments.",
+        )
+
+
+def subscription_cancel_by_customer(*, subscription: Subscription, actor: Actor, source: str) -> Subscription:
+    """The student's own cancel: no further charges, and their access to the course ends with it,
+    at once or (when the creator chose so) when the period they paid for ends."""
+    with transaction.atomic():
+        if customer_cancel_ends_at(subscription) is not None:
+            return _cancel_at_period_end(subscription, actor=actor, source=source, by_customer=True)
+        subscription = _cancel(subscription, actor=actor, source=source)
+        subscription.canceled_by_customer = True
+        subscription.save(update_fields=["canceled_by_customer"])
+        _revoke_for_customer_cancel(subscription, actor=actor, source=source)
+    return subscription
+
+
+def customer_cancel_ends_at(subscription: Subscription) -> dt.datetime | None:
+    """When a student's own cancel would end this subscription and their access: None for "at once"
+    (the creator's default), else the end of the period they paid for."""
+    policy = payment_policy_of(subscription.customer.creator)
+    if (
+        policy.customer_cancel_at_period_end
+        and subscription.status == Status.ACTIVE
+        and subscription.next_payment_at is not None
+        and subscription.next_payment_at > clock.now()
+    ):
+        return subscription.next_payment_at
+    return None
 
 
 def subscription_pause(

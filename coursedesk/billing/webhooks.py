@@ -315,6 +315,17 @@ def on_subscription_updated(event: WebhookEvent) -> str:
         return on_subscription_deleted(event)
     if subscription.status in (Subscription.Status.CANCELED, Subscription.Status.COMPLETED):
         return "ignored"
+    ending = bool(data.get("cancel_at_period_end"))
+    if ending != subscription.cancel_at_period_end:
+        # Set or taken back in Stripe's dashboard (or the echo of CourseDesk's own change, which
+        # then matches already and lands here no more).
+        if ending:
+            subscriptions.subscription_cancel(
+                subscription=subscription, at_period_end=True, actor=STRIPE, source=SOURCE
+            )
+        else:
+            subscriptions.subscription_uncancel(subscription=subscription, actor=STRIPE, source=SOURCE)
+        return "processed"
     pause = data.get("pause_collection")
     if pause:
         resumes_at = pause.get("resumes_at")
@@ -338,6 +349,9 @@ def on_subscription_deleted(event: WebhookEvent) -> str:
         raise NotYetKnown(f"subscription {data['id']} is not recorded yet")
     if subscription.status in (Subscription.Status.CANCELED, Subscription.Status.COMPLETED):
         return "ignored"  # canceled from CourseDesk, or a plan CourseDesk completed
+    if subscription.cancel_at_period_end:
+        subscriptions.subscription_period_end_reached(subscription=subscription, actor=STRIPE, source=SOURCE)
+        return "processed"
     subscriptions.subscription_cancel(subscription=subscription, actor=STRIPE, source=SOURCE)
     return "processed"
 

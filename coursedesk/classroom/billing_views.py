@@ -17,8 +17,9 @@ from coursedesk.audit.types import AuditSource
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.models import Gateway, Payment, Subscription
-from coursedesk.billing.selectors import payments_with_refund_amounts
+from coursedesk.billing.selectors import payments_with_refund_amounts, plan_balance
 from coursedesk.billing.subscriptions import (
+    customer_cancel_ends_at,
     subscription_cancel_by_customer,
     subscription_card_update_from_setup,
     subscription_card_update_with_test_card,
@@ -140,14 +141,25 @@ def _card_session_returned(request, *, course, student, actor):
     return redirect("classroom:billing", course_slug=course.slug)
 
 
+def _cancel_choice(subscription: Subscription) -> dict:
+    """What cancelling this subscription would do, said before the student confirms."""
+    return {
+        "subscription": subscription,
+        "ends_at": customer_cancel_ends_at(subscription),
+        "plan": plan_balance(subscription),
+    }
+
+
 @student_required
 @require_http_methods(["GET", "POST"])
 def cancel(request, *, course, student):
-    open_subscriptions = list(_subscriptions(student, course).filter(status__in=OPEN_STATUSES))
+    open_subscriptions = list(
+        _subscriptions(student, course).filter(status__in=OPEN_STATUSES, cancel_at_period_end=False)
+    )
     if request.method == "POST":
         subscription = _own_subscription(request, student, course)
         try:
-            subscription_cancel_by_customer(
+            subscription = subscription_cancel_by_customer(
                 subscription=subscription, actor=Actor.customer(student), source=AuditSource.STUDENT
             )
         except DomainError as refused:
@@ -160,6 +172,8 @@ def cancel(request, *, course, student):
                 "course": course,
                 "student": student,
                 "subscription": subscription,
+                "ends_at": subscription.next_payment_at if subscription.cancel_at_period_end else None,
+                "plan": plan_balance(subscription),
             },
         )
     return render(
@@ -168,6 +182,6 @@ def cancel(request, *, course, student):
         {
             "course": course,
             "student": student,
-            "subscriptions": open_subscriptions,
+            "choices": [_cancel_choice(subscription) for subscription in open_subscriptions],
         },
     )

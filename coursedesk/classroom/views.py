@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
+from coursedesk.billing.expiry import renewal_page_of
+from coursedesk.billing.models import Subscription
 from coursedesk.catalog.links import checkout_url
 from coursedesk.catalog.models import Course, Lesson, LessonFile
 from coursedesk.catalog.video import video_embed
@@ -84,6 +86,22 @@ def course(request, course_slug: str):
     if access.is_active:
         context["outline"] = course_outline_for(course=course, enrolment=access.enrolment)
         return render(request, "classroom/course.html", context)
+    if access.status == "revoked":
+        # A student who canceled their own subscription reads when it ended, not a revoke.
+        context["ended_subscription"] = (
+            Subscription.objects.filter(
+                customer=student,
+                course=course,
+                status=Subscription.Status.CANCELED,
+                canceled_by_customer=True,
+            )
+            .order_by("-canceled_at")
+            .first()
+        )
+        context["offers"] = _offers(course)
+    if access.status == "expired":
+        renewal = renewal_page_of(access.enrolment)
+        context["renewal"] = {"page": renewal, "url": checkout_url(renewal)} if renewal else None
     if access.status in ("revoked", "expired", "past_due"):
         return render(request, f"classroom/{access.status}.html", context, status=403)
     context["offers"] = _offers(course)

@@ -168,6 +168,9 @@ class Enrolment(models.Model):
     # When `enrolment.expired` was recorded for the current expiration (enrolments_expired_record);
     # a new expiration clears it, so each expiration is announced once.
     expiry_recorded_at = models.DateTimeField(null=True, blank=True)
+    # The expiration an expiry reminder was sent for: one reminder per enrolment and expiry date (a
+    # new date is a new reminder).
+    expiry_reminded_for = models.DateTimeField(null=True, blank=True)
 
     objects = EnrolmentQuerySet.as_manager()
 

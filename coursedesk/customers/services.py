@@ -258,6 +258,38 @@ def enrolment_expiration_set(
     return enrolment
 
 
+def enrolment_renew(*, enrolment: Enrolment, days: int, actor: Actor, source: str) -> Enrolment:
+    """Extends access by `days` from the current expiration, or from now when it has already passed
+    (a renewal bought at checkout). An enrolment without an expiration (lifetime) is left alone."""
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise InvalidValue("A renewal adds at least one day.", code="invalid_days")
+    with transaction.atomic():
+        enrolment = (
+            Enrolment.objects.select_for_update(of=("self",)).select_related("course").get(pk=enrolment.pk)
+        )
+        if enrolment.expires_at is None:
+            return enrolment
+        old, old_status = enrolment.expires_at, enrolment.status
+        counted_before = EnrolmentCountStatus.of(enrolment)
+        enrolment.expires_at = max(old, clock.now()) + dt.timedelta(days=days)
+        expiration_check(enrolment.expires_at)
+        enrolment.expiry_recorded_at = None  # a new expiration is announced when it passes
+        enrolment.save(update_fields=["expires_at", "expiry_recorded_at"])
+        course_counts_move(
+            course_id=enrolment.course_id, before=counted_before, after=EnrolmentCountStatus.of(enrolment)
+        )
+        _enrolment_audit(
+            enrolment=enrolment,
+            type=AuditEventType.ENROLMENT_RENEWED,
+            actor=actor,
+            source=source,
+            days=days,
+            expires_at=change(clock.iso(old), clock.iso(enrolment.expires_at)),
+            status=change(old_status, enrolment.status),
+        )
+    return enrolment
+
+
 def course_counts_move(*, course_id: int, before: str | None, after: str | None) -> None:
     """Moves one enrolment between its course's counters (`before` None: a new one), inside the
     caller's transaction. An UPDATE with column arithmetic, so concurrent moves never lose one; the

@@ -19,11 +19,12 @@ from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.models import Payment, Subscription
 from coursedesk.billing.refunds import payment_refund
-from coursedesk.billing.selectors import payments_with_refund_amounts
+from coursedesk.billing.selectors import ending_words, payments_with_refund_amounts
 from coursedesk.billing.subscriptions import (
     subscription_cancel,
     subscription_pause,
     subscription_resume,
+    subscription_uncancel,
 )
 from coursedesk.catalog.models import Course
 from coursedesk.core import clock
@@ -436,18 +437,61 @@ class SubscriptionAction(Action):
         )
 
 
+class CancelForm(forms.Form):
+    when = forms.ChoiceField(
+        choices=[("now", "Now"), ("period_end", "At the end of the paid period")],
+        widget=forms.RadioSelect,
+        initial="now",
+        required=False,  # not chosen: now, as before there was a choice
+        label="Stop the payments",
+    )
+
+    def __init__(self, *args, subscription: Subscription, **kwargs):
+        super().__init__(*args, **kwargs)
+        if subscription.status != Subscription.Status.ACTIVE or subscription.next_payment_at is None:
+            self.fields["when"].choices = [("now", "Now")]
+        else:
+            day = timezone.localdate(subscription.next_payment_at)
+            self.fields["when"].choices = [
+                ("now", "Now"),
+                ("period_end", f"At the end of the paid period ({day:%Y-%m-%d})"),
+            ]
+
+
 class SubscriptionCancel(SubscriptionAction):
     name, title, button, danger = "subscription_cancel", "Cancel subscription", "Cancel subscription", True
+    form_class, form_object = CancelForm, "subscription"
 
     def sentence(self, subscription, values):
+        at_period_end = values.get("when") == "period_end"
+        undo = "It can be undone until then." if at_period_end else "This cannot be undone."
         return (
-            f"Cancel {subscription_words(subscription)}: no further payments. "
-            "Nothing is refunded and access stays. This cannot be undone."
+            f"Cancel {subscription_words(subscription)}. "
+            f"{ending_words(subscription, at_period_end=at_period_end, access_ends=False)} {undo}"
         )
 
     def perform(self, subscription, values, actor):
-        subscription_cancel(subscription=subscription, actor=actor, source=SOURCE)
+        at_period_end = values.get("when") == "period_end"
+        subscription = subscription_cancel(
+            subscription=subscription, at_period_end=at_period_end, actor=actor, source=SOURCE
+        )
+        if at_period_end:
+            return Done(f"Subscription ends on {timezone.localdate(subscription.next_payment_at):%Y-%m-%d}.")
         return Done("Subscription canceled.")
+
+
+class SubscriptionUncancel(SubscriptionAction):
+    name, title, button = "subscription_uncancel", "Keep subscription", "Keep subscription"
+
+    def sentence(self, subscription, values):
+        day = timezone.localdate(subscription.next_payment_at) if subscription.next_payment_at else None
+        return f"Keep {subscription_words(subscription)}: it no longer ends" + (
+            f", and the next payment is taken on {day:%Y-%m-%d}." if day else "."
+        )
+
+    def perform(self, subscription, values, actor):
+        subscription_uncancel(subscription=subscription, actor=actor, source=SOURCE)
+        return Done("The subscription continues.")
 
 
 class SubscriptionPause(SubscriptionAction):
@@ -496,6 +540,7 @@ ACTIONS: dict[str, Action] = {
         EnrolmentExpiration(),
         PaymentRefund(),
         SubscriptionCancel(),
+        SubscriptionUncancel(),
         SubscriptionPause(),
         SubscriptionResume(),
     )

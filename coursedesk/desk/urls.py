@@ -19,6 +19,7 @@ ACTION_PATHS = [
     ("subscriptions/<int:subscription_id>/cancel/", "subscription_cancel"),
     ("subscriptions/<int:subscription_id>/pause/", "subscription_pause"),
     ("subscriptions/<int:subscription_id>/resume/", "subscription_resume"),
+    ("subscriptions/<int:subscription_id>/uncancel/", "subscription_uncancel"),
 ]
 
 urlpatterns = [

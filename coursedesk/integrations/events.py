@@ -48,6 +48,8 @@ FROM_AUDIT: dict[str, str] = {
         (AuditEventType.ENROLMENT_REVOKED, "enrolment.revoked"),
         (AuditEventType.ENROLMENT_RESTORED, "enrolment.restored"),
         (AuditEventType.ENROLMENT_EXPIRATION_CHANGED, "enrolment.expiration_changed"),
+        # A renewal is an expiration moved later, as far as a consumer is concerned.
+        (AuditEventType.ENROLMENT_RENEWED, "enrolment.expiration_changed"),
         (AuditEventType.ENROLMENT_EXPIRED, "enrolment.expired"),
         (AuditEventType.PAYMENT_SUCCEEDED, "payment.succeeded"),
         (AuditEventType.PAYMENT_FAILED, "payment.failed"),

@@ -456,7 +456,11 @@ class DemoSeeder:
                     failure_message="Your card was declined.",
                 )
                 subscription.status = Subscription.Status.PAST_DUE
-                subscription.next_payment_at = failed_at + dt.timedelta(days=3)
+                # Due when it failed; the default policy retries 3, 5 and 7 days after the failure.
+                subscription.next_payment_at = failed_at
+                subscription.past_due_since = failed_at
+                subscription.next_retry_at = failed_at + dt.timedelta(days=3)
+                subscription.retries_left = 3
                 subscription.card_last4 = "0341"
                 subscription.gateway_payment_method_id = f"sbx_pm_fails_0341_demo{customer.pk}"
                 subscription.save()
@@ -467,7 +471,11 @@ class DemoSeeder:
                     actor=Actor.gateway("sandbox"),
                     source=AuditSource.RENEWAL,
                     subject=subscription,
-                    data={"status": change("active", "past_due")},
+                    data={
+                        "status": change("active", "past_due"),
+                        "retries_left": 3,
+                        "retry_at": clock.iso(subscription.next_retry_at),
+                    },
                 )
         # Payment plans: completed (access stays) and in progress.
         for n in range(6):
@@ -511,9 +519,13 @@ class DemoSeeder:
                     customer=customer, course=lifetime.course, actor=self.actor, source=AuditSource.DESK
                 )
             if n % 2:
+                # One ended three days ago; one ends in five days, so its reminder is due.
                 with self.as_creator(30):
                     enrolment_expiration_set(
-                        enrolment=enrolment, expires_at=self.at(3), actor=self.actor, source=AuditSource.DESK
+                        enrolment=enrolment,
+                        expires_at=self.at(3 if n == 1 else -5),
+                        actor=self.actor,
+                        source=AuditSource.DESK,
                     )
         # One person, two accounts: a typo in the second address.
         first = next_customer(70, first="Jessica", last="Tran", email="jessica.tran@gmail.com")

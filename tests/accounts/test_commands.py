@@ -12,6 +12,7 @@ from coursedesk.accounts.models import ApiToken, Creator
 from coursedesk.audit.models import AuditEvent
 from coursedesk.billing.models import Payment, Refund, Subscription
 from coursedesk.billing.selectors import payment_refund_amounts
+from coursedesk.core import clock
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.usecases.demo import DEMO_EMAIL, seed_demo
 
@@ -92,6 +93,13 @@ def test_seed_demo_covers_every_state_and_is_idempotent(db):
     assert pages == {"one_time", "subscription", "payment_plan"}
     assert creator.courses.filter(payment_pages__access_days=365).exists()
     assert Customer.objects.filter(email__startswith="jessica.tran@").count() == 2
+    # money over time: past-due customers with retries left, and access that ends within a week
+    past_due = Subscription.objects.filter(status="past_due")
+    assert past_due.exists() and all(s.retries_left == 3 and s.next_retry_at for s in past_due)
+    soon = clock.now() + dt.timedelta(days=7)
+    assert Enrolment.objects.filter(
+        revoked_at__isnull=True, expires_at__gt=clock.now(), expires_at__lte=soon
+    ).exists()
 
 
 def test_production_settings_pass_the_deploy_check(tmp_path):

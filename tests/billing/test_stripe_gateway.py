@@ -22,7 +22,7 @@ from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.models import GatewayAccount, Payment, Refund, Subscription, WebhookEvent
 from coursedesk.billing.refunds import payment_refund
-from coursedesk.billing.subscriptions import subscription_cancel, subscription_pause
+from coursedesk.billing.subscriptions import subscription_cancel, subscription_pause, subscription_uncancel
 from coursedesk.core.errors import DomainError
 from tests.billing.conftest import make_payment, make_subscription
 from tests.billing.stripe_json import WEBHOOK_SECRET
@@ -246,3 +246,16 @@ def test_a_new_price_makes_a_new_stripe_price_and_running_subscriptions_keep_the
     running = stripe_side.v1.subscriptions.retrieve(stripe_subscription.gateway_subscription_id)
     assert running["items"]["data"][0]["plan"]["id"] == old_price
     assert running["items"]["data"][0]["plan"]["amount"] == 1900
+
+
+def test_a_cancel_at_the_period_end_and_its_undo_reach_stripe(creator, stripe_subscription, stripe_side):
+    reference = stripe_subscription.gateway_subscription_id
+
+    subscription_cancel(
+        subscription=stripe_subscription, at_period_end=True, actor=Actor.creator(creator), source="desk"
+    )
+    assert stripe_side.v1.subscriptions.retrieve(reference).cancel_at_period_end is True
+
+    subscription_uncancel(subscription=stripe_subscription, actor=Actor.creator(creator), source="desk")
+    at_stripe = stripe_side.v1.subscriptions.retrieve(reference)
+    assert (at_stripe.cancel_at_period_end, at_stripe.status) == (False, "active")

@@ -845,3 +845,47 @@ def test_a_new_card_on_stripe_asks_stripe_to_pay_the_open_invoice_and_its_paymen
         None,
     )
     assert AuditEvent.objects.filter(type="subscription.recovered").count() == 1
+
+
+def test_a_cancel_at_the_period_end_set_and_undone_in_stripe_then_the_end(
+    client, bought_monthly, stripe_account
+):
+    ending = sj.subscription(subscription_id="sub_test_1")
+    ending["cancel_at_period_end"] = True
+    deliver(client, stripe_account, sj.event("customer.subscription.updated", ending, created=1000))
+    subscription = Subscription.objects.get()
+    assert (subscription.status, subscription.cancel_at_period_end) == ("active", True)
+
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "customer.subscription.updated", sj.subscription(subscription_id="sub_test_1"), created=2000
+        ),
+    )
+    subscription.refresh_from_db()
+    assert subscription.cancel_at_period_end is False
+
+    deliver(client, stripe_account, sj.event("customer.subscription.updated", ending, created=3000))
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "customer.subscription.deleted",
+            sj.subscription(subscription_id="sub_test_1", status="canceled"),
+            created=4000,
+        ),
+    )
+    subscription.refresh_from_db()
+    assert subscription.status == "canceled"
+    assert [
+        (e.type, e.source)
+        for e in AuditEvent.objects.filter(type__startswith="subscription.cancel").order_by("pk")
+    ] == [
+        ("subscription.cancel_scheduled", "stripe"),
+        ("subscription.cancel_undone", "stripe"),
+        ("subscription.cancel_scheduled", "stripe"),
+        ("subscription.canceled", "stripe"),
+    ]
+    assert AuditEvent.objects.get(type="subscription.canceled").data["reason"] == "paid period ended"
+    assert Enrolment.objects.get().status == "active"

@@ -7,6 +7,8 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 
 from coursedesk.audit.models import AuditEvent
+from coursedesk.audit.services import Actor
+from coursedesk.billing.dunning import payment_policy_update
 from coursedesk.billing.gateways.base import GatewayCard, HostedCheckout
 from coursedesk.billing.gateways.stripe import StripeGateway
 from coursedesk.billing.models import GatewayAccount, Subscription
@@ -169,3 +171,50 @@ def test_cancelling_twice_says_so_and_changes_nothing(student, subscription, enr
 
 def test_nothing_to_cancel_says_so(student, customer, course):
     assert "nothing to cancel" in student.get(CANCEL).content.decode()
+
+
+def test_after_their_own_cancel_the_student_reads_when_the_subscription_ended(
+    student, subscription, enrolment
+):
+    student.post(CANCEL, {"subscription": subscription.pk})
+
+    response = student.get("/c/watercolor/")
+
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Your subscription ended on November 21, 2026, when you canceled it" in html
+    assert "Your access has been revoked" not in html
+
+
+def test_a_cancel_at_the_period_end_says_so_before_and_after(student, creator, subscription, enrolment):
+    payment_policy_update(
+        creator=creator, customer_cancel_at_period_end=True, actor=Actor.creator(creator), source="desk"
+    )
+
+    before = student.get(CANCEL).content.decode()
+    after = student.post(CANCEL, {"subscription": subscription.pk}).content.decode()
+
+    assert (
+        "You keep full access until <strong>December 21, 2026</strong>, the end of the period you paid for"
+        in before
+    )
+    assert "right away" not in before
+    assert "Your subscription ends on December 21, 2026" in after
+    assert "You keep full access until December 21, 2026; then your access ends." in after
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.cancel_at_period_end) == ("active", True)
+    assert student.get("/c/watercolor/").status_code == 200
+    assert "Ends on" in student.get(BILLING).content.decode()
+
+
+def test_a_payment_plans_cancel_says_how_much_stays_unpaid(student, customer, course, enrolment, frozen_now):
+    plan = make_subscription(customer, make_page(course, "payment_plan", amount=2000, installments=3))
+    make_payment(customer, course, subscription=plan, amount=2000)
+
+    html = student.get(CANCEL).content.decode()
+
+    assert (
+        "This is a payment plan: 1 of 3 payments are made, and the 2 left ($40.00) will not be charged."
+        in html
+    )
+    assert "Keep my payment plan" in html

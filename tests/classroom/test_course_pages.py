@@ -9,6 +9,7 @@ from coursedesk.billing.dunning import payment_policy_update
 from coursedesk.catalog.links import checkout_url
 from coursedesk.catalog.models import Lesson
 from coursedesk.core import clock
+from coursedesk.customers.models import Enrolment
 from coursedesk.customers.services import enrolment_expiration_set, enrolment_restore, enrolment_revoke
 from tests.billing.conftest import make_subscription
 from tests.classroom.conftest import sign_in
@@ -124,3 +125,20 @@ def test_a_past_due_student_keeps_the_lessons_unless_the_creator_says_otherwise(
     assert 'href="/c/watercolor/billing/"' in html
     assert SECRET not in html
     assert (lesson.status_code, lesson["Location"]) == (302, "/c/watercolor/")
+
+
+def test_an_expired_student_sees_the_date_the_renewal_offer_and_the_contact_email(
+    student_client, enrolment, course, frozen_now
+):
+    page = make_page(course, "one_time", name="Another year", amount=9900, access_days=365)
+    Enrolment.objects.filter(pk=enrolment.pk).update(expires_at=frozen_now - dt.timedelta(days=3))
+
+    response = student_client.get("/c/watercolor/")
+
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Your access ended on 18 November 2026." in html
+    assert "Another year: $99.00 for 365 more days, starting today." in html
+    assert f'href="{checkout_url(page)}"' in html
+    assert f'href="mailto:{course.contact_email}"' in html
+    assert SECRET not in html

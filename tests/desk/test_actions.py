@@ -7,8 +7,8 @@ from django.urls import reverse
 from coursedesk.audit.models import AuditEvent
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.mail.models import OutboundEmail
-from tests.desk.conftest import make_payment, make_refund, snapshot
-from tests.factories import make_customer
+from tests.desk.conftest import make_payment, make_refund, make_subscription, snapshot
+from tests.factories import make_customer, make_page
 
 HTMX = {"HX-Request": "true", "HX-Target": "dialog"}
 
@@ -301,10 +301,54 @@ def test_pause_needs_a_future_date(creator_client, subscription, frozen_now):
 
 
 def test_cancel_confirmation(creator_client, subscription):
-    page = creator_client.get(url("subscription_cancel", subscription)).content.decode()
+    form = creator_client.get(url("subscription_cancel", subscription)).content.decode()
+    assert "At the end of the paid period (2026-12-21)" in form
+
+    page = creator_client.post(url("subscription_cancel", subscription), {"when": "now"}).content.decode()
     assert (
-        "Cancel the $29.00 monthly subscription to Watercolor Foundations: no further payments. "
-        "Nothing is refunded and access stays."
+        "Cancel the $29.00 monthly subscription to Watercolor Foundations. The subscription ends now: "
+        "no further payments. Nothing is refunded. Access to the course stays. This cannot be undone."
+    ) in page
+
+
+def test_cancel_at_the_period_end_then_keep_it_from_the_desk(
+    creator_client, customer, subscription, enrolment
+):
+    page = creator_client.post(
+        url("subscription_cancel", subscription), {"when": "period_end"}
+    ).content.decode()
+    assert (
+        "The subscription ends after the period already paid for, on December 21, 2026: no further "
+        "payments. Nothing is refunded. Access to the course stays. It can be undone until then."
+    ) in page
+
+    creator_client.post(url("subscription_cancel", subscription), {"when": "period_end", "confirmed": "yes"})
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.cancel_at_period_end) == ("active", True)
+    profile = creator_client.get(reverse("desk:customer", args=[customer.pk])).content.decode()
+    assert "none: ends on 2026-12-21" in profile
+    assert url("subscription_uncancel", subscription) in profile
+
+    creator_client.post(url("subscription_uncancel", subscription), {"confirmed": "yes"})
+    subscription.refresh_from_db()
+    assert subscription.cancel_at_period_end is False
+    assert [row[0] for row in events(customer)][-2:] == [
+        "subscription.cancel_scheduled",
+        "subscription.cancel_undone",
+    ]
+
+
+def test_a_payment_plans_cancel_says_what_stays_unpaid(creator_client, customer, course, frozen_now):
+    page_ = make_page(course, "payment_plan", amount=2000, installments=3)
+    plan = make_subscription(customer, course, page_, installments_total=3)
+    make_payment(customer, course, amount=2000, subscription=plan)
+
+    page = creator_client.post(url("subscription_cancel", plan), {"when": "now"}).content.decode()
+
+    assert "Cancel the $20.00 monthly payment plan to Watercolor Foundations." in page
+    assert (
+        "The payment plan stops now: 1 of 3 payments are made, and the 2 left ($40.00) will not be "
+        "charged. Access to the course stays."
     ) in page
 
 

@@ -168,7 +168,7 @@ def test_pause_resume_then_cancel_the_subscription(profile, zoe):
     act(profile, row, "Resume", confirm="Resume")
     expect(row).to_contain_text("Active")
 
-    act(profile, row, "Cancel", confirm="Cancel subscription")
+    act(profile, row, "Cancel", fill={}, confirm="Cancel subscription")  # "now" is chosen by default
 
     expect(row).to_contain_text("Canceled")
     assert Subscription.objects.get().status == "canceled"

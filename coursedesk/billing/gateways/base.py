@@ -149,6 +149,10 @@ class PaymentGateway(abc.ABC):
         """Stops further charges at once."""
 
     @abc.abstractmethod
+    def subscription_cancel_at_period_end(self, *, subscription_reference: str, cancel: bool) -> None:
+        """Stops charging after the period already paid (`cancel`), or takes that back."""
+
+    @abc.abstractmethod
     def subscription_pause(self, *, subscription_reference: str, resume_on: dt.date) -> None:
         """No charges until `resume_on`."""
 

@@ -134,6 +134,10 @@ class SandboxGateway(PaymentGateway):
     def subscription_resume(self, *, subscription_reference: str) -> None:
         return None
 
+    def subscription_cancel_at_period_end(self, *, subscription_reference: str, cancel: bool) -> None:
+        # The sandbox's renewals read the subscription's row, which says it ends.
+        return None
+
     def subscription_open_invoice_pay(self, *, subscription_reference: str) -> None:
         # The sandbox has no invoices: CourseDesk charges the new card itself (subscription_charge_now).
         raise GatewayError("The sandbox has no open invoices.", code="not_supported")

@@ -264,6 +264,14 @@ class StripeGateway(PaymentGateway):
         except stripe.StripeError:
             return False
 
+    def subscription_cancel_at_period_end(self, *, subscription_reference: str, cancel: bool) -> None:
+        try:
+            self.client.v1.subscriptions.update(
+                subscription_reference, params={"cancel_at_period_end": cancel}
+            )
+        except stripe.StripeError as error:
+            raise _error(error) from error
+
     def subscription_pause(self, *, subscription_reference: str, resume_on: dt.date) -> None:
         resumes_at = calendar.timegm(resume_on.timetuple())
         try:

@@ -1,6 +1,6 @@
 """Runs the periodic jobs every minute until stopped: renewals, overdue emails, expirations that
-passed, webhook deliveries that are due, and feed positions of events whose after-commit call was
-lost. An operator command, so it may call every layer.
+passed, expiry reminders, webhook deliveries that are due, and feed positions of events whose
+after-commit call was lost. An operator command, so it may call every layer.
 
 Every node may run it: a PostgreSQL advisory lock (core/leader.py) lets exactly one act per tick.
 """
@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from coursedesk.billing.expiry import expiry_reminders_send
 from coursedesk.billing.renewals import renewals_run
 from coursedesk.core.leader import SchedulerLock
 from coursedesk.customers.services import enrolments_expired_record
@@ -73,6 +74,7 @@ class Command(BaseCommand):
             self.stderr.write(f"Sending overdue emails stopped early: {error}")
         jobs = (
             ("Expired enrolments recorded", "Recording expirations", enrolments_expired_record),
+            ("Expiry reminders sent", "Sending expiry reminders", expiry_reminders_send),
             ("Events placed in the feed", "Placing events in the feed", events_sequence_waiting),
             ("Webhook deliveries", "Delivering webhooks", webhook_deliveries_due),
         )
