@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -56,6 +58,18 @@ def on_invalid(request, error: ValidationError):
         status=400 if malformed else 422,
     )
     return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request, error):
+    return api.create_response(
+        request,
+        error_body(
+            "request_too_large",
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KB.",
+        ),
+        status=400,
+    )
 
 
 @api.exception_handler(HttpError)
