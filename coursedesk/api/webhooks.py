@@ -8,6 +8,7 @@ from typing import Literal
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, StrictBool
 
+from coursedesk.api.fields import Text
 from coursedesk.api.pagination import PageParams, paginated, reject_unknown_parameters
 from coursedesk.api.schemas import ErrorOut, Id, owned
 from coursedesk.audit.services import Actor
@@ -28,15 +29,15 @@ EventType = Literal[EVENT_TYPES]
 
 
 class EndpointIn(Schema):
-    url: str = Field(..., max_length=2000, pattern=URL_PATTERN)
+    url: Text(2000, pattern=URL_PATTERN)
     events: list[EventType] = Field(..., min_length=1, max_length=50)
-    description: str = Field("", max_length=200)
+    description: Text(200) = ""
 
 
 class EndpointPatch(Schema):
-    url: str | None = Field(None, max_length=2000, pattern=URL_PATTERN)
+    url: Text(2000, pattern=URL_PATTERN) | None = None
     events: list[EventType] | None = Field(None, min_length=1, max_length=50)
-    description: str | None = Field(None, max_length=200)
+    description: Text(200) | None = None
     enabled: StrictBool | None = None
 
 
