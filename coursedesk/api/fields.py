@@ -30,9 +30,18 @@ def _multiline(value: str) -> str:
     return value
 
 
+# What the OpenAPI schema states for text without a pattern of its own, so a client (or a fuzzer)
+# reading the schema knows control characters are refused; the validators above enforce it with a
+# sentence instead of the pattern.
+ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+MULTILINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]*$"
+
+
 def Text(max_length: int, *, multiline: bool = False, **field: Any):
     """A JSON string of at most `max_length` characters, without control characters (a multiline
     text keeps tab, CR and LF)."""
+    if "pattern" not in field:
+        field["json_schema_extra"] = {"pattern": MULTILINE_PATTERN if multiline else ONE_LINE_PATTERN}
     return Annotated[
         StrictStr,
         Field(max_length=max_length, **field),

@@ -24,7 +24,7 @@ SOURCE = AuditSource.API
 
 # What a webhook URL looks like; where it may point is checked by the service (422 with the reason).
 PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
-URL_PATTERN = rf"^https?://[A-Za-z0-9.-]+(:{PORT})?(/[^\s]*)?$"
+URL_PATTERN = rf"^https?://[A-Za-z0-9.-]+(:{PORT})?(/[^\s\x00-\x1f\x7f-\x9f\u2028\u2029]*)?$"
 EventType = Literal[EVENT_TYPES]
 
 

@@ -34,14 +34,19 @@ class ContentSecurityPolicyMiddleware:
 class ControlCharacterMiddleware:
     """NUL and the other control characters have no place in an address, a query parameter or a form
     field (form fields keep tab, CR and LF: boxes of several lines). A request carrying one is refused
-    with 400 before any view runs, so no page, API route or webhook inbox ever hands one to the
-    database (PostgreSQL refuses NUL in text) or to a mail header. API JSON bodies are checked field by
-    field by the API's input types (api/fields.py)."""
+    before any view runs (400; an address holding one is not found, 404), so no page, API route or
+    webhook inbox ever hands one to the database (PostgreSQL refuses NUL in text) or to a mail header.
+    API JSON bodies are checked field by field by the API's input types (api/fields.py)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if has_control_characters(request.path):
+            # No address holds one: like any unknown address (or id), it is not found.
+            if request.path.startswith("/api/"):
+                return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)
+            return render(request, "404.html", status=404)
         where = self._control_character_in(request)
         if where:
             message = f"The {where} holds a control character (such as NUL or a line break); remove it."
@@ -52,8 +57,6 @@ class ControlCharacterMiddleware:
 
     @staticmethod
     def _control_character_in(request) -> str:
-        if has_control_characters(request.path):
-            return "address"
         for key, values in request.GET.lists():
             if has_control_characters(key) or any(has_control_characters(value) for value in values):
                 return "query parameter"

@@ -32,7 +32,6 @@ def stored():
         ("post", "/accounts/login/", {"username": "maya@example.com\x00", "password": "x"}),
         ("post", "/accounts/password-reset/", {"email": "maya\x00@example.com"}),
         ("get", "/buy/1/?session_id=a%00", None),
-        ("post", "/webhooks/stripe/a%00b/", None),
         ("get", "/desk/?q=zoe%00", None),
         ("get", "/desk/?q=%1b%5b31m", None),
     ],
@@ -47,6 +46,27 @@ def test_a_control_character_anywhere_in_a_request_is_a_400_that_changes_nothing
     assert response.status_code == 400
     assert "control character" in response.content.decode()
     assert stored() == before
+
+
+@pytest.mark.parametrize("path", ["/webhooks/stripe/a%00b/", "/desk/customers/1%00/", "/c/water%0acolor/"])
+def test_an_address_holding_a_control_character_is_not_found(client, course, path):
+    before = stored()
+
+    response = client.post(path)
+
+    assert response.status_code == 404
+    assert "<title>Not found · CourseDesk</title>" in response.content.decode()
+    assert stored() == before
+
+
+def test_an_api_address_holding_a_control_character_is_not_found_in_the_api_shape(client, creator):
+    from coursedesk.accounts.models import ApiToken
+
+    _, key = ApiToken.issue(creator=creator)
+    response = client.get("/api/v1/customers/1%00", headers={"Authorization": f"Bearer {key}"})
+
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found."}}
 
 
 def test_a_signed_in_creators_search_with_a_nul_is_a_400(creator_client, customer):
