@@ -56,7 +56,7 @@ class CurrencyMismatch(ValueError):
     pass
 
 
-MAX_DIGITS = 12  # amounts below 10^12 major units
+MAX_DIGITS = 13  # amounts below 10^13 major units
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,7 @@ class Money:
         places = decimal_places(currency)
         text = str(value).replace(",", "").strip()
         number = Decimal(text)
-        # Infinity, NaN and numbers past a trillion are no amount anyone pays (and 1e999999 would
+        # Infinity, NaN and numbers past ten trillion are no amount anyone pays (and 1e999999 would
         # be a million-digit integer).
         if not number.is_finite() or number.adjusted() >= MAX_DIGITS:
             raise ValueError(f"{text} is not an amount")
