@@ -6,10 +6,11 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-sqlite test-postgres test-cluster cluster-tools bench bench-large lint format screenshots install install-test chromium sqlite3 wrk clean help
+.PHONY: run dev test test-sqlite test-postgres test-cluster cluster-tools bench bench-large lint format screenshots install install-test chromium sqlite3 wrk clean help
 
 help:
-	@echo "make run     set up and start CourseDesk with demo data on http://127.0.0.1:$(PORT)/"
+	@echo "make run     set up and start CourseDesk with demo data on http://127.0.0.1:$(PORT)/ (DEBUG off)"
+	@echo "make dev     the same for development: DEBUG on, the server reloads when code changes"
 	@echo "make test    install what tests need and run the suite (SQLite, then PostgreSQL if TEST_DATABASE_URL)"
 	@echo "make test-cluster  the multi-machine topology on loopback, broken piece by piece (root)"
 	@echo "make bench   seed a million customers and print the speed figures"
@@ -29,10 +30,18 @@ $(VENV)/.installed-test: $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# make run is a trial of the real thing: DEBUG off, static files collected and served by whitenoise,
+# gunicorn, CourseDesk's own error pages. make dev turns DEBUG on and reloads on every edit.
 run: install
 	@$(PY) manage.py migrate --noinput -v0
 	@$(PY) manage.py seed_demo
-	@DEBUG=$${DEBUG:-true} OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS=$${OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS:-true} bin/run-local
+	@DEBUG=false $(PY) manage.py collectstatic --noinput -v0
+	@DEBUG=false OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS=$${OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS:-true} bin/run-local
+
+dev: install
+	@$(PY) manage.py migrate --noinput -v0
+	@$(PY) manage.py seed_demo
+	@DEBUG=true OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS=$${OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS:-true} bin/run-local
 
 # Browser tests drive Debian's chromium; install it when it is missing (needs root or sudo).
 chromium:

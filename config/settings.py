@@ -59,11 +59,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "coursedesk.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "coursedesk.core.middleware.ControlCharacterMiddleware",
     # The API (bearer tokens, no state between requests) skips what only pages read.
     "coursedesk.core.middleware.SessionOutsideApi",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",  # its exact name: the deploy check looks for it
     "coursedesk.core.middleware.AuthenticationOutsideApi",
+    "coursedesk.core.middleware.CreatorPagesNoStoreMiddleware",
     "coursedesk.core.replica.ReadYourWritesMiddleware",
     "coursedesk.classroom.auth.StudentSessionMiddleware",
     "coursedesk.core.middleware.MessagesOutsideApi",
@@ -251,6 +253,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
 # Behind a balancer: HTTPS from X-Forwarded-Proto, the client's address from X-Forwarded-For.
 BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+# How many reverse proxies (balancer, nginx) add themselves to X-Forwarded-For in front of CourseDesk:
+# the client's address is that many entries from the right. 0 (the default without BEHIND_PROXY)
+# reads REMOTE_ADDR. Sign-in throttling counts per client address, so set it right behind a proxy.
+# An account with 5 failed sign-ins (from any addresses) still signs in, after this delay.
+SIGNIN_ACCOUNT_DELAY_SECONDS = float(os.environ.get("SIGNIN_ACCOUNT_DELAY_SECONDS", "1"))
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1" if BEHIND_PROXY else "0"))
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True

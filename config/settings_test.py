@@ -19,3 +19,5 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Webhook receivers of the tests listen on loopback; the SSRF tests turn this off.
 OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+# An account under attack is slowed down by a delay at sign-in; tests need no real wait.
+SIGNIN_ACCOUNT_DELAY_SECONDS = 0

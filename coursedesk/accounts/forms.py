@@ -10,6 +10,7 @@ from coursedesk.core.throttle import (
     signin_is_throttled,
     signin_succeeded,
 )
+from coursedesk.core.validators import validate_one_line
 
 
 class CreatorSignInForm(AuthenticationForm):
@@ -29,7 +30,16 @@ class CreatorSignInForm(AuthenticationForm):
         return cleaned
 
 
-class CreatorSignUpForm(forms.ModelForm):
+class OneLineDisplayName:
+    """The creator's name goes into every email's From header: one line, no control characters."""
+
+    def clean_display_name(self):
+        name = self.cleaned_data["display_name"]
+        validate_one_line(name)
+        return name
+
+
+class CreatorSignUpForm(OneLineDisplayName, forms.ModelForm):
     password = forms.CharField(
         widget=forms.PasswordInput,
         strip=False,
@@ -63,7 +73,7 @@ class CreatorSignUpForm(forms.ModelForm):
         return creator
 
 
-class CreatorProfileForm(forms.ModelForm):
+class CreatorProfileForm(OneLineDisplayName, forms.ModelForm):
     class Meta:
         model = Creator
         fields = ["display_name"]
@@ -71,4 +81,6 @@ class CreatorProfileForm(forms.ModelForm):
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(max_length=100, initial="API token", label="Token name")
+    name = forms.CharField(
+        max_length=100, initial="API token", label="Token name", validators=[validate_one_line]
+    )

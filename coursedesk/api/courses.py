@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ninja import Router, Schema, Status
 from ninja.decorators import decorate_view
 from pydantic import Field
 
+from coursedesk.api.fields import Flag, Moment, model_text
 from coursedesk.api.schemas import EnrolmentOut, ErrorOut, Id, owned
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
 from coursedesk.core.replica import replica_reads
+from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import course_students
 from coursedesk.usecases.course_access import course_access_give
 from coursedesk.usecases.students_csv import students_csv_response
@@ -70,11 +70,11 @@ class CourseLinks(Schema):
 
 
 class GrantIn(Schema):
-    email: str
-    first_name: str = Field("", max_length=100)
-    last_name: str = Field("", max_length=100)
-    expires_at: dt.datetime | None = None
-    send_welcome_email: bool = True
+    email: model_text(Customer, "email")
+    first_name: model_text(Customer, "first_name") = ""
+    last_name: model_text(Customer, "last_name") = ""
+    expires_at: Moment | None = None
+    send_welcome_email: Flag = True
 
 
 def _course(request, course_id: str) -> Course:

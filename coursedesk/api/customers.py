@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 
+from coursedesk.api.fields import Text, model_text
 from coursedesk.api.pagination import PageParams, paginated, reject_unknown_parameters
 from coursedesk.api.schemas import (
     CustomerList,
@@ -31,14 +32,15 @@ SOURCE = AuditSource.API
 
 
 class CustomerPatch(Schema):
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = None
-    password: str | None = None
+    first_name: model_text(Customer, "first_name") | None = None
+    last_name: model_text(Customer, "last_name") | None = None
+    email: model_text(Customer, "email") | None = None
+    # The password is hashed, never stored as given; 128 characters is plenty for a passphrase.
+    password: Text(128) | None = None
 
 
 class CourseChoice(Schema):
-    course_id: str
+    course_id: Text(20, pattern=r"^[0-9]{1,18}$")
 
 
 class EmailQueued(Schema):
@@ -55,7 +57,7 @@ def _course(request, course_id: str) -> Course:
 
 @router.get("", response=CustomerList, summary="Search customers (no q: newest first)")
 @decorate_view(replica_reads())
-def customer_list(request, page: Query[PageParams], q: str = ""):
+def customer_list(request, page: Query[PageParams], q: Text(200) = ""):
     reject_unknown_parameters(request, "q")
     customers = customer_search(creator=request.auth, query=q)
     return paginated(customers, params=page, time_field="created_at")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ninja import Router, Schema
 from pydantic import Field
 
+from coursedesk.api.fields import Moment
 from coursedesk.api.schemas import EnrolmentOut, ErrorOut, owned
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
@@ -20,7 +19,7 @@ SOURCE = AuditSource.API
 class ExpirationPatch(Schema):
     # Required, and null means lifetime access. The format hint helps clients and schema-driven tests
     # that read only the top level of a property.
-    expires_at: dt.datetime | None = Field(
+    expires_at: Moment | None = Field(
         ...,
         description="When access ends (with a timezone), or null for lifetime access.",
         json_schema_extra={"format": "date-time"},

@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+import json
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from coursedesk.api.auth import CreatorToken
 from coursedesk.api.openapi import CourseDeskAPI
 from coursedesk.core.errors import DomainError
 
+
+class JsonObjectParser(Parser):
+    """A JSON body is one object: a list, a number, a string, null or NaN is a malformed request
+    (400), never read as an empty change."""
+
+    def parse_body(self, request):
+        data = json.loads(request.body, parse_constant=_no_constant)
+        if not isinstance(data, dict):
+            raise ValueError("The request body must be a JSON object.")
+        return data
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number.")
+
+
 api = CourseDeskAPI(
+    parser=JsonObjectParser(),
     title="CourseDesk creator API",
     version="1",
     description="Search customers, read profiles and act on their behalf. "
@@ -49,7 +71,8 @@ def on_invalid(request, error: ValidationError):
     malformed = any(item.get("type") in {"json_invalid", "missing"} for item in details)
     first = details[0] if details else {}
     where = ".".join(str(part) for part in first.get("loc", []) if part not in {"body", "payload"})
-    message = f"{where}: {first.get('msg', 'invalid value')}" if where else first.get("msg", "")
+    text = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    message = f"{where}: {text}" if where else text
     response = api.create_response(
         request,
         {**error_body("malformed_request" if malformed else "invalid_value", message), "details": details},
@@ -58,8 +81,26 @@ def on_invalid(request, error: ValidationError):
     return response
 
 
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request, error):
+    return api.create_response(
+        request,
+        error_body(
+            "request_too_large",
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KB.",
+        ),
+        status=400,
+    )
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, error: HttpError):
+    if error.status_code == 400 and str(error).startswith("Cannot parse request body"):
+        return api.create_response(
+            request,
+            error_body("malformed_request", "The request body must be a JSON object."),
+            status=400,
+        )
     return api.create_response(request, error_body("http_error", str(error)), status=error.status_code)
 
 

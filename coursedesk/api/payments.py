@@ -5,10 +5,11 @@ from __future__ import annotations
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from coursedesk.api.fields import Number, model_text
 from coursedesk.api.schemas import ErrorOut, RefundOut, payment_with_refunds
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
-from coursedesk.billing.models import Payment
+from coursedesk.billing.models import Payment, Refund
 from coursedesk.billing.refunds import payment_refund as billing_payment_refund
 
 router = Router(tags=["payments"])
@@ -16,8 +17,8 @@ SOURCE = AuditSource.API
 
 
 class RefundIn(Schema):
-    amount: int | None = Field(None, description="Minor units; leave out to refund all that is left.")
-    reason: str = Field("", max_length=500)
+    amount: Number | None = Field(None, description="Minor units; leave out to refund all that is left.")
+    reason: model_text(Refund, "reason", multiline=True) = ""
 
 
 @router.post(

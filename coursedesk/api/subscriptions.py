@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ninja import Router, Schema
 
+from coursedesk.api.fields import Day
 from coursedesk.api.schemas import ErrorOut, SubscriptionOut, owned
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
@@ -17,7 +16,7 @@ SOURCE = AuditSource.API
 
 
 class PauseIn(Schema):
-    resume_on: dt.date
+    resume_on: Day
 
 
 def _subscription(request, subscription_id: str) -> Subscription:

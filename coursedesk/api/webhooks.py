@@ -8,6 +8,7 @@ from typing import Literal
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, StrictBool
 
+from coursedesk.api.fields import Text
 from coursedesk.api.pagination import PageParams, paginated, reject_unknown_parameters
 from coursedesk.api.schemas import ErrorOut, Id, owned
 from coursedesk.audit.services import Actor
@@ -23,20 +24,20 @@ SOURCE = AuditSource.API
 
 # What a webhook URL looks like; where it may point is checked by the service (422 with the reason).
 PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
-URL_PATTERN = rf"^https?://[A-Za-z0-9.-]+(:{PORT})?(/[^\s]*)?$"
+URL_PATTERN = rf"^https?://[A-Za-z0-9.-]+(:{PORT})?(/[^\s\x00-\x1f\x7f-\x9f\u2028\u2029]*)?$"
 EventType = Literal[EVENT_TYPES]
 
 
 class EndpointIn(Schema):
-    url: str = Field(..., max_length=2000, pattern=URL_PATTERN)
+    url: Text(2000, pattern=URL_PATTERN)
     events: list[EventType] = Field(..., min_length=1, max_length=50)
-    description: str = Field("", max_length=200)
+    description: Text(200) = ""
 
 
 class EndpointPatch(Schema):
-    url: str | None = Field(None, max_length=2000, pattern=URL_PATTERN)
+    url: Text(2000, pattern=URL_PATTERN) | None = None
     events: list[EventType] | None = Field(None, min_length=1, max_length=50)
-    description: str | None = Field(None, max_length=200)
+    description: Text(200) | None = None
     enabled: StrictBool | None = None
 
 

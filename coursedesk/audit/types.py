@@ -32,6 +32,11 @@ class AuditEventType(models.TextChoices):
     PAYMENT_FAILED = "payment.failed", "A payment of {amount} for {course} failed"
     PAYMENT_REFUNDED = "payment.refunded", "Refunded {amount} of {course}"
     PAYMENT_REFUND_FAILED = "payment.refund_failed", "A refund of {amount} for {course} failed"
+    # The gateway reported refunds beyond what was paid: what fits is recorded, this is the rest.
+    PAYMENT_REFUND_OVER_REPORTED = (
+        "payment.refund_over_reported",
+        "The gateway reported {amount} more refunded for {course} than was paid: review it there",
+    )
 
     SUBSCRIPTION_CREATED = "subscription.created", "Subscribed to {course}"
     SUBSCRIPTION_CANCELED = "subscription.canceled", "Subscription to {course} canceled"

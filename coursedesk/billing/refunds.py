@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.audit.types import AuditEventType
 from coursedesk.billing.emails import refund_notice_queue
@@ -17,6 +18,7 @@ from coursedesk.billing.models import Payment, Refund
 from coursedesk.billing.selectors import RefundAmounts, payment_refund_amounts
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
+from coursedesk.core.money import Money
 
 
 def payment_refund(
@@ -139,6 +141,35 @@ def _refund_recorded(
     refund_notice_queue(refund=refund, test_mode=test_mode, actor=actor, source=source)
 
 
+def _refund_excess_flag(
+    *, payment: Payment, gateway_refund_id: str, reported: int, excess: int, actor: Actor, source: str
+) -> None:
+    flagged = AuditEvent.objects.filter(
+        customer=payment.customer,
+        type=AuditEventType.PAYMENT_REFUND_OVER_REPORTED,
+        data__gateway_refund_id=gateway_refund_id,
+    )
+    if flagged.exists():
+        return
+    audit_record(
+        creator=payment.customer.creator,
+        customer=payment.customer,
+        type=AuditEventType.PAYMENT_REFUND_OVER_REPORTED,
+        actor=actor,
+        source=source,
+        subject=payment,
+        data={
+            "course": payment.course.title,
+            "course_id": payment.course_id,
+            "gateway_refund_id": gateway_refund_id,
+            "reported": reported,
+            "amount": excess,
+            "currency": payment.currency,
+            "amount_display": Money(excess, payment.currency).format(),
+        },
+    )
+
+
 def payment_refund_record(
     *,
     payment: Payment,
@@ -148,9 +179,11 @@ def payment_refund_record(
     reason: str = "",
     actor: Actor,
     source: str,
-) -> Refund:
+) -> Refund | None:
     """Records a refund the gateway made (e.g. in Stripe's dashboard). Known refund ids are not
-    recorded twice; their status is brought up to date instead."""
+    recorded twice; their status is brought up to date instead. A refund beyond what is left to
+    refund is recorded for what fits and the rest flagged for review (payment.refund_over_reported);
+    None when nothing fits."""
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update(of=("self",))
@@ -161,6 +194,20 @@ def payment_refund_record(
         if known is not None:
             return refund_status_sync(refund=known, gateway_refund_id=gateway_refund_id, status=status)
         before = payment_refund_amounts(payment=payment)
+        if status != Refund.Status.FAILED and amount > before.refundable.amount:
+            # Never more refunded than was paid, whatever the gateway says: what fits is recorded,
+            # the rest is flagged in the timeline for the creator to review (once per refund id).
+            _refund_excess_flag(
+                payment=payment,
+                gateway_refund_id=gateway_refund_id,
+                reported=amount,
+                excess=amount - before.refundable.amount,
+                actor=actor,
+                source=source,
+            )
+            amount = before.refundable.amount
+            if amount <= 0:
+                return None
         refund = Refund.objects.create(
             payment=payment,
             amount=amount,

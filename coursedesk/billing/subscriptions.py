@@ -236,6 +236,10 @@ def subscription_pause(
         raise InvalidValue("Pick the date the payments resume.", code="invalid_resume_on")
     if resume_on <= clock.today():
         raise InvalidValue("The resume date must be in the future.", code="invalid_resume_on")
+    if not clock.in_range(resume_on):
+        raise InvalidValue(
+            f"The resume date is out of range. {clock.RANGE_MESSAGE}", code="invalid_resume_on"
+        )
     with transaction.atomic():
         return _pause(subscription, resume_on=resume_on, actor=actor, source=source)
 

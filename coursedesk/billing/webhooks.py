@@ -8,6 +8,7 @@ one done in CourseDesk. A change CourseDesk made itself is recognised and not re
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 
 from django.db import IntegrityError, transaction
@@ -31,6 +32,7 @@ from coursedesk.billing.gateways.stripe import (
 from coursedesk.billing.models import Gateway, GatewayAccount, Payment, Refund, Subscription, WebhookEvent
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError
+from coursedesk.core.text import without_control_characters
 
 logger = logging.getLogger(__name__)
 STRIPE = Actor.gateway("stripe")
@@ -61,10 +63,11 @@ def stripe_inbox(request, endpoint_id: str):
             signature=request.headers.get("Stripe-Signature", ""),
             secret=account.stripe_webhook_secret,
         )
-    except GatewayError:
-        return JsonResponse({"error": "invalid signature"}, status=400)
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
-        return JsonResponse({"error": "not an event"}, status=400)
+    except GatewayError as refused:
+        if refused.code != "not_an_event":
+            return JsonResponse({"error": "invalid signature"}, status=400)
+        webhook_refusal_store(creator=account.creator, payload=request.body, reason=str(refused))
+        return JsonResponse({"error": str(refused)}, status=400)
     stored = webhook_event_store(creator=account.creator, event=event)
     if stored is None:
         return JsonResponse({"error": "event belongs to another endpoint"}, status=400)
@@ -91,6 +94,30 @@ def webhook_event_store(*, creator, event: dict) -> WebhookEvent | None:
     except IntegrityError:  # the same event delivered twice at once
         stored = WebhookEvent.objects.get(gateway=Gateway.STRIPE, event_id=event["id"])
     return stored if stored.creator_id == creator.pk else None
+
+
+# A signed body that is no event is stored under this type, failed with the reason, for the operator
+# to see beside the other events (admin); replays leave it alone.
+REFUSED_TYPE = "refused"
+
+
+def webhook_refusal_store(*, creator, payload: bytes, reason: str) -> WebhookEvent:
+    """Stores a signed delivery that is not an event (once per body), failed with the reason."""
+    digest = hashlib.sha256(payload).hexdigest()[:48]
+    body = without_control_characters(payload[:2000].decode("utf-8", errors="replace"))
+    stored, _ = WebhookEvent.objects.get_or_create(
+        gateway=Gateway.STRIPE,
+        event_id=f"refused-{digest}",
+        defaults={
+            "creator": creator,
+            "type": REFUSED_TYPE,
+            "payload": {"body": body},
+            "status": WebhookEvent.Status.FAILED,
+            "error": reason,
+            "received_at": clock.now(),
+        },
+    )
+    return stored
 
 
 def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
@@ -374,7 +401,7 @@ HANDLERS = {
 
 def webhook_events_replay(*, failed_only: bool = True, creator=None) -> list[WebhookEvent]:
     """Processes stored events again (failed ones by default); returns them with their new status."""
-    events = WebhookEvent.objects.filter(gateway=Gateway.STRIPE)
+    events = WebhookEvent.objects.filter(gateway=Gateway.STRIPE).exclude(type=REFUSED_TYPE)
     if failed_only:
         events = events.filter(status=WebhookEvent.Status.FAILED)
     else:

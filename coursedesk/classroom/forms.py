@@ -6,14 +6,15 @@ from django import forms
 
 from coursedesk.billing.checkout import checkout_intent_issue, checkout_intent_key
 from coursedesk.core.errors import DomainError
+from coursedesk.core.validators import validate_one_line
 
 
 class CheckoutForm(forms.Form):
     """The buyer's details, and the purchase intent this showing of the form stands for."""
 
     intent = forms.CharField(widget=forms.HiddenInput, max_length=200)
-    first_name = forms.CharField(max_length=100)
-    last_name = forms.CharField(max_length=100, required=False)
+    first_name = forms.CharField(max_length=100, validators=[validate_one_line])
+    last_name = forms.CharField(max_length=100, required=False, validators=[validate_one_line])
     email = forms.EmailField(max_length=254)
     password = forms.CharField(
         required=False,

@@ -253,20 +253,23 @@ def password_reset(request, course_slug: str):
     course = _course(course_slug)
     if request.method == "POST":
         email = request.POST.get("email", "").strip()[:254]
-        address = throttle.client_address(request)
         account = _account_key(course, email)
         customer = _customer_by_email(course, email)
-        # Counting requests per account and address stops the form being used to flood a mailbox.
-        flooding = throttle.signin_is_throttled(scope=RESET_THROTTLE_SCOPE, account=account, address=address)
-        throttle.signin_failed(scope=RESET_THROTTLE_SCOPE, account=account, address=address)
-        if customer is not None and not flooding:
+        # Counted per account, whoever asks: the form cannot flood a mailbox, and one visitor's
+        # requests never stop another account's email (the page states the limit).
+        allowed = throttle.reset_email_allowed(scope=RESET_THROTTLE_SCOPE, account=account)
+        if customer is not None and allowed:
             password_reset_send(
                 customer=customer,
                 course=course,
                 actor=Actor.customer(customer),
                 source=AuditSource.STUDENT,
             )
-        return render(request, "classroom/password_reset_sent.html", {"course": course, "email": email})
+        return render(
+            request,
+            "classroom/password_reset_sent.html",
+            {"course": course, "email": email, "limit": throttle.RESET_LIMIT_MESSAGE},
+        )
     return render(request, "classroom/password_reset.html", {"course": course})
 
 

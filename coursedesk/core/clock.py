@@ -55,3 +55,19 @@ def start_of_day(day: dt.date) -> dt.datetime:
     """Midnight at the start of `day` in the active time zone: the moment a date typed by a person
     (an expiration, a resume date) takes effect."""
     return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+# Every date and time a person or a client gives is between these (RANGE_MESSAGE): beyond them a
+# value cannot be read back on every database (PostgreSQL stores year 10000, Python cannot read it).
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+RANGE_MESSAGE = "Pick a date between 1970 and 2199."
+
+
+def in_range(moment: dt.datetime | dt.date) -> bool:
+    """True when `moment` (an aware datetime or a date) lies in [1970-01-01, 2200-01-01)."""
+    if isinstance(moment, dt.datetime):
+        if moment.tzinfo is None:
+            return EARLIEST.replace(tzinfo=None) <= moment < LATEST.replace(tzinfo=None)
+        return EARLIEST <= moment < LATEST
+    return EARLIEST.date() <= moment < LATEST.date()

@@ -6,6 +6,11 @@ from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+
+from coursedesk.core.text import has_control_characters
 
 # Pages work with no inline script or style: htmx is a static file, its indicator styles are in
 # our stylesheet. Stripe's hosted Checkout is reached by a redirect, so no Stripe origin is needed.
@@ -75,3 +80,60 @@ class MessagesOutsideApi(MessageMiddleware):
 
     def process_response(self, request, response):
         return response if for_api(request) else super().process_response(request, response)
+
+
+class ControlCharacterMiddleware:
+    """NUL and the other control characters have no place in an address, a query parameter or a form
+    field (form fields keep tab, CR and LF: boxes of several lines). A request carrying one is refused
+    before any view runs (400; an address holding one is not found, 404), so no page, API route or
+    webhook inbox ever hands one to the database (PostgreSQL refuses NUL in text) or to a mail header.
+    API JSON bodies are checked field by field by the API's input types (api/fields.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if has_control_characters(request.path):
+            # No address holds one: like any unknown address (or id), it is not found.
+            if request.path.startswith("/api/"):
+                return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)
+            return render(request, "404.html", status=404)
+        where = self._control_character_in(request)
+        if where:
+            message = f"The {where} holds a control character (such as NUL or a line break); remove it."
+            if request.path.startswith("/api/"):
+                return JsonResponse({"error": {"code": "malformed_request", "message": message}}, status=400)
+            return render(request, "400.html", {"message": message}, status=400)
+        return self.get_response(request)
+
+    @staticmethod
+    def _control_character_in(request) -> str:
+        for key, values in request.GET.lists():
+            if has_control_characters(key) or any(has_control_characters(value) for value in values):
+                return "query parameter"
+        if request.method == "POST" and request.content_type in FORM_TYPES:
+            for key, values in request.POST.lists():
+                if has_control_characters(key) or any(
+                    has_control_characters(value, multiline=True) for value in values
+                ):
+                    return "form field"
+        return ""
+
+
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+class CreatorPagesNoStoreMiddleware:
+    """Every page and export a signed-in creator sees, and every API answer, holds personal data:
+    `Cache-Control: no-store` (and private) so no browser or proxy keeps a copy, as students' pages
+    already do."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+            add_never_cache_headers(response)
+        return response

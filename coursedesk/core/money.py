@@ -56,6 +56,9 @@ class CurrencyMismatch(ValueError):
     pass
 
 
+MAX_DIGITS = 13  # amounts below 10^13 major units
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: int
@@ -78,6 +81,10 @@ class Money:
         places = decimal_places(currency)
         text = str(value).replace(",", "").strip()
         number = Decimal(text)
+        # Infinity, NaN and numbers past ten trillion are no amount anyone pays (and 1e999999 would
+        # be a million-digit integer).
+        if not number.is_finite() or number.adjusted() >= MAX_DIGITS:
+            raise ValueError(f"{text} is not an amount")
         scaled = number.scaleb(places)
         if scaled != scaled.to_integral_value():
             raise ValueError(f"{text} has more than {places} decimal places for {currency.upper()}")

@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from coursedesk.audit.models import AuditEvent
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError
-from coursedesk.core.text import fold
+from coursedesk.core.text import fold, without_control_characters
 from coursedesk.customers.models import (
     CourseStudentCount,
     Customer,
@@ -91,7 +91,7 @@ def customer_search(*, creator, query: str, limit: int | None = None) -> QuerySe
     An empty query lists every customer, newest first.
     """
     customers = Customer.objects.for_creator(creator)
-    query = (query or "").strip()
+    query = without_control_characters(query).strip()
     if query and looks_like_email(query):
         exact = customers.with_email(query)
         if exact.exists():

@@ -16,7 +16,7 @@ from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
-from coursedesk.core.text import normalize_email
+from coursedesk.core.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters, normalize_email
 from coursedesk.customers.models import (
     CourseStudentCount,
     Customer,
@@ -51,6 +51,18 @@ def expiration_check(expires_at: dt.datetime | None) -> None:
         raise InvalidValue(
             "The expiration needs a time zone, e.g. 2027-01-01T00:00:00Z.", code="invalid_expires_at"
         )
+    if expires_at is not None and not clock.in_range(expires_at):
+        raise InvalidValue(
+            f"The expiration is out of range. {clock.RANGE_MESSAGE}", code="invalid_expires_at"
+        )
+
+
+def name_check(*names: str | None) -> None:
+    """Names go into email headers and greetings: one line each, no control characters."""
+    if any(name is not None and has_control_characters(name) for name in names):
+        raise InvalidValue(
+            f"A name cannot hold control characters. {CONTROL_CHARACTERS_MESSAGE}", code="invalid_name"
+        )
 
 
 def customer_create(
@@ -64,6 +76,7 @@ def customer_create(
     source: str,
 ) -> Customer:
     """Creates a customer of `creator`. An email already used at this creator is refused."""
+    name_check(first_name, last_name)
     email = _validate_email(email)
     if Customer.objects.for_creator(creator).with_email(email).exists():
         raise DomainError(f"A customer with the email {email} already exists.", code="email_taken")
@@ -403,6 +416,31 @@ def enrolments_expired_record(*, limit: int = EXPIRY_BATCH) -> int:
     return recorded
 
 
+def enrolment_expiration_repair(*, enrolment_id: int, actor: Actor, source: str) -> Enrolment | None:
+    """Brings an expiration stored out of range (before expiration_check refused it) back into range,
+    without reading it (PostgreSQL keeps years Python cannot read): past the range it becomes lifetime
+    access, before it the first accepted moment (still expired). Audited; None when it was in range."""
+    with transaction.atomic():
+        rows = Enrolment.objects.select_for_update().filter(pk=enrolment_id)
+        list(rows.values_list("pk", flat=True))  # the row lock
+        if rows.filter(expires_at__gte=clock.LATEST).exists():
+            old, new = "after 2199", None
+        elif rows.filter(expires_at__lt=clock.EARLIEST).exists():
+            old, new = "before 1970", clock.EARLIEST
+        else:
+            return None
+        rows.update(expires_at=new, expiry_recorded_at=None)
+        enrolment = Enrolment.objects.select_related("course", "customer").get(pk=enrolment_id)
+        _enrolment_audit(
+            enrolment=enrolment,
+            type=AuditEventType.ENROLMENT_EXPIRATION_CHANGED,
+            actor=actor,
+            source=source,
+            expires_at=change(old, clock.iso(new)),
+        )
+    return enrolment
+
+
 def customer_update(
     *,
     customer: Customer,
@@ -418,6 +456,7 @@ def customer_update(
     The email stays unique per creator (case-insensitively). The audit event has old and new
     values of what changed; a new password is recorded as changed, never its value.
     """
+    name_check(first_name, last_name)
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         changes: dict[str, dict] = {}

@@ -29,6 +29,7 @@ from coursedesk.billing.subscriptions import (
 from coursedesk.catalog.models import Course
 from coursedesk.core import clock
 from coursedesk.core.money import Money
+from coursedesk.core.validators import validate_one_line
 from coursedesk.customers import services as customer_services
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.mail.services import email_suppression_active, email_suppression_clear, welcome_email_queue
@@ -64,8 +65,8 @@ class CourseForm(forms.Form):
 
 
 class CustomerEditForm(forms.Form):
-    first_name = forms.CharField(max_length=100, required=False)
-    last_name = forms.CharField(max_length=100, required=False)
+    first_name = forms.CharField(max_length=100, required=False, validators=[validate_one_line])
+    last_name = forms.CharField(max_length=100, required=False, validators=[validate_one_line])
     email = forms.EmailField(max_length=254)
     password = forms.CharField(
         required=False,

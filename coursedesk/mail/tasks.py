@@ -23,6 +23,7 @@ from django_tasks import task
 from coursedesk.audit.services import Actor, audit_record
 from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.core import clock
+from coursedesk.core.text import without_control_characters
 from coursedesk.mail.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ def _from_address(email: OutboundEmail) -> str:
     """The creator's name with the site's sending address, so students see who writes."""
     default_name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     name = email.creator.name if email.creator_id else default_name
+    # A name stored before names were checked may hold a line break, which would make every email
+    # fail with BadHeaderError: it is sent as one line.
+    name = " ".join(without_control_characters(name).split())
     return formataddr((name or default_name, address))
 
 

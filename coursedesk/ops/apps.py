@@ -10,3 +10,4 @@ class OpsConfig(AppConfig):
         from coursedesk.ops import metrics  # noqa: PLC0415 - it imports models, ready only now
 
         metrics.install()
+        from coursedesk.ops import checks  # noqa: F401, PLC0415 - registers the data checks

@@ -8,6 +8,7 @@ and signed exactly as Stripe signs them.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from io import StringIO
 
@@ -32,6 +33,7 @@ from coursedesk.billing.models import (
 )
 from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.selectors import payment_refund_amounts
+from coursedesk.billing.webhooks import webhook_events_replay
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.mail.models import OutboundEmail
 from tests.billing import stripe_json as sj
@@ -889,3 +891,122 @@ def test_a_cancel_at_the_period_end_set_and_undone_in_stripe_then_the_end(
     ]
     assert AuditEvent.objects.get(type="subscription.canceled").data["reason"] == "paid period ended"
     assert Enrolment.objects.get().status == "active"
+
+
+# The outside probe's webhook findings (issue 13): refunds reported beyond what was paid (6), a signed
+# body that is not an event (9), and signatures dated in the future.
+
+
+def post_signed(client, account, payload: bytes, timestamp: int | None = None):
+    return client.post(
+        f"/webhooks/stripe/{account.webhook_endpoint_id}/",
+        data=payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sj.signature(payload, timestamp=timestamp),
+    )
+
+
+# --- Finding 6: a webhook never refunds more than was paid -------------------------------------------
+
+
+def test_refunds_reported_beyond_the_payment_record_what_fits_and_flag_the_rest(
+    client, bought_once, stripe_account
+):
+    # Given a payment of $49.00 made through Stripe
+    first = sj.refund(refund_id="re_1", amount=3000, charge="ch_1", payment_intent="pi_test_1", created=1)
+    second = sj.refund(refund_id="re_2", amount=9000, charge="ch_1", payment_intent="pi_test_1", created=2)
+    event = sj.event(
+        "charge.refunded",
+        sj.charge(charge_id="ch_1", payment_intent="pi_test_1", amount=4900, refunds=[first, second]),
+    )
+
+    # When Stripe reports refunds of $30.00 and $90.00 on it (and the event arrives twice)
+    assert deliver(client, stripe_account, event).status_code == 200
+    assert deliver(client, stripe_account, event).status_code == 200
+
+    # Then $30.00 and the $19.00 that fits are recorded: never more than was paid
+    assert sorted(Refund.objects.values_list("gateway_refund_id", "amount")) == [
+        ("re_1", 3000),
+        ("re_2", 1900),
+    ]
+    amounts = payment_refund_amounts(payment=bought_once)
+    assert (amounts.refunded.amount, amounts.refundable.amount) == (4900, 0)
+    # And the $71.00 beyond it is flagged once in the timeline for review
+    flags = AuditEvent.objects.filter(type="payment.refund_over_reported")
+    assert [(f.data["gateway_refund_id"], f.data["reported"], f.data["amount"]) for f in flags] == [
+        ("re_2", 9000, 7100)
+    ]
+    assert AuditEvent.objects.filter(type="payment.refunded").count() == 2
+    assert OutboundEmail.objects.filter(kind="refund_notice").count() == 2
+
+
+def test_a_refund_reported_after_the_payment_is_fully_refunded_records_nothing_but_the_flag(
+    client, bought_once, stripe_account
+):
+    full = sj.refund(refund_id="re_1", amount=4900, charge="ch_1", payment_intent="pi_test_1", created=1)
+    deliver(client, stripe_account, sj.event("refund.created", full))
+    before_emails = OutboundEmail.objects.filter(kind="refund_notice").count()
+
+    extra = sj.refund(refund_id="re_2", amount=500, charge="ch_1", payment_intent="pi_test_1", created=2)
+    response = deliver(client, stripe_account, sj.event("refund.created", extra))
+
+    assert response.status_code == 200
+    assert list(Refund.objects.values_list("gateway_refund_id", "amount")) == [("re_1", 4900)]
+    assert AuditEvent.objects.filter(type="payment.refund_over_reported").get().data["amount"] == 500
+    assert OutboundEmail.objects.filter(kind="refund_notice").count() == before_emails
+
+
+# --- Finding 9: a signed body that is not an event -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"[1,2,3]", b"42", b'"text"', b"null", b"{not json", b'{"id": 5, "type": "x"}', b'{"id": "evt_1"}'],
+)
+def test_a_signed_body_that_is_not_an_event_is_a_400_stored_for_the_operator(client, stripe_account, payload):
+    before = counts()
+
+    response = post_signed(client, stripe_account, payload)
+
+    # Then it is a 400 saying why, stored (failed, with the reason) where the operator sees events
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    stored = WebhookEvent.objects.get()
+    assert (stored.type, stored.status, stored.creator_id) == ("refused", "failed", stripe_account.creator_id)
+    assert stored.error == response.json()["error"]
+    assert stored.payload == {"body": payload.decode()}
+    # And nothing else changed, a second delivery is stored once, and a replay leaves it alone
+    assert counts() == before
+    post_signed(client, stripe_account, payload)
+    assert WebhookEvent.objects.count() == 1
+    assert webhook_events_replay(failed_only=True) == []
+
+
+def test_a_signed_event_holding_a_nul_is_refused_and_stored(client, stripe_account):
+    payload = json.dumps(sj.event("invoice.paid", {"id": "in_1", "description": "a\x00b"})).encode()
+
+    response = post_signed(client, stripe_account, payload)
+
+    assert response.status_code == 400
+    assert WebhookEvent.objects.get().type == "refused"
+
+
+# --- Also: signatures dated in the future ------------------------------------------------------------
+
+
+def test_a_signature_ten_minutes_in_the_future_is_refused_and_nothing_is_stored(client, stripe_account):
+    payload = json.dumps(sj.event("invoice.paid", {"id": "in_1"})).encode()
+
+    response = post_signed(client, stripe_account, payload, timestamp=int(time.time()) + 600)
+
+    assert response.status_code == 400
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_a_signature_a_few_seconds_ahead_is_clock_skew_and_accepted(client, stripe_account):
+    payload = json.dumps(sj.event("invoice.paid", {"id": "in_1"})).encode()
+
+    response = post_signed(client, stripe_account, payload, timestamp=int(time.time()) + 20)
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.count() == 1

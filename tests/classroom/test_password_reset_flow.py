@@ -202,7 +202,8 @@ def test_repeated_requests_stop_sending(client, customer, course, mailbox):
     for _ in range(8):
         assert request_link(client, customer.email).status_code == 200
 
-    assert len(mailbox.messages) == 5
+    # At most three reset emails an hour go to one account, whoever asks.
+    assert len(mailbox.messages) == 3
 
 
 def test_creator_can_send_the_link_for_the_customer(client, customer, course, enrolment, creator, mailbox):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import time
 from typing import Any
 
 import stripe
@@ -93,13 +94,38 @@ def hosted_checkout_from(session: dict) -> HostedCheckout:
     )
 
 
+# Stripe signs with its own clock: a signature up to this many seconds ahead of ours is clock skew,
+# further ahead it is refused (the library refuses only signatures older than its tolerance).
+WEBHOOK_FUTURE_SKEW = 60
+
+
 def webhook_event_verified(*, payload: bytes, signature: str, secret: str) -> dict:
-    """The event if Stripe signed it with `secret` (and recently); GatewayError otherwise."""
+    """The event if Stripe signed it with `secret`, neither more than 5 minutes ago nor more than a
+    minute ahead; GatewayError `bad_signature` otherwise. A signed body that is not an event (not
+    JSON, not an object, no id or type) is GatewayError `not_an_event`."""
     try:
-        stripe.Webhook.construct_event(payload, signature, secret)
+        text = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(text, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
     except (ValueError, stripe.SignatureVerificationError) as error:
         raise GatewayError("The webhook signature does not match.", code="bad_signature") from error
-    return json.loads(payload)
+    # The signature library reads the same wall clock for the past; a frozen test clock is not it.
+    stamps = [int(part[2:]) for part in signature.split(",") if part.startswith("t=") and part[2:].isdigit()]
+    signed_at = max(stamps, default=0)
+    if signed_at > time.time() + WEBHOOK_FUTURE_SKEW:
+        raise GatewayError("The webhook's signature is dated in the future.", code="bad_signature")
+    try:
+        event = json.loads(text)
+    except ValueError as error:
+        raise GatewayError("The signed body is not JSON.", code="not_an_event") from error
+    if not isinstance(event, dict):
+        raise GatewayError("The signed body is not a JSON object.", code="not_an_event")
+    if not (isinstance(event.get("id"), str) and 0 < len(event["id"]) <= 255):
+        raise GatewayError("The signed body has no event id.", code="not_an_event")
+    if not (isinstance(event.get("type"), str) and 0 < len(event["type"]) <= 100):
+        raise GatewayError("The signed body has no event type.", code="not_an_event")
+    if "\\u0000" in text:
+        raise GatewayError("The signed body holds a NUL character.", code="not_an_event")
+    return event
 
 
 class StripeGateway(PaymentGateway):
