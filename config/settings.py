@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "coursedesk.core.replica.ReadYourWritesMiddleware",
+    "coursedesk.usecases.display.CreatorDisplayMiddleware",
     "coursedesk.classroom.auth.StudentSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

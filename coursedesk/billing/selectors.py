@@ -74,3 +74,11 @@ def payment_refund_amounts(*, payment: Payment) -> RefundAmounts:
         refunded=Money(refunded, payment.currency),
         refundable=Money(refundable, payment.currency),
     )
+
+
+def payment_refund_status(payment: Payment) -> str:
+    """ "none", "partial" or "full": how much of a payment annotated by `payments_with_refund_amounts`
+    has been refunded (or is being refunded)."""
+    if payment.status != Payment.Status.SUCCEEDED or not payment.refunded_amount:
+        return "none"
+    return "full" if payment.refunded_amount >= payment.amount else "partial"
