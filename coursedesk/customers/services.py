@@ -110,6 +110,22 @@ def customer_get_or_create(
         return Customer.objects.for_creator(creator).with_email(email).get(), False
 
 
+def _enrolment_audit(
+    *, enrolment: Enrolment, type: AuditEventType, actor: Actor, source: str, **data
+) -> None:
+    """An enrolment's audit event: its course (title and id) and what the caller adds."""
+    course = enrolment.course
+    audit_record(
+        creator=course.creator,
+        customer=enrolment.customer,
+        type=type,
+        actor=actor,
+        source=source,
+        subject=enrolment,
+        data={"course": course.title, "course_id": course.pk, **data},
+    )
+
+
 def enrolment_grant(
     *,
     customer: Customer,
@@ -140,38 +156,27 @@ def enrolment_grant(
                 source=enrolment_source,
                 granted_at=clock.now(),
             )
-            audit_record(
-                creator=course.creator,
-                customer=customer,
+            _enrolment_audit(
+                enrolment=enrolment,
                 type=AuditEventType.ENROLMENT_GRANTED,
                 actor=actor,
                 source=source,
-                subject=enrolment,
-                data={
-                    "course": course.title,
-                    "course_id": course.pk,
-                    "expires_at": clock.iso(expires_at),
-                    "how": enrolment_source,
-                },
+                expires_at=clock.iso(expires_at),
+                how=enrolment_source,
             )
             return enrolment
         if enrolment.revoked_at is None:
             return enrolment
+        enrolment.course, enrolment.customer = course, customer  # the rows it was found by
         old_status = enrolment.status
         enrolment.revoked_at = None
         enrolment.save(update_fields=["revoked_at"])
-        audit_record(
-            creator=course.creator,
-            customer=customer,
+        _enrolment_audit(
+            enrolment=enrolment,
             type=AuditEventType.ENROLMENT_RESTORED,
             actor=actor,
             source=source,
-            subject=enrolment,
-            data={
-                "course": course.title,
-                "course_id": course.pk,
-                "status": change(old_status, enrolment.status),
-            },
+            status=change(old_status, enrolment.status),
         )
         return enrolment
 
@@ -185,19 +190,13 @@ def enrolment_revoke(*, enrolment: Enrolment, actor: Actor, source: str, reason:
         old_status = enrolment.status
         enrolment.revoked_at = clock.now()
         enrolment.save(update_fields=["revoked_at"])
-        audit_record(
-            creator=enrolment.course.creator,
-            customer=enrolment.customer,
+        _enrolment_audit(
+            enrolment=enrolment,
             type=AuditEventType.ENROLMENT_REVOKED,
             actor=actor,
             source=source,
-            subject=enrolment,
-            data={
-                "course": enrolment.course.title,
-                "course_id": enrolment.course_id,
-                "status": change(old_status, EnrolmentStatus.REVOKED.value),
-                **({"reason": reason} if reason else {}),
-            },
+            status=change(old_status, EnrolmentStatus.REVOKED.value),
+            **({"reason": reason} if reason else {}),
         )
     return enrolment
 
@@ -223,19 +222,13 @@ def enrolment_expiration_set(
         enrolment.expires_at = expires_at
         enrolment.expiry_recorded_at = None  # a new expiration is announced when it passes
         enrolment.save(update_fields=["expires_at", "expiry_recorded_at"])
-        audit_record(
-            creator=enrolment.course.creator,
-            customer=enrolment.customer,
+        _enrolment_audit(
+            enrolment=enrolment,
             type=AuditEventType.ENROLMENT_EXPIRATION_CHANGED,
             actor=actor,
             source=source,
-            subject=enrolment,
-            data={
-                "course": enrolment.course.title,
-                "course_id": enrolment.course_id,
-                "expires_at": change(clock.iso(old), clock.iso(expires_at)),
-                "status": change(old_status, enrolment.status),
-            },
+            expires_at=change(clock.iso(old), clock.iso(expires_at)),
+            status=change(old_status, enrolment.status),
         )
     return enrolment
 
@@ -264,19 +257,13 @@ def enrolments_expired_record(*, limit: int = EXPIRY_BATCH) -> int:
                 continue  # changed since it was found
             enrolment.expiry_recorded_at = now
             enrolment.save(update_fields=["expiry_recorded_at"])
-            audit_record(
-                creator=enrolment.course.creator,
-                customer=enrolment.customer,
+            _enrolment_audit(
+                enrolment=enrolment,
                 type=AuditEventType.ENROLMENT_EXPIRED,
                 actor=Actor.system(),
                 source=AuditSource.SCHEDULER,
-                subject=enrolment,
-                data={
-                    "course": enrolment.course.title,
-                    "course_id": enrolment.course_id,
-                    "expires_at": clock.iso(enrolment.expires_at),
-                    "status": change(EnrolmentStatus.ACTIVE.value, EnrolmentStatus.EXPIRED.value),
-                },
+                expires_at=clock.iso(enrolment.expires_at),
+                status=change(EnrolmentStatus.ACTIVE.value, EnrolmentStatus.EXPIRED.value),
             )
             recorded += 1
     return recorded

@@ -27,6 +27,7 @@ from coursedesk.billing.models import Payment, Refund, Subscription
 from coursedesk.catalog.models import Course, Lesson, PaymentPage
 from coursedesk.core.text import customer_search_text, fold
 from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.usecases.demo import FIRST_NAMES as DEMO_FIRST_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -41,38 +42,9 @@ STUDENT_PASSWORD = "bench-student"
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 11, 21, 10, tzinfo=dt.UTC)
 
+# The demo's names (accents, apostrophes, two-word names) and more, so searches meet the same kinds of text.
 FIRST_NAMES = [
-    "Zoë",
-    "José",
-    "Łukasz",
-    "Søren",
-    "Chloé",
-    "Ana",
-    "Mei",
-    "Oliver",
-    "Amara",
-    "Noah",
-    "Ingrid",
-    "Rafael",
-    "Aisha",
-    "Liam",
-    "Björn",
-    "Priya",
-    "Hugo",
-    "Fatima",
-    "Kenji",
-    "Elena",
-    "Mateo",
-    "Sofia",
-    "Arjun",
-    "Nora",
-    "Émile",
-    "Yara",
-    "Tomás",
-    "Leila",
-    "Finn",
-    "Inès",
-    "Olga",
+    *DEMO_FIRST_NAMES,
     "Pablo",
     "Hana",
     "Omar",
