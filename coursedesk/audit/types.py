@@ -41,6 +41,11 @@ class AuditEventType(models.TextChoices):
     SUBSCRIPTION_RECOVERED = "subscription.recovered", "Subscription to {course} is paid up again"
     SUBSCRIPTION_COMPLETED = "subscription.completed", "Payment plan for {course} completed"
     SUBSCRIPTION_CARD_UPDATED = "subscription.card_updated", "Card for {course} updated"
+    # The last retry of a failed payment failed too; the creator's final action follows.
+    SUBSCRIPTION_RETRIES_EXHAUSTED = (
+        "subscription.retries_exhausted",
+        "Every retry of the payment for {course} failed",
+    )
 
     EMAIL_QUEUED = "email.queued", "Email queued: {subject}"
     EMAIL_SENT = "email.sent", "Email sent: {subject}"
@@ -55,6 +60,8 @@ class AuditEventType(models.TextChoices):
 
     COURSE_WELCOME_EMAIL_UPDATED = "course.welcome_email_updated", "Welcome email of {course} edited"
     GATEWAY_ACCOUNT_UPDATED = "gateway_account.updated", "Payment settings changed"
+    # Failed payments, reminders, the student's own cancel and the business details on receipts.
+    PAYMENT_POLICY_UPDATED = "payment_policy.updated", "Payment policy changed"
 
     WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created", "Webhook endpoint added"
     WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated", "Webhook endpoint changed"

@@ -81,18 +81,39 @@ def payment_receipt_queue(
     )
 
 
+# After the last retry failed, what the creator's policy did (PaymentPolicy.FinalAction's values).
+FINAL_ACTION_LINES = {
+    "keep_past_due": "That was our last try. Your subscription stays open: update your card and we "
+    "will take the payment at once.",
+    "cancel": "That was our last try, so your subscription is now canceled and nothing more will be charged.",
+    "cancel_and_revoke": "That was our last try, so your subscription is now canceled and your access "
+    "to {course} has ended.",
+}
+
+
 def payment_failed_notice_queue(
-    *, payment, retry_at: dt.datetime | None, test_mode: bool, actor: Actor, source: str
+    *,
+    payment,
+    retry_at: dt.datetime | None,
+    test_mode: bool,
+    actor: Actor,
+    source: str,
+    final_action: str = "",
 ) -> OutboundEmail:
-    """A renewal that could not be charged: why, where to update the card, and when it is tried again."""
+    """A renewal that could not be charged: the amount, the course, why, where to update the card
+    (which tries again at once), and when it is tried again or what happened after the last try."""
     course = payment.course
     lines = [
         f"We could not take your payment of {payment.money.format()} for {course.title}: "
         f"{payment.failure_message}",
         f"Please update your card here: {course_links(course)['billing_url']}",
     ]
-    if retry_at is not None:
-        lines.append(f"We will try again on {email_date(retry_at)}.")
+    if final_action:
+        lines.append(FINAL_ACTION_LINES[final_action].format(course=course.title))
+    elif retry_at is not None:
+        lines.append(
+            f"We will try again on {email_date(retry_at)}; a new card is tried at once when you save it."
+        )
     return payment_email_queue(
         customer=payment.customer,
         course=course,

@@ -15,3 +15,11 @@ def add_interval(moment: dt.datetime, interval: str, count: int = 1) -> dt.datet
     year, month = moment.year + month_index // 12, month_index % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
+
+
+def next_due_after(due: dt.datetime, interval: str, now: dt.datetime) -> dt.datetime:
+    """The first due date after `now` on the subscription's calendar (no back-charging after downtime)."""
+    count = 1
+    while (following := add_interval(due, interval, count)) <= now:
+        count += 1
+    return following

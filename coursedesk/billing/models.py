@@ -199,6 +199,14 @@ class Subscription(models.Model):
     next_payment_before_pause_at = models.DateTimeField(null=True, blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Failed payments (dunning): when the first unpaid attempt failed, when the next retry is due
+    # and how many retries are left; all empty while nothing is unpaid.
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    retries_left = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Canceled by the creator or the student "at the end of the paid period": no further charge,
+    # and the status becomes canceled at next_payment_at.
+    cancel_at_period_end = models.BooleanField(default=False)
     gateway = models.CharField(max_length=20, choices=Gateway.choices)
     gateway_subscription_id = models.CharField(max_length=255, blank=True)
     gateway_payment_method_id = models.CharField(max_length=255, blank=True)
@@ -234,6 +242,41 @@ class Subscription(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.Status(self.status)]
+
+
+def default_retry_days() -> list[int]:
+    return [3, 5, 7]
+
+
+class PaymentPolicy(models.Model):
+    """What a creator decided about money over time: failed payments (dunning), expiry reminders,
+    when a student's own cancel takes effect, and the business details printed on receipts."""
+
+    class FinalAction(models.TextChoices):
+        KEEP_PAST_DUE = "keep_past_due", "Keep the subscription past due"
+        CANCEL = "cancel", "Cancel the subscription"
+        CANCEL_AND_REVOKE = "cancel_and_revoke", "Cancel the subscription and revoke access"
+
+    creator = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payment_policy"
+    )
+    # Days after the first failed attempt on which the payment is tried again, increasing.
+    retry_days = models.JSONField(default=default_retry_days)
+    final_action = models.CharField(
+        max_length=20, choices=FinalAction.choices, default=FinalAction.KEEP_PAST_DUE
+    )
+    access_while_past_due = models.BooleanField(default=True)
+    # Days before an expiration that the reminder goes; None: no reminders.
+    expiry_reminder_days = models.PositiveSmallIntegerField(null=True, blank=True, default=7)
+    # A student's own cancel: at once (False, revoking access then) or at the end of the paid period.
+    customer_cancel_at_period_end = models.BooleanField(default=False)
+    business_name = models.CharField(max_length=200, blank=True)
+    business_address = models.TextField(max_length=1000, blank=True)
+    tax_id = models.CharField(max_length=100, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"payment policy of {self.creator}"
 
 
 class CheckoutSession(models.Model):

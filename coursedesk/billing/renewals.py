@@ -15,34 +15,20 @@ from django.db.models import Q
 
 from coursedesk.audit.services import Actor, change
 from coursedesk.audit.types import AuditEventType, AuditSource
-from coursedesk.billing.gateways import gateway_named
-from coursedesk.billing.gateways.base import GatewayCharge, GatewayError
-from coursedesk.billing.intervals import add_interval
 from coursedesk.billing.models import Gateway, Payment, Subscription
-from coursedesk.billing.subscriptions import subscription_payment_record, subscription_status_move
+from coursedesk.billing.subscriptions import subscription_charge_now, subscription_status_move
 from coursedesk.core import clock
 
 logger = logging.getLogger(__name__)
 Status = Subscription.Status
 
-# A failed renewal is tried again this long after the last attempt, while the subscription is past due.
-RETRY_AFTER = dt.timedelta(days=3)
-
-
-def next_due_after(due: dt.datetime, interval: str, now: dt.datetime) -> dt.datetime:
-    """The first due date after `now` on the subscription's calendar (no back-charging after downtime)."""
-    count = 1
-    while (following := add_interval(due, interval, count)) <= now:
-        count += 1
-    return following
-
 
 def subscriptions_due(now: dt.datetime | None = None):
     now = now or clock.now()
-    return Subscription.objects.filter(
-        gateway=Gateway.SANDBOX,
-        next_payment_at__lte=now,
-    ).filter(Q(status__in=[Status.ACTIVE, Status.PAST_DUE, Status.PAUSED]))
+    # A past-due subscription is tried again on its retry date only; none once its retries are spent.
+    return Subscription.objects.filter(gateway=Gateway.SANDBOX, next_payment_at__lte=now).filter(
+        Q(status__in=[Status.ACTIVE, Status.PAUSED]) | Q(status=Status.PAST_DUE, next_retry_at__lte=now)
+    )
 
 
 def subscription_renew(*, subscription: Subscription, actor: Actor, source: str) -> Payment | None:
@@ -79,39 +65,13 @@ def subscription_renew(*, subscription: Subscription, actor: Actor, source: str)
             subscription.next_payment_before_pause_at = None
             subscription.save(update_fields=["status", "paused_until", "next_payment_before_pause_at"])
 
-        if subscription.status == Status.PAST_DUE:
-            last_attempt = subscription.payments.order_by("-paid_at", "-pk").first()
-            if last_attempt is not None and last_attempt.paid_at + RETRY_AFTER > now:
-                return None
-        number = subscription.payments.count() + 1  # every attempt has its row, so keys never repeat
-        gateway = gateway_named(Gateway.SANDBOX, creator=subscription.customer.creator)
-        try:
-            charge = gateway.charge(
-                payment_method_id=subscription.gateway_payment_method_id,
-                amount=subscription.amount,
-                currency=subscription.currency,
-                idempotency_key=f"renewal-{subscription.pk}-{number}",
-            )
-        except GatewayError as error:
-            charge = GatewayCharge(
-                id=f"sbx_ch_renewal_{subscription.pk}_{number}",
-                succeeded=False,
-                failure_message=error.message,
-            )
+        if subscription.status == Status.PAST_DUE and (
+            subscription.next_retry_at is None or subscription.next_retry_at > now
+        ):
+            return None
         # The billing calendar does not move: the next due date follows the one just charged, and a
-        # failed charge leaves it where it was while retries follow the last attempt.
-        return subscription_payment_record(
-            subscription=subscription,
-            succeeded=charge.succeeded,
-            amount=subscription.amount,
-            currency=subscription.currency,
-            reference=charge.id,
-            failure_message=charge.failure_message,
-            next_payment_at=next_due_after(subscription.next_payment_at, subscription.interval, now),
-            retry_at=now + RETRY_AFTER,
-            actor=actor,
-            source=source,
-        )
+        # failed charge leaves it where it was while retries follow the creator's policy.
+        return subscription_charge_now(subscription=subscription, actor=actor, source=source)
 
 
 @dataclass

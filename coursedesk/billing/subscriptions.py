@@ -8,6 +8,7 @@ gateway itself reports (actor kind "gateway") are recorded without calling it ba
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,16 +16,19 @@ from django.utils import timezone
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.audit.types import AuditEventType
+from coursedesk.billing.dunning import RetryPlan, payment_policy_of, retry_plan
 from coursedesk.billing.emails import payment_failed_notice_queue, payment_receipt_queue
 from coursedesk.billing.gateways import gateway_named, gateway_refusal
-from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayError
-from coursedesk.billing.models import Gateway, Payment, Subscription
+from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayCharge, GatewayError
+from coursedesk.billing.intervals import next_due_after
+from coursedesk.billing.models import Gateway, Payment, PaymentPolicy, Subscription
 from coursedesk.billing.payments import payment_record
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
 from coursedesk.customers.models import Enrolment
 from coursedesk.customers.services import enrolment_revoke
 
+logger = logging.getLogger(__name__)
 Status = Subscription.Status
 # What a pause, a resume and a cancel change besides the status.
 SCHEDULE_FIELDS = ["paused_until", "next_payment_at", "next_payment_before_pause_at"]
@@ -69,6 +73,14 @@ def _tell_gateway(subscription: Subscription, actor: Actor, call: str, **argumen
         raise gateway_refusal(error) from error
 
 
+def _enrolment_of(subscription: Subscription) -> Enrolment | None:
+    return (
+        Enrolment.objects.filter(customer=subscription.customer, course=subscription.course)
+        .order_by("pk")
+        .first()
+    )
+
+
 def _cancel(subscription: Subscription, *, actor: Actor, source: str) -> Subscription:
     subscription = _locked(subscription)
     _check_move(subscription, Status.CANCELED, "canceled")
@@ -78,6 +90,7 @@ def _cancel(subscription: Subscription, *, actor: Actor, source: str) -> Subscri
     subscription.next_payment_at = None
     subscription.paused_until = None
     subscription.next_payment_before_pause_at = None
+    subscription.next_retry_at = subscription.retries_left = None
     subscription_status_move(
         subscription,
         Status.CANCELED,
@@ -86,7 +99,9 @@ def _cancel(subscription: Subscription, *, actor: Actor, source: str) -> Subscri
         source,
         next_payment_at=change(clock.iso(old_next), None),
     )
-    subscription.save(update_fields=["status", "canceled_at", *SCHEDULE_FIELDS])
+    subscription.save(
+        update_fields=["status", "canceled_at", "next_retry_at", "retries_left", *SCHEDULE_FIELDS]
+    )
     return subscription
 
 
@@ -100,11 +115,7 @@ def subscription_cancel_by_customer(*, subscription: Subscription, actor: Actor,
     """The student's own cancel: no further charges, and their access to the course ends at once."""
     with transaction.atomic():
         subscription = _cancel(subscription, actor=actor, source=source)
-        enrolment = (
-            Enrolment.objects.filter(customer=subscription.customer, course=subscription.course)
-            .order_by("pk")
-            .first()
-        )
+        enrolment = _enrolment_of(subscription)
         if enrolment is not None and enrolment.revoked_at is None:
             enrolment_revoke(
                 enrolment=enrolment,
@@ -192,6 +203,40 @@ def subscription_resume(*, subscription: Subscription, actor: Actor, source: str
     return subscription
 
 
+def subscription_charge_now(
+    *, subscription: Subscription, actor: Actor, source: str, after_card_update: bool = False
+) -> Payment | None:
+    """Charges a sandbox subscription's card now for the payment due, and records the outcome
+    through `subscription_payment_record`: a renewal when due, a retry of a past-due payment, or
+    the retry right after the student gave a new card. The caller holds the subscription's lock."""
+    now = clock.now()
+    number = subscription.payments.count() + 1  # every attempt has its row, so keys never repeat
+    gateway = gateway_named(Gateway.SANDBOX, creator=subscription.customer.creator)
+    try:
+        charge = gateway.charge(
+            payment_method_id=subscription.gateway_payment_method_id,
+            amount=subscription.amount,
+            currency=subscription.currency,
+            idempotency_key=f"renewal-{subscription.pk}-{number}",
+        )
+    except GatewayError as error:
+        charge = GatewayCharge(
+            id=f"sbx_ch_renewal_{subscription.pk}_{number}", succeeded=False, failure_message=error.message
+        )
+    return subscription_payment_record(
+        subscription=subscription,
+        succeeded=charge.succeeded,
+        amount=subscription.amount,
+        currency=subscription.currency,
+        reference=charge.id,
+        failure_message=charge.failure_message,
+        next_payment_at=next_due_after(subscription.next_payment_at or now, subscription.interval, now),
+        after_card_update=after_card_update,
+        actor=actor,
+        source=source,
+    )
+
+
 def subscription_payment_record(
     *,
     subscription: Subscription,
@@ -203,16 +248,20 @@ def subscription_payment_record(
     source: str,
     failure_message: str = "",
     next_payment_at: dt.datetime | None = None,
-    retry_at: dt.datetime | None = None,
+    retry: RetryPlan | None = None,
+    after_card_update: bool = False,
 ) -> Payment | None:
     """Records one renewal payment, taken or failed, whichever gateway charged it: Stripe's invoices
-    (webhooks) and the sandbox's own charges (renewals.py) both end here.
+    (webhooks) and the sandbox's own charges both end here.
 
     A payment already recorded under `reference` is not recorded again (None). A payment taken
     brings a past-due subscription back, completes a plan at its last payment (and tells the gateway
     to stop charging) or moves the next payment to `next_payment_at`, and queues the receipt. A
-    failed one makes an active subscription past due (`retry_at`: when the gateway tries again, if
-    known) and queues the failure notice; the due date stays where it was.
+    failed one makes an active subscription past due and follows the creator's dunning policy:
+    `retry` is the gateway's own plan (Stripe retries by its settings), else the sandbox retries on
+    the policy's days after the first failure. Each failure queues a notice; when the last retry
+    fails, the policy's final action follows. A failed retry right after a card update
+    (`after_card_update`) leaves the schedule as it was. The due date stays where it was.
     """
     with transaction.atomic():
         subscription = _locked(subscription)
@@ -243,24 +292,21 @@ def subscription_payment_record(
             source=source,
         )
         if not succeeded:
-            if subscription.status == Status.ACTIVE:
-                subscription_status_move(
-                    subscription,
-                    Status.PAST_DUE,
-                    AuditEventType.SUBSCRIPTION_PAST_DUE,
-                    actor,
-                    source,
-                    **({"retry_at": clock.iso(retry_at)} if retry_at else {}),
-                )
-                subscription.save(update_fields=["status"])
-            payment_failed_notice_queue(
-                payment=payment, retry_at=retry_at, test_mode=gateway.is_test_mode, actor=actor, source=source
+            _payment_failed(
+                subscription,
+                payment,
+                retry=retry,
+                after_card_update=after_card_update,
+                test_mode=gateway.is_test_mode,
+                actor=actor,
+                source=source,
             )
             return payment
         if subscription.status == Status.PAST_DUE:
             subscription_status_move(
                 subscription, Status.ACTIVE, AuditEventType.SUBSCRIPTION_RECOVERED, actor, source
             )
+        subscription.past_due_since = subscription.next_retry_at = subscription.retries_left = None
         if plan and paid >= plan and subscription.can_move_to(Status.COMPLETED):
             try:
                 # The gateway charges until told otherwise; a plan stops after its last payment.
@@ -288,6 +334,74 @@ def subscription_payment_record(
     return payment
 
 
+def _payment_failed(
+    subscription: Subscription,
+    payment: Payment,
+    *,
+    retry: RetryPlan | None,
+    after_card_update: bool,
+    test_mode: bool,
+    actor: Actor,
+    source: str,
+) -> None:
+    """Past due, the next retry (or none), the notice, and the final action after the last retry."""
+    policy = payment_policy_of(subscription.customer.creator)
+    if subscription.status in (Status.CANCELED, Status.COMPLETED, Status.PAUSED):
+        # A late report of a failure on a subscription that has moved on: recorded, nothing more.
+        return
+    first_failure = subscription.status == Status.ACTIVE or subscription.past_due_since is None
+    if first_failure:
+        subscription.past_due_since = payment.paid_at
+    if after_card_update and not first_failure:
+        retry = RetryPlan(subscription.next_retry_at, subscription.retries_left or 0)
+    elif retry is None:
+        failures = subscription.payments.filter(
+            status=Payment.Status.FAILED, paid_at__gte=subscription.past_due_since
+        ).count()
+        retry = retry_plan(policy=policy, past_due_since=subscription.past_due_since, failures=failures)
+    exhausted = retry.retries_left == 0 and (first_failure or bool(subscription.retries_left))
+    subscription.next_retry_at, subscription.retries_left = retry.retry_at, retry.retries_left
+    if subscription.status == Status.ACTIVE:
+        subscription_status_move(
+            subscription,
+            Status.PAST_DUE,
+            AuditEventType.SUBSCRIPTION_PAST_DUE,
+            actor,
+            source,
+            retries_left=retry.retries_left,
+            **({"retry_at": clock.iso(retry.retry_at)} if retry.retry_at else {}),
+        )
+    subscription.save(update_fields=["status", "past_due_since", "next_retry_at", "retries_left"])
+    final_action = policy.final_action if exhausted else ""
+    payment_failed_notice_queue(
+        payment=payment,
+        retry_at=retry.retry_at,
+        final_action=final_action,
+        test_mode=test_mode,
+        actor=actor,
+        source=source,
+    )
+    if not exhausted:
+        return
+    _subscription_event(
+        subscription, AuditEventType.SUBSCRIPTION_RETRIES_EXHAUSTED, actor, source, final_action=final_action
+    )
+    if final_action == PaymentPolicy.FinalAction.KEEP_PAST_DUE:
+        return
+    # CourseDesk carries out the creator's choice itself, so the gateway is told even when it was the
+    # one reporting the failure.
+    _cancel(subscription, actor=Actor.system(), source=source)
+    if final_action == PaymentPolicy.FinalAction.CANCEL_AND_REVOKE:
+        enrolment = _enrolment_of(subscription)
+        if enrolment is not None and enrolment.revoked_at is None:
+            enrolment_revoke(
+                enrolment=enrolment,
+                actor=Actor.system(),
+                source=source,
+                reason="The payment failed after every retry.",
+            )
+
+
 def subscription_status_move(
     subscription: Subscription, to: str, type: str, actor: Actor, source: str, **data
 ) -> None:
@@ -313,7 +427,8 @@ def _subscription_event(subscription: Subscription, type: str, actor: Actor, sou
 def subscription_card_update(
     *, subscription: Subscription, card: GatewayCard, actor: Actor, source: str
 ) -> Subscription:
-    """Future payments use `card`. The same card twice changes nothing."""
+    """Future payments use `card`; a past-due payment is tried again with it at once. The same card
+    twice changes nothing."""
     with transaction.atomic():
         subscription = _locked(subscription)
         if subscription.status in (Status.CANCELED, Status.COMPLETED):
@@ -331,7 +446,24 @@ def subscription_card_update(
             source,
             card=change(old or None, f"{card.brand} {card.last4}"),
         )
+        if subscription.status == Status.PAST_DUE:
+            _retry_after_card_update(subscription, actor=actor, source=source)
+            subscription.refresh_from_db()
     return subscription
+
+
+def _retry_after_card_update(subscription: Subscription, *, actor: Actor, source: str) -> None:
+    """A new card tries the unpaid payment at once. The sandbox charges it here; Stripe is asked to
+    pay its open invoice, and reports the outcome by webhook (invoice.paid or payment_failed)."""
+    if subscription.gateway == Gateway.SANDBOX:
+        subscription_charge_now(subscription=subscription, actor=actor, source=source, after_card_update=True)
+        return
+    gateway = gateway_named(subscription.gateway, creator=subscription.customer.creator)
+    try:
+        gateway.subscription_open_invoice_pay(subscription_reference=subscription.gateway_subscription_id)
+    except GatewayError:
+        # The card is saved either way; a refused retry arrives as invoice.payment_failed.
+        logger.info("retry of subscription %s after a card update was refused", subscription.pk)
 
 
 def subscription_card_update_with_test_card(

@@ -19,6 +19,7 @@ from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing import refunds, subscriptions
 from coursedesk.billing.checkout import checkout_complete_hosted
+from coursedesk.billing.dunning import payment_policy_of, retry_plan_from_stripe
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.gateways.stripe import (
@@ -188,6 +189,13 @@ def on_invoice_payment_failed(event: WebhookEvent) -> str:
         raise NotYetKnown(f"subscription {reference} is not recorded yet")
     error = (invoice.get("last_finalization_error") or {}).get("message") or "The card was declined."
     retry_at = invoice.get("next_payment_attempt")
+    # Stripe retries on its own settings; its invoice says how many attempts were made and whether
+    # one more follows. None after the last one: the creator's final action follows.
+    retry = retry_plan_from_stripe(
+        policy=payment_policy_of(event.creator),
+        attempt_count=invoice.get("attempt_count") or 1,
+        next_payment_attempt=dt.datetime.fromtimestamp(retry_at, tz=dt.UTC) if retry_at else None,
+    )
     subscriptions.subscription_payment_record(
         subscription=subscription,
         succeeded=False,
@@ -195,7 +203,7 @@ def on_invoice_payment_failed(event: WebhookEvent) -> str:
         currency=invoice.get("currency") or subscription.currency,
         reference="",
         failure_message=error,
-        retry_at=dt.datetime.fromtimestamp(retry_at, tz=dt.UTC) if retry_at else None,
+        retry=retry,
         actor=STRIPE,
         source=SOURCE,
     )

@@ -57,8 +57,9 @@ def billing(request, *, course, student):
         if subscription.gateway == Gateway.STRIPE:
             return _card_session_start(request, course=course, subscription=subscription)
         if card_form.is_valid():
+            was_past_due = subscription.status == Subscription.Status.PAST_DUE
             try:
-                subscription_card_update_with_test_card(
+                subscription = subscription_card_update_with_test_card(
                     subscription=subscription,
                     card_number=card_form.cleaned_data["card_number"],
                     actor=actor,
@@ -67,7 +68,7 @@ def billing(request, *, course, student):
             except DomainError as refused:
                 card_form.add_error("card_number", refused.message)
             else:
-                messages.success(request, "Your card is updated: your next payment will use it.")
+                messages.add_message(request, *_card_saved_message(was_past_due, subscription))
                 return redirect("classroom:billing", course_slug=course.slug)
     subscriptions = list(_subscriptions(student, course))
     payments = payments_with_refund_amounts(
@@ -86,6 +87,19 @@ def billing(request, *, course, student):
             "is_test_mode": any(s.gateway == Gateway.SANDBOX for s in subscriptions),
         },
         status=422 if card_form.errors else 200,
+    )
+
+
+def _card_saved_message(was_past_due: bool, subscription: Subscription) -> tuple[int, str]:
+    """What the student reads after saving a card (a past-due payment was tried with it at once)."""
+    if not was_past_due:
+        return messages.SUCCESS, "Your card is updated: your next payment will use it."
+    if subscription.status == Subscription.Status.PAST_DUE:
+        return messages.ERROR, (
+            "Your card is saved, but the payment did not go through. Please try another card."
+        )
+    return messages.SUCCESS, (
+        "Your card is updated and the payment went through: your subscription is active again."
     )
 
 

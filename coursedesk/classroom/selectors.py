@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from coursedesk.billing.dunning import payment_policy_of
+from coursedesk.billing.models import Subscription
 from coursedesk.core import clock
 from coursedesk.customers.models import Enrolment, EnrolmentStatus
 
 NOT_ENROLLED = "not_enrolled"
+# An active enrolment held back while its subscription is past due, when the creator says so.
+PAST_DUE = "past_due"
 
 
 @dataclass(frozen=True)
 class Access:
-    status: str  # active, revoked, expired or not_enrolled
+    status: str  # active, revoked, expired, past_due or not_enrolled
     enrolment: Enrolment | None
+    subscription: Subscription | None = None
 
     @property
     def is_active(self) -> bool:
@@ -27,7 +32,14 @@ def course_access(*, customer, course) -> Access:
     enrolment = Enrolment.objects.filter(customer=customer, course=course).first()
     if enrolment is None:
         return Access(NOT_ENROLLED, None)
-    return Access(enrolment.status_at(clock.now()), enrolment)
+    status = enrolment.status_at(clock.now())
+    if status == EnrolmentStatus.ACTIVE:
+        past_due = Subscription.objects.filter(
+            customer=customer, course=course, status=Subscription.Status.PAST_DUE
+        ).first()
+        if past_due is not None and not payment_policy_of(course.creator).access_while_past_due:
+            return Access(PAST_DUE, enrolment, past_due)
+    return Access(status, enrolment)
 
 
 def course_checkout_pages(course):

@@ -82,7 +82,7 @@ def course(request, course_slug: str):
     if access.is_active:
         context["lessons"] = course.lessons.order_by("position").only("position", "title")
         return render(request, "classroom/course.html", context)
-    if access.status in ("revoked", "expired"):
+    if access.status in ("revoked", "expired", "past_due"):
         return render(request, f"classroom/{access.status}.html", context, status=403)
     context["offers"] = _offers(course)
     return render(request, "classroom/not_enrolled.html", context)

@@ -1,4 +1,5 @@
-"""The creator's payment settings page: gateway, Stripe keys (never shown back), webhook address."""
+"""The creator's payment settings pages: gateway, Stripe keys (never shown back), webhook address;
+and the payment policy (failed payments, expiry reminders, the student's cancel, receipt details)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from django.views.decorators.http import require_http_methods
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
+from coursedesk.billing.dunning import payment_policy_of, payment_policy_update, retry_days_parse
 from coursedesk.billing.gateway_accounts import gateway_account_update
 from coursedesk.billing.gateways import gateway_account
-from coursedesk.billing.models import Gateway
+from coursedesk.billing.models import Gateway, PaymentPolicy
 from coursedesk.core.errors import DomainError
 
 # What to tick when adding the endpoint in Stripe's dashboard.
@@ -117,5 +119,88 @@ def settings_page(request):
             "secret_key_masked": masked(account.stripe_secret_key),
             "webhook_secret_masked": masked(account.stripe_webhook_secret),
         },
+        status=422 if form.errors else 200,
+    )
+
+
+class PaymentPolicyForm(forms.Form):
+    retry_days = forms.CharField(
+        max_length=100,
+        required=False,
+        label="Retry days",
+        help_text="Days after the failure on which the payment is tried again, e.g. 3, 5, 7. "
+        "Leave empty for no retries.",
+    )
+    final_action = forms.ChoiceField(
+        choices=PaymentPolicy.FinalAction.choices,
+        widget=forms.RadioSelect,
+        label="After the last retry fails",
+    )
+    access_while_past_due = forms.BooleanField(
+        required=False, label="Students keep access to the course while a payment is past due"
+    )
+    expiry_reminder_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=90,
+        label="Expiry reminder: days before access ends",
+        help_text="Leave empty to send no reminders.",
+    )
+    customer_cancel_at_period_end = forms.TypedChoiceField(
+        choices=[
+            ("false", "At once: their access ends when they cancel"),
+            ("true", "At the end of the period they paid for"),
+        ],
+        coerce=lambda value: value == "true",
+        widget=forms.RadioSelect,
+        label="When a student cancels their own subscription",
+    )
+    business_name = forms.CharField(max_length=200, required=False, label="Business name")
+    business_address = forms.CharField(
+        max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Address"
+    )
+    tax_id = forms.CharField(max_length=100, required=False, label="Tax id (VAT number, EIN…)")
+
+    def clean_retry_days(self):
+        try:
+            return retry_days_parse(self.cleaned_data["retry_days"])
+        except DomainError as refused:
+            raise forms.ValidationError(refused.message) from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_page(request):
+    policy = payment_policy_of(request.user)
+    form = PaymentPolicyForm(
+        request.POST or None,
+        initial={
+            "retry_days": ", ".join(str(day) for day in policy.retry_days),
+            "final_action": policy.final_action,
+            "access_while_past_due": policy.access_while_past_due,
+            "expiry_reminder_days": policy.expiry_reminder_days,
+            "customer_cancel_at_period_end": "true" if policy.customer_cancel_at_period_end else "false",
+            "business_name": policy.business_name,
+            "business_address": policy.business_address,
+            "tax_id": policy.tax_id,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment_policy_update(
+                creator=request.user,
+                actor=Actor.creator(request.user),
+                source=AuditSource.DESK,
+                **form.cleaned_data,
+            )
+        except DomainError as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(request, "Payment policy saved.")
+            return redirect("desk:payment_policy")
+    return render(
+        request,
+        "desk/payment_policy.html",
+        {"nav": "payments", "form": form, "account": gateway_account(request.user)},
         status=422 if form.errors else 200,
     )

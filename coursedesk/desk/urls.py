@@ -33,6 +33,7 @@ urlpatterns = [
         for route, name in ACTION_PATHS
     ],
     path("payments/settings/", payment_settings.settings_page, name="payment_settings"),
+    path("payments/policy/", payment_settings.policy_page, name="payment_policy"),
     path("desk/settings/webhooks/", webhooks.webhooks, name="webhooks"),
     path(
         "desk/settings/webhooks/<int:webhook_endpoint_id>/change/",

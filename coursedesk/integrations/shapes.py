@@ -83,6 +83,9 @@ class SubscriptionOut(Schema):
     next_payment_at: dt.datetime | None
     paused_until: dt.date | None
     canceled_at: dt.datetime | None
+    cancel_at_period_end: bool
+    retries_left: int | None
+    next_retry_at: dt.datetime | None
 
 
 class EmailOut(Schema):

@@ -140,6 +140,9 @@ def test_customer_profile_shape(api, customer, course, enrolment, payment, subsc
             "next_payment_at": "2026-12-21T10:00:00Z",
             "paused_until": None,
             "canceled_at": None,
+            "cancel_at_period_end": False,
+            "retries_left": None,
+            "next_retry_at": None,
         }
     ]
     assert body["emails"] == []
@@ -497,6 +500,9 @@ def test_enrolment_and_refund_and_subscription_shapes(api, enrolment, payment, s
         "next_payment_at": paused["next_payment_at"],
         "paused_until": "2027-01-15",
         "canceled_at": None,
+        "cancel_at_period_end": False,
+        "retries_left": None,
+        "next_retry_at": None,
     }
 
 

@@ -75,7 +75,7 @@ def test_the_failed_payment_notice_says_where_to_update_the_card_and_when_it_is_
         "Hi Ada,\n\n"
         "We could not take your payment of $19.00 for Watercolor Foundations: Your card was declined.\n"
         f"Please update your card here: {settings.SITE_URL}/c/watercolor/billing/\n"
-        "We will try again on December 24, 2026.\n\n"
+        "We will try again on December 24, 2026; a new card is tried at once when you save it.\n\n"
         "This is a test-mode payment: no real money moved.\n\n"
         "Maya Studio"
     )

@@ -192,3 +192,31 @@ def test_a_cancel_in_stripe_arrives_as_a_signed_webhook(
 
 def test_payments_of_stripe_are_stored_as_stripe(stripe_payment):
     assert Payment.objects.get().gateway == "stripe"
+
+
+def test_a_new_card_pays_the_open_invoice_at_stripe(gateway, stripe_side, course):
+    # the customer's card fails, so the subscription's invoice stays open
+    customer = stripe_side.v1.customers.create(params={"email": "ada@example.com"})
+    failing = stripe_side.v1.payment_methods.attach(
+        "pm_card_chargeCustomerFail", params={"customer": customer.id}
+    )
+    stripe_side.v1.customers.update(
+        customer.id, params={"invoice_settings": {"default_payment_method": failing.id}}
+    )
+    page = make_page(course, "subscription", amount=1900, interval="month")
+    subscription = stripe_side.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"plan": gateway.price_ensure(page)}]}
+    )
+    invoices = stripe_side.v1.invoices.list(params={"subscription": subscription.id}).data
+    assert [invoice.status for invoice in invoices] == ["open"]
+
+    # the student's new card becomes the customer's default (localstripe has no subscription-level
+    # default card, which subscription_payment_method_set also sets)
+    visa = stripe_side.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
+    stripe_side.v1.customers.update(
+        customer.id, params={"invoice_settings": {"default_payment_method": visa.id}}
+    )
+
+    gateway.subscription_open_invoice_pay(subscription_reference=subscription.id)
+
+    assert stripe_side.v1.invoices.retrieve(invoices[0].id).status == "paid"

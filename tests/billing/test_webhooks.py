@@ -20,9 +20,16 @@ from coursedesk.audit.services import Actor
 from coursedesk.billing import webhooks
 from coursedesk.billing.checkout import checkout_intent_issue, checkout_start_hosted
 from coursedesk.billing.emails import TEST_MODE_LINE
-from coursedesk.billing.gateways.base import GatewayRefund, HostedCheckout
+from coursedesk.billing.gateways.base import GatewayCard, GatewayRefund, HostedCheckout
 from coursedesk.billing.gateways.stripe import StripeGateway, hosted_checkout_from
-from coursedesk.billing.models import GatewayAccount, Payment, Refund, Subscription, WebhookEvent
+from coursedesk.billing.models import (
+    GatewayAccount,
+    Payment,
+    PaymentPolicy,
+    Refund,
+    Subscription,
+    WebhookEvent,
+)
 from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.selectors import payment_refund_amounts
 from coursedesk.customers.models import Customer, Enrolment
@@ -337,7 +344,7 @@ def test_a_failed_stripe_renewal_queues_the_failure_notice_with_stripes_retry_da
     assert notice.subject == "Your payment for Watercolor Foundations failed"
     assert "We could not take your payment of $19.00 for Watercolor Foundations" in notice.text_body
     assert "/c/watercolor/billing/" in notice.text_body
-    assert "We will try again on November 24, 2026." in notice.text_body
+    assert "We will try again on November 24, 2026;" in notice.text_body
     assert [e.type for e in AuditEvent.objects.filter(pk__gt=mark).order_by("pk")] == [
         "payment.failed",
         "subscription.past_due",
@@ -350,7 +357,10 @@ def test_a_failed_stripe_renewal_queues_the_failure_notice_with_stripes_retry_da
 def test_a_failed_renewal_makes_it_past_due_and_a_later_payment_recovers_it(
     client, bought_monthly, stripe_account
 ):
-    failed = sj.invoice(invoice_id="in_test_2", subscription="sub_test_1", status="open")
+    retry = int(dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC).timestamp())
+    failed = sj.invoice(
+        invoice_id="in_test_2", subscription="sub_test_1", status="open", next_payment_attempt=retry
+    )
     deliver(client, stripe_account, sj.event("invoice.payment_failed", failed))
 
     subscription = Subscription.objects.get()
@@ -713,3 +723,125 @@ def test_a_pending_refund_that_fails_at_stripe_stops_counting(
     assert payment_refund_amounts(payment=bought_once).refundable.amount == 4900
     event = AuditEvent.objects.get(type="payment.refund_failed")
     assert (event.actor_kind, event.source, event.data["amount"]) == ("gateway", "stripe", 2000)
+
+
+# Failed payments: Stripe retries, the creator's policy decides the end ------------------------------
+
+
+def payment_failed(attempt_count, next_attempt):
+    invoice = sj.invoice(
+        invoice_id="in_test_2",
+        subscription="sub_test_1",
+        status="open",
+        next_payment_attempt=int(next_attempt.timestamp()) if next_attempt else None,
+    )
+    invoice["attempt_count"] = attempt_count
+    return sj.event("invoice.payment_failed", invoice)
+
+
+@pytest.fixture
+def stripe_cancels(monkeypatch):
+    canceled = []
+    monkeypatch.setattr(
+        StripeGateway,
+        "subscription_cancel",
+        lambda self, *, subscription_reference: canceled.append(subscription_reference),
+    )
+    return canceled
+
+
+def test_stripe_retries_show_the_next_retry_date_and_the_retries_left(client, bought_monthly, stripe_account):
+    first_retry = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
+    deliver(client, stripe_account, payment_failed(1, first_retry))
+    subscription = Subscription.objects.get()
+    assert (subscription.status, subscription.retries_left, subscription.next_retry_at) == (
+        "past_due",
+        3,
+        first_retry,
+    )
+
+    second_retry = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
+    deliver(client, stripe_account, payment_failed(2, second_retry))
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.retries_left, subscription.next_retry_at) == (
+        "past_due",
+        2,
+        second_retry,
+    )
+    assert OutboundEmail.objects.filter(kind="payment_failed").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("final_action", "status", "access", "told_stripe"),
+    [
+        ("keep_past_due", "past_due", "active", []),
+        ("cancel", "canceled", "active", ["sub_test_1"]),
+        ("cancel_and_revoke", "canceled", "revoked", ["sub_test_1"]),
+    ],
+)
+def test_after_stripes_last_retry_the_creators_final_action_follows(
+    client, bought_monthly, stripe_account, stripe_cancels, creator, final_action, status, access, told_stripe
+):
+    PaymentPolicy.objects.create(creator=creator, final_action=final_action)
+    deliver(client, stripe_account, payment_failed(1, dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)))
+
+    # Stripe's last attempt: no next_payment_attempt
+    deliver(client, stripe_account, payment_failed(4, None))
+
+    subscription = Subscription.objects.get()
+    assert (subscription.status, subscription.retries_left, subscription.next_retry_at) == (
+        status,
+        None if status == "canceled" else 0,
+        None,
+    )
+    assert Enrolment.objects.get().status == access
+    assert stripe_cancels == told_stripe
+    exhausted = AuditEvent.objects.get(type="subscription.retries_exhausted")
+    assert (exhausted.data["final_action"], exhausted.source) == (final_action, "stripe")
+    # Stripe's own deletion event afterwards changes nothing more
+    deliver(
+        client,
+        stripe_account,
+        sj.event(
+            "customer.subscription.deleted", sj.subscription(subscription_id="sub_test_1", status="canceled")
+        ),
+    )
+    assert AuditEvent.objects.filter(type="subscription.canceled").count() == 1
+
+
+def test_a_new_card_on_stripe_asks_stripe_to_pay_the_open_invoice_and_its_payment_recovers(
+    client, bought_monthly, stripe_account, monkeypatch
+):
+    deliver(client, stripe_account, payment_failed(1, dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)))
+    paid_again = []
+    monkeypatch.setattr(StripeGateway, "setup_payment_method", lambda self, *, setup_reference: "pm_new")
+    monkeypatch.setattr(
+        StripeGateway,
+        "subscription_payment_method_set",
+        lambda self, **kwargs: GatewayCard(payment_method_id="pm_new", brand="visa", last4="4444"),
+    )
+    monkeypatch.setattr(
+        StripeGateway,
+        "subscription_open_invoice_pay",
+        lambda self, *, subscription_reference: paid_again.append(subscription_reference),
+    )
+    session = sj.checkout_session(session_id="cs_test_card", mode="setup")
+    session["setup_intent"] = "seti_test_1"
+    session["metadata"] = {"coursedesk_subscription": "sub_test_1"}
+
+    deliver(client, stripe_account, sj.event("checkout.session.completed", session))
+
+    assert paid_again == ["sub_test_1"]
+    # Stripe reports the payment of the open invoice; the subscription is active again
+    deliver(
+        client,
+        stripe_account,
+        sj.event("invoice.paid", sj.invoice(invoice_id="in_test_2", subscription="sub_test_1")),
+    )
+    subscription = Subscription.objects.get()
+    assert (subscription.status, subscription.card_last4, subscription.retries_left) == (
+        "active",
+        "4444",
+        None,
+    )
+    assert AuditEvent.objects.filter(type="subscription.recovered").count() == 1

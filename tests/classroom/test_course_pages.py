@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from coursedesk.audit.services import Actor
+from coursedesk.billing.dunning import payment_policy_update
 from coursedesk.catalog.links import checkout_url
 from coursedesk.catalog.models import Lesson
 from coursedesk.core import clock
 from coursedesk.customers.services import enrolment_expiration_set, enrolment_restore, enrolment_revoke
+from tests.billing.conftest import make_subscription
 from tests.classroom.conftest import sign_in
 from tests.factories import make_page
 
@@ -101,3 +103,24 @@ def test_signed_out_visitor_gets_sign_in_and_no_lessons(client, course, one_time
     assert "First lesson" not in text
     redirect = client.get("/c/watercolor/lessons/1/")["Location"]
     assert redirect == "/c/watercolor/login/?next=/c/watercolor/lessons/1/"
+
+
+def test_a_past_due_student_keeps_the_lessons_unless_the_creator_says_otherwise(
+    student_client, customer, course, creator, frozen_now
+):
+    page = make_page(course, "subscription", amount=1900, interval="month")
+    make_subscription(customer, page, status="past_due", retries_left=2)
+    assert student_client.get("/c/watercolor/lessons/1/").status_code == 200
+
+    payment_policy_update(
+        creator=creator, access_while_past_due=False, actor=Actor.creator(creator), source="desk"
+    )
+    held = student_client.get("/c/watercolor/")
+    lesson = student_client.get("/c/watercolor/lessons/1/")
+
+    assert held.status_code == 403
+    html = held.content.decode()
+    assert "Your last payment of $19.00 for this course did not go through" in html
+    assert 'href="/c/watercolor/billing/"' in html
+    assert SECRET not in html
+    assert (lesson.status_code, lesson["Location"]) == (302, "/c/watercolor/")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import connection
 
 from coursedesk.audit.models import AuditEvent
-from coursedesk.billing.models import GatewayAccount
+from coursedesk.billing.models import GatewayAccount, PaymentPolicy
 
 URL = "/payments/settings/"
 
@@ -67,3 +67,48 @@ def test_a_key_of_the_wrong_kind_is_refused(creator_client, creator):
 
 def test_settings_need_a_signed_in_creator(client):
     assert client.get(URL).status_code == 302
+
+
+def test_the_payment_policy_is_saved_from_its_page_and_audited(creator_client, creator):
+    page = creator_client.get("/payments/policy/")
+    assert page.status_code == 200
+    assert 'value="3, 5, 7"' in page.content.decode()
+
+    response = creator_client.post(
+        "/payments/policy/",
+        {
+            "retry_days": "2, 4",
+            "final_action": "cancel_and_revoke",
+            "expiry_reminder_days": "",
+            "customer_cancel_at_period_end": "true",
+            "business_name": "Maya Studio LLC",
+            "business_address": "1 Paint Street",
+            "tax_id": "EU123",
+        },
+    )
+
+    assert response.status_code == 302
+    policy = PaymentPolicy.objects.get(creator=creator)
+    assert (policy.retry_days, policy.final_action, policy.access_while_past_due) == (
+        [2, 4],
+        "cancel_and_revoke",
+        False,
+    )
+    assert (policy.expiry_reminder_days, policy.customer_cancel_at_period_end) == (None, True)
+    assert policy.business_name == "Maya Studio LLC"
+    assert AuditEvent.objects.get(type="payment_policy.updated").data["retry_days"] == {
+        "old": [3, 5, 7],
+        "new": [2, 4],
+    }
+
+
+def test_a_payment_policy_with_days_out_of_order_is_refused_and_nothing_changes(creator_client, creator):
+    response = creator_client.post(
+        "/payments/policy/",
+        {"retry_days": "7, 3", "final_action": "cancel", "customer_cancel_at_period_end": "false"},
+    )
+
+    assert response.status_code == 422
+    assert "each comes after the one before" in response.content.decode()
+    assert not PaymentPolicy.objects.exists()
+    assert not AuditEvent.objects.exists()

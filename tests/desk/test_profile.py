@@ -87,3 +87,21 @@ def test_profile_fragment_for_htmx(creator_client, customer):
     page = response.content.decode()
     assert page.startswith('<div id="profile">')
     assert "<html" not in page
+
+
+def test_a_past_due_subscription_shows_its_next_retry_and_the_retries_left(
+    creator_client, customer, course, frozen_now
+):
+    page = make_page(course, "subscription", amount=1900, interval="month")
+    make_subscription(
+        customer,
+        course,
+        page,
+        status="past_due",
+        retries_left=2,
+        next_retry_at=dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC),
+    )
+
+    html = creator_client.get(profile_url(customer)).content.decode()
+
+    assert "next retry 26 Nov 2026, 2 retries left" in html

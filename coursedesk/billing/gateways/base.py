@@ -157,6 +157,11 @@ class PaymentGateway(abc.ABC):
         """Ends a pause now."""
 
     @abc.abstractmethod
+    def subscription_open_invoice_pay(self, *, subscription_reference: str) -> None:
+        """Tries the subscription's unpaid invoice again now (after a card update); the outcome
+        arrives as the gateway's usual report (webhook)."""
+
+    @abc.abstractmethod
     def subscription_payment_method_set(
         self, *, subscription_reference: str, customer_reference: str, payment_method_id: str
     ) -> GatewayCard:

@@ -134,6 +134,10 @@ class SandboxGateway(PaymentGateway):
     def subscription_resume(self, *, subscription_reference: str) -> None:
         return None
 
+    def subscription_open_invoice_pay(self, *, subscription_reference: str) -> None:
+        # The sandbox has no invoices: CourseDesk charges the new card itself (subscription_charge_now).
+        raise GatewayError("The sandbox has no open invoices.", code="not_supported")
+
     def subscription_payment_method_set(
         self, *, subscription_reference: str, customer_reference: str, payment_method_id: str
     ) -> GatewayCard:

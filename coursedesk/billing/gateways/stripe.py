@@ -280,6 +280,17 @@ class StripeGateway(PaymentGateway):
         except stripe.StripeError as error:
             raise _error(error) from error
 
+    def subscription_open_invoice_pay(self, *, subscription_reference: str) -> None:
+        try:
+            invoices = self.client.v1.invoices.list(
+                params={"subscription": subscription_reference, "limit": 10}
+            )
+            for invoice in invoices.data:
+                if invoice.status == "open":
+                    self.client.v1.invoices.pay(invoice.id)
+        except stripe.StripeError as error:
+            raise _error(error) from error
+
     def subscription_payment_method_set(
         self, *, subscription_reference: str, customer_reference: str, payment_method_id: str
     ) -> GatewayCard:
