@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "coursedesk.core.middleware.AuthenticationOutsideApi",
     "coursedesk.core.middleware.CreatorPagesNoStoreMiddleware",
     "coursedesk.core.replica.ReadYourWritesMiddleware",
+    "coursedesk.usecases.display.CreatorDisplayMiddleware",
     "coursedesk.classroom.auth.StudentSessionMiddleware",
     "coursedesk.core.middleware.MessagesOutsideApi",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -3,6 +3,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
 from coursedesk.accounts.models import Creator
+from coursedesk.core.display import time_zone_names
 from coursedesk.core.throttle import (
     THROTTLED_MESSAGE,
     client_address,
@@ -74,10 +75,19 @@ class CreatorSignUpForm(OneLineDisplayName, forms.ModelForm):
 
 
 class CreatorProfileForm(OneLineDisplayName, forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        help_text="Every time on your pages and your students' pages is shown in this zone.",
+    )
+
     class Meta:
         model = Creator
-        fields = ["display_name"]
-        labels = {"display_name": "Name shown to students"}
+        fields = ["display_name", "time_zone", "date_format"]
+        labels = {"display_name": "Name shown to students", "date_format": "Date format"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [(name, name.replace("_", " ")) for name in time_zone_names()]
 
 
 class ApiTokenForm(forms.Form):

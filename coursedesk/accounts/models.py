@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from coursedesk.core import clock
+from coursedesk.core.display import DATE_FORMATS, DEFAULT_DATE_FORMAT, DEFAULT_TIME_ZONE
 
 TOKEN_PREFIX = "cd_"
 LAST_USED_PRECISION = dt.timedelta(minutes=1)
@@ -51,6 +52,18 @@ class Creator(AbstractUser):
     email = models.EmailField("email address", unique=True)
     display_name = models.CharField(
         max_length=120, blank=True, help_text="Shown to students, e.g. in emails."
+    )
+
+    time_zone = models.CharField(
+        max_length=64,
+        default=DEFAULT_TIME_ZONE,
+        help_text="Every time on your pages and your students' pages is shown in this zone.",
+    )
+    date_format = models.CharField(
+        max_length=20,
+        default=DEFAULT_DATE_FORMAT,
+        choices=[(key, example) for key, example in DATE_FORMATS.items()],
+        help_text="How dates read on your pages and your students' pages.",
     )
 
     USERNAME_FIELD = "email"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from coursedesk.audit.types import AuditEventType
+from coursedesk.core.display import moment, money_text
 from coursedesk.core.money import Money
 
 FIELD_LABELS = {
@@ -28,7 +31,7 @@ def _money(data: dict) -> str:
     currency = data.get("currency") or "usd"
     if isinstance(amount, int) and not isinstance(amount, bool):
         try:
-            return Money(amount, currency).format()
+            return money_text(Money(amount, currency))
         except (TypeError, ValueError):
             return str(amount)
     return "a payment"
@@ -38,9 +41,12 @@ def _short(value) -> str:
     if value is None or value == "":
         return "none"
     text = str(value)
-    # ISO times read better without seconds and offset: 2026-11-21T10:00:00+00:00 → 2026-11-21 10:00
+    # ISO times are read in the creator's format and zone: 2026-11-21T10:00:00+00:00 → 21 Nov 2026, 10:00 UTC
     if len(text) >= 16 and text[4] == "-" and text[10] == "T":
-        return text[:10] + " " + text[11:16]
+        try:
+            return moment(dt.datetime.fromisoformat(text))
+        except ValueError:
+            return text
     return text
 
 

@@ -15,6 +15,7 @@ class AuditEventType(models.TextChoices):
     CUSTOMER_UPDATED = "customer.updated", "Details changed"
     CUSTOMER_SIGNED_IN = "customer.signed_in", "Signed in"
     CUSTOMER_ERASED = "customer.erased", "Personal data erased on request"
+    CUSTOMER_ERASURE_REQUESTED = "customer.erasure_requested", "Erasure of personal data requested"
     CUSTOMER_PASSWORD_RESET = "customer.password_reset", "Set a new password"
     CUSTOMER_PASSWORD_RESET_REQUESTED = (
         "customer.password_reset_requested",

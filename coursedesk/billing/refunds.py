@@ -21,6 +21,35 @@ from coursedesk.core.errors import DomainError, InvalidValue
 from coursedesk.core.money import Money
 
 
+def payment_refund_check(*, payment: Payment, amount: int | None = None) -> int:
+    """The amount a refund of `payment` would take now (all that is left when `amount` is None), or
+    the refusal the refund itself would give. Pages ask before they confirm; `payment_refund` asks
+    again under the payment's lock, so a refund that raced in between is still refused there."""
+    _refund_amount_valid(amount)
+    return _refund_amount_allowed(
+        payment=payment, amount=amount, left=payment_refund_amounts(payment=payment).refundable
+    )
+
+
+def _refund_amount_valid(amount: int | None) -> None:
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0):
+        raise InvalidValue("The refund amount must be more than zero.", code="invalid_amount")
+
+
+def _refund_amount_allowed(*, payment: Payment, amount: int | None, left: Money) -> int:
+    if payment.status != Payment.Status.SUCCEEDED:
+        raise DomainError(
+            "This payment failed, so there is nothing to refund.", code="payment_not_refundable"
+        )
+    if left.amount <= 0:
+        raise DomainError("This payment has already been refunded in full.", code="nothing_to_refund")
+    if amount is not None and amount > left.amount:
+        raise DomainError(
+            f"Only {left.format()} is left to refund on this payment.", code="refund_exceeds_refundable"
+        )
+    return left.amount if amount is None else amount
+
+
 def payment_refund(
     *, payment: Payment, amount: int | None = None, reason: str = "", actor: Actor, source: str
 ) -> Refund:
@@ -30,8 +59,7 @@ def payment_refund(
     counts as pending before the gateway is called (with its id as the idempotency key), so two
     refunds racing each other can never pass the amount paid. Access is untouched.
     """
-    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0):
-        raise InvalidValue("The refund amount must be more than zero.", code="invalid_amount")
+    _refund_amount_valid(amount)
     failure: GatewayError | None = None
     with transaction.atomic():
         payment = (
@@ -39,20 +67,8 @@ def payment_refund(
             .select_related("customer__creator", "course")
             .get(pk=payment.pk)
         )
-        if payment.status != Payment.Status.SUCCEEDED:
-            raise DomainError(
-                "This payment failed, so there is nothing to refund.", code="payment_not_refundable"
-            )
         before = payment_refund_amounts(payment=payment)
-        left = before.refundable
-        if left.amount <= 0:
-            raise DomainError("This payment has already been refunded in full.", code="nothing_to_refund")
-        amount = left.amount if amount is None else amount
-        if amount > left.amount:
-            raise DomainError(
-                f"Only {left.format()} is left to refund on this payment.",
-                code="refund_exceeds_refundable",
-            )
+        amount = _refund_amount_allowed(payment=payment, amount=amount, left=before.refundable)
         refund = Refund.objects.create(
             payment=payment,
             amount=amount,

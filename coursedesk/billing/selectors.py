@@ -149,3 +149,11 @@ def course_revenue_since(*, courses, since) -> dict[int, list[Money]]:
     for (course_id, currency), total in sorted(totals.items()):
         revenue[course_id].append(Money(total, currency))
     return revenue
+
+
+def payment_refund_status(payment: Payment) -> str:
+    """ "none", "partial" or "full": how much of a payment annotated by `payments_with_refund_amounts`
+    has been refunded (or is being refunded)."""
+    if payment.status != Payment.Status.SUCCEEDED or not payment.refunded_amount:
+        return "none"
+    return "full" if payment.refunded_amount >= payment.amount else "partial"

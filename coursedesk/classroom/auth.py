@@ -16,7 +16,9 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from coursedesk.catalog.models import Course
+from coursedesk.core.display import display_use
 from coursedesk.customers.models import Customer
+from coursedesk.usecases.display import display_for_creator
 
 COOKIE_NAME = "coursedesk_student"
 SESSION_AGE = 60 * 60 * 24 * 30
@@ -89,7 +91,8 @@ def student_required(view):
 
     @wraps(view)
     def wrapper(request, course_slug: str, *args, **kwargs):
-        course = get_object_or_404(Course, slug=course_slug)
+        course = get_object_or_404(Course.objects.select_related("creator"), slug=course_slug)
+        display_use(display_for_creator(course.creator))
         student = current_student(request, course)
         if student is None:
             login_url = reverse("classroom:login", kwargs={"course_slug": course.slug})

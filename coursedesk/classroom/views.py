@@ -29,6 +29,7 @@ from coursedesk.classroom.selectors import (
     lesson_row,
 )
 from coursedesk.core import throttle
+from coursedesk.core.display import display_use
 from coursedesk.core.errors import DomainError
 from coursedesk.customers.models import Customer
 from coursedesk.customers.passwords import (
@@ -37,6 +38,7 @@ from coursedesk.customers.passwords import (
     password_reset_token_check,
 )
 from coursedesk.customers.services import customer_login_record
+from coursedesk.usecases.display import display_for_creator
 from coursedesk.usecases.password_reset import password_reset_send
 
 THROTTLE_SCOPE = "student"
@@ -45,7 +47,9 @@ NOTICE_KEY = "notice"
 
 
 def _course(course_slug: str) -> Course:
-    return get_object_or_404(Course.objects.select_related("creator"), slug=course_slug)
+    course = get_object_or_404(Course.objects.select_related("creator"), slug=course_slug)
+    display_use(display_for_creator(course.creator))  # the creator's dates on their students' pages
+    return course
 
 
 def _customer_by_email(course: Course, email: str) -> Customer | None:

@@ -47,10 +47,30 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
 class Page:
     items: list
     next_cursor: str | None
+    # The cursor of the newer rows just before this page (None on the newest page).
+    previous_cursor: str | None = None
 
 
-def keyset_page(queryset, *, time_field: str, cursor: str | None, limit: int) -> Page:
-    """Rows of `queryset` ordered by (time_field, pk) descending, after `cursor`."""
+def keyset_page(
+    queryset, *, time_field: str, cursor: str | None, limit: int, before: str | None = None
+) -> Page:
+    """Rows of `queryset` ordered by (time_field, pk) descending, after `cursor` (older), or the
+    page just before `before` (newer), so a reader can go both ways."""
+    if before:
+        moment, pk = decode_cursor(before)
+        newer = queryset.order_by(time_field, "pk").filter(
+            Q(**{f"{time_field}__gt": moment}) | Q(**{time_field: moment, "pk__gt": pk})
+        )
+        rows = list(newer[: limit + 1])
+        more_newer = len(rows) > limit
+        rows = list(reversed(rows[:limit]))
+        if not rows:
+            return Page(items=[], next_cursor=None)
+        return Page(
+            items=rows,
+            next_cursor=_cursor_of(rows[-1], time_field),
+            previous_cursor=_cursor_of(rows[0], time_field) if more_newer else None,
+        )
     queryset = queryset.order_by(f"-{time_field}", "-pk")
     if cursor:
         moment, pk = decode_cursor(cursor)
@@ -61,6 +81,10 @@ def keyset_page(queryset, *, time_field: str, cursor: str | None, limit: int) ->
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(getattr(last, time_field), last.pk)
-    return Page(items=rows, next_cursor=next_cursor)
+        next_cursor = _cursor_of(rows[-1], time_field)
+    previous_cursor = _cursor_of(rows[0], time_field) if cursor and rows else None
+    return Page(items=rows, next_cursor=next_cursor, previous_cursor=previous_cursor)
+
+
+def _cursor_of(row, time_field: str) -> str:
+    return encode_cursor(getattr(row, time_field), row.pk)

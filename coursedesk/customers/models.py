@@ -40,6 +40,9 @@ class Customer(models.Model):
     created_at = models.DateTimeField(default=clock.now)
     last_login_at = models.DateTimeField(null=True, blank=True)
     erased_at = models.DateTimeField(null=True, blank=True)
+    # The creator passed on the customer's request to erase their personal data; an operator
+    # confirms it with `erase_customer` (creators never delete customers: records of money stay).
+    erasure_requested_at = models.DateTimeField(null=True, blank=True)
 
     objects = CustomerQuerySet.as_manager()
 

@@ -441,6 +441,27 @@ def enrolment_expiration_repair(*, enrolment_id: int, actor: Actor, source: str)
     return enrolment
 
 
+def _email_free(*, customer: Customer, email: str) -> str:
+    email = _validate_email(email)
+    taken = Customer.objects.for_creator(customer.creator).with_email(email).exclude(pk=customer.pk).exists()
+    if taken:
+        raise DomainError(
+            f"Another customer already uses {email}. Each email belongs to one customer.", code="email_taken"
+        )
+    return email
+
+
+def customer_update_check(
+    *, customer: Customer, email: str | None = None, password: str | None = None
+) -> None:
+    """The refusal `customer_update` would give for this email or password, asked before a page
+    confirms; the update asks again under the row lock."""
+    if email is not None and email.strip() != customer.email:
+        _email_free(customer=customer, email=email)
+    if password is not None:
+        password_check(password, customer=customer)
+
+
 def customer_update(
     *,
     customer: Customer,
@@ -467,18 +488,7 @@ def customer_update(
             changes["last_name"] = change(customer.last_name, last_name.strip())
             customer.last_name = last_name.strip()
         if email is not None and email.strip() != customer.email:
-            email = _validate_email(email)
-            taken = (
-                Customer.objects.for_creator(customer.creator)
-                .with_email(email)
-                .exclude(pk=customer.pk)
-                .exists()
-            )
-            if taken:
-                raise DomainError(
-                    f"Another customer already uses {email}. Each email belongs to one customer.",
-                    code="email_taken",
-                )
+            email = _email_free(customer=customer, email=email)
             changes["email"] = change(customer.email, email)
             customer.email = email
         if password is not None:
@@ -521,5 +531,33 @@ def customer_login_record(*, customer: Customer, course, source: str = AuditSour
             source=source,
             subject=customer,
             data={"course": course.title},
+        )
+    return customer
+
+
+def customer_erasure_request(*, customer: Customer, actor: Actor, source: str, reason: str = "") -> Customer:
+    """Records the customer's request to erase their personal data, for an operator to confirm with
+    `erase_customer`. Nothing is erased here, and a second request is refused."""
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if customer.erased_at is not None:
+            raise DomainError("This customer's personal data was erased already.", code="already_erased")
+        if customer.erasure_requested_at is not None:
+            raise DomainError(
+                "Erasure was requested already; an operator confirms it.", code="erasure_already_requested"
+            )
+        customer.erasure_requested_at = clock.now()
+        customer.save(update_fields=["erasure_requested_at"])
+        audit_record(
+            creator=customer.creator,
+            customer=customer,
+            type=AuditEventType.CUSTOMER_ERASURE_REQUESTED,
+            actor=actor,
+            source=source,
+            subject=customer,
+            data={
+                "requested_at": clock.iso(customer.erasure_requested_at),
+                **({"reason": reason} if reason else {}),
+            },
         )
     return customer

@@ -18,7 +18,7 @@ from django.utils import timezone
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.models import Payment, Subscription
-from coursedesk.billing.refunds import payment_refund
+from coursedesk.billing.refunds import payment_refund, payment_refund_check
 from coursedesk.billing.selectors import ending_words, payments_with_refund_amounts
 from coursedesk.billing.subscriptions import (
     subscription_cancel,
@@ -28,6 +28,7 @@ from coursedesk.billing.subscriptions import (
 )
 from coursedesk.catalog.models import Course
 from coursedesk.core import clock
+from coursedesk.core.display import day, money_text
 from coursedesk.core.money import Money
 from coursedesk.core.validators import validate_one_line
 from coursedesk.customers import services as customer_services
@@ -40,13 +41,22 @@ SOURCE = AuditSource.DESK
 
 
 def when(moment: dt.datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d") if moment else "never"
+    return day(moment) if moment else "never"
 
 
 def subscription_words(subscription: Subscription) -> str:
     every = {"month": "monthly", "year": "yearly"}.get(subscription.interval, subscription.interval)
     kind = "payment plan" if subscription.installments_total else "subscription"
-    return f"the {subscription.money.format()} {every} {kind} to {subscription.course.title}"
+    return f"the {money_text(subscription.money)} {every} {kind} to {subscription.course.title}"
+
+
+def person(customer: Customer) -> str:
+    return customer.full_name or customer.email
+
+
+def payment_words(payment: Payment) -> str:
+    """How a dialog names a payment: "the $19.00 payment of 7 Nov 2026 for Python for Data Analysis"."""
+    return f"the {money_text(payment.money)} payment of {day(payment.paid_at)} for {payment.course.title}"
 
 
 # --- Forms -------------------------------------------------------------------------------------
@@ -185,12 +195,26 @@ class Action:
     def lookup(self, creator, pk):
         raise NotImplementedError
 
+    def title_for(self, obj) -> str:
+        """The dialog's title, naming what the action acts on."""
+        return self.title
+
     def customer_of(self, obj) -> Customer:
         return obj.customer
 
     def form(self, obj, data=None):
         kwargs = {self.form_object: obj} if self.form_object else {}
         return self.form_class(data, **kwargs)
+
+    # Whether the dialog opens on the confirmation of the form's defaults (one click less), with a
+    # way to change them; the label of that way.
+    confirm_defaults = ""
+    # Which form field a refusal belongs next to, by its code; others stand above the form.
+    error_fields: dict[str, str] = {}
+
+    def check(self, obj, values: dict) -> None:
+        """Asks the service's own checks before the confirmation (raises DomainError), so the
+        confirmation states only what can happen. The service checks again when it runs."""
 
     def sentence(self, obj, values: dict) -> str:
         raise NotImplementedError
@@ -213,7 +237,17 @@ class CustomerAction(Action):
 
 class CustomerEdit(CustomerAction):
     name, title, button = "customer_edit", "Edit details", "Save changes"
+
+    def title_for(self, customer):
+        return f"Edit the details of {customer.full_name or customer.email}"
+
     form_class = CustomerEditForm
+    error_fields = {"invalid_email": "email", "email_taken": "email", "weak_password": "password"}
+
+    def check(self, customer, values):
+        customer_services.customer_update_check(
+            customer=customer, email=values["email"], password=values.get("password") or None
+        )
 
     def sentence(self, customer, values):
         parts = []
@@ -250,6 +284,10 @@ class CustomerEdit(CustomerAction):
 
 class WelcomeEmail(CustomerAction):
     name, title, button = "welcome_email", "Resend welcome email", "Send welcome email"
+
+    def title_for(self, customer):
+        return f"Resend the welcome email to {customer.email}"
+
     form_class = CourseForm
 
     def sentence(self, customer, values):
@@ -265,6 +303,10 @@ class WelcomeEmail(CustomerAction):
 
 class PasswordReset(CustomerAction):
     name, title, button = "password_reset", "Send password reset link", "Send reset link"
+
+    def title_for(self, customer):
+        return f"Send a password reset link to {customer.email}"
+
     form_class = CourseForm
 
     def sentence(self, customer, values):
@@ -280,6 +322,9 @@ class PasswordReset(CustomerAction):
 
 class EmailRetry(CustomerAction):
     name, title, button = "email_retry", "Try emails again", "Try again"
+
+    def title_for(self, customer):
+        return f"Try emails to {customer.email} again"
 
     def sentence(self, customer, values):
         suppression = email_suppression_active(customer)
@@ -300,12 +345,35 @@ class EmailRetry(CustomerAction):
         )
 
 
+class ErasureRequest(CustomerAction):
+    name, title, button, danger = "erasure_request", "Request erasure", "Request erasure", True
+
+    def title_for(self, customer):
+        return f"Request erasure of {person(customer)}'s personal data"
+
+    def sentence(self, customer, values):
+        return (
+            f"Pass on {person(customer)}'s request to erase their personal data. An operator confirms it; "
+            "then their name, email and password are blanked everywhere, while payments, refunds and "
+            "subscriptions stay, anonymised, so your records of money still add up. "
+            "Nothing changes until then."
+        )
+
+    def perform(self, customer, values, actor):
+        customer_services.customer_erasure_request(customer=customer, actor=actor, source=SOURCE)
+        return Done("Erasure requested. An operator confirms it.")
+
+
 class GrantCourse(CustomerAction):
     name, title, button = "grant_course", "Give access to a course", "Give access"
+
+    def title_for(self, customer):
+        return f"Give {customer.full_name or customer.email} access to a course"
+
     form_class = GrantCourseForm
 
     def sentence(self, customer, values):
-        until = f"until {values['expires_on']:%Y-%m-%d}" if values.get("expires_on") else "for life"
+        until = f"until {day(values['expires_on'])}" if values.get("expires_on") else "for life"
         email = (
             f" and email them the welcome email at {customer.email}"
             if values.get("send_welcome_email")
@@ -342,6 +410,9 @@ class EnrolmentAction(Action):
 class EnrolmentRevoke(EnrolmentAction):
     name, title, button, danger = "enrolment_revoke", "Revoke access", "Revoke access", True
 
+    def title_for(self, enrolment):
+        return f"Revoke access to {enrolment.course.title} for {person(enrolment.customer)}"
+
     def sentence(self, enrolment, values):
         return (
             f"{enrolment.customer.full_name or enrolment.customer.email} loses access to "
@@ -358,6 +429,9 @@ class EnrolmentRevoke(EnrolmentAction):
 class EnrolmentGrant(EnrolmentAction):
     name, title, button = "enrolment_grant", "Grant access", "Grant access"
 
+    def title_for(self, enrolment):
+        return f"Grant access to {enrolment.course.title} for {person(enrolment.customer)}"
+
     def sentence(self, enrolment, values):
         expiry = f"until {when(enrolment.expires_at)}" if enrolment.expires_at else "for life"
         return (
@@ -371,33 +445,46 @@ class EnrolmentGrant(EnrolmentAction):
 
 
 class EnrolmentExpiration(EnrolmentAction):
-    name, title, button = "enrolment_expiration", "Change expiration", "Save expiration"
+    name, title, button = "enrolment_expiration", "Set expiration", "Set expiration"
     form_class, form_object = ExpirationForm, "enrolment"
 
+    def title_for(self, enrolment):
+        return f"Set expiration of access to {enrolment.course.title} for {person(enrolment.customer)}"
+
     def sentence(self, enrolment, values):
-        day = values.get("expires_on")
+        until = values.get("expires_on")
         midnight = f"00:00 {timezone.get_current_timezone_name()}"
-        new = f"ends on {day:%Y-%m-%d} ({midnight})" if day else "never ends (lifetime access)"
-        past = " Because that date has passed, access ends at once." if day and day <= clock.today() else ""
+        new = f"ends on {day(until)} ({midnight})" if until else "never ends (lifetime access)"
+        past = (
+            " Because that date has passed, access ends at once." if until and until <= clock.today() else ""
+        )
         return (
             f"Access to {enrolment.course.title} {new}; it was {when(enrolment.expires_at)}. "
             f"Payments are not touched.{past}"
         )
 
     def perform(self, enrolment, values, actor):
-        day = values.get("expires_on")
+        until = values.get("expires_on")
         customer_services.enrolment_expiration_set(
             enrolment=enrolment,
-            expires_at=clock.start_of_day(day) if day else None,
+            expires_at=clock.start_of_day(until) if until else None,
             actor=actor,
             source=SOURCE,
         )
-        return Done("Expiration saved." if day else "Expiration removed: lifetime access.")
+        return Done("Expiration saved." if until else "Expiration removed: lifetime access.")
 
 
 class PaymentRefund(Action):
     name, title, button, danger = "payment_refund", "Refund", "Refund", True
     form_class, form_object = RefundForm, "payment"
+    error_fields = {"refund_exceeds_refundable": "amount", "invalid_amount": "amount"}
+    confirm_defaults = "Refund a part instead"
+
+    def title_for(self, payment):
+        return f"Refund {payment_words(payment)}"
+
+    def check(self, payment, values):
+        payment_refund_check(payment=payment, amount=values.get("amount"))
 
     def lookup(self, creator, pk):
         return get_object_or_404(
@@ -409,10 +496,10 @@ class PaymentRefund(Action):
 
     def sentence(self, payment, values):
         amount = values.get("amount") or payment.refundable_amount
-        refund = Money(amount, payment.currency).format()
-        sentence = f"Refund {refund} of {payment.money.format()}"
+        refund = money_text(Money(amount, payment.currency))
+        sentence = f"Refund {refund} of {payment_words(payment)}"
         if payment.refunded_amount:
-            left = Money(payment.refundable_amount, payment.currency).format()
+            left = money_text(Money(payment.refundable_amount, payment.currency))
             sentence += f" ({left} left to refund)"
         sentence += ". Access stays."
         subscription = payment.subscription
@@ -428,7 +515,7 @@ class PaymentRefund(Action):
             actor=actor,
             source=SOURCE,
         )
-        return Done(f"Refund of {Money(refund.amount, refund.currency).format()} started.")
+        return Done(f"Refund of {money_text(refund.money)} started.")
 
 
 class SubscriptionAction(Action):
@@ -462,6 +549,9 @@ class CancelForm(forms.Form):
 class SubscriptionCancel(SubscriptionAction):
     name, title, button, danger = "subscription_cancel", "Cancel subscription", "Cancel subscription", True
     form_class, form_object = CancelForm, "subscription"
+
+    def title_for(self, subscription):
+        return f"Cancel {subscription_words(subscription)}"
 
     def sentence(self, subscription, values):
         at_period_end = values.get("when") == "period_end"
@@ -499,11 +589,14 @@ class SubscriptionPause(SubscriptionAction):
     name, title, button = "subscription_pause", "Pause subscription", "Pause"
     form_class, form_object = PauseForm, "subscription"
 
+    def title_for(self, subscription):
+        return f"Pause {subscription_words(subscription)}"
+
     def sentence(self, subscription, values):
-        day = values["resume_on"]
+        resume_on = values["resume_on"]
         return (
-            f"Pause {subscription_words(subscription)} until {day:%Y-%m-%d}: no payment before then, "
-            f"the next one is taken on {day:%Y-%m-%d}. Access stays and nothing is refunded. "
+            f"Pause {subscription_words(subscription)} until {day(resume_on)}: no payment before then, "
+            f"the next one is taken on {day(resume_on)}. Access stays and nothing is refunded. "
             "You can resume it earlier."
         )
 
@@ -511,11 +604,14 @@ class SubscriptionPause(SubscriptionAction):
         subscription_pause(
             subscription=subscription, resume_on=values["resume_on"], actor=actor, source=SOURCE
         )
-        return Done(f"Subscription paused until {values['resume_on']:%Y-%m-%d}.")
+        return Done(f"Subscription paused until {day(values['resume_on'])}.")
 
 
 class SubscriptionResume(SubscriptionAction):
     name, title, button = "subscription_resume", "Resume subscription", "Resume"
+
+    def title_for(self, subscription):
+        return f"Resume {subscription_words(subscription)}"
 
     def sentence(self, subscription, values):
         return (
@@ -536,6 +632,7 @@ ACTIONS: dict[str, Action] = {
         PasswordReset(),
         GrantCourse(),
         EmailRetry(),
+        ErasureRequest(),
         EnrolmentRevoke(),
         EnrolmentGrant(),
         EnrolmentExpiration(),

@@ -12,6 +12,7 @@ ACTION_PATHS = [
     ("customers/<int:customer_id>/password-reset/", "password_reset"),
     ("customers/<int:customer_id>/grant-course/", "grant_course"),
     ("customers/<int:customer_id>/email-retry/", "email_retry"),
+    ("customers/<int:customer_id>/request-erasure/", "erasure_request"),
     ("enrolments/<int:enrolment_id>/revoke/", "enrolment_revoke"),
     ("enrolments/<int:enrolment_id>/grant/", "enrolment_grant"),
     ("enrolments/<int:enrolment_id>/expiration/", "enrolment_expiration"),

@@ -53,7 +53,11 @@ def activity(request):
     )
     try:
         page = keyset_page(
-            events, time_field="occurred_at", cursor=request.GET.get("after"), limit=ACTIVITY_PAGE
+            events,
+            time_field="occurred_at",
+            cursor=request.GET.get("after"),
+            before=request.GET.get("before"),
+            limit=ACTIVITY_PAGE,
         )
     except InvalidCursor as error:
         raise Http404("No such page of activity.") from error
@@ -65,7 +69,7 @@ def activity(request):
             "search": search,
             "query": query,
             "page": page,
-            "first_page": not request.GET.get("after"),
+            "first_page": page.previous_cursor is None,
         },
     )
 
@@ -103,18 +107,32 @@ def customer_action(request, action_name, **object_id):
     customer = action.customer_of(obj)
     url = reverse(f"desk:{action.name}", args=[obj.pk])
 
-    data = request.POST if request.method == "POST" else (request.GET or None)
+    query = request.GET.copy()
+    query.pop("change", None)  # asks for the form instead of the defaults' confirmation
+    data = request.POST if request.method == "POST" else (query or None)
     form = action.form(obj, data)
-    if form.is_bound is False and not [field for field in form if not field.is_hidden]:
+    nothing_to_choose = not [field for field in form if not field.is_hidden]
+    defaults_first = action.confirm_defaults and "change" not in request.GET
+    if form.is_bound is False and (nothing_to_choose or defaults_first):
         form = action.form(obj, {})
-    if request.method == "POST" and request.POST.get("confirmed") == "yes" and form.is_valid():
+    refused_at_the_end = False
+    confirmed = request.method == "POST" and request.POST.get("confirmed") == "yes"
+    if form.is_bound and form.is_valid():
+        try:
+            action.check(obj, form.cleaned_data)
+        except DomainError as error:
+            _refusal_to_form(form, action, error)
+    if confirmed and form.is_valid():
         try:
             done = action.perform(obj, form.cleaned_data, Actor.creator(request.user))
         except DomainError as error:
-            return _after_action(request, customer, error=error.message)
-        return _after_action(
-            request, customer, message=done.message, offer_welcome_email=done.offer_welcome_email
-        )
+            # A race or a rule only the service sees: the dialog stays, with what was typed.
+            _refusal_to_form(form, action, error)
+            refused_at_the_end = True
+        else:
+            return _after_action(
+                request, customer, message=done.message, offer_welcome_email=done.offer_welcome_email
+            )
 
     stage = "confirm" if form.is_bound and form.is_valid() else "form"
     context = {
@@ -124,12 +142,24 @@ def customer_action(request, action_name, **object_id):
         "customer": customer,
         "form": form,
         "stage": stage,
+        "title": action.title_for(obj),
+        "change_url": f"{url}?change=1" if action.confirm_defaults else "",
         "url": url,
         "sentence": action.sentence(obj, form.cleaned_data) if stage == "confirm" else "",
         "profile_url": reverse("desk:customer", args=[customer.pk]),
     }
     template = "desk/_action.html" if request.htmx else "desk/action.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if request.htmx and (refused_at_the_end or (confirmed and stage == "form")):
+        response["HX-Retarget"] = "#dialog"
+        response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def _refusal_to_form(form, action, error: DomainError) -> None:
+    """Puts a service's refusal next to the field it is about (or above the form)."""
+    field = action.error_fields.get(error.code)
+    form.add_error(field if field in form.fields else None, error.message)
 
 
 def _after_action(request, customer, *, message="", error="", offer_welcome_email=False):

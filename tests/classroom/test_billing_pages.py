@@ -58,7 +58,7 @@ def test_billing_shows_the_subscription_card_and_payments(student, customer, cou
     assert response.status_code == 200
     assert "Visa ending in 4242" in html
     assert "$19.00" in html
-    assert "December 21, 2026" in html
+    assert "21 Dec 2026" in html
     assert "test-mode-banner" in html
 
 
