@@ -13,7 +13,7 @@ def refund_url(payment):
     return reverse("desk:payment_refund", args=[payment.pk])
 
 
-@pytest.mark.parametrize("amount", ["Infinity", "-Infinity", "1e999999", "NaN", "sNaN", "1e12"])
+@pytest.mark.parametrize("amount", ["Infinity", "-Infinity", "1e999999", "NaN", "sNaN", "1e13"])
 def test_the_refund_form_refuses_a_number_that_is_no_amount(creator_client, payment, amount):
     # Given a payment of $49.00
     before = snapshot()
