@@ -333,7 +333,7 @@ def test_cancel_at_the_period_end_then_keep_it_from_the_desk(
     subscription.refresh_from_db()
     assert (subscription.status, subscription.cancel_at_period_end) == ("active", True)
     profile = creator_client.get(reverse("desk:customer", args=[customer.pk])).content.decode()
-    assert "none: ends on 2026-12-21" in profile
+    assert "none: ends on 21 Dec 2026" in profile
     assert url("subscription_uncancel", subscription) in profile
 
     creator_client.post(url("subscription_uncancel", subscription), {"confirmed": "yes"})

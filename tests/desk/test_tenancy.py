@@ -79,7 +79,7 @@ def snapshot():
 
 
 def test_the_walk_covers_every_route():
-    assert len(desk_routes()) == 21
+    assert len(desk_routes()) == 22
     assert len(api_routes()) == 21
 
 
