@@ -137,7 +137,7 @@ def test_an_expired_student_sees_the_date_the_renewal_offer_and_the_contact_emai
 
     html = response.content.decode()
     assert response.status_code == 403
-    assert "Your access ended on 18 November 2026." in html
+    assert "Your access ended on 18 Nov 2026." in html
     assert "Another year: $99.00 for 365 more days, starting today." in html
     assert f'href="{checkout_url(page)}"' in html
     assert f'href="mailto:{course.contact_email}"' in html
