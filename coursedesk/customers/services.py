@@ -240,6 +240,18 @@ def enrolment_restore(*, enrolment: Enrolment, actor: Actor, source: str) -> Enr
     return enrolment_grant(customer=enrolment.customer, course=enrolment.course, actor=actor, source=source)
 
 
+def _expiration_store(enrolment: Enrolment, expires_at: dt.datetime | None) -> None:
+    """Stores a new expiration of a locked enrolment: the new one is announced when it passes
+    (`expiry_recorded_at` cleared) and the course's counters follow the status it gives."""
+    counted_before = EnrolmentCountStatus.of(enrolment)
+    enrolment.expires_at = expires_at
+    enrolment.expiry_recorded_at = None
+    enrolment.save(update_fields=["expires_at", "expiry_recorded_at"])
+    course_counts_move(
+        course_id=enrolment.course_id, before=counted_before, after=EnrolmentCountStatus.of(enrolment)
+    )
+
+
 def enrolment_expiration_set(
     *, enrolment: Enrolment, expires_at: dt.datetime | None, actor: Actor, source: str
 ) -> Enrolment:
@@ -253,13 +265,7 @@ def enrolment_expiration_set(
             return enrolment
         old = enrolment.expires_at
         old_status = enrolment.status
-        counted_before = EnrolmentCountStatus.of(enrolment)
-        enrolment.expires_at = expires_at
-        enrolment.expiry_recorded_at = None  # a new expiration is announced when it passes
-        enrolment.save(update_fields=["expires_at", "expiry_recorded_at"])
-        course_counts_move(
-            course_id=enrolment.course_id, before=counted_before, after=EnrolmentCountStatus.of(enrolment)
-        )
+        _expiration_store(enrolment, expires_at)
         _enrolment_audit(
             enrolment=enrolment,
             type=AuditEventType.ENROLMENT_EXPIRATION_CHANGED,
@@ -283,14 +289,9 @@ def enrolment_renew(*, enrolment: Enrolment, days: int, actor: Actor, source: st
         if enrolment.expires_at is None:
             return enrolment
         old, old_status = enrolment.expires_at, enrolment.status
-        counted_before = EnrolmentCountStatus.of(enrolment)
-        enrolment.expires_at = max(old, clock.now()) + dt.timedelta(days=days)
-        expiration_check(enrolment.expires_at)
-        enrolment.expiry_recorded_at = None  # a new expiration is announced when it passes
-        enrolment.save(update_fields=["expires_at", "expiry_recorded_at"])
-        course_counts_move(
-            course_id=enrolment.course_id, before=counted_before, after=EnrolmentCountStatus.of(enrolment)
-        )
+        renewed_until = max(old, clock.now()) + dt.timedelta(days=days)
+        expiration_check(renewed_until)
+        _expiration_store(enrolment, renewed_until)
         _enrolment_audit(
             enrolment=enrolment,
             type=AuditEventType.ENROLMENT_RENEWED,

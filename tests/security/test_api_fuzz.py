@@ -8,6 +8,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.security.conftest import make_tenant
 
@@ -28,4 +29,18 @@ def token(db):
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_answers_every_generated_request_as_documented(case, token):
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+    # Integers are integers (issue 13, finding 10): the API refuses 5.0 where it documents an integer,
+    # while JSON Schema counts 5.0 as one. A body holding a float is therefore "schema-valid" and
+    # refused on purpose; every other check (no server error, documented statuses and shapes) holds.
+    excluded = [positive_data_acceptance] if _holds_a_float(case.body) else []
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, excluded_checks=excluded)
+
+
+def _holds_a_float(value) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_a_float(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_a_float(item) for item in value)
+    return False
