@@ -410,17 +410,22 @@ def lesson_file_add(*, lesson: Lesson, upload, actor: Actor, source: str) -> Les
         item = LessonFile(lesson=lesson, name=name, size=size, created_at=clock.now())
         item.file.save(name, upload, save=False)
         item.save()
-        _audit(
-            course,
-            AuditEventType.COURSE_LESSON_UPDATED,
-            actor,
-            source,
-            subject=lesson,
-            lesson=lesson.title,
-            lesson_id=lesson.pk,
-            file=change(None, name),
-        )
+        _lesson_file_audit(course, lesson, change(None, name), actor, source)
     return item
+
+
+def _lesson_file_audit(course, lesson, file_change, actor: Actor, source: str) -> None:
+    """A lesson's file added or removed: the lesson's update event, with the file's name old → new."""
+    _audit(
+        course,
+        AuditEventType.COURSE_LESSON_UPDATED,
+        actor,
+        source,
+        subject=lesson,
+        lesson=lesson.title,
+        lesson_id=lesson.pk,
+        file=file_change,
+    )
 
 
 def lesson_file_delete(*, lesson_file: LessonFile, actor: Actor, source: str) -> None:
@@ -429,16 +434,7 @@ def lesson_file_delete(*, lesson_file: LessonFile, actor: Actor, source: str) ->
         course = _locked_course(lesson.course)
         name, stored = lesson_file.name, lesson_file.file.name
         lesson_file.delete()
-        _audit(
-            course,
-            AuditEventType.COURSE_LESSON_UPDATED,
-            actor,
-            source,
-            subject=lesson,
-            lesson=lesson.title,
-            lesson_id=lesson.pk,
-            file=change(name, None),
-        )
+        _lesson_file_audit(course, lesson, change(name, None), actor, source)
         storage = LessonFile._meta.get_field("file").storage
         transaction.on_commit(lambda: storage.delete(stored))
 
