@@ -6,11 +6,11 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from coursedesk.accounts.access import creator_required
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.dunning import payment_policy_of, payment_policy_update, retry_days_parse
@@ -80,10 +80,10 @@ def masked(secret: str) -> str:
     return f"{shown}…{secret[-4:]}"
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def settings_page(request):
-    account = gateway_account(request.user)
+    account = gateway_account(request.creator)
     form = GatewaySettingsForm(
         request.POST or None,
         initial={"gateway": account.gateway, "stripe_publishable_key": account.stripe_publishable_key},
@@ -91,12 +91,12 @@ def settings_page(request):
     if request.method == "POST" and form.is_valid():
         try:
             gateway_account_update(
-                creator=request.user,
+                creator=request.creator,
                 gateway=form.cleaned_data["gateway"],
                 publishable_key=form.cleaned_data["stripe_publishable_key"],
                 secret_key=form.cleaned_data["stripe_secret_key"],
                 webhook_secret=form.cleaned_data["stripe_webhook_secret"],
-                actor=Actor.creator(request.user),
+                actor=Actor.creator(request.creator),
                 source=AuditSource.DESK,
             )
         except DomainError as refused:
@@ -168,10 +168,10 @@ class PaymentPolicyForm(forms.Form):
             raise forms.ValidationError(refused.message) from None
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def policy_page(request):
-    policy = payment_policy_of(request.user)
+    policy = payment_policy_of(request.creator)
     form = PaymentPolicyForm(
         request.POST or None,
         initial={
@@ -188,8 +188,8 @@ def policy_page(request):
     if request.method == "POST" and form.is_valid():
         try:
             payment_policy_update(
-                creator=request.user,
-                actor=Actor.creator(request.user),
+                creator=request.creator,
+                actor=Actor.creator(request.creator),
                 source=AuditSource.DESK,
                 **form.cleaned_data,
             )
@@ -201,6 +201,6 @@ def policy_page(request):
     return render(
         request,
         "desk/payment_policy.html",
-        {"nav": "payments", "form": form, "account": gateway_account(request.user)},
+        {"nav": "payments", "form": form, "account": gateway_account(request.creator)},
         status=422 if form.errors else 200,
     )

@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from coursedesk.accounts.access import creator_required
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.catalog.links import checkout_url, course_links
@@ -36,20 +36,22 @@ LINK_LABELS = [
 SEARCH_LIMIT = 20
 
 
-@login_required
+@creator_required
 @require_GET
 @replica_reads()
 def activity(request):
     query = request.GET.get("q", "").strip()
     search = (
-        customer_search_with_near_matches(creator=request.user, query=query, limit=SEARCH_LIMIT)
+        customer_search_with_near_matches(creator=request.creator, query=query, limit=SEARCH_LIMIT)
         if query
         else None
     )
     if request.htmx and request.htmx.target == "search-results":
         return render(request, "desk/_search_results.html", {"search": search, "query": query})
     events = (
-        AuditEvent.objects.for_creator(request.user).filter(customer__isnull=False).select_related("customer")
+        AuditEvent.objects.for_creator(request.creator)
+        .filter(customer__isnull=False)
+        .select_related("customer")
     )
     try:
         page = keyset_page(
@@ -79,10 +81,10 @@ def _profile_context(request, customer, **extra):
     return {"nav": "activity", "profile": profile, "customer": customer, **extra}
 
 
-@login_required
+@creator_required
 @require_GET
 def customer_detail(request, customer_id):
-    customer = profile_customer(creator=request.user, customer_id=customer_id)
+    customer = profile_customer(creator=request.creator, customer_id=customer_id)
     context = _profile_context(
         request, customer, offer_welcome_email=request.GET.get("offer") == "welcome-email"
     )
@@ -91,7 +93,7 @@ def customer_detail(request, customer_id):
     return render(request, "desk/profile.html", context)
 
 
-@login_required
+@creator_required
 def customer_action(request, action_name, **object_id):
     """GET: the action's form, or its confirmation when there is nothing to choose.
 
@@ -103,7 +105,7 @@ def customer_action(request, action_name, **object_id):
     if action is None:
         raise Http404("No such action.")
     (pk,) = object_id.values()
-    obj = action.lookup(request.user, pk)
+    obj = action.lookup(request.creator, pk)
     customer = action.customer_of(obj)
     url = reverse(f"desk:{action.name}", args=[obj.pk])
 
@@ -124,7 +126,7 @@ def customer_action(request, action_name, **object_id):
             _refusal_to_form(form, action, error)
     if confirmed and form.is_valid():
         try:
-            done = action.perform(obj, form.cleaned_data, Actor.creator(request.user))
+            done = action.perform(obj, form.cleaned_data, Actor.creator(request.creator))
         except DomainError as error:
             # A race or a rule only the service sees: the dialog stays, with what was typed.
             _refusal_to_form(form, action, error)
@@ -180,18 +182,18 @@ def _after_action(request, customer, *, message="", error="", offer_welcome_emai
     return redirect(f"{url}?offer=welcome-email" if offer_welcome_email else url)
 
 
-@login_required
+@creator_required
 @require_GET
 @replica_reads()
 def teach(request):
-    courses = course_students(courses=list(Course.objects.for_creator(request.user)))
+    courses = course_students(courses=list(Course.objects.for_creator(request.creator)))
     return render(request, "desk/teach.html", {"nav": "teach", "courses": courses})
 
 
-@login_required
+@creator_required
 @require_GET
 def links(request):
-    courses = Course.objects.for_creator(request.user).prefetch_related("payment_pages")
+    courses = Course.objects.for_creator(request.creator).prefetch_related("payment_pages")
     return render(
         request,
         "desk/links.html",
@@ -216,9 +218,9 @@ def _link_rows(course) -> list[LinkRow]:
     return rows
 
 
-@login_required
+@creator_required
 @require_GET
 @replica_reads()
 def students_csv(request, course_id):
-    course = get_object_or_404(Course.objects.for_creator(request.user), pk=course_id)
+    course = get_object_or_404(Course.objects.for_creator(request.creator), pk=course_id)
     return students_csv_response(course=course)

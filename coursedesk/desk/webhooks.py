@@ -8,10 +8,10 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from coursedesk.accounts.access import creator_required
 from coursedesk.audit.export import audit_export_response
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
@@ -52,12 +52,12 @@ class AuditExportForm(forms.Form):
 
 
 def _endpoint(request, webhook_endpoint_id: int) -> WebhookEndpoint:
-    return get_object_or_404(WebhookEndpoint.objects.for_creator(request.user), pk=webhook_endpoint_id)
+    return get_object_or_404(WebhookEndpoint.objects.for_creator(request.creator), pk=webhook_endpoint_id)
 
 
 def _page(request, *, form=None, status=200, **extra):
     rows = []
-    for endpoint in WebhookEndpoint.objects.for_creator(request.user):
+    for endpoint in WebhookEndpoint.objects.for_creator(request.creator):
         recent = endpoint.deliveries.select_related("event").order_by("-created_at", "-pk")[
             :RECENT_DELIVERIES
         ]
@@ -84,7 +84,7 @@ def _page(request, *, form=None, status=200, **extra):
     return render(request, "desk/webhooks.html", context, status=status)
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def webhooks(request):
     if request.method == "GET":
@@ -93,11 +93,11 @@ def webhooks(request):
     if form.is_valid():
         try:
             endpoint, secret = endpoints.webhook_endpoint_create(
-                creator=request.user,
+                creator=request.creator,
                 url=form.cleaned_data["url"],
                 events=form.cleaned_data["events"],
                 description=form.cleaned_data["description"],
-                actor=Actor.creator(request.user),
+                actor=Actor.creator(request.creator),
                 source=SOURCE,
             )
         except DomainError as refused:
@@ -107,7 +107,7 @@ def webhooks(request):
     return _page(request, form=form, status=422)
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def webhook_change(request, webhook_endpoint_id: int):
     endpoint = _endpoint(request, webhook_endpoint_id)
@@ -119,7 +119,7 @@ def webhook_change(request, webhook_endpoint_id: int):
         return redirect("desk:webhooks")
     try:
         endpoints.webhook_endpoint_update(
-            endpoint=endpoint, actor=Actor.creator(request.user), source=SOURCE, **form.cleaned_data
+            endpoint=endpoint, actor=Actor.creator(request.creator), source=SOURCE, **form.cleaned_data
         )
     except DomainError as refused:
         messages.error(request, refused.message)
@@ -128,30 +128,30 @@ def webhook_change(request, webhook_endpoint_id: int):
     return redirect("desk:webhooks")
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def webhook_delete(request, webhook_endpoint_id: int):
     endpoint = _endpoint(request, webhook_endpoint_id)
     if request.method != "POST":  # an action's address opened in the browser: the page
         return redirect("desk:webhooks")
-    endpoints.webhook_endpoint_delete(endpoint=endpoint, actor=Actor.creator(request.user), source=SOURCE)
+    endpoints.webhook_endpoint_delete(endpoint=endpoint, actor=Actor.creator(request.creator), source=SOURCE)
     messages.success(request, f"Endpoint {endpoint.url} removed. Nothing more is sent to it.")
     return redirect("desk:webhooks")
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def webhook_rotate(request, webhook_endpoint_id: int):
     endpoint = _endpoint(request, webhook_endpoint_id)
     if request.method != "POST":  # an action's address opened in the browser: the page
         return redirect("desk:webhooks")
     secret = endpoints.webhook_endpoint_secret_rotate(
-        endpoint=endpoint, actor=Actor.creator(request.user), source=SOURCE
+        endpoint=endpoint, actor=Actor.creator(request.creator), source=SOURCE
     )
     return _page(request, new_secret=secret, secret_endpoint=endpoint, rotated=True)
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def webhook_test(request, webhook_endpoint_id: int):
     endpoint = _endpoint(request, webhook_endpoint_id)
@@ -166,7 +166,7 @@ def webhook_test(request, webhook_endpoint_id: int):
     return redirect("desk:webhooks")
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def webhook_redeliver_failed(request, webhook_endpoint_id: int):
     endpoint = _endpoint(request, webhook_endpoint_id)
@@ -187,10 +187,10 @@ def webhook_redeliver_failed(request, webhook_endpoint_id: int):
     return redirect("desk:webhooks")
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def webhook_delivery_redeliver(request, webhook_delivery_id: int):
-    delivery = get_object_or_404(WebhookDelivery.objects.for_creator(request.user), pk=webhook_delivery_id)
+    delivery = get_object_or_404(WebhookDelivery.objects.for_creator(request.creator), pk=webhook_delivery_id)
     if request.method != "POST":
         return redirect("desk:webhooks")
     try:
@@ -202,7 +202,7 @@ def webhook_delivery_redeliver(request, webhook_delivery_id: int):
     return redirect("desk:webhooks")
 
 
-@login_required
+@creator_required
 @require_GET
 def audit_log_download(request):
     form = AuditExportForm(request.GET)
@@ -211,7 +211,7 @@ def audit_log_download(request):
         return redirect("desk:webhooks")
     try:
         return audit_export_response(
-            creator=request.user,
+            creator=request.creator,
             start=form.cleaned_data["start"],
             end=form.cleaned_data["end"],
             format=form.cleaned_data["format"],

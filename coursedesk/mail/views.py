@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from coursedesk.accounts.access import creator_required
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.models import Course
@@ -19,7 +19,9 @@ from coursedesk.mail.rendering import PLACEHOLDERS, sample_customer, unknown_pla
 
 
 def _course(request, course_id: int) -> Course:
-    return get_object_or_404(Course.objects.for_creator(request.user).select_related("creator"), pk=course_id)
+    return get_object_or_404(
+        Course.objects.for_creator(request.creator).select_related("creator"), pk=course_id
+    )
 
 
 def _preview_customer(request, course: Course):
@@ -27,10 +29,12 @@ def _preview_customer(request, course: Course):
     chosen = request.POST.get("customer") or request.GET.get("customer")
     if chosen:
         try:
-            return get_object_or_404(Customer.objects.for_creator(request.user), pk=int(chosen))
+            return get_object_or_404(Customer.objects.for_creator(request.creator), pk=int(chosen))
         except ValueError:
             pass
-    return selectors.course_preview_customers(course=course, limit=1).first() or sample_customer(request.user)
+    return selectors.course_preview_customers(course=course, limit=1).first() or sample_customer(
+        request.creator
+    )
 
 
 def _draft(request, course: Course) -> tuple[str, str]:
@@ -54,7 +58,7 @@ def _preview_context(request, course: Course) -> dict:
     }
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def welcome_email(request, course_id: int):
     course = _course(request, course_id)
@@ -68,7 +72,7 @@ def welcome_email(request, course_id: int):
     if request.method == "POST":
         action = request.POST.get("action", "save")
         subject, body = _draft(request, course)
-        actor = Actor.creator(request.user)
+        actor = Actor.creator(request.creator)
         try:
             if action == "save":
                 services.welcome_email_update(
@@ -79,14 +83,14 @@ def welcome_email(request, course_id: int):
             if action == "test":
                 services.welcome_email_test_send(
                     course=course,
-                    to=request.user.email,
+                    to=request.creator.email,
                     customer=_preview_customer(request, course),
                     subject=subject,
                     body=body,
                     actor=actor,
                     source=AuditSource.DESK,
                 )
-                context["sent_to"] = request.user.email
+                context["sent_to"] = request.creator.email
         except DomainError as error:
             context["error"] = error.message
             status = 422
@@ -94,7 +98,7 @@ def welcome_email(request, course_id: int):
     return render(request, "mail/welcome_email.html", context, status=status)
 
 
-@login_required
+@creator_required
 @require_POST
 def welcome_email_preview(request, course_id: int):
     """The preview alone, for live updates while typing (htmx)."""
@@ -102,14 +106,14 @@ def welcome_email_preview(request, course_id: int):
     return render(request, "mail/_welcome_preview.html", _preview_context(request, course))
 
 
-@login_required
+@creator_required
 def outbox(request):
     status = request.GET.get("status", "")
     if status not in OutboundEmail.Status.values:
         status = ""
-    emails = selectors.creator_outbox(creator=request.user, status=status or None)
+    emails = selectors.creator_outbox(creator=request.creator, status=status or None)
     page = Paginator(emails, 50).get_page(request.GET.get("page"))
-    courses = Course.objects.for_creator(request.user)
+    courses = Course.objects.for_creator(request.creator)
     return render(
         request,
         "mail/outbox.html",

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from coursedesk.accounts.access import creator_required
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.lessons import (
@@ -45,18 +45,20 @@ FIELD_OF_ERROR = {
 
 
 def _course(request, course_id: int) -> Course:
-    return get_object_or_404(Course.objects.for_creator(request.user), pk=course_id)
+    return get_object_or_404(Course.objects.for_creator(request.creator), pk=course_id)
 
 
 def _lesson(request, lesson_id: int) -> Lesson:
-    return get_object_or_404(Lesson.objects.for_creator(request.user).select_related("course"), pk=lesson_id)
+    return get_object_or_404(
+        Lesson.objects.for_creator(request.creator).select_related("course"), pk=lesson_id
+    )
 
 
 def _back_to_outline(course: Course):
     return redirect(f"/studio/courses/{course.pk}/#lessons")
 
 
-@login_required
+@creator_required
 @require_POST
 def section_new(request, course_id: int):
     course = _course(request, course_id)
@@ -66,22 +68,25 @@ def section_new(request, course_id: int):
         return _back_to_outline(course)
     try:
         section_create(
-            course=course, title=form.cleaned_data["title"], actor=Actor.creator(request.user), source=SOURCE
+            course=course,
+            title=form.cleaned_data["title"],
+            actor=Actor.creator(request.creator),
+            source=SOURCE,
         )
     except DomainError as error:
         messages.error(request, error.message)
     return _back_to_outline(course)
 
 
-@login_required
+@creator_required
 @require_POST
 def section_change(request, section_id: int):
-    section = get_object_or_404(Section.objects.for_creator(request.user), pk=section_id)
+    section = get_object_or_404(Section.objects.for_creator(request.creator), pk=section_id)
     try:
         section_rename(
             section=section,
             title=request.POST.get("title", ""),
-            actor=Actor.creator(request.user),
+            actor=Actor.creator(request.creator),
             source=SOURCE,
         )
     except DomainError as error:
@@ -89,12 +94,12 @@ def section_change(request, section_id: int):
     return _back_to_outline(section.course)
 
 
-@login_required
+@creator_required
 @require_POST
 def section_remove(request, section_id: int):
-    section = get_object_or_404(Section.objects.for_creator(request.user), pk=section_id)
+    section = get_object_or_404(Section.objects.for_creator(request.creator), pk=section_id)
     try:
-        section_delete(section=section, actor=Actor.creator(request.user), source=SOURCE)
+        section_delete(section=section, actor=Actor.creator(request.creator), source=SOURCE)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -110,14 +115,14 @@ def _show_error(form: LessonForm, error: DomainError) -> None:
     form.add_error(FIELD_OF_ERROR.get(error.code), error.message)
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def lesson_new(request, course_id: int):
     course = _course(request, course_id)
     initial = {"section": request.GET.get("section", "")}
     form = _lesson_form(course, request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data, actor = form.cleaned_data, Actor.creator(request.user)
+        data, actor = form.cleaned_data, Actor.creator(request.creator)
         try:
             lesson = lesson_create(
                 course=course,
@@ -145,7 +150,7 @@ def lesson_new(request, course_id: int):
     )
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def lesson_edit(request, lesson_id: int):
     lesson = _lesson(request, lesson_id)
@@ -160,7 +165,7 @@ def lesson_edit(request, lesson_id: int):
     }
     form = _lesson_form(course, request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data, actor = form.cleaned_data, Actor.creator(request.user)
+        data, actor = form.cleaned_data, Actor.creator(request.creator)
         try:
             changes = {
                 "title": data["title"],
@@ -187,16 +192,16 @@ def lesson_edit(request, lesson_id: int):
     )
 
 
-@login_required
+@creator_required
 @require_POST
 def lesson_remove(request, lesson_id: int):
     lesson = _lesson(request, lesson_id)
-    lesson_delete(lesson=lesson, actor=Actor.creator(request.user), source=SOURCE)
+    lesson_delete(lesson=lesson, actor=Actor.creator(request.creator), source=SOURCE)
     messages.success(request, f"Lesson “{lesson.title}” deleted.")
     return _back_to_outline(lesson.course)
 
 
-@login_required
+@creator_required
 @require_POST
 def lesson_move_view(request, lesson_id: int):
     """The keyboard's way to reorder: one place up or down."""
@@ -205,7 +210,7 @@ def lesson_move_view(request, lesson_id: int):
         lesson_move(
             lesson=lesson,
             direction=request.POST.get("direction", ""),
-            actor=Actor.creator(request.user),
+            actor=Actor.creator(request.creator),
             source=SOURCE,
         )
     except DomainError as error:
@@ -213,7 +218,7 @@ def lesson_move_view(request, lesson_id: int):
     return _back_to_outline(lesson.course)
 
 
-@login_required
+@creator_required
 @require_POST
 def outline_save(request, course_id: int):
     """The order a drag and drop left: `outline` is JSON, [{"id": section id or null, "lessons": [ids]}]."""
@@ -227,24 +232,26 @@ def outline_save(request, course_id: int):
             {"error": {"code": "malformed_request", "message": "Send the outline."}}, status=400
         )
     try:
-        course_outline_set(course=course, sections=outline, actor=Actor.creator(request.user), source=SOURCE)
+        course_outline_set(
+            course=course, sections=outline, actor=Actor.creator(request.creator), source=SOURCE
+        )
     except DomainError as error:
         return JsonResponse(error.as_dict(), status=error.status)
     return JsonResponse({"saved": True})
 
 
-@login_required
+@creator_required
 @require_POST
 def lesson_file_remove(request, lesson_file_id: int):
     item = get_object_or_404(
-        LessonFile.objects.for_creator(request.user).select_related("lesson"), pk=lesson_file_id
+        LessonFile.objects.for_creator(request.creator).select_related("lesson"), pk=lesson_file_id
     )
-    lesson_file_delete(lesson_file=item, actor=Actor.creator(request.user), source=SOURCE)
+    lesson_file_delete(lesson_file=item, actor=Actor.creator(request.creator), source=SOURCE)
     messages.success(request, f"“{item.name}” removed.")
     return redirect("studio:lesson", item.lesson_id)
 
 
-@login_required
+@creator_required
 @require_POST
 def markdown_preview(request):
     """The live preview beside the Markdown field: the lesson as students will see it."""

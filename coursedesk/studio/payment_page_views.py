@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from coursedesk.accounts.access import creator_required
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.models import Course, PaymentPage
@@ -38,10 +38,10 @@ def _back(course: Course):
     return redirect(f"/studio/courses/{course.pk}/#payment-pages")
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def payment_page_new(request, course_id: int):
-    course = get_object_or_404(Course.objects.for_creator(request.user), pk=course_id)
+    course = get_object_or_404(Course.objects.for_creator(request.creator), pk=course_id)
     form = PaymentPageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -57,7 +57,7 @@ def payment_page_new(request, course_id: int):
                 installments=data["installments"] if kind == PaymentPage.Kind.PAYMENT_PLAN else None,
                 access_days=data["access_days"],
                 trial_days=data["trial_days"] if kind == PaymentPage.Kind.SUBSCRIPTION else None,
-                actor=Actor.creator(request.user),
+                actor=Actor.creator(request.creator),
                 source=SOURCE,
             )
         except DomainError as error:
@@ -73,11 +73,11 @@ def payment_page_new(request, course_id: int):
     )
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def payment_page_edit(request, payment_page_id: int):
     page = get_object_or_404(
-        PaymentPage.objects.for_creator(request.user).select_related("course"), pk=payment_page_id
+        PaymentPage.objects.for_creator(request.creator).select_related("course"), pk=payment_page_id
     )
     initial = {
         "name": page.name,
@@ -93,7 +93,7 @@ def payment_page_edit(request, payment_page_id: int):
                 name=data["name"],
                 active=data["active"],
                 amount=data["amount"],
-                actor=Actor.creator(request.user),
+                actor=Actor.creator(request.creator),
                 source=SOURCE,
             )
         except DomainError as error:
@@ -115,14 +115,14 @@ def payment_page_edit(request, payment_page_id: int):
     )
 
 
-@login_required
+@creator_required
 @require_POST
 def payment_page_remove(request, payment_page_id: int):
     page = get_object_or_404(
-        PaymentPage.objects.for_creator(request.user).select_related("course"), pk=payment_page_id
+        PaymentPage.objects.for_creator(request.creator).select_related("course"), pk=payment_page_id
     )
     try:
-        payment_page_delete(page=page, actor=Actor.creator(request.user), source=SOURCE)
+        payment_page_delete(page=page, actor=Actor.creator(request.creator), source=SOURCE)
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from coursedesk.accounts.access import creator_required
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.selectors import course_revenue_since
@@ -38,7 +38,7 @@ SOURCE = AuditSource.DESK
 
 
 def _course(request, course_id: int) -> Course:
-    return get_object_or_404(Course.objects.for_creator(request.user), pk=course_id)
+    return get_object_or_404(Course.objects.for_creator(request.creator), pk=course_id)
 
 
 def _month_start() -> dt.datetime:
@@ -46,14 +46,14 @@ def _month_start() -> dt.datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET"])
 def home(request):
-    courses = list(Course.objects.for_creator(request.user).filter(archived_at__isnull=True))
-    archived = Course.objects.for_creator(request.user).filter(archived_at__isnull=False)
+    courses = list(Course.objects.for_creator(request.creator).filter(archived_at__isnull=True))
+    archived = Course.objects.for_creator(request.creator).filter(archived_at__isnull=False)
     revenue = course_revenue_since(courses=courses, since=_month_start())
     rows = [(row, revenue[row.course.pk]) for row in course_students(courses=courses)]
-    checklist = studio_checklist(creator=request.user)
+    checklist = studio_checklist(creator=request.creator)
     return render(
         request,
         "studio/home.html",
@@ -75,15 +75,15 @@ def _form_errors_from(form: CourseForm, error: DomainError) -> None:
     form.add_error(field, error.message)
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def course_new(request):
     form = CourseForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        actor = Actor.creator(request.user)
+        actor = Actor.creator(request.creator)
         try:
             course = course_create(
-                creator=request.user,
+                creator=request.creator,
                 title=form.cleaned_data["title"],
                 slug=form.cleaned_data["slug"],
                 description=form.cleaned_data["description"],
@@ -102,7 +102,7 @@ def course_new(request):
     )
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def course_detail(request, course_id: int):
     course = _course(request, course_id)
@@ -114,7 +114,7 @@ def course_detail(request, course_id: int):
     }
     form = CourseForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        actor = Actor.creator(request.user)
+        actor = Actor.creator(request.creator)
         data = form.cleaned_data
         try:
             course_update(
@@ -157,7 +157,7 @@ def _course_context(request, course: Course, form: CourseForm) -> dict:
 def _course_change(request, course_id: int, service, success: str):
     course = _course(request, course_id)
     try:
-        service(course=course, actor=Actor.creator(request.user), source=SOURCE)
+        service(course=course, actor=Actor.creator(request.creator), source=SOURCE)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -165,7 +165,7 @@ def _course_change(request, course_id: int, service, success: str):
     return course
 
 
-@login_required
+@creator_required
 @require_POST
 def course_publish_view(request, course_id: int):
     course = _course_change(
@@ -174,7 +174,7 @@ def course_publish_view(request, course_id: int):
     return redirect("studio:course", course.pk)
 
 
-@login_required
+@creator_required
 @require_POST
 def course_unpublish_view(request, course_id: int):
     course = _course_change(
@@ -186,7 +186,7 @@ def course_unpublish_view(request, course_id: int):
     return redirect("studio:course", course.pk)
 
 
-@login_required
+@creator_required
 @require_POST
 def course_archive_view(request, course_id: int):
     _course_change(
@@ -195,12 +195,12 @@ def course_archive_view(request, course_id: int):
     return redirect("studio:home")
 
 
-@login_required
+@creator_required
 @require_POST
 def course_delete_view(request, course_id: int):
     course = _course(request, course_id)
     try:
-        course_delete(course=course, actor=Actor.creator(request.user), source=SOURCE)
+        course_delete(course=course, actor=Actor.creator(request.creator), source=SOURCE)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("studio:course", course.pk)
