@@ -15,6 +15,7 @@ from django import forms
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from coursedesk.accounts.roles import Permission
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.models import Payment, Subscription
@@ -191,6 +192,8 @@ class Action:
     danger = False
     form_class: type[forms.Form] = NoChoiceForm
     form_object = ""  # the keyword the form takes the object as
+    # What a team member's role needs to open and do the action (accounts.roles); changes by default.
+    permission = Permission.WRITE
 
     def lookup(self, creator, pk):
         raise NotImplementedError
@@ -237,6 +240,7 @@ class CustomerAction(Action):
 
 class CustomerEdit(CustomerAction):
     name, title, button = "customer_edit", "Edit details", "Save changes"
+    permission = Permission.CUSTOMER_CARE
 
     def title_for(self, customer):
         return f"Edit the details of {customer.full_name or customer.email}"
@@ -284,6 +288,7 @@ class CustomerEdit(CustomerAction):
 
 class WelcomeEmail(CustomerAction):
     name, title, button = "welcome_email", "Resend welcome email", "Send welcome email"
+    permission = Permission.CUSTOMER_CARE
 
     def title_for(self, customer):
         return f"Resend the welcome email to {customer.email}"
@@ -303,6 +308,7 @@ class WelcomeEmail(CustomerAction):
 
 class PasswordReset(CustomerAction):
     name, title, button = "password_reset", "Send password reset link", "Send reset link"
+    permission = Permission.CUSTOMER_CARE
 
     def title_for(self, customer):
         return f"Send a password reset link to {customer.email}"
@@ -366,6 +372,7 @@ class ErasureRequest(CustomerAction):
 
 class GrantCourse(CustomerAction):
     name, title, button = "grant_course", "Give access to a course", "Give access"
+    permission = Permission.CUSTOMER_CARE
 
     def title_for(self, customer):
         return f"Give {customer.full_name or customer.email} access to a course"
@@ -409,6 +416,7 @@ class EnrolmentAction(Action):
 
 class EnrolmentRevoke(EnrolmentAction):
     name, title, button, danger = "enrolment_revoke", "Revoke access", "Revoke access", True
+    permission = Permission.CUSTOMER_CARE
 
     def title_for(self, enrolment):
         return f"Revoke access to {enrolment.course.title} for {person(enrolment.customer)}"
@@ -428,6 +436,7 @@ class EnrolmentRevoke(EnrolmentAction):
 
 class EnrolmentGrant(EnrolmentAction):
     name, title, button = "enrolment_grant", "Grant access", "Grant access"
+    permission = Permission.CUSTOMER_CARE
 
     def title_for(self, enrolment):
         return f"Grant access to {enrolment.course.title} for {person(enrolment.customer)}"
@@ -446,6 +455,7 @@ class EnrolmentGrant(EnrolmentAction):
 
 class EnrolmentExpiration(EnrolmentAction):
     name, title, button = "enrolment_expiration", "Set expiration", "Set expiration"
+    permission = Permission.CUSTOMER_CARE
     form_class, form_object = ExpirationForm, "enrolment"
 
     def title_for(self, enrolment):
@@ -477,14 +487,21 @@ class EnrolmentExpiration(EnrolmentAction):
 class PaymentRefund(Action):
     name, title, button, danger = "payment_refund", "Refund", "Refund", True
     form_class, form_object = RefundForm, "payment"
-    error_fields = {"refund_exceeds_refundable": "amount", "invalid_amount": "amount"}
+    error_fields = {
+        "refund_exceeds_refundable": "amount",
+        "invalid_amount": "amount",
+        "forbidden_for_role": "amount",
+    }
     confirm_defaults = "Refund a part instead"
+    permission = Permission.REFUND
 
     def title_for(self, payment):
         return f"Refund {payment_words(payment)}"
 
     def check(self, payment, values):
-        payment_refund_check(payment=payment, amount=values.get("amount"))
+        payment_refund_check(
+            payment=payment, amount=values.get("amount"), actor=Actor.creator(payment.customer.creator)
+        )
 
     def lookup(self, creator, pk):
         return get_object_or_404(

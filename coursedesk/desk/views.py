@@ -93,7 +93,12 @@ def customer_detail(request, customer_id):
     return render(request, "desk/profile.html", context)
 
 
-@creator_required
+def action_permission(request, action_name, **object_id):
+    action = ACTIONS.get(action_name)
+    return action.permission if action is not None else None
+
+
+@creator_required(permission=action_permission)
 def customer_action(request, action_name, **object_id):
     """GET: the action's form, or its confirmation when there is nothing to choose.
 
