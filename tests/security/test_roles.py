@@ -37,6 +37,7 @@ SUPPORT_CAN = {
     "desk:enrolment_grant",
     "desk:enrolment_expiration",
     "desk:payment_refund",
+    "desk:student_view",  # audited and read-only, but it writes the timeline: not for viewers
 }
 # Every other profile action changes something, so even its dialog is for those who may do it.
 OTHER_ACTIONS = {
