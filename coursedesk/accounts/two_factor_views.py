@@ -21,7 +21,13 @@ from coursedesk.accounts.two_factor import (
 )
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError
-from coursedesk.core.throttle import THROTTLED_MESSAGE, client_address, signin_failed, signin_is_throttled
+from coursedesk.core.throttle import (
+    THROTTLED_MESSAGE,
+    client_address,
+    signin_failed,
+    signin_is_throttled,
+    signin_succeeded,
+)
 
 # Between the password and the code: who typed the right password, when, and where to go next.
 PENDING_SESSION_KEY = "coursedesk_pending_sign_in"
@@ -70,6 +76,7 @@ def sign_in_code(request):
         if signin_is_throttled(scope="creator-code", account=person.email, address=address):
             form.add_error("code", THROTTLED_MESSAGE)
         elif two_factor_verify(person=person, code=form.cleaned_data["code"]):
+            signin_succeeded(scope="creator-code", account=person.email)
             request.session.pop(PENDING_SESSION_KEY, None)
             login(request, person, backend=pending["backend"])
             request.session[TWO_FACTOR_VERIFIED_SESSION_KEY] = True
