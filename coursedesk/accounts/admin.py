@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from coursedesk.accounts.models import ApiToken, Creator
+from coursedesk.accounts.models import ApiToken, Creator, Invitation, Membership
+from coursedesk.core.admin_mixins import ReadOnlyAdmin
 
 
 @admin.register(Creator)
@@ -24,3 +25,18 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
     list_select_related = ["creator"]
     search_fields = ["creator__email", "name", "prefix"]
+
+
+# Team changes go through the Team page, which audits them: operators look here.
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyAdmin):
+    list_display = ["person", "account", "role", "refund_limit", "refund_limit_currency", "created_at"]
+    list_select_related = ["person", "account"]
+    search_fields = ["person__email", "account__email"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    list_display = ["email", "account", "role", "created_at", "expires_at", "accepted_at", "canceled_at"]
+    list_select_related = ["account"]
+    exclude = ["key_hash"]

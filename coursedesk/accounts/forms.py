@@ -2,7 +2,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from coursedesk.accounts.models import Creator
+from coursedesk.accounts.models import ApiToken, Creator
+from coursedesk.accounts.roles import role_writes
 from coursedesk.core.display import time_zone_names
 from coursedesk.core.throttle import (
     THROTTLED_MESSAGE,
@@ -94,3 +95,19 @@ class ApiTokenForm(forms.Form):
     name = forms.CharField(
         max_length=100, initial="API token", label="Token name", validators=[validate_one_line]
     )
+    scope = forms.ChoiceField(
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ,
+        label="Scope",
+        help_text="A read-only token can look but never change anything.",
+    )
+
+    def __init__(self, *args, role: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role = role
+
+    def clean_scope(self):
+        scope = self.cleaned_data["scope"]
+        if scope == ApiToken.Scope.WRITE and not role_writes(self.role):
+            raise forms.ValidationError("Your role only reads, so your tokens are read-only.")
+        return scope

@@ -5,22 +5,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 
+from coursedesk.accounts.roles import Role, role_writes
 from coursedesk.core import clock
 from coursedesk.core.display import DATE_FORMATS, DEFAULT_DATE_FORMAT, DEFAULT_TIME_ZONE
 
 TOKEN_PREFIX = "cd_"
 LAST_USED_PRECISION = dt.timedelta(minutes=1)
 # Each process trusts a token it looked up for a few seconds without asking the database again, so
-# a burst of API calls costs one look-up. A revoked token, or a deactivated creator's, is refused by
-# every process within this time (at once by the process that revoked it).
+# a burst of API calls costs one look-up. A revoked token, a deactivated creator's, or the token of a
+# member removed from the team (or given another role) is refused (or narrowed) by every process
+# within this time, and at once by the process that made the change.
 RECENT_TOKEN_TRUSTED_FOR = dt.timedelta(seconds=10)
 RECENT_TOKENS_KEPT = 1000
-_recently_authenticated: dict[str, tuple[dt.datetime, Creator]] = {}
+_recently_authenticated: dict[str, tuple[dt.datetime, TokenIdentity]] = {}
 
 
 class CreatorManager(BaseUserManager):
@@ -66,6 +69,11 @@ class Creator(AbstractUser):
         help_text="How dates read on your pages and your students' pages.",
     )
 
+    # Set by the owner on the Team page: everyone acting for this account signs in with a second factor.
+    team_requires_two_factor = models.BooleanField(default=False)
+    # Signed up from a team invitation: they act for the team's account by default, not their own.
+    joined_as_member = models.BooleanField(default=False)
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
     objects = CreatorManager()
@@ -81,6 +89,61 @@ class Creator(AbstractUser):
         return self.display_name or self.get_full_name() or self.email
 
 
+class Membership(models.Model):
+    """A person (their own Creator row, so they sign in, reset their password and use two-factor like
+    any creator) working for another creator's account with a role. The account's own creator is its
+    owner without a row here."""
+
+    account = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="team_memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    # The most a support member may refund in one refund, in minor units of refund_limit_currency.
+    refund_limit = models.PositiveBigIntegerField(default=0)
+    refund_limit_currency = models.CharField(max_length=3, default="usd")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "person"], name="membership_once_per_account"),
+            models.CheckConstraint(
+                condition=~models.Q(account=models.F("person")), name="membership_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.role}) for {self.account}"
+
+
+INVITATION_VALID_FOR = dt.timedelta(days=7)
+
+
+class Invitation(models.Model):
+    """An emailed link to join an account's team. Only the SHA-256 of its key is stored."""
+
+    account = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="team_invitations")
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=10, choices=Role.choices)
+    refund_limit = models.PositiveBigIntegerField(default=0)
+    refund_limit_currency = models.CharField(max_length=3, default="usd")
+    key_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(Creator, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=clock.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.role}) to {self.account}"
+
+    @property
+    def open(self) -> bool:
+        return self.accepted_at is None and self.canceled_at is None and self.expires_at > clock.now()
+
+
 def hash_token(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -94,9 +157,22 @@ class ApiTokenQuerySet(models.QuerySet):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the creator API. Only its SHA-256 is stored; the key is shown once."""
+    """A bearer token for the creator API. Only its SHA-256 is stored; the key is shown once.
+
+    `creator` is the account the token acts for; `member` the person who made it (empty: the account's
+    own creator, the owner). A member's token carries that member's current role, and its `scope`
+    (read or write) narrows it further.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        WRITE = "write", "Read and write"
 
     creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="api_tokens")
+    member = models.ForeignKey(
+        Creator, on_delete=models.CASCADE, null=True, blank=True, related_name="member_api_tokens"
+    )
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.WRITE)
     name = models.CharField(max_length=100, default="API token")
     prefix = models.CharField(max_length=12, help_text="The first characters, to recognise it.")
     key_hash = models.CharField(max_length=64, unique=True)
@@ -113,14 +189,24 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, *, creator: Creator, name: str = "API token") -> tuple[ApiToken, str]:
+    def issue(
+        cls, *, creator: Creator, name: str = "API token", member: Creator | None = None, scope: str = "write"
+    ) -> tuple[ApiToken, str]:
         """Creates a token and returns it with its key, which is never stored."""
         key = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(creator=creator, name=name, prefix=key[:10], key_hash=hash_token(key))
+        token = cls.objects.create(
+            creator=creator,
+            member=member if member is not None and member.pk != creator.pk else None,
+            scope=scope,
+            name=name,
+            prefix=key[:10],
+            key_hash=hash_token(key),
+        )
         return token, key
 
     @classmethod
-    def authenticate(cls, key: str) -> Creator | None:
+    def identify(cls, key: str) -> TokenIdentity | None:
+        """Who a key acts as: the account, the member, their role now and the token's scope."""
         if not key or not key.startswith(TOKEN_PREFIX):
             return None
         key_hash = hash_token(key)
@@ -128,17 +214,50 @@ class ApiToken(models.Model):
         known = _recently_authenticated.get(key_hash)
         if known is not None and known[0] > now:
             return known[1]
-        token = cls.objects.active().select_related("creator").filter(key_hash=key_hash).first()
-        if token is None or not token.creator.is_active:
+        identity = cls._identity_from_database(key_hash)
+        if identity is None:
             _recently_authenticated.pop(key_hash, None)
             return None
         # A write on every call would cost each API request a transaction; a minute is exact enough.
-        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-            cls.objects.filter(pk=token.pk).update(last_used_at=now)
+        if identity.last_used_at is None or now - identity.last_used_at >= LAST_USED_PRECISION:
+            cls.objects.filter(pk=identity.token_id).update(last_used_at=now)
         if len(_recently_authenticated) >= RECENT_TOKENS_KEPT:
             _recently_authenticated.clear()
-        _recently_authenticated[key_hash] = (now + RECENT_TOKEN_TRUSTED_FOR, token.creator)
-        return token.creator
+        _recently_authenticated[key_hash] = (now + RECENT_TOKEN_TRUSTED_FOR, identity)
+        return identity
+
+    @classmethod
+    def _identity_from_database(cls, key_hash: str) -> TokenIdentity | None:
+        token = cls.objects.active().select_related("creator", "member").filter(key_hash=key_hash).first()
+        if token is None or not token.creator.is_active:
+            return None
+        membership_id = None
+        if token.member_id is None:
+            person, role = token.creator, Role.OWNER
+        else:
+            membership = (
+                Membership.objects.filter(account_id=token.creator_id, person_id=token.member_id)
+                .only("role")
+                .first()
+            )
+            if membership is None or not token.member.is_active:
+                return None
+            person, role, membership_id = token.member, membership.role, membership.pk
+        return TokenIdentity(
+            account=token.creator,
+            person=person,
+            role=role,
+            scope=token.scope,
+            token_id=token.pk,
+            membership_id=membership_id,
+            last_used_at=token.last_used_at,
+        )
+
+    @classmethod
+    def authenticate(cls, key: str) -> Creator | None:
+        """The account a key acts for (see `identify` for who acts and how far)."""
+        identity = cls.identify(key)
+        return identity.account if identity is not None else None
 
     def revoke(self) -> None:
         """Refuses the token from now on (in this process at once, in others within
@@ -146,3 +265,28 @@ class ApiToken(models.Model):
         self.revoked_at = clock.now()
         self.save(update_fields=["revoked_at"])
         _recently_authenticated.pop(self.key_hash, None)
+
+
+def api_tokens_forget_member(*, account_id: int, person_id: int) -> None:
+    """A member removed or given another role: this process stops trusting what it remembered of
+    their tokens at once; other processes within RECENT_TOKEN_TRUSTED_FOR."""
+    for key_hash, (_, identity) in list(_recently_authenticated.items()):
+        if identity.account.pk == account_id and identity.person.pk == person_id:
+            _recently_authenticated.pop(key_hash, None)
+
+
+@dataclass(frozen=True)
+class TokenIdentity:
+    account: Creator
+    person: Creator
+    role: str
+    scope: str
+    token_id: int
+    membership_id: int | None = None
+    last_used_at: dt.datetime | None = None
+
+    @property
+    def scopes(self) -> list[str]:
+        if self.scope == ApiToken.Scope.READ or not role_writes(self.role):
+            return [ApiToken.Scope.READ]
+        return [ApiToken.Scope.READ, ApiToken.Scope.WRITE]

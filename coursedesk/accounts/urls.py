@@ -1,11 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from coursedesk.accounts import views
+from coursedesk.accounts import two_factor_views, views
 
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
+    path("login/code/", two_factor_views.sign_in_code, name="login_code"),
+    path("settings/two-factor/", two_factor_views.two_factor_page, name="two_factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
     path("password-reset/", views.password_reset, name="password_reset"),

@@ -1,8 +1,8 @@
 """Who the token speaks for (API.md, Teams): the creator, the member, its role and scopes.
 
-A creator's own token is the owner with every scope. Team members' tokens will carry their own
-role and scopes; `token_identity` is the one place that answers for both. The route reads no
-customer data, so it is also the cheapest authenticated request the API serves.
+A creator's own token is the owner; a team member's token carries the member's current role, and its
+scopes are those it was made with (a viewer's token reads only). The route reads no customer data, so
+it is also the cheapest authenticated request the API serves.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ router = Router(tags=["teams"])
 
 Role = Literal["owner", "admin", "support", "viewer"]
 Scope = Literal["read", "write"]
-OWNER_SCOPES: list[Scope] = ["read", "write"]
 
 
 class MeOut(Schema):
@@ -26,8 +25,13 @@ class MeOut(Schema):
 
 
 def token_identity(request) -> MeOut:
-    creator = request.auth
-    return MeOut(creator_id=str(creator.pk), member_email=creator.email, role="owner", scopes=OWNER_SCOPES)
+    identity = request.token_identity
+    return MeOut(
+        creator_id=str(identity.account.pk),
+        member_email=identity.person.email,
+        role=identity.role,
+        scopes=identity.scopes,
+    )
 
 
 @router.get("", response=MeOut, summary="The creator, member, role and scopes of this token")

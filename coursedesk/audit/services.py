@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,15 +15,31 @@ from coursedesk.audit.types import AuditEventType, AuditSource
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who did it: a creator, the customer, an operator, the payment gateway or CourseDesk."""
+    """Who did it: a creator or a member of their team, the customer, an operator, the payment
+    gateway or CourseDesk.
+
+    For a person working on an account, `creator_id` is that person (their own Creator row), `role`
+    their role on the account and `membership_id` their membership (None for the account's creator).
+    """
 
     kind: str
     label: str
     creator_id: int | None = None
+    role: str = ""
+    membership_id: int | None = None
 
     @classmethod
     def creator(cls, creator) -> Actor:
-        return cls(AuditEvent.ActorKind.CREATOR, creator.email, creator.pk)
+        """Whoever acts for `creator`'s account in this request: the member signed in to it (set by
+        the page or API authentication), else the creator themself."""
+        acting = _acting_member.get()
+        if acting is not None and acting.account_id == creator.pk:
+            return acting.actor
+        return cls(AuditEvent.ActorKind.CREATOR, creator.email, creator.pk, role="owner")
+
+    @classmethod
+    def member(cls, *, person, role: str, membership_id: int | None) -> Actor:
+        return cls(AuditEvent.ActorKind.CREATOR, person.email, person.pk, role, membership_id)
 
     @classmethod
     def customer(cls, customer) -> Actor:
@@ -44,6 +61,22 @@ class Actor:
     @classmethod
     def system(cls) -> Actor:
         return cls(AuditEvent.ActorKind.SYSTEM, "CourseDesk")
+
+
+@dataclass(frozen=True, slots=True)
+class ActingMember:
+    account_id: int
+    actor: Actor
+
+
+# Who acts for which account in the current request; set by creator pages and API authentication,
+# cleared after every request (accounts.middleware), so services that receive Actor.creator(account)
+# name the member who acted without each page passing it along.
+_acting_member: ContextVar[ActingMember | None] = ContextVar("coursedesk_acting_member", default=None)
+
+
+def acting_member_use(*, account_id: int | None, actor: Actor | None = None) -> None:
+    _acting_member.set(ActingMember(account_id, actor) if account_id is not None and actor else None)
 
 
 # Called with every event and its subject (the object as the service holds it) right after the event

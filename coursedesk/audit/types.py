@@ -101,6 +101,28 @@ class AuditEventType(models.TextChoices):
         "Webhook endpoint disabled after 3 days of failed deliveries",
     )
 
+    TEAM_MEMBER_INVITED = "team.member_invited", "Team member invited: {subject}"
+    TEAM_INVITATION_CANCELED = "team.invitation_canceled", "Team invitation canceled: {subject}"
+    TEAM_MEMBER_JOINED = "team.member_joined", "Joined the team: {subject}"
+    TEAM_MEMBER_ROLE_CHANGED = "team.member_role_changed", "Team member's role changed: {subject}"
+    TEAM_MEMBER_REFUND_LIMIT_CHANGED = (
+        "team.member_refund_limit_changed",
+        "Team member's refund limit changed: {subject}",
+    )
+    TEAM_MEMBER_REMOVED = "team.member_removed", "Removed from the team: {subject}"
+    TEAM_TWO_FACTOR_REQUIREMENT_CHANGED = (
+        "team.two_factor_requirement_changed",
+        "Two-factor sign-in requirement for the team changed",
+    )
+    TWO_FACTOR_ENABLED = "account.two_factor_enabled", "Two-factor sign-in turned on: {subject}"
+    TWO_FACTOR_DISABLED = "account.two_factor_disabled", "Two-factor sign-in turned off: {subject}"
+    TWO_FACTOR_RECOVERY_CODES_REGENERATED = (
+        "account.recovery_codes_regenerated",
+        "New recovery codes made: {subject}",
+    )
+    API_TOKEN_CREATED = "account.api_token_created", "API token created: {subject}"
+    API_TOKEN_REVOKED = "account.api_token_revoked", "API token revoked: {subject}"
+
 
 class AuditSource(models.TextChoices):
     """Where a change came from: which page, program or process asked for it."""
@@ -118,3 +140,4 @@ class AuditSource(models.TextChoices):
     SCHEDULER = "scheduler", "Scheduler"
     WEBHOOKS = "webhooks", "Outbound webhooks"
     SEED = "seed", "Demo data"
+    SETTINGS = "settings", "Settings"

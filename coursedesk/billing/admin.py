@@ -26,9 +26,14 @@ class RefundInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False  # refunds go through the desk so the gateway and the timeline see them
 
+    def has_change_permission(self, request, obj=None):
+        return False
 
+
+# Payments and subscriptions change only through the services (desk, API, webhooks, commands), which
+# audit every change: in the admin, operators look and never edit.
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["pk", "customer", "course", "amount", "currency", "status", "gateway", "paid_at"]
     list_filter = ["status", "gateway"]
     list_select_related = ["customer", "course"]
@@ -43,7 +48,7 @@ class RefundAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = ["pk", "customer", "course", "status", "amount", "interval", "next_payment_at", "gateway"]
     list_filter = ["status", "gateway", "interval"]
     list_select_related = ["customer", "course"]

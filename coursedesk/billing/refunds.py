@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from coursedesk.accounts.models import Membership
+from coursedesk.accounts.roles import Permission, Role, refusal_sentence, role_can
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.audit.types import AuditEventType
@@ -21,14 +23,41 @@ from coursedesk.core.errors import DomainError, InvalidValue
 from coursedesk.core.money import Money
 
 
-def payment_refund_check(*, payment: Payment, amount: int | None = None) -> int:
+def payment_refund_check(*, payment: Payment, amount: int | None = None, actor: Actor | None = None) -> int:
     """The amount a refund of `payment` would take now (all that is left when `amount` is None), or
     the refusal the refund itself would give. Pages ask before they confirm; `payment_refund` asks
     again under the payment's lock, so a refund that raced in between is still refused there."""
     _refund_amount_valid(amount)
-    return _refund_amount_allowed(
+    amount = _refund_amount_allowed(
         payment=payment, amount=amount, left=payment_refund_amounts(payment=payment).refundable
     )
+    if actor is not None:
+        _refund_within_role(actor=actor, amount=amount, currency=payment.currency)
+    return amount
+
+
+def _refund_within_role(*, actor: Actor, amount: int, currency: str) -> None:
+    """A team member refunds only if their role may, and support only up to the limit the owner set
+    for them (per refund). The account's own creator (no membership) refunds anything."""
+    if actor.membership_id is None:
+        return
+    membership = Membership.objects.filter(pk=actor.membership_id).first()
+    if membership is None:
+        raise DomainError("You are no longer a member of this team.", code="forbidden_for_role", status=403)
+    if not role_can(membership.role, Permission.REFUND):
+        raise DomainError(
+            refusal_sentence(membership.role, Permission.REFUND), code="forbidden_for_role", status=403
+        )
+    if membership.role != Role.SUPPORT:
+        return
+    limit = Money(membership.refund_limit, membership.refund_limit_currency)
+    if currency != limit.currency or amount > limit.amount:
+        raise DomainError(
+            f"Your refund limit is {limit.format()} per refund. "
+            f"Ask an owner or an admin to refund {Money(amount, currency).format()}.",
+            code="forbidden_for_role",
+            status=403,
+        )
 
 
 def _refund_amount_valid(amount: int | None) -> None:
@@ -69,6 +98,7 @@ def payment_refund(
         )
         before = payment_refund_amounts(payment=payment)
         amount = _refund_amount_allowed(payment=payment, amount=amount, left=before.refundable)
+        _refund_within_role(actor=actor, amount=amount, currency=payment.currency)
         refund = Refund.objects.create(
             payment=payment,
             amount=amount,

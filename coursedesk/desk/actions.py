@@ -15,6 +15,7 @@ from django import forms
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from coursedesk.accounts.roles import Permission
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.models import Payment, Subscription
@@ -38,6 +39,25 @@ from coursedesk.usecases.course_access import course_access_give
 from coursedesk.usecases.password_reset import password_reset_send
 
 SOURCE = AuditSource.DESK
+
+# Support's customer care and refunds (up to their limit, checked by the refund service); every
+# other action changes things and needs the `write` permission (owners and admins).
+ACTION_PERMISSIONS = {
+    **{
+        name: Permission.CUSTOMER_CARE
+        for name in (
+            "customer_edit",
+            "welcome_email",
+            "password_reset",
+            "grant_course",
+            "enrolment_revoke",
+            "enrolment_grant",
+            "enrolment_expiration",
+            "note_add",
+        )
+    },
+    "payment_refund": Permission.REFUND,
+}
 
 
 def when(moment: dt.datetime | None) -> str:
@@ -191,6 +211,11 @@ class Action:
     danger = False
     form_class: type[forms.Form] = NoChoiceForm
     form_object = ""  # the keyword the form takes the object as
+
+    @property
+    def permission(self) -> str:
+        """What a team member's role needs to open and do the action (accounts.roles)."""
+        return ACTION_PERMISSIONS.get(self.name, Permission.WRITE)
 
     def lookup(self, creator, pk):
         raise NotImplementedError
@@ -477,14 +502,20 @@ class EnrolmentExpiration(EnrolmentAction):
 class PaymentRefund(Action):
     name, title, button, danger = "payment_refund", "Refund", "Refund", True
     form_class, form_object = RefundForm, "payment"
-    error_fields = {"refund_exceeds_refundable": "amount", "invalid_amount": "amount"}
+    error_fields = {
+        "refund_exceeds_refundable": "amount",
+        "invalid_amount": "amount",
+        "forbidden_for_role": "amount",
+    }
     confirm_defaults = "Refund a part instead"
 
     def title_for(self, payment):
         return f"Refund {payment_words(payment)}"
 
     def check(self, payment, values):
-        payment_refund_check(payment=payment, amount=values.get("amount"))
+        payment_refund_check(
+            payment=payment, amount=values.get("amount"), actor=Actor.creator(payment.customer.creator)
+        )
 
     def lookup(self, creator, pk):
         return get_object_or_404(

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from coursedesk.accounts.access import creator_required
+from coursedesk.accounts.roles import Permission
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.dunning import payment_policy_of, payment_policy_update, retry_days_parse
@@ -80,7 +81,7 @@ def masked(secret: str) -> str:
     return f"{shown}…{secret[-4:]}"
 
 
-@creator_required
+@creator_required(permission=Permission.PAYMENTS_SETTINGS)
 @require_http_methods(["GET", "POST"])
 def settings_page(request):
     account = gateway_account(request.creator)
@@ -168,7 +169,7 @@ class PaymentPolicyForm(forms.Form):
             raise forms.ValidationError(refused.message) from None
 
 
-@creator_required
+@creator_required(permission=Permission.PAYMENTS_SETTINGS)
 @require_http_methods(["GET", "POST"])
 def policy_page(request):
     policy = payment_policy_of(request.creator)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from coursedesk.desk import payment_settings, views, webhooks
+from coursedesk.desk import payment_settings, team, views, webhooks
 
 app_name = "desk"
 
@@ -70,4 +70,19 @@ urlpatterns = [
         name="webhook_delivery_redeliver",
     ),
     path("desk/settings/audit-log/", webhooks.audit_log_download, name="audit_log"),
+    path("desk/settings/team/", team.team, name="team"),
+    path(
+        "desk/settings/team/<int:membership_id>/change/", team.team_member_change, name="team_member_change"
+    ),
+    path(
+        "desk/settings/team/<int:membership_id>/remove/", team.team_member_remove, name="team_member_remove"
+    ),
+    path(
+        "desk/settings/team/invitations/<int:invitation_id>/cancel/",
+        team.team_invitation_cancel,
+        name="team_invitation_cancel",
+    ),
+    path("desk/settings/team/two-factor/", team.team_two_factor, name="team_two_factor"),
+    path("team/join/<str:key>/", team.team_join, name="team_join"),
+    path("desk/switch-account/", team.account_switch, name="account_switch"),
 ]

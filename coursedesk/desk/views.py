@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from coursedesk.accounts.access import creator_required
+from coursedesk.accounts.roles import Permission
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.catalog.links import checkout_url, course_links
@@ -97,7 +98,12 @@ def customer_detail(request, customer_id):
     return render(request, "desk/profile.html", context)
 
 
-@creator_required
+def action_permission(request, action_name, **object_id):
+    action = ACTIONS.get(action_name)
+    return action.permission if action is not None else None
+
+
+@creator_required(permission=action_permission)
 def customer_action(request, action_name, **object_id):
     """GET: the action's form, or its confirmation when there is nothing to choose.
 
@@ -230,7 +236,7 @@ def students_csv(request, course_id):
     return students_csv_response(course=course)
 
 
-@creator_required
+@creator_required(permission=Permission.CUSTOMER_CARE)
 @require_POST
 def student_view(request, customer_id, course_id):
     """Opens the course's student pages as this customer sees them: read only, on the timeline."""

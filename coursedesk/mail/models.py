@@ -22,6 +22,7 @@ class OutboundEmail(models.Model):
         PAYMENT_FAILED = "payment_failed", "Payment failed"
         EXPIRY_REMINDER = "expiry_reminder", "Expiry reminder"
         WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled", "Webhook endpoint disabled"
+        TEAM_INVITATION = "team_invitation", "Team invitation"
         TEST = "test", "Test"
 
     class Status(models.TextChoices):
@@ -60,6 +61,8 @@ class OutboundEmail(models.Model):
         "catalog.Course", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     kind = models.CharField(max_length=30, choices=Kind.choices)
+    # Who had it sent: the creator or team member who acted, or CourseDesk, the customer, the gateway.
+    queued_by = models.CharField(max_length=255, blank=True)
     to = models.EmailField(max_length=254)
     subject = models.CharField(max_length=300)
     text_body = models.TextField()

@@ -61,6 +61,7 @@ def email_queue(
             customer=customer,
             course=course,
             kind=kind,
+            queued_by=actor.label,
             to=to,
             subject=one_line(subject),
             text_body=text_body,

@@ -3,6 +3,7 @@ read it from the signed-in creator, student pages from their course's creator.""
 
 from __future__ import annotations
 
+from coursedesk.accounts.access import acting_resolve
 from coursedesk.catalog.models import PaymentPage
 from coursedesk.core.display import Display, display_use
 
@@ -21,7 +22,8 @@ def display_for_creator(creator) -> Display:
 
 
 class CreatorDisplayMiddleware:
-    """Signed-in creators see their own zone and format; the display is cleared after each request."""
+    """Signed-in creators and their team members see the zone and format of the account they act for;
+    the display is cleared after each request."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -29,7 +31,7 @@ class CreatorDisplayMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(user, "date_format"):
-            display_use(display_for_creator(user))
+            display_use(display_for_creator(acting_resolve(request).account))
         try:
             return self.get_response(request)
         finally:

@@ -57,6 +57,13 @@ def test_create_api_token_prints_a_working_token(creator, client):
     assert client.get("/api/v1/courses", headers={"Authorization": "Bearer cd_wrong"}).status_code == 401
 
 
+def test_create_api_token_makes_a_read_token_when_asked(creator, client):
+    key = run("create_api_token", "maya@example.com", "--scope", "read").strip()
+
+    assert ApiToken.objects.get().scope == "read"
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).json()["scopes"] == ["read"]
+
+
 def test_create_api_token_for_an_unknown_creator(db):
     with pytest.raises(CommandError, match="No creator"):
         run("create_api_token", "ghost@example.com")

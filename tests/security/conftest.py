@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from coursedesk.accounts.models import ApiToken, Creator
+from coursedesk.accounts.models import ApiToken, Creator, Invitation, Membership
 from coursedesk.audit.services import Actor, audit_record
 from coursedesk.billing.models import Payment, Refund, Subscription
 from coursedesk.catalog.models import Course, Lesson, LessonFile, PaymentPage, Section
@@ -38,6 +38,8 @@ class Tenant:
     section: Section
     lesson: Lesson
     lesson_file: LessonFile
+    membership: Membership
+    invitation: Invitation
 
     def url_values(self) -> dict[str, str]:
         """Values for every URL parameter name the routes use, pointing at this tenant's objects."""
@@ -63,6 +65,9 @@ class Tenant:
             "section_id": self.section.pk,
             "lesson_id": self.lesson.pk,
             "lesson_file_id": self.lesson_file.pk,
+            "membership_id": self.membership.pk,
+            "invitation_id": self.invitation.pk,
+            "key": "inv_unknown",  # a team invitation's link
         }
         return {name: str(value) for name, value in values.items()}
 
@@ -137,6 +142,15 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
     lesson_file = LessonFile.objects.create(
         lesson=lesson, file=f"lesson-files/{slug}/notes.pdf", name="notes.pdf", size=5
     )
+    helper = make_creator(email=f"helper@{slug}.example")
+    membership = Membership.objects.create(account=creator, person=helper, role="support")
+    invitation = Invitation.objects.create(
+        account=creator,
+        email=f"invited@{slug}.example",
+        role="viewer",
+        key_hash=f"{slug:0<64}"[:64],
+        expires_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+    )
     return Tenant(
         creator=creator,
         token=key,
@@ -155,6 +169,8 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
         section=section,
         lesson=lesson,
         lesson_file=lesson_file,
+        membership=membership,
+        invitation=invitation,
     )
 
 

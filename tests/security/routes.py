@@ -26,6 +26,8 @@ PUBLIC = {
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
+    "accounts:login_code",  # the second step of signing in, before the person is signed in
+    "desk:team_join",  # a team invitation's page: sign up or sign in from there
     "classroom:checkout",
 }
 

@@ -11,10 +11,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("email")
         parser.add_argument("--name", default="Command-line token")
+        parser.add_argument(
+            "--scope", choices=ApiToken.Scope.values, default=ApiToken.Scope.WRITE, help="read or write"
+        )
 
-    def handle(self, *args, email, name, **options):
+    def handle(self, *args, email, name, scope, **options):
         creator = Creator.objects.filter(email__iexact=email.strip()).first()
         if creator is None:
             raise CommandError(f"No creator with the email {email}.")
-        _, key = ApiToken.issue(creator=creator, name=name)
+        _, key = ApiToken.issue(creator=creator, name=name, scope=scope)
         self.stdout.write(key)
