@@ -23,7 +23,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest
 
-from coursedesk.billing.models import Payment, Refund
+from coursedesk.billing.models import Payment, Receipt, Refund
 from coursedesk.core.money import Money
 
 
@@ -49,6 +49,16 @@ def payments_with_refund_amounts(payments: QuerySet[Payment]) -> QuerySet[Paymen
             default=Value(0),
             output_field=IntegerField(),
         ),
+    )
+
+
+def payments_with_receipts(payments: QuerySet[Payment]) -> QuerySet[Payment]:
+    """`payments` annotated with their receipt's `receipt_number` and `receipt_key` (None for a
+    payment that failed)."""
+    receipt = Receipt.objects.filter(payment=OuterRef("pk"), kind=Receipt.Kind.PAYMENT)
+    return payments.annotate(
+        receipt_number=Subquery(receipt.values("number")[:1]),
+        receipt_key=Subquery(receipt.values("access_key")[:1]),
     )
 
 
