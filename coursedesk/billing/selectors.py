@@ -53,10 +53,11 @@ def payments_with_refund_amounts(payments: QuerySet[Payment]) -> QuerySet[Paymen
 
 
 def payments_with_receipts(payments: QuerySet[Payment]) -> QuerySet[Payment]:
-    """`payments` annotated with their receipt's `receipt_number` and `receipt_key` (None for a
-    payment that failed)."""
+    """`payments` annotated with their receipt's `receipt_pk`, `receipt_number` and `receipt_key`
+    (None for a payment that failed)."""
     receipt = Receipt.objects.filter(payment=OuterRef("pk"), kind=Receipt.Kind.PAYMENT)
     return payments.annotate(
+        receipt_pk=Subquery(receipt.values("pk")[:1]),
         receipt_number=Subquery(receipt.values("number")[:1]),
         receipt_key=Subquery(receipt.values("access_key")[:1]),
     )

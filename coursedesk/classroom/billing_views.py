@@ -213,7 +213,15 @@ def receipt(request, course_slug: str, key: str):
     found = _receipt_by_key(course_slug, key)
     receipt_display_use(found)
     pdf_url = reverse("classroom:receipt_pdf", kwargs={"course_slug": course_slug, "key": key})
-    return HttpResponse(receipt_html(found, pdf_url=pdf_url))
+    return HttpResponse(
+        receipt_html(
+            found,
+            pdf_url=pdf_url,
+            receipt_url=lambda other: reverse(
+                "classroom:receipt", kwargs={"course_slug": course_slug, "key": other.access_key}
+            ),
+        )
+    )
 
 
 @never_cache

@@ -26,6 +26,16 @@ ACTION_PATHS = [
 urlpatterns = [
     path("desk/", views.activity, name="activity"),
     path("desk/customers/<int:customer_id>/", views.customer_detail, name="customer"),
+    path(
+        "desk/customers/<int:customer_id>/receipts/<int:receipt_id>/",
+        views.customer_receipt,
+        name="customer_receipt",
+    ),
+    path(
+        "desk/customers/<int:customer_id>/receipts/<int:receipt_id>/pdf/",
+        views.customer_receipt_pdf,
+        name="customer_receipt_pdf",
+    ),
     path("desk/teach/", views.teach, name="teach"),
     path("desk/links/", views.links, name="links"),
     path("desk/courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),

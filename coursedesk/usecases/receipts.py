@@ -6,7 +6,8 @@ Both the student's pages and the desk show it through these functions, so the tw
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from django.template.loader import render_to_string
 
@@ -23,7 +24,12 @@ class ReceiptRefund:
 
     refunded_at: dt.datetime
     amount: Money
-    receipt_number: int | None
+    receipt: Receipt | None
+    url: str = ""  # where its receipt opens, for the reader of this page
+
+    @property
+    def receipt_number(self) -> int | None:
+        return self.receipt.number if self.receipt is not None else None
 
 
 @dataclass(frozen=True)
@@ -51,18 +57,13 @@ def receipt_document(receipt: Receipt) -> ReceiptDocument:
     payment = receipt.payment
     customer, course = payment.customer, payment.course
     refunds = list(
-        Refund.objects.filter(payment=payment, status=Refund.Status.SUCCEEDED)
-        .select_related("receipt")
-        .order_by("created_at", "pk")
+        Refund.objects.filter(payment=payment, status=Refund.Status.SUCCEEDED).order_by("created_at", "pk")
     )
     if receipt.kind == Receipt.Kind.REFUND:
         refunds = [refund for refund in refunds if refund.pk == receipt.refund_id]
+    receipts = {r.refund_id: r for r in Receipt.objects.filter(refund__in=refunds)}
     listed = [
-        ReceiptRefund(
-            refunded_at=refund.created_at,
-            amount=refund.money,
-            receipt_number=Receipt.objects.filter(refund=refund).values_list("number", flat=True).first(),
-        )
+        ReceiptRefund(refunded_at=refund.created_at, amount=refund.money, receipt=receipts.get(refund.pk))
         for refund in refunds
     ]
     refunded = sum(refund.amount for refund in refunds)
@@ -90,12 +91,20 @@ def receipt_document(receipt: Receipt) -> ReceiptDocument:
     )
 
 
-def receipt_html(receipt: Receipt, *, pdf_url: str = "") -> str:
+def receipt_html(
+    receipt: Receipt, *, pdf_url: str = "", receipt_url: Callable[[Receipt], str] | None = None
+) -> str:
     """The receipt as a whole HTML page, in the display of the request (the creator's date format
-    and time zone on the student's page, see `receipt_display_use`)."""
-    return render_to_string(
-        "receipts/receipt.html", {"document": receipt_document(receipt), "pdf_url": pdf_url}
-    )
+    and time zone on the student's page, see `receipt_display_use`). `receipt_url` gives the page
+    links to the receipts of the refunds it lists; the PDF has none."""
+    document = receipt_document(receipt)
+    if receipt_url is not None and receipt.kind == Receipt.Kind.PAYMENT:
+        refunds = [
+            replace(refund, url=receipt_url(refund.receipt)) if refund.receipt else refund
+            for refund in document.refunds
+        ]
+        document = replace(document, refunds=refunds)
+    return render_to_string("receipts/receipt.html", {"document": document, "pdf_url": pdf_url})
 
 
 def receipt_display_use(receipt: Receipt) -> None:

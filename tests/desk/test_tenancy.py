@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.db import transaction
 from django.urls import get_resolver
 
 from coursedesk.accounts.models import ApiToken
@@ -10,6 +11,7 @@ from coursedesk.api.main import api as ninja_api
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.billing.models import Refund, Subscription
+from coursedesk.billing.receipts import receipt_issue
 from coursedesk.customers.models import Enrolment
 from coursedesk.integrations.deliveries import webhook_endpoint_test_send
 from coursedesk.integrations.endpoints import webhook_endpoint_create
@@ -35,7 +37,10 @@ def foreign(other_creator, frozen_now):
         source="api",
     )
     delivery = webhook_endpoint_test_send(endpoint=endpoint)
+    with transaction.atomic():
+        receipt = receipt_issue(payment=payment)
     return {
+        "receipt": receipt,
         "webhook_endpoint": endpoint,
         "endpoint": endpoint,
         "webhook_delivery": delivery,
@@ -79,7 +84,7 @@ def snapshot():
 
 
 def test_the_walk_covers_every_route():
-    assert len(desk_routes()) == 22
+    assert len(desk_routes()) == 24
     assert len(api_routes()) == 21
 
 
@@ -87,8 +92,8 @@ def test_every_desk_page_is_404_for_another_creators_object(creator_client, fore
     before = snapshot()
     for route in desk_routes():
         url = re.sub(r"<int:(\w+)_id>", lambda m: str(foreign[m.group(1)].pk), route)
-        # the profile and the CSV are read-only (any POST is 405 for every creator alike)
-        read_only = route.endswith(("_id>/", "students.csv"))
+        # the profile, receipts and the CSV are read-only (any POST is 405 for every creator alike)
+        read_only = route.endswith(("_id>/", "pdf/", "students.csv"))
         for method in ("get",) if read_only else ("get", "post"):
             response = getattr(creator_client, method)(url, {"confirmed": "yes"})
             assert response.status_code == 404, (method, url, response.status_code)
