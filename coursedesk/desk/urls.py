@@ -39,6 +39,7 @@ urlpatterns = [
     path("desk/teach/", views.teach, name="teach"),
     path("desk/links/", views.links, name="links"),
     path("desk/courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),
+    path("desk/payments.csv", views.payments_csv, name="payments_csv"),
     *[
         path(f"desk/{route}", views.customer_action, {"action_name": name}, name=name)
         for route, name in ACTION_PATHS

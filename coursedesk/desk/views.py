@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +26,7 @@ from coursedesk.core.pagination import InvalidCursor, keyset_page
 from coursedesk.core.replica import replica_reads
 from coursedesk.customers.selectors import course_students, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
+from coursedesk.usecases.payments_csv import payments_csv_response
 from coursedesk.usecases.profile import customer_profile, profile_customer
 from coursedesk.usecases.receipts import receipt_filename, receipt_html, receipt_pdf
 from coursedesk.usecases.students_csv import students_csv_response
@@ -190,7 +192,11 @@ def _after_action(request, customer, *, message="", error="", offer_welcome_emai
 @replica_reads()
 def teach(request):
     courses = course_students(courses=list(Course.objects.for_creator(request.creator)))
-    return render(request, "desk/teach.html", {"nav": "teach", "courses": courses})
+    return render(
+        request,
+        "desk/teach.html",
+        {"nav": "teach", "courses": courses, "payments_form": PaymentsExportForm()},
+    )
 
 
 @creator_required
@@ -263,3 +269,25 @@ def customer_receipt_pdf(request, customer_id, receipt_id):
     response = HttpResponse(receipt_pdf(receipt), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{receipt_filename(receipt)}"'
     return response
+
+
+class PaymentsExportForm(forms.Form):
+    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@creator_required
+@require_GET
+def payments_csv(request):
+    """Every payment and refund of the chosen days, for bookkeeping (no dates: everything so far)."""
+    form = PaymentsExportForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, "Choose the dates as YYYY-MM-DD.")
+        return redirect("desk:teach")
+    try:
+        return payments_csv_response(
+            creator=request.creator, start=form.cleaned_data["start"], end=form.cleaned_data["end"]
+        )
+    except DomainError as refused:
+        messages.error(request, refused.message)
+        return redirect("desk:teach")
