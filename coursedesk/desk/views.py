@@ -21,6 +21,7 @@ from coursedesk.audit.services import Actor
 from coursedesk.billing.models import Receipt
 from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
+from coursedesk.core.display import display_current
 from coursedesk.core.errors import DomainError
 from coursedesk.core.pagination import InvalidCursor, keyset_page
 from coursedesk.core.replica import replica_reads
@@ -90,6 +91,7 @@ def _profile_context(request, customer, **extra):
 @require_GET
 def customer_detail(request, customer_id):
     customer = profile_customer(creator=request.creator, customer_id=customer_id)
+    display_current().currencies_known((customer.creator_currencies or 0) > 1)
     context = _profile_context(
         request, customer, offer_welcome_email=request.GET.get("offer") == "welcome-email"
     )
