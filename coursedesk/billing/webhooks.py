@@ -356,10 +356,11 @@ def on_subscription_updated(event: WebhookEvent) -> str:
     pause = data.get("pause_collection")
     if pause:
         resumes_at = pause.get("resumes_at")
-        resume_on = dt.datetime.fromtimestamp(resumes_at, tz=dt.UTC).date() if resumes_at else None
+        resumes_at = dt.datetime.fromtimestamp(resumes_at, tz=dt.UTC) if resumes_at else None
+        resume_on = resumes_at.date() if resumes_at else None
         if subscription.status != Subscription.Status.PAUSED or subscription.paused_until != resume_on:
             subscriptions.subscription_pause_from_gateway(
-                subscription=subscription, resume_on=resume_on, actor=STRIPE, source=SOURCE
+                subscription=subscription, resumes_at=resumes_at, actor=STRIPE, source=SOURCE
             )
             return "processed"
         return "ignored"

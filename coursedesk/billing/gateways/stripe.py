@@ -60,6 +60,11 @@ def invoice_subscription_id(invoice: dict) -> str:
     return _id((parent.get("subscription_details") or {}).get("subscription"))
 
 
+def pause_resumes_at(resume_on: dt.date) -> dt.datetime:
+    """The moment a pause until `resume_on` asks Stripe to resume collecting: that day's midnight, UTC."""
+    return dt.datetime.combine(resume_on, dt.time.min, tzinfo=dt.UTC)
+
+
 def invoice_period_end(invoice: dict) -> dt.datetime | None:
     """When the period this invoice paid for ends: the next payment's date."""
     lines = (invoice.get("lines") or {}).get("data") or []
@@ -299,7 +304,7 @@ class StripeGateway(PaymentGateway):
             raise _error(error) from error
 
     def subscription_pause(self, *, subscription_reference: str, resume_on: dt.date) -> None:
-        resumes_at = calendar.timegm(resume_on.timetuple())
+        resumes_at = calendar.timegm(pause_resumes_at(resume_on).timetuple())
         try:
             self.client.v1.subscriptions.update(
                 subscription_reference,
