@@ -1,4 +1,6 @@
-"""Subscriptions: cancel, pause until a date, resume."""
+"""Subscriptions: cancel (now or at the end of the paid period), pause until a date, resume.
+
+API.md lists no route to take back a cancel at the period's end; the desk has it."""
 
 from __future__ import annotations
 
@@ -19,6 +21,12 @@ class PauseIn(Schema):
     resume_on: Day
 
 
+class CancelIn(Schema):
+    # True: no further payments, and the status becomes canceled when the paid period ends (until
+    # then the subscription shows cancel_at_period_end and the desk can take the cancel back).
+    at_period_end: bool = False
+
+
 def _subscription(request, subscription_id: str) -> Subscription:
     return owned(
         Subscription.objects.for_creator(request.auth).select_related("course", "customer"), subscription_id
@@ -32,12 +40,15 @@ def _fresh(subscription: Subscription) -> Subscription:
 @router.post(
     "/{subscription_id}/cancel",
     response={200: SubscriptionOut, 409: ErrorOut},
-    summary="No further payments (no refund, access stays)",
+    summary="No further payments, now or at the end of the paid period (no refund, access stays)",
 )
-def subscription_cancel(request, subscription_id: str):
+def subscription_cancel(request, subscription_id: str, body: CancelIn | None = None):
     subscription = _subscription(request, subscription_id)
     billing_subscriptions.subscription_cancel(
-        subscription=subscription, actor=Actor.creator(request.auth), source=SOURCE
+        subscription=subscription,
+        at_period_end=body is not None and body.at_period_end,
+        actor=Actor.creator(request.auth),
+        source=SOURCE,
     )
     return _fresh(subscription)
 

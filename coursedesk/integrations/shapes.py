@@ -14,7 +14,7 @@ from ninja import Schema
 from ninja.responses import NinjaJSONEncoder
 from pydantic import BeforeValidator
 
-from coursedesk.billing.models import Payment, Subscription
+from coursedesk.billing.models import Payment, Receipt, Subscription
 from coursedesk.billing.selectors import payment_refund_amounts
 from coursedesk.customers.models import Customer, Enrolment
 
@@ -54,6 +54,7 @@ class PaymentOut(Schema):  # from billing's payments_with_refund_amounts
     paid_at: dt.datetime
     subscription_id: Id | None
     gateway: str
+    receipt_number: int | None
 
     @staticmethod
     def resolve_amount_refunded(payment) -> int:
@@ -128,4 +129,7 @@ def object_data(subject) -> dict:
         subject = copy.copy(subject)  # the service's own instance stays as it was
         subject.refunded_amount = amounts.refunded.amount
         subject.refundable_amount = amounts.refundable.amount
+        subject.receipt_number = (
+            subject.receipts.filter(kind=Receipt.Kind.PAYMENT).values_list("number", flat=True).first()
+        )
     return as_api_json(shape, subject)
