@@ -22,4 +22,5 @@ urlpatterns = [
     path("c/<slug:course_slug>/cancel/", billing_views.cancel, name="cancel"),
     path("c/<slug:course_slug>/receipts/<str:key>/", billing_views.receipt, name="receipt"),
     path("c/<slug:course_slug>/receipts/<str:key>/pdf/", billing_views.receipt_pdf, name="receipt_pdf"),
+    path("c/<slug:course_slug>/view-as/stop/", views.student_view_stop, name="student_view_stop"),
 ]

@@ -36,6 +36,11 @@ urlpatterns = [
         views.customer_receipt_pdf,
         name="customer_receipt_pdf",
     ),
+    path(
+        "desk/customers/<int:customer_id>/view-as/<int:course_id>/",
+        views.student_view,
+        name="student_view",
+    ),
     path("desk/teach/", views.teach, name="teach"),
     path("desk/links/", views.links, name="links"),
     path("desk/courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),

@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from coursedesk.accounts.access import creator_required
 from coursedesk.audit.models import AuditEvent
@@ -25,11 +25,13 @@ from coursedesk.core.display import display_current
 from coursedesk.core.errors import DomainError
 from coursedesk.core.pagination import InvalidCursor, keyset_page
 from coursedesk.core.replica import replica_reads
+from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import course_students, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
 from coursedesk.usecases.payments_csv import payments_csv_response
 from coursedesk.usecases.profile import customer_profile, profile_customer
 from coursedesk.usecases.receipts import receipt_filename, receipt_html, receipt_pdf
+from coursedesk.usecases.student_view import student_view_begin
 from coursedesk.usecases.students_csv import students_csv_response
 
 ACTIVITY_PAGE = 50
@@ -293,3 +295,19 @@ def payments_csv(request):
     except DomainError as refused:
         messages.error(request, refused.message)
         return redirect("desk:teach")
+
+
+@creator_required
+@require_POST
+def student_view(request, customer_id, course_id):
+    """Opens the course's student pages as this customer sees them: read only, on the timeline."""
+    customer = get_object_or_404(Customer.objects.for_creator(request.creator), pk=customer_id)
+    course = get_object_or_404(Course.objects.for_creator(request.creator), pk=course_id)
+    student_view_begin(
+        session=request.session,
+        user=request.user,
+        customer=customer,
+        course=course,
+        actor=Actor.creator(request.creator),
+    )
+    return redirect("classroom:course", course_slug=course.slug)
