@@ -84,7 +84,7 @@ def snapshot():
 
 
 def test_the_walk_covers_every_route():
-    assert len(desk_routes()) == 24
+    assert len(desk_routes()) == 25
     assert len(api_routes()) == 21
 
 
@@ -92,9 +92,11 @@ def test_every_desk_page_is_404_for_another_creators_object(creator_client, fore
     before = snapshot()
     for route in desk_routes():
         url = re.sub(r"<int:(\w+)_id>", lambda m: str(foreign[m.group(1)].pk), route)
-        # the profile, receipts and the CSV are read-only (any POST is 405 for every creator alike)
-        read_only = route.endswith(("_id>/", "pdf/", "students.csv"))
-        for method in ("get",) if read_only else ("get", "post"):
+        # the profile, receipts and the CSV are read-only (any POST is 405 for every creator alike);
+        # viewing as a student is a POST only (any GET is 405 alike)
+        read_only = route.endswith(("_id>/", "pdf/", "students.csv")) and "/view-as/" not in route
+        post_only = "/view-as/" in route
+        for method in ("get",) if read_only else ("post",) if post_only else ("get", "post"):
             response = getattr(creator_client, method)(url, {"confirmed": "yes"})
             assert response.status_code == 404, (method, url, response.status_code)
     assert snapshot() == before
