@@ -568,9 +568,15 @@ def test_cancel_without_a_body_cancels_now(api, subscription, frozen_now):
     assert (response.status_code, response.json()["status"]) == (200, "canceled")
 
 
+def test_cancel_sent_as_an_empty_form_cancels_now(api, subscription, frozen_now):
+    response = api.client.post(f"/api/v1/subscriptions/{subscription.pk}/cancel", headers=api.headers)
+
+    assert (response.status_code, response.json()["status"]) == (200, "canceled")
+
+
 def test_cancel_refuses_a_value_that_is_no_boolean(api, subscription):
     response = api.post(f"/subscriptions/{subscription.pk}/cancel", {"at_period_end": "tomorrow"})
 
-    assert response.status_code == 422
+    assert (response.status_code, error_code(response)) == (422, "invalid_at_period_end")
     subscription.refresh_from_db()
     assert (subscription.status, subscription.cancel_at_period_end) == ("active", False)
