@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
 from coursedesk.billing.gateways import gateway_named
@@ -16,6 +17,8 @@ from coursedesk.billing.models import Receipt, Refund
 from coursedesk.core.display import display_use
 from coursedesk.core.money import Money
 from coursedesk.usecases.display import display_for_creator
+
+RECEIPT_CSS = "coursedesk/receipt.css"
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,11 @@ def receipt_document(receipt: Receipt) -> ReceiptDocument:
 
 
 def receipt_html(
-    receipt: Receipt, *, pdf_url: str = "", receipt_url: Callable[[Receipt], str] | None = None
+    receipt: Receipt,
+    *,
+    pdf_url: str = "",
+    receipt_url: Callable[[Receipt], str] | None = None,
+    for_pdf: bool = False,
 ) -> str:
     """The receipt as a whole HTML page, in the display of the request (the creator's date format
     and time zone on the student's page, see `receipt_display_use`). `receipt_url` gives the page
@@ -104,7 +111,9 @@ def receipt_html(
             for refund in document.refunds
         ]
         document = replace(document, refunds=refunds)
-    return render_to_string("receipts/receipt.html", {"document": document, "pdf_url": pdf_url})
+    return render_to_string(
+        "receipts/receipt.html", {"document": document, "pdf_url": pdf_url, "for_pdf": for_pdf}
+    )
 
 
 def receipt_display_use(receipt: Receipt) -> None:
@@ -113,10 +122,12 @@ def receipt_display_use(receipt: Receipt) -> None:
 
 
 def receipt_pdf(receipt: Receipt) -> bytes:
-    """The receipt's page printed to PDF by WeasyPrint (no network: the page carries its own style)."""
+    """The receipt's page printed to PDF by WeasyPrint, its style read from the static file the page
+    links (nothing is fetched over the network)."""
     import weasyprint  # noqa: PLC0415 -- loads Pango through cffi; only receipts need it
 
-    return weasyprint.HTML(string=receipt_html(receipt)).write_pdf()
+    style = weasyprint.CSS(filename=finders.find(RECEIPT_CSS))
+    return weasyprint.HTML(string=receipt_html(receipt, for_pdf=True)).write_pdf(stylesheets=[style])
 
 
 def receipt_filename(receipt: Receipt) -> str:
