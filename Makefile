@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run dev test test-sqlite test-postgres test-cluster cluster-tools bench bench-large lint format screenshots install install-test chromium sqlite3 wrk clean help
+.PHONY: run dev test test-sqlite test-postgres test-cluster cluster-tools bench bench-large lint format screenshots install install-test chromium pdf-libs sqlite3 wrk clean help
 
 help:
 	@echo "make run     set up and start CourseDesk with demo data on http://127.0.0.1:$(PORT)/ (DEBUG off)"
@@ -32,13 +32,13 @@ install-test: $(VENV)/.installed-test
 
 # make run is a trial of the real thing: DEBUG off, static files collected and served by whitenoise,
 # gunicorn, CourseDesk's own error pages. make dev turns DEBUG on and reloads on every edit.
-run: install
+run: install pdf-libs
 	@$(PY) manage.py migrate --noinput -v0
 	@$(PY) manage.py seed_demo
 	@DEBUG=false $(PY) manage.py collectstatic --noinput -v0
 	@DEBUG=false OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS=$${OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS:-true} bin/run-local
 
-dev: install
+dev: install pdf-libs
 	@$(PY) manage.py migrate --noinput -v0
 	@$(PY) manage.py seed_demo
 	@DEBUG=true OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS=$${OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS:-true} bin/run-local
@@ -48,6 +48,13 @@ chromium:
 	@command -v chromium >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Receipts are printed to PDF by WeasyPrint, which loads Pango and HarfBuzz; installed when missing.
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pdf-libs:
+	@dpkg -s $(PDF_LIBS) >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(PDF_LIBS) >/dev/null; }
 
 # The sqlite3 shell writes SQLite's raw CSV: the benchmark's limit, and a test holds it to the export.
 sqlite3:
@@ -61,17 +68,17 @@ wrk:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
-test: install-test chromium sqlite3
+test: install-test chromium sqlite3 pdf-libs
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	 else echo "TEST_DATABASE_URL is not set: PostgreSQL run skipped."; fi
 
-test-sqlite: install-test sqlite3
+test-sqlite: install-test sqlite3 pdf-libs
 	@echo "== Test suite on SQLite"
 	@env -u DATABASE_URL $(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
 
-test-postgres: install-test
+test-postgres: install-test pdf-libs
 	@echo "== Test suite on PostgreSQL ($$TEST_DATABASE_URL)"
 	@DATABASE_URL="$$TEST_DATABASE_URL" $(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
 

@@ -132,6 +132,7 @@ class AuditSource(models.TextChoices):
     STUDENT = "student", "Student pages"
     CHECKOUT = "checkout", "Checkout"
     STRIPE = "stripe", "Stripe webhook"
+    STRIPE_SYNC = "stripe_sync", "Stripe reconciliation"
     RENEWAL = "renewal", "Renewal run"
     IMPORT = "import", "Import"
     COMMAND = "command", "Operator command"

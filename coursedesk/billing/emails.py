@@ -11,6 +11,7 @@ import datetime as dt
 from django.utils import dateformat, timezone
 
 from coursedesk.audit.services import Actor
+from coursedesk.billing.receipts import payment_receipt_of, receipt_url, refund_receipt_of
 from coursedesk.catalog.links import course_links
 from coursedesk.mail.models import OutboundEmail
 from coursedesk.mail.services import email_queue
@@ -69,6 +70,9 @@ def payment_receipt_queue(
         lines.append(f"That was payment {installment} of {subscription.installments_total}.")
     if subscription is not None and subscription.next_payment_at:
         lines.append(f"Your next payment is due on {email_date(subscription.next_payment_at)}.")
+    receipt = payment_receipt_of(payment)
+    if receipt is not None:
+        lines.append(f"Receipt No. {receipt.number} (to view, print or save as PDF): {receipt_url(receipt)}")
     return payment_email_queue(
         customer=payment.customer,
         course=course,
@@ -129,6 +133,7 @@ def payment_failed_notice_queue(
 def refund_notice_queue(*, refund, test_mode: bool, actor: Actor, source: str) -> OutboundEmail:
     payment = refund.payment
     course = payment.course
+    receipt = refund_receipt_of(refund)
     return payment_email_queue(
         customer=payment.customer,
         course=course,
@@ -138,6 +143,11 @@ def refund_notice_queue(*, refund, test_mode: bool, actor: Actor, source: str) -
             f"We have refunded {refund.money.format()} of your payment of {payment.money.format()} "
             f"for {course.title} made on {email_date(payment.paid_at)}.",
             "Depending on your bank, it can take 5 to 10 days to appear on your statement.",
+            *(
+                [f"Refund receipt No. {receipt.number}: {receipt_url(receipt)}"]
+                if receipt is not None
+                else []
+            ),
         ],
         test_mode=test_mode,
         actor=actor,

@@ -23,3 +23,12 @@ def next_due_after(due: dt.datetime, interval: str, now: dt.datetime) -> dt.date
     while (following := add_interval(due, interval, count)) <= now:
         count += 1
     return following
+
+
+def first_due_from(due: dt.datetime, interval: str, moment: dt.datetime) -> dt.datetime:
+    """The first date of the subscription's calendar (`due`, one interval on, two…) at or after
+    `moment`; `due` itself when it is not before `moment`."""
+    count = 0
+    while (following := add_interval(due, interval, count)) < moment:
+        count += 1
+    return following

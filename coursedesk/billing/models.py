@@ -358,3 +358,83 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id} ({self.status})"
+
+
+def new_receipt_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ReceiptCounter(models.Model):
+    """The last receipt number a creator issued. Its row is locked while a number is taken, in the
+    same transaction as the payment or refund the receipt is for: numbers never repeat and, since a
+    rolled-back transaction takes its number back, never skip."""
+
+    creator = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="receipt_counter"
+    )
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"receipt counter of {self.creator}: {self.last_number}"
+
+
+class ReceiptQuerySet(CreatorScopedQuerySet):
+    creator_path = "creator"
+
+
+class Receipt(models.Model):
+    """The receipt of one successful payment, or of one refund, numbered per creator from 1.
+
+    The seller's business details are copied when it is issued: a receipt says what was true then,
+    whatever the creator's settings say later.
+    """
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "Receipt"
+        REFUND = "refund", "Refund receipt"
+
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="receipts")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="receipts")
+    refund = models.OneToOneField(
+        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="receipt"
+    )
+    # The money this receipt is for: the payment's amount, or the refund's.
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    # What a discount took off the price before the payment (minor units); 0 without one.
+    discount_amount = models.PositiveIntegerField(default=0)
+    issued_at = models.DateTimeField(default=clock.now)
+    business_name = models.CharField(max_length=200, blank=True)
+    business_address = models.TextField(max_length=1000, blank=True)
+    tax_id = models.CharField(max_length=100, blank=True)
+    # The receipt's address for the customer (emails, billing page): long and random, never guessed.
+    access_key = models.CharField(max_length=64, unique=True, default=new_receipt_key)
+
+    objects = ReceiptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["creator", "number"], name="receipt_number_once_per_creator"),
+            models.UniqueConstraint(
+                fields=["payment"], condition=Q(kind="payment"), name="receipt_once_per_payment"
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="payment", refund__isnull=True) | Q(kind="refund", refund__isnull=False)),
+                name="receipt_refund_matches_kind",
+            ),
+            models.CheckConstraint(condition=Q(number__gt=0), name="receipt_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} No. {self.number} ({self.money})"
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+    @property
+    def discount(self) -> Money | None:
+        return Money(self.discount_amount, self.currency) if self.discount_amount else None

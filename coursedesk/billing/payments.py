@@ -5,6 +5,7 @@ from __future__ import annotations
 from coursedesk.audit.services import Actor, audit_record
 from coursedesk.audit.types import AuditEventType
 from coursedesk.billing.models import Payment
+from coursedesk.billing.receipts import receipt_issue
 from coursedesk.core import clock
 
 
@@ -24,9 +25,9 @@ def payment_record(
     actor: Actor,
     source: str,
 ) -> Payment:
-    """Writes one payment, taken or failed, and its payment.succeeded / payment.failed event, in the
-    caller's transaction. `details` adds to the event what the caller knows (the payment page, the
-    plan's instalment, that it was a renewal)."""
+    """Writes one payment, taken or failed, its payment.succeeded / payment.failed event and the
+    receipt of a payment taken, in the caller's transaction. `details` adds to the event what the
+    caller knows (the payment page, the plan's instalment, that it was a renewal)."""
     payment = Payment.objects.create(
         customer=customer,
         course=course,
@@ -40,6 +41,7 @@ def payment_record(
         failure_message=failure_message[:500],
         paid_at=clock.now(),
     )
+    receipt = receipt_issue(payment=payment) if succeeded else None
     audit_record(
         creator=customer.creator,
         customer=customer,
@@ -54,6 +56,7 @@ def payment_record(
             "currency": payment.currency,
             "amount_display": payment.money.format(),
             **(details or {}),
+            **({"receipt_number": receipt.number} if receipt is not None else {}),
             **({} if succeeded else {"error": payment.failure_message}),
         },
     )

@@ -17,6 +17,7 @@ from coursedesk.billing.emails import refund_notice_queue
 from coursedesk.billing.gateways import gateway_named, gateway_refusal
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.models import Payment, Refund
+from coursedesk.billing.receipts import receipt_issue
 from coursedesk.billing.selectors import RefundAmounts, payment_refund_amounts
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
@@ -162,8 +163,12 @@ def _refund_recorded(
     source: str,
     test_mode: bool,
 ) -> None:
-    """The audit event and the customer's refund notice, in the caller's transaction."""
+    """The audit event, the receipt of a refund that went through, and the customer's refund
+    notice, in the caller's transaction."""
     after = payment_refund_amounts(payment=payment)  # the new refund row counts now
+    receipt = (
+        receipt_issue(payment=payment, refund=refund) if refund.status == Refund.Status.SUCCEEDED else None
+    )
     creator = payment.customer.creator
     audit_record(
         creator=creator,
@@ -182,6 +187,7 @@ def _refund_recorded(
             "refunded_total": change(before.refunded.amount, after.refunded.amount),
             "refundable": change(before.refundable.amount, after.refundable.amount),
             **({"reason": refund.reason} if refund.reason else {}),
+            **({"receipt_number": receipt.number} if receipt is not None else {}),
         },
     )
     refund_notice_queue(refund=refund, test_mode=test_mode, actor=actor, source=source)
@@ -299,6 +305,8 @@ def refund_status_sync(
             fields.append("status")
         if fields:
             refund.save(update_fields=fields)
+        if "status" in fields and status == Refund.Status.SUCCEEDED:
+            receipt_issue(payment=refund.payment, refund=refund)
         if "status" in fields and status == Refund.Status.FAILED:
             payment = refund.payment
             audit_record(

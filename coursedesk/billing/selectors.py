@@ -23,7 +23,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest
 
-from coursedesk.billing.models import Payment, Refund
+from coursedesk.billing.models import Payment, Receipt, Refund
 from coursedesk.core.money import Money
 
 
@@ -38,8 +38,11 @@ def refunded_amount(refunds: QuerySet[Refund]) -> Coalesce:
 
 
 def payments_with_refund_amounts(payments: QuerySet[Payment]) -> QuerySet[Payment]:
-    """`payments` annotated with `refunded_amount` and `refundable_amount` (minor units)."""
+    """`payments` annotated with `refunded_amount` and `refundable_amount` (minor units), and the
+    `receipt_number` of a payment taken (None for one that failed)."""
+    receipt = Receipt.objects.filter(payment=OuterRef("pk"), kind=Receipt.Kind.PAYMENT)
     return payments.annotate(
+        receipt_number=Subquery(receipt.values("number")[:1]),
         refunded_amount=refunded_amount(Refund.objects.filter(payment=OuterRef("pk"))),
         refundable_amount=Case(
             When(
@@ -49,6 +52,16 @@ def payments_with_refund_amounts(payments: QuerySet[Payment]) -> QuerySet[Paymen
             default=Value(0),
             output_field=IntegerField(),
         ),
+    )
+
+
+def payments_with_receipts(payments: QuerySet[Payment]) -> QuerySet[Payment]:
+    """`payments` annotated with their receipt's `receipt_pk` and `receipt_key` (None for a payment
+    that failed); `payments_with_refund_amounts` gives its number."""
+    receipt = Receipt.objects.filter(payment=OuterRef("pk"), kind=Receipt.Kind.PAYMENT)
+    return payments.annotate(
+        receipt_pk=Subquery(receipt.values("pk")[:1]),
+        receipt_key=Subquery(receipt.values("access_key")[:1]),
     )
 
 

@@ -20,7 +20,8 @@ from coursedesk.billing.dunning import RetryPlan, payment_policy_of, retry_plan
 from coursedesk.billing.emails import payment_failed_notice_queue, payment_receipt_queue
 from coursedesk.billing.gateways import gateway_named, gateway_refusal
 from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayCharge, GatewayError
-from coursedesk.billing.intervals import next_due_after
+from coursedesk.billing.gateways.stripe import pause_resumes_at
+from coursedesk.billing.intervals import first_due_from, next_due_after
 from coursedesk.billing.models import Gateway, Payment, PaymentPolicy, Subscription
 from coursedesk.billing.payments import payment_record
 from coursedesk.core import clock
@@ -245,15 +246,44 @@ def subscription_pause(
 
 
 def subscription_pause_from_gateway(
-    *, subscription: Subscription, resume_on: dt.date | None, actor: Actor, source: str
+    *, subscription: Subscription, resumes_at: dt.datetime | None, actor: Actor, source: str
 ) -> Subscription:
-    """Records a pause made at the gateway (its dashboard may pause with no resume date)."""
+    """Records a pause made at the gateway, until the moment it resumes collecting (its dashboard
+    may pause with no resume date)."""
+    resume_on = resumes_at.astimezone(dt.UTC).date() if resumes_at is not None else None
     with transaction.atomic():
-        return _pause(subscription, resume_on=resume_on, actor=actor, source=source)
+        return _pause(subscription, resume_on=resume_on, resumes_at=resumes_at, actor=actor, source=source)
+
+
+def pause_next_payment_at(
+    subscription: Subscription, *, resume_on: dt.date, resumes_at: dt.datetime | None = None
+) -> dt.datetime:
+    """When the first payment after a pause until `resume_on` is taken.
+
+    The sandbox takes it on that day. Stripe pauses with `behavior=void`, which keeps the billing
+    cycle: the invoices falling in the pause are made and voided, and the next charge is the first
+    cycle date at or after the moment collection resumes (`resumes_at`, midnight UTC of the day when
+    CourseDesk asks), not that day itself ("Pause payment collection" in Stripe's guides). The date
+    recorded is the one Stripe will charge.
+    """
+    if subscription.gateway != Gateway.STRIPE:
+        return clock.start_of_day(resume_on)
+    resumes_at = resumes_at or pause_resumes_at(resume_on)
+    due = (
+        subscription.next_payment_before_pause_at
+        if subscription.status == Status.PAUSED
+        else subscription.next_payment_at
+    )
+    return first_due_from(due, subscription.interval, resumes_at) if due is not None else resumes_at
 
 
 def _pause(
-    subscription: Subscription, *, resume_on: dt.date | None, actor: Actor, source: str
+    subscription: Subscription,
+    *,
+    resume_on: dt.date | None,
+    actor: Actor,
+    source: str,
+    resumes_at: dt.datetime | None = None,
 ) -> Subscription:
     subscription = _locked(subscription)
     if subscription.status != Status.PAUSED:
@@ -261,10 +291,13 @@ def _pause(
     if resume_on is not None:
         _tell_gateway(subscription, actor, "subscription_pause", resume_on=resume_on)
     old_until, old_next = subscription.paused_until, subscription.next_payment_at
+    next_payment_at = (
+        pause_next_payment_at(subscription, resume_on=resume_on, resumes_at=resumes_at) if resume_on else None
+    )
     if subscription.status != Status.PAUSED:
         subscription.next_payment_before_pause_at = subscription.next_payment_at
     subscription.paused_until = resume_on
-    subscription.next_payment_at = clock.start_of_day(resume_on) if resume_on else None
+    subscription.next_payment_at = next_payment_at
     subscription_status_move(
         subscription,
         Status.PAUSED,
@@ -279,7 +312,9 @@ def _pause(
 
 
 def subscription_resume(*, subscription: Subscription, actor: Actor, source: str) -> Subscription:
-    """Ends a pause now. The next payment returns to its original date, or now if that has passed."""
+    """Ends a pause now. The next payment returns to its original date, or, if that has passed, is
+    taken now (sandbox) or on the next date of the billing cycle (Stripe keeps the cycle: what fell
+    in the pause was voided)."""
     with transaction.atomic():
         subscription = _locked(subscription)
         if subscription.status != Status.PAUSED:
@@ -289,7 +324,12 @@ def subscription_resume(*, subscription: Subscription, actor: Actor, source: str
         original = subscription.next_payment_before_pause_at
         old_until, old_next = subscription.paused_until, subscription.next_payment_at
         subscription.paused_until = None
-        subscription.next_payment_at = original if original is not None and original > now else now
+        if original is not None and original > now:
+            subscription.next_payment_at = original
+        elif original is not None and subscription.gateway == Gateway.STRIPE:
+            subscription.next_payment_at = first_due_from(original, subscription.interval, now)
+        else:
+            subscription.next_payment_at = now
         subscription.next_payment_before_pause_at = None
         subscription_status_move(
             subscription,

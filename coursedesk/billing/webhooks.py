@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
-from coursedesk.billing import refunds, subscriptions
+from coursedesk.billing import subscriptions
 from coursedesk.billing.checkout import checkout_complete_hosted
 from coursedesk.billing.dunning import payment_policy_of, retry_plan_from_stripe
 from coursedesk.billing.gateways import gateway_named
@@ -29,7 +29,8 @@ from coursedesk.billing.gateways.stripe import (
     invoice_subscription_id,
     webhook_event_verified,
 )
-from coursedesk.billing.models import Gateway, GatewayAccount, Payment, Refund, Subscription, WebhookEvent
+from coursedesk.billing.models import Gateway, GatewayAccount, Payment, Subscription, WebhookEvent
+from coursedesk.billing.stripe_sync import own_refund_of, stripe_refund_apply, stripe_subscription_apply
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError
 from coursedesk.core.text import without_control_characters
@@ -37,8 +38,7 @@ from coursedesk.core.text import without_control_characters
 logger = logging.getLogger(__name__)
 STRIPE = Actor.gateway("stripe")
 SOURCE = AuditSource.STRIPE
-# A refund CourseDesk started carries this in its metadata; its row may still be committing.
-OWN_REFUND_KEY = "coursedesk_refund"
+# A refund CourseDesk started (stripe_sync.OWN_REFUND_KEY) may still be committing its row.
 OWN_REFUND_PATIENCE = 3  # attempts before an unmatched refund of ours is recorded as Stripe's
 
 
@@ -250,28 +250,10 @@ def _payment_for(event: WebhookEvent, *references: str) -> Payment | None:
 
 def _refund_seen(event: WebhookEvent, refund: dict, payment: Payment) -> str:
     """Records one refund object from Stripe unless it is already recorded."""
-    status = {
-        "succeeded": Refund.Status.SUCCEEDED,
-        "pending": Refund.Status.PENDING,
-        "requires_action": Refund.Status.PENDING,
-    }.get(refund.get("status"), Refund.Status.FAILED)
-    own_key = (refund.get("metadata") or {}).get(OWN_REFUND_KEY, "")
-    if own_key.startswith("refund-"):
-        own = Refund.objects.filter(pk=own_key.removeprefix("refund-"), payment=payment).first()
-        if own is None and event.attempts < OWN_REFUND_PATIENCE:
-            raise NotYetKnown(f"refund {own_key} is still being recorded")
-        if own is not None:
-            refunds.refund_status_sync(refund=own, gateway_refund_id=refund["id"], status=status)
-            return "processed"
-    refunds.payment_refund_record(
-        payment=payment,
-        amount=refund["amount"],
-        gateway_refund_id=refund["id"],
-        status=status,
-        reason=refund.get("reason") or "",
-        actor=STRIPE,
-        source=SOURCE,
-    )
+    own, recorded = own_refund_of(payment, refund)
+    if own and recorded is None and event.attempts < OWN_REFUND_PATIENCE:
+        raise NotYetKnown(f"refund {refund.get('metadata')} is still being recorded")
+    stripe_refund_apply(payment=payment, refund=refund, actor=STRIPE, source=SOURCE)
     return "processed"
 
 
@@ -337,36 +319,8 @@ def on_subscription_updated(event: WebhookEvent) -> str:
         raise NotYetKnown(f"subscription {data['id']} is not recorded yet")
     if _is_stale(event, data["id"]):
         return "ignored"
-    status = data.get("status")
-    if status in ("canceled", "incomplete_expired"):
-        return on_subscription_deleted(event)
-    if subscription.status in (Subscription.Status.CANCELED, Subscription.Status.COMPLETED):
-        return "ignored"
-    ending = bool(data.get("cancel_at_period_end"))
-    if ending != subscription.cancel_at_period_end:
-        # Set or taken back in Stripe's dashboard (or the echo of CourseDesk's own change, which
-        # then matches already and lands here no more).
-        if ending:
-            subscriptions.subscription_cancel(
-                subscription=subscription, at_period_end=True, actor=STRIPE, source=SOURCE
-            )
-        else:
-            subscriptions.subscription_uncancel(subscription=subscription, actor=STRIPE, source=SOURCE)
-        return "processed"
-    pause = data.get("pause_collection")
-    if pause:
-        resumes_at = pause.get("resumes_at")
-        resume_on = dt.datetime.fromtimestamp(resumes_at, tz=dt.UTC).date() if resumes_at else None
-        if subscription.status != Subscription.Status.PAUSED or subscription.paused_until != resume_on:
-            subscriptions.subscription_pause_from_gateway(
-                subscription=subscription, resume_on=resume_on, actor=STRIPE, source=SOURCE
-            )
-            return "processed"
-        return "ignored"
-    if subscription.status == Subscription.Status.PAUSED:
-        subscriptions.subscription_resume(subscription=subscription, actor=STRIPE, source=SOURCE)
-        return "processed"
-    return "ignored"
+    changed = stripe_subscription_apply(subscription=subscription, data=data, actor=STRIPE, source=SOURCE)
+    return "processed" if changed else "ignored"
 
 
 def on_subscription_deleted(event: WebhookEvent) -> str:
@@ -374,13 +328,10 @@ def on_subscription_deleted(event: WebhookEvent) -> str:
     subscription = _subscription(event, data["id"])
     if subscription is None:
         raise NotYetKnown(f"subscription {data['id']} is not recorded yet")
-    if subscription.status in (Subscription.Status.CANCELED, Subscription.Status.COMPLETED):
-        return "ignored"  # canceled from CourseDesk, or a plan CourseDesk completed
-    if subscription.cancel_at_period_end:
-        subscriptions.subscription_period_end_reached(subscription=subscription, actor=STRIPE, source=SOURCE)
-        return "processed"
-    subscriptions.subscription_cancel(subscription=subscription, actor=STRIPE, source=SOURCE)
-    return "processed"
+    changed = stripe_subscription_apply(
+        subscription=subscription, data={**data, "status": "canceled"}, actor=STRIPE, source=SOURCE
+    )
+    return "processed" if changed else "ignored"
 
 
 HANDLERS = {

@@ -1,23 +1,25 @@
-"""Student payment pages: update the card of a subscription, cancel recurring payments.
+"""Student payment pages: update the card of a subscription, cancel recurring payments, receipts.
 
-Both work on the signed-in student's own subscriptions of this course only; anything else is 404.
+The first two work on the signed-in student's own subscriptions of this course only; anything else
+is 404. A receipt opens by its long random address alone, so the link in its email works signed out.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.gateways import gateway_named
 from coursedesk.billing.gateways.base import GatewayError
-from coursedesk.billing.models import Gateway, Payment, Subscription
-from coursedesk.billing.selectors import payments_with_refund_amounts, plan_balance
+from coursedesk.billing.models import Gateway, Payment, Receipt, Subscription
+from coursedesk.billing.selectors import payments_with_receipts, payments_with_refund_amounts, plan_balance
 from coursedesk.billing.subscriptions import (
     customer_cancel_ends_at,
     subscription_cancel_by_customer,
@@ -27,6 +29,8 @@ from coursedesk.billing.subscriptions import (
 from coursedesk.classroom.auth import student_required
 from coursedesk.classroom.forms import TestCardForm
 from coursedesk.core.errors import DomainError
+from coursedesk.usecases.receipts import receipt_display_use, receipt_filename, receipt_html
+from coursedesk.usecases.receipts import receipt_pdf as receipt_pdf_bytes
 
 OPEN_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.PAUSED, Subscription.Status.PAST_DUE)
 
@@ -72,8 +76,10 @@ def billing(request, *, course, student):
                 messages.add_message(request, *_card_saved_message(was_past_due, subscription))
                 return redirect("classroom:billing", course_slug=course.slug)
     subscriptions = list(_subscriptions(student, course))
-    payments = payments_with_refund_amounts(
-        Payment.objects.filter(customer=student, course=course).order_by("-paid_at", "-pk")
+    payments = payments_with_receipts(
+        payments_with_refund_amounts(
+            Payment.objects.filter(customer=student, course=course).order_by("-paid_at", "-pk")
+        )
     )
     return render(
         request,
@@ -185,3 +191,44 @@ def cancel(request, *, course, student):
             "choices": [_cancel_choice(subscription) for subscription in open_subscriptions],
         },
     )
+
+
+def _receipt_by_key(course_slug: str, key: str) -> Receipt:
+    receipt = (
+        Receipt.objects.select_related(
+            "creator", "payment__customer", "payment__course", "payment__payment_page"
+        )
+        .filter(access_key=key, payment__course__slug=course_slug)
+        .first()
+    )
+    if receipt is None or not key:
+        raise Http404("No such receipt.")
+    return receipt
+
+
+@never_cache
+@require_GET
+def receipt(request, course_slug: str, key: str):
+    """A receipt, opened by its long random address (from the receipt email or the billing page)."""
+    found = _receipt_by_key(course_slug, key)
+    receipt_display_use(found)
+    pdf_url = reverse("classroom:receipt_pdf", kwargs={"course_slug": course_slug, "key": key})
+    return HttpResponse(
+        receipt_html(
+            found,
+            pdf_url=pdf_url,
+            receipt_url=lambda other: reverse(
+                "classroom:receipt", kwargs={"course_slug": course_slug, "key": other.access_key}
+            ),
+        )
+    )
+
+
+@never_cache
+@require_GET
+def receipt_pdf(request, course_slug: str, key: str):
+    found = _receipt_by_key(course_slug, key)
+    receipt_display_use(found)
+    response = HttpResponse(receipt_pdf_bytes(found), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{receipt_filename(found)}"'
+    return response

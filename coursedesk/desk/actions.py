@@ -22,6 +22,7 @@ from coursedesk.billing.models import Payment, Subscription
 from coursedesk.billing.refunds import payment_refund, payment_refund_check
 from coursedesk.billing.selectors import ending_words, payments_with_refund_amounts
 from coursedesk.billing.subscriptions import (
+    pause_next_payment_at,
     subscription_cancel,
     subscription_pause,
     subscription_resume,
@@ -625,9 +626,15 @@ class SubscriptionPause(SubscriptionAction):
 
     def sentence(self, subscription, values):
         resume_on = values["resume_on"]
+        next_payment_at = pause_next_payment_at(subscription, resume_on=resume_on)
+        cycle = (
+            " (Stripe keeps the billing cycle: that is its first billing date from then on)"
+            if next_payment_at.date() != resume_on
+            else ""
+        )
         return (
             f"Pause {subscription_words(subscription)} until {day(resume_on)}: no payment before then, "
-            f"the next one is taken on {day(resume_on)}. Access stays and nothing is refunded. "
+            f"the next one is taken on {day(next_payment_at)}{cycle}. Access stays and nothing is refunded. "
             "You can resume it earlier."
         )
 

@@ -27,6 +27,16 @@ urlpatterns = [
     path("desk/", views.activity, name="activity"),
     path("desk/customers/<int:customer_id>/", views.customer_detail, name="customer"),
     path(
+        "desk/customers/<int:customer_id>/receipts/<int:receipt_id>/",
+        views.customer_receipt,
+        name="customer_receipt",
+    ),
+    path(
+        "desk/customers/<int:customer_id>/receipts/<int:receipt_id>/pdf/",
+        views.customer_receipt_pdf,
+        name="customer_receipt_pdf",
+    ),
+    path(
         "desk/customers/<int:customer_id>/view-as/<int:course_id>/",
         views.student_view,
         name="student_view",
@@ -34,6 +44,7 @@ urlpatterns = [
     path("desk/teach/", views.teach, name="teach"),
     path("desk/links/", views.links, name="links"),
     path("desk/courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),
+    path("desk/payments.csv", views.payments_csv, name="payments_csv"),
     *[
         path(f"desk/{route}", views.customer_action, {"action_name": name}, name=name)
         for route, name in ACTION_PATHS

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django import forms
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from coursedesk.accounts.access import creator_required
 from coursedesk.accounts.roles import Permission
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
+from coursedesk.billing.models import Receipt
 from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
 from coursedesk.core.display import display_current
@@ -26,7 +29,9 @@ from coursedesk.core.replica import replica_reads
 from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import course_students, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
+from coursedesk.usecases.payments_csv import payments_csv_response
 from coursedesk.usecases.profile import customer_profile, profile_customer
+from coursedesk.usecases.receipts import receipt_filename, receipt_html, receipt_pdf
 from coursedesk.usecases.student_view import student_view_begin
 from coursedesk.usecases.students_csv import students_csv_response
 
@@ -197,7 +202,11 @@ def _after_action(request, customer, *, message="", error="", offer_welcome_emai
 @replica_reads()
 def teach(request):
     courses = course_students(courses=list(Course.objects.for_creator(request.creator)))
-    return render(request, "desk/teach.html", {"nav": "teach", "courses": courses})
+    return render(
+        request,
+        "desk/teach.html",
+        {"nav": "teach", "courses": courses, "payments_form": PaymentsExportForm()},
+    )
 
 
 @creator_required
@@ -234,6 +243,64 @@ def _link_rows(course) -> list[LinkRow]:
 def students_csv(request, course_id):
     course = get_object_or_404(Course.objects.for_creator(request.creator), pk=course_id)
     return students_csv_response(course=course)
+
+
+def _customer_receipt(request, customer_id: int, receipt_id: int) -> Receipt:
+    return get_object_or_404(
+        Receipt.objects.for_creator(request.creator).select_related(
+            "creator", "payment__customer", "payment__course", "payment__payment_page"
+        ),
+        pk=receipt_id,
+        payment__customer_id=customer_id,
+    )
+
+
+@creator_required
+@require_GET
+@never_cache
+def customer_receipt(request, customer_id, receipt_id):
+    """A receipt as the customer reads it, with its PDF and the receipts of its refunds."""
+    receipt = _customer_receipt(request, customer_id, receipt_id)
+    pdf_url = reverse("desk:customer_receipt_pdf", args=[customer_id, receipt.pk])
+    return HttpResponse(
+        receipt_html(
+            receipt,
+            pdf_url=pdf_url,
+            receipt_url=lambda other: reverse("desk:customer_receipt", args=[customer_id, other.pk]),
+        )
+    )
+
+
+@creator_required
+@require_GET
+@never_cache
+def customer_receipt_pdf(request, customer_id, receipt_id):
+    receipt = _customer_receipt(request, customer_id, receipt_id)
+    response = HttpResponse(receipt_pdf(receipt), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{receipt_filename(receipt)}"'
+    return response
+
+
+class PaymentsExportForm(forms.Form):
+    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@creator_required
+@require_GET
+def payments_csv(request):
+    """Every payment and refund of the chosen days, for bookkeeping (no dates: everything so far)."""
+    form = PaymentsExportForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, "Choose the dates as YYYY-MM-DD.")
+        return redirect("desk:teach")
+    try:
+        return payments_csv_response(
+            creator=request.creator, start=form.cleaned_data["start"], end=form.cleaned_data["end"]
+        )
+    except DomainError as refused:
+        messages.error(request, refused.message)
+        return redirect("desk:teach")
 
 
 @creator_required(permission=Permission.CUSTOMER_CARE)

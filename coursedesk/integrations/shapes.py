@@ -14,7 +14,7 @@ from ninja import Schema
 from ninja.responses import NinjaJSONEncoder
 from pydantic import BeforeValidator
 
-from coursedesk.billing.models import Payment, Subscription
+from coursedesk.billing.models import Payment, Receipt, Subscription
 from coursedesk.billing.selectors import payment_refund_amounts
 from coursedesk.customers.models import Customer, Enrolment
 
@@ -56,6 +56,7 @@ class PaymentOut(Schema):  # from billing's payments_with_refund_amounts
     gateway: str
     # none, partial or full: how much of a paid payment went back (status stays "succeeded").
     refund_status: str
+    receipt_number: int | None
 
     @staticmethod
     def resolve_amount_refunded(payment) -> int:
@@ -136,4 +137,7 @@ def object_data(subject) -> dict:
         subject = copy.copy(subject)  # the service's own instance stays as it was
         subject.refunded_amount = amounts.refunded.amount
         subject.refundable_amount = amounts.refundable.amount
+        subject.receipt_number = (
+            subject.receipts.filter(kind=Receipt.Kind.PAYMENT).values_list("number", flat=True).first()
+        )
     return as_api_json(shape, subject)

@@ -15,8 +15,10 @@ from django.db import transaction
 from coursedesk.accounts.models import Creator
 from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.audit.types import AuditEventType, AuditSource
+from coursedesk.billing.dunning import payment_policy_update
 from coursedesk.billing.models import Gateway, GatewayAccount, Payment, Refund, Subscription
 from coursedesk.billing.payments import payment_record
+from coursedesk.billing.receipts import receipt_issue
 from coursedesk.billing.selectors import payment_refund_amounts
 from coursedesk.catalog.models import Course, Lesson, PaymentPage
 from coursedesk.core import clock
@@ -196,6 +198,7 @@ def _sandbox_refund(*, payment, amount, at, creator, reason="") -> Refund:
         gateway_refund_id=f"sbx_re_{payment.pk}_{int(at.timestamp())}",
         created_at=at,
     )
+    receipt = receipt_issue(payment=payment, refund=refund)
     audit_record(
         creator=creator,
         customer=payment.customer,
@@ -211,6 +214,7 @@ def _sandbox_refund(*, payment, amount, at, creator, reason="") -> Refund:
                 before.refunded.amount, payment_refund_amounts(payment=payment).refunded.amount
             ),
             **({"reason": reason} if reason else {}),
+            "receipt_number": receipt.number,
         },
     )
     return refund
@@ -245,6 +249,15 @@ class DemoSeeder:
         GatewayAccount.objects.create(creator=creator, gateway=Gateway.SANDBOX)
         self.creator = creator
         self.actor = Actor.creator(creator)
+        # The business details every receipt carries.
+        payment_policy_update(
+            creator=creator,
+            actor=self.actor,
+            source=AuditSource.SEED,
+            business_name="Maya Lindqvist Studio AB",
+            business_address="Sveavägen 12\n111 57 Stockholm\nSweden",
+            tax_id="SE556677889901",
+        )
         self.pages = {}
         for spec in COURSES:
             course = Course.objects.create(

@@ -10,7 +10,7 @@ from django.db.models.functions import Lower, Trim
 from django.shortcuts import get_object_or_404
 
 from coursedesk.billing.models import Payment, Subscription
-from coursedesk.billing.selectors import payments_with_refund_amounts
+from coursedesk.billing.selectors import payments_with_receipts, payments_with_refund_amounts
 from coursedesk.catalog.models import PaymentPage
 from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import customer_enrolments, customer_timeline
@@ -18,10 +18,12 @@ from coursedesk.mail.models import EmailSuppression, OutboundEmail
 
 
 def customer_payments(*, customer):
-    """The customer's payments, newest first, each annotated with `refunded_amount` and
-    `refundable_amount`."""
-    return payments_with_refund_amounts(
-        Payment.objects.filter(customer=customer).select_related("course").order_by("-paid_at", "-pk")
+    """The customer's payments, newest first, each annotated with `refunded_amount`,
+    `refundable_amount`, `receipt_number` and `receipt_key`."""
+    return payments_with_receipts(
+        payments_with_refund_amounts(
+            Payment.objects.filter(customer=customer).select_related("course").order_by("-paid_at", "-pk")
+        )
     )
 
 

@@ -1,10 +1,11 @@
 """A course's students as CSV, streamed in constant memory, safe to open in a spreadsheet.
 
-Every student is listed, revoked and expired included. Totals come from the payment and refund rows
-(per customer and course) through subqueries. The database writes the CSV itself from one SELECT
-that formats every cell (students_csv_sql): PostgreSQL's COPY streams it, SQLite joins each row
-into its line, so no Python runs per row. `students_csv_reference_lines` writes the same CSV row by
-row with Python's csv module; tests hold the export to it byte for byte on both databases.
+Every student is listed, revoked and expired included. Totals and receipt numbers come from the
+payment, refund and receipt rows (per customer and course) through subqueries. The database writes
+the CSV itself from one SELECT that formats every cell (students_csv_sql): PostgreSQL's COPY streams
+it, SQLite joins each row into its line, so no Python runs per row. `students_csv_reference_lines`
+writes the same CSV row by row with Python's csv module; tests hold the export to it byte for byte on
+both databases.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.db.models import CharField, Func, IntegerField, OuterRef, Subquery, 
 from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 
-from coursedesk.billing.models import Payment, Refund, Subscription
+from coursedesk.billing.models import Payment, Receipt, Refund, Subscription
 from coursedesk.billing.selectors import refunded_amount
 from coursedesk.core import clock
 from coursedesk.core.money import decimal_places
@@ -42,6 +43,7 @@ HEADER = [
     "Currency",
     "Subscription status",
     "Last sign-in",
+    "Receipt numbers",
 ]
 STATUS_LABELS = {"active": "Active", "revoked": "Revoked", "expired": "Expired"}
 SUBSCRIPTION_LABELS = dict(Subscription.Status.choices)
@@ -137,7 +139,18 @@ COLUMNS = (
     "currency",
     "subscription_status",
     "customer__last_login_at",
+    "customer_id",
 )
+
+
+def _receipt_numbers(course) -> dict[int, str]:
+    """Each customer's receipt numbers for the course's payments and their refunds, ascending,
+    joined by spaces."""
+    numbers: dict[int, list[int]] = {}
+    rows = Receipt.objects.filter(payment__course=course).values_list("payment__customer_id", "number")
+    for customer_id, number in rows.order_by("number"):
+        numbers.setdefault(customer_id, []).append(number)
+    return {customer_id: " ".join(map(str, found)) for customer_id, found in numbers.items()}
 
 
 def _header() -> str:
@@ -154,6 +167,7 @@ def students_csv_reference_lines(*, course):
     writer = csv.writer(buffer)
     yield _header()
     rows = _database_rows(course_student_rows(course=course).values_list(*COLUMNS))
+    receipts = _receipt_numbers(course)
     written = 0
     for (
         first_name,
@@ -168,6 +182,7 @@ def students_csv_reference_lines(*, course):
         currency,
         subscription_status,
         last_login_at,
+        customer_id,
     ) in rows:
         writer.writerow(
             (
@@ -183,6 +198,7 @@ def students_csv_reference_lines(*, course):
                 currency.upper(),
                 SUBSCRIPTION_LABELS.get(subscription_status, ""),
                 _time(last_login_at),
+                receipts.get(customer_id, ""),
             )
         )
         written += 1

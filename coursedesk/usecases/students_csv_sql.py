@@ -61,6 +61,10 @@ class Dialect:
         """A stored time as "2026-11-21 10:00:00 UTC" (seconds truncated), NULL stays NULL."""
         raise NotImplementedError
 
+    def numbers(self, column: str, from_where: str) -> str:
+        """`column` of the rows `from_where` names, ascending, joined by spaces; NULL for none."""
+        raise NotImplementedError
+
 
 class Postgres(Dialect):
     course, now = "%(course)s", "%(now)s"
@@ -84,6 +88,9 @@ class Postgres(Dialect):
 
     def time(self, expression):
         return f"to_char({expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'"
+
+    def numbers(self, column, from_where):
+        return f"(SELECT string_agg(({column})::text, ' ' ORDER BY {column}) {from_where})"
 
 
 class Sqlite(Dialect):
@@ -113,6 +120,11 @@ class Sqlite(Dialect):
         # Django stores "2026-11-21 10:00:00[.ffffff]" in UTC.
         return f"substr({expression}, 1, 19) || ' UTC'"
 
+    def numbers(self, column, from_where):
+        # group_concat takes no ORDER BY before SQLite 3.44; it joins an ordered subquery's rows in
+        # their order.
+        return f"(SELECT group_concat(n, ' ') FROM (SELECT {column} AS n {from_where} ORDER BY {column}))"
+
 
 DIALECTS = {"postgresql": Postgres(), "sqlite": Sqlite()}
 
@@ -139,6 +151,9 @@ def students_csv_select(vendor: str) -> str:
     succeeded = _literal(Payment.Status.SUCCEEDED)
     counted = _in(Refund.COUNTED_STATUSES)
     same_enrolment = "p.customer_id = e.customer_id AND p.course_id = e.course_id"
+    receipts = (
+        f"FROM billing_receipt rc JOIN billing_payment p ON p.id = rc.payment_id WHERE {same_enrolment}"
+    )
     return f"""
 SELECT NULLIF({neutralised("t.first_name")}, ''),
        NULLIF({neutralised("t.last_name")}, ''),
@@ -153,7 +168,8 @@ SELECT NULLIF({neutralised("t.first_name")}, ''),
        {money("t.refunded")},
        NULLIF(UPPER(t.currency), ''),
        {_labels("t.subscription_status", Subscription.Status.choices)},
-       {d.time("t.last_login_at")}
+       {d.time("t.last_login_at")},
+       t.receipt_numbers
   FROM (SELECT e.id, c.first_name, c.last_name, c.email, e.revoked_at, e.expires_at, e.granted_at,
                pp.name AS page_name, c.last_login_at,
                COALESCE((SELECT SUM(p.amount) FROM billing_payment p
@@ -166,7 +182,8 @@ SELECT NULLIF({neutralised("t.first_name")}, ''),
                  ORDER BY p.paid_at DESC, p.id DESC LIMIT 1) AS currency,
                (SELECT s.status FROM billing_subscription s
                  WHERE s.customer_id = e.customer_id AND s.course_id = e.course_id
-                 ORDER BY s.started_at DESC, s.id DESC LIMIT 1) AS subscription_status
+                 ORDER BY s.started_at DESC, s.id DESC LIMIT 1) AS subscription_status,
+               {d.numbers("rc.number", receipts)} AS receipt_numbers
           FROM customers_enrolment e
           JOIN customers_customer c ON c.id = e.customer_id
           LEFT JOIN catalog_paymentpage pp ON pp.id = e.payment_page_id
@@ -192,7 +209,7 @@ def _csv_cell(expression: str) -> str:
 
 # The cells that hold text a person typed; the others (labels, times, money) never need quotes.
 TYPED_CELLS = (0, 1, 2, 6)
-CELLS = 12
+CELLS = 13
 
 
 def students_csv_lines_select() -> str:

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from coursedesk.accounts.models import ApiToken, Creator
 from coursedesk.audit.models import AuditEvent
-from coursedesk.billing.models import Payment, Refund, Subscription
+from coursedesk.billing.models import Payment, Receipt, Refund, Subscription
 from coursedesk.billing.selectors import payment_refund_amounts
 from coursedesk.core import clock
 from coursedesk.customers.models import Customer, Enrolment
@@ -72,7 +72,7 @@ def test_create_api_token_for_an_unknown_creator(db):
 def counts():
     return {
         model.__name__: model.objects.count()
-        for model in (Creator, Customer, Enrolment, Payment, Refund, Subscription, AuditEvent)
+        for model in (Creator, Customer, Enrolment, Payment, Refund, Receipt, Subscription, AuditEvent)
     }
 
 
@@ -107,6 +107,15 @@ def test_seed_demo_covers_every_state_and_is_idempotent(db):
     assert Enrolment.objects.filter(
         revoked_at__isnull=True, expires_at__gt=clock.now(), expires_at__lte=soon
     ).exists()
+    # receipts: one for every payment taken and every refund, numbered 1 to N, with the business
+    receipts = Receipt.objects.filter(creator=creator)
+    taken = Payment.objects.filter(status="succeeded").count()
+    assert receipts.filter(kind="payment").count() == taken
+    assert receipts.filter(kind="refund").count() == Refund.objects.filter(status="succeeded").count() > 0
+    assert sorted(receipts.values_list("number", flat=True)) == list(range(1, receipts.count() + 1))
+    assert set(receipts.values_list("business_name", "tax_id")) == {
+        ("Maya Lindqvist Studio AB", "SE556677889901")
+    }
 
 
 def test_production_settings_pass_the_deploy_check(tmp_path):

@@ -5,8 +5,10 @@ import datetime as dt
 import io
 
 import pytest
+from django.db import transaction
 
 from coursedesk.audit.models import AuditEvent
+from coursedesk.billing.receipts import receipt_issue
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.mail.models import OutboundEmail
 from tests.desk.conftest import make_refund, snapshot
@@ -111,6 +113,8 @@ def test_a_payments_refund_status_says_how_much_went_back(api, customer, payment
 
 def test_customer_profile_shape(api, customer, course, enrolment, payment, subscription, frozen_now):
     make_refund(payment, 2000)
+    with transaction.atomic():
+        receipt_issue(payment=payment)
     body = api.get(f"/customers/{customer.pk}").json()
     assert body["email"] == "zoe@example.com"
     assert body["enrolments"] == [
@@ -138,6 +142,7 @@ def test_customer_profile_shape(api, customer, course, enrolment, payment, subsc
             "subscription_id": None,
             "gateway": "sandbox",
             "refund_status": "partial",
+            "receipt_number": 1,
         }
     ]
     assert body["subscriptions"] == [
@@ -532,3 +537,46 @@ def test_profile_emails_and_welcome_email_shapes(api, customer, enrolment, froze
             "sent_at": None,
         }
     ]
+
+
+def test_cancel_at_the_period_end(api, subscription, frozen_now):
+    # given an active subscription due on its next date
+    due = subscription.next_payment_at
+
+    # when the API cancels it at the end of the paid period
+    response = api.post(f"/subscriptions/{subscription.pk}/cancel", {"at_period_end": True})
+
+    # then it runs until then, with no further payment, and says so
+    body = response.json()
+    assert response.status_code == 200
+    assert (body["status"], body["cancel_at_period_end"], body["canceled_at"]) == ("active", True, None)
+    assert body["next_payment_at"] == due.isoformat().replace("+00:00", "Z")
+    # and cancelling at the period's end again is refused with the date
+    again = api.post(f"/subscriptions/{subscription.pk}/cancel", {"at_period_end": True})
+    assert (again.status_code, error_code(again)) == (409, "subscription_already_ending")
+    # and a cancel now still ends it at once
+    now = api.post(f"/subscriptions/{subscription.pk}/cancel", {"at_period_end": False}).json()
+    assert (now["status"], now["canceled_at"]) == ("canceled", "2026-11-21T10:00:00Z")
+
+
+def test_cancel_without_a_body_cancels_now(api, subscription, frozen_now):
+    # as `curl -X POST` sends it: no body, no content type
+    response = api.client.generic(
+        "POST", f"/api/v1/subscriptions/{subscription.pk}/cancel", headers=api.headers
+    )
+
+    assert (response.status_code, response.json()["status"]) == (200, "canceled")
+
+
+def test_cancel_sent_as_an_empty_form_cancels_now(api, subscription, frozen_now):
+    response = api.client.post(f"/api/v1/subscriptions/{subscription.pk}/cancel", headers=api.headers)
+
+    assert (response.status_code, response.json()["status"]) == (200, "canceled")
+
+
+def test_cancel_refuses_a_value_that_is_no_boolean(api, subscription):
+    response = api.post(f"/subscriptions/{subscription.pk}/cancel", {"at_period_end": "tomorrow"})
+
+    assert (response.status_code, error_code(response)) == (422, "invalid_at_period_end")
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.cancel_at_period_end) == ("active", False)

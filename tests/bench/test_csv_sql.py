@@ -13,7 +13,7 @@ import io
 import sqlite3
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from bench.csv_sql import (
     postgres_copy_blocks,
@@ -22,6 +22,7 @@ from bench.csv_sql import (
     students_csv_select,
 )
 from coursedesk.billing.models import Payment, Refund, Subscription
+from coursedesk.billing.receipts import receipt_issue
 from coursedesk.core import clock
 from tests.desk.conftest import make_payment, make_refund, make_subscription
 from tests.factories import make_course, make_customer, make_enrolment, make_page
@@ -44,7 +45,7 @@ def course_with_every_case(creator, other_creator, frozen_now):
     zoe.save()
     make_enrolment(zoe, course, payment_page=lifetime, source="checkout")
     paid = make_payment(zoe, course, 4900, payment_page=lifetime)
-    make_refund(paid, 1000)
+    refund = make_refund(paid, 1000)
     make_refund(paid, 500, status=Refund.Status.PENDING)
     make_refund(paid, 200, status=Refund.Status.FAILED)  # not counted
 
@@ -61,8 +62,8 @@ def course_with_every_case(creator, other_creator, frozen_now):
     old.started_at = NOW - dt.timedelta(days=60)
     old.save()
     make_subscription(expiring_now, course, monthly, status=Subscription.Status.PAST_DUE)
-    make_payment(expiring_now, course, 12345, currency="kwd", payment_page=monthly)
-    make_payment(expiring_now, course, 7, currency="kwd", payment_page=monthly)
+    first = make_payment(expiring_now, course, 12345, currency="kwd", payment_page=monthly)
+    second = make_payment(expiring_now, course, 7, currency="kwd", payment_page=monthly)
 
     later = make_customer(creator, email="later@example.com", first_name="Line\nbreak", last_name="Søren")
     make_enrolment(later, course, payment_page=unnamed, expires_at=NOW + dt.timedelta(days=30, seconds=1))
@@ -70,7 +71,17 @@ def course_with_every_case(creator, other_creator, frozen_now):
 
     elsewhere = make_course(other_creator, title="Other", slug="other")
     make_enrolment(make_customer(other_creator, email="not-listed@example.com"), elsewhere)
-    make_enrolment(zoe, make_course(creator, title="Second", slug="second"))
+    second_course = make_course(creator, title="Second", slug="second")
+    make_enrolment(zoe, second_course)
+    # Receipts, numbered out of the order of the rows (ten and more, so the order is numeric);
+    # a receipt of another course is not listed.
+    with transaction.atomic():
+        for _ in range(8):
+            receipt_issue(payment=make_payment(zoe, second_course, 100))
+        receipt_issue(payment=second)
+        receipt_issue(payment=paid)
+        receipt_issue(payment=paid, refund=refund)
+        receipt_issue(payment=first)
     return course
 
 
@@ -135,7 +146,9 @@ def test_the_select_gives_the_exports_cells_byte_for_byte(api, course_with_every
         "USD",
         None,
         "2026-11-19 09:59:59 UTC",
+        "10 11",
     )
+    assert [row[12] for row in rows] == ["10 11", None, None, "9 12", None]
 
 
 @pytest.mark.postgres_only

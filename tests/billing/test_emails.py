@@ -8,7 +8,7 @@ from django.conf import settings
 
 from coursedesk.audit.services import Actor
 from coursedesk.billing.emails import email_date
-from coursedesk.billing.models import CheckoutSession, Subscription
+from coursedesk.billing.models import CheckoutSession, Receipt, Subscription
 from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.renewals import renewals_run
 from coursedesk.core import clock
@@ -35,7 +35,9 @@ def test_the_checkout_receipt_of_a_plan_says_which_payment_and_the_next_date(fro
         "Paid on November 21, 2026. Payment reference: "
         f"sbx_ch_checkout_renewals_{plan_page.pk}_{session.pk}.\n"
         "That was payment 1 of 3.\n"
-        "Your next payment is due on December 21, 2026.\n\n"
+        "Your next payment is due on December 21, 2026.\n"
+        "Receipt No. 1 (to view, print or save as PDF): "
+        f"{settings.SITE_URL}/c/watercolor/receipts/{Receipt.objects.get().access_key}/\n\n"
         "This is a test-mode payment: no real money moved.\n\n"
         "Maya Studio"
     )
@@ -54,7 +56,9 @@ def test_a_renewal_receipt_has_the_same_shape(frozen_now, plan_page):
         "Thank you for your payment of $20.00 for Watercolor Foundations (Three payments).\n"
         f"Paid on December 21, 2026. Payment reference: sbx_ch_renewal_{subscription.pk}_2.\n"
         "That was payment 2 of 3.\n"
-        "Your next payment is due on January 21, 2027.\n\n"
+        "Your next payment is due on January 21, 2027.\n"
+        "Receipt No. 2 (to view, print or save as PDF): "
+        f"{settings.SITE_URL}/c/watercolor/receipts/{Receipt.objects.get(number=2).access_key}/\n\n"
         "This is a test-mode payment: no real money moved.\n\n"
         "Maya Studio"
     )
@@ -88,7 +92,9 @@ def test_the_refund_notice_has_the_same_greeting_test_mode_line_and_sign_off(cre
         "Hi Zoë,\n\n"
         "We have refunded $10.00 of your payment of $49.00 for Watercolor Foundations "
         "made on November 21, 2026.\n"
-        "Depending on your bank, it can take 5 to 10 days to appear on your statement.\n\n"
+        "Depending on your bank, it can take 5 to 10 days to appear on your statement.\n"
+        "Refund receipt No. 1: "
+        f"{settings.SITE_URL}/c/watercolor/receipts/{Receipt.objects.get(kind='refund').access_key}/\n\n"
         "This is a test-mode payment: no real money moved.\n\n"
         "Maya Studio"
     )

@@ -5,11 +5,19 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from coursedesk.audit.services import Actor
 from coursedesk.billing.checkout import checkout_fulfil
-from coursedesk.billing.models import CheckoutSession, GatewayAccount, Payment, Refund
+from coursedesk.billing.models import (
+    CheckoutSession,
+    GatewayAccount,
+    Payment,
+    Receipt,
+    ReceiptCounter,
+    Refund,
+)
+from coursedesk.billing.payments import payment_record
 from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.selectors import payment_refund_amounts
 from coursedesk.core.errors import DomainError
@@ -86,3 +94,44 @@ def test_the_webhook_and_the_return_page_fulfilling_at_once_sell_once():
     assert (Customer.objects.count(), Enrolment.objects.count(), Payment.objects.count()) == (1, 1, 1)
     # one welcome email and one receipt, not two of each
     assert sorted(OutboundEmail.objects.values_list("kind", flat=True)) == ["receipt", "welcome"]
+
+
+def test_receipt_numbers_taken_at_once_have_no_gap_and_no_double():
+    # given a creator with no receipt yet (the counter row itself is made in the race) and a paid
+    # payment to refund while new payments come in
+    creator = make_creator()
+    course = make_course(creator)
+    customers = [make_customer(creator, email=f"buyer{n}@example.com") for n in range(8)]
+    refundable = make_payment(customers[0], course, amount=4900)
+    ticket = iter(range(8))
+
+    def pay_or_refund():
+        n = next(ticket)
+        if n == 7:
+            payment_refund(payment=refundable, amount=900, actor=Actor.creator(creator), source="desk")
+            return "refunded"
+        with transaction.atomic():
+            payment_record(
+                customer=customers[n],
+                course=course,
+                payment_page=None,
+                subscription=None,
+                amount=1000 + n,
+                currency="usd",
+                gateway="sandbox",
+                reference=f"sbx_ch_race_{n}",
+                actor=Actor.buyer(customers[n].email),
+                source="checkout",
+            )
+        return "paid"
+
+    # when seven payments and a refund are recorded at the same moment
+    outcomes = at_once(pay_or_refund, times=8)
+
+    # then the receipts are numbered 1 to 8, each once
+    assert sorted(outcomes) == ["paid"] * 7 + ["refunded"]
+    assert sorted(Receipt.objects.filter(creator=creator).values_list("number", flat=True)) == list(
+        range(1, 9)
+    )
+    assert ReceiptCounter.objects.get(creator=creator).last_number == 8
+    assert Receipt.objects.filter(kind="refund").values_list("amount", flat=True).get() == 900

@@ -13,6 +13,7 @@ import time
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -325,6 +326,13 @@ def test_a_stripe_renewal_queues_coursedesks_receipt(client, bought_monthly, str
     assert "Payment reference: in_test_second." in receipt.text_body
     assert "Your next payment is due on January 15, 2027." in receipt.text_body
     assert TEST_MODE_LINE in receipt.text_body  # the creator's Stripe keys are test keys
+    # and the renewal has its numbered receipt, linked from the email
+    paid = Payment.objects.get(gateway_payment_id="in_test_second")
+    assert [r.number for r in paid.receipts.all()] == [2]
+    assert (
+        f"Receipt No. 2 (to view, print or save as PDF): "
+        f"{settings.SITE_URL}/c/watercolor/receipts/{paid.receipts.get().access_key}/"
+    ) in receipt.text_body
     assert [(e.type, e.source) for e in AuditEvent.objects.filter(pk__gt=mark).order_by("pk")] == [
         ("payment.succeeded", "stripe"),
         ("email.queued", "stripe"),

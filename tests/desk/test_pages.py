@@ -4,10 +4,12 @@ import csv
 import datetime as dt
 import io
 
+from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from coursedesk.audit.services import Actor
+from coursedesk.billing.receipts import receipt_issue
 from coursedesk.customers.services import enrolment_revoke
 from tests.desk.conftest import make_payment, make_refund, make_subscription
 from tests.factories import make_course, make_customer, make_enrolment, make_page
@@ -123,8 +125,9 @@ def test_csv_lists_every_student_with_status_and_money(
     monthly = make_page(course, "subscription", name="Monthly", amount=2900)
     make_enrolment(subscriber, course, payment_page=monthly, revoked_at=frozen_now)
     sub = make_subscription(subscriber, course, monthly, status="canceled")
-    make_payment(subscriber, course, 2900, subscription=sub)
-    make_payment(subscriber, course, 2900, subscription=sub)
+    with transaction.atomic():
+        for _ in range(2):
+            receipt_issue(payment=make_payment(subscriber, course, 2900, subscription=sub))
     make_payment(subscriber, course, 2900, status="failed")
     expired = make_customer(creator, email="cy@example.com", first_name="Cy", last_name="Ng")
     make_enrolment(expired, course, expires_at=frozen_now - dt.timedelta(days=2))
@@ -144,6 +147,7 @@ def test_csv_lists_every_student_with_status_and_money(
         "Currency",
         "Subscription status",
         "Last sign-in",
+        "Receipt numbers",
     ]
     assert rows[1:] == [
         [
@@ -157,6 +161,7 @@ def test_csv_lists_every_student_with_status_and_money(
             "49.00",
             "10.00",
             "USD",
+            "",
             "",
             "",
         ],
@@ -173,6 +178,7 @@ def test_csv_lists_every_student_with_status_and_money(
             "USD",
             "Canceled",
             "2026-11-21 10:00:00 UTC",
+            "1 2",
         ],
         [
             "Cy",
@@ -184,6 +190,7 @@ def test_csv_lists_every_student_with_status_and_money(
             "Granted by hand",
             "0.00",
             "0.00",
+            "",
             "",
             "",
             "",

@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import transaction
 from django.urls import get_resolver
 
 from coursedesk.accounts.models import ApiToken, Invitation, Membership
@@ -11,6 +12,7 @@ from coursedesk.api.main import api as ninja_api
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.billing.models import Refund, Subscription
+from coursedesk.billing.receipts import receipt_issue
 from coursedesk.customers.models import Enrolment
 from coursedesk.integrations.deliveries import webhook_endpoint_test_send
 from coursedesk.integrations.endpoints import webhook_endpoint_create
@@ -36,6 +38,8 @@ def foreign(other_creator, frozen_now):
         source="api",
     )
     delivery = webhook_endpoint_test_send(endpoint=endpoint)
+    with transaction.atomic():
+        receipt = receipt_issue(payment=payment)
     membership = Membership.objects.create(
         account=other_creator, person=make_creator(email="their-helper@example.com"), role="support"
     )
@@ -47,6 +51,7 @@ def foreign(other_creator, frozen_now):
         expires_at=frozen_now + dt.timedelta(days=7),
     )
     return {
+        "receipt": receipt,
         "membership": membership,
         "invitation": invitation,
         "webhook_endpoint": endpoint,

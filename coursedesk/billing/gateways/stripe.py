@@ -60,6 +60,11 @@ def invoice_subscription_id(invoice: dict) -> str:
     return _id((parent.get("subscription_details") or {}).get("subscription"))
 
 
+def pause_resumes_at(resume_on: dt.date) -> dt.datetime:
+    """The moment a pause until `resume_on` asks Stripe to resume collecting: that day's midnight, UTC."""
+    return dt.datetime.combine(resume_on, dt.time.min, tzinfo=dt.UTC)
+
+
 def invoice_period_end(invoice: dict) -> dt.datetime | None:
     """When the period this invoice paid for ends: the next payment's date."""
     lines = (invoice.get("lines") or {}).get("data") or []
@@ -242,6 +247,32 @@ class StripeGateway(PaymentGateway):
             raise _error(error) from error
         return [_plain(refund) for refund in listing.data]
 
+    def refunds_of_payment(self, *, payment_reference: str) -> list[dict]:
+        """Every refund of a payment CourseDesk recorded (a payment intent, a charge, or the invoice
+        of a subscription payment), as Stripe's JSON, oldest first."""
+        try:
+            if payment_reference.startswith("in_"):
+                invoice = _plain(self.client.v1.invoices.retrieve(payment_reference))
+                intent, charge = _id(invoice.get("payment_intent")), _id(invoice.get("charge"))
+                params = {"payment_intent": intent} if intent else {"charge": charge} if charge else None
+            elif payment_reference.startswith("ch_"):
+                params = {"charge": payment_reference}
+            else:
+                params = {"payment_intent": payment_reference}
+            if params is None:
+                return []
+            listing = self.client.v1.refunds.list(params={**params, "limit": 100})
+        except stripe.StripeError as error:
+            raise _error(error) from error
+        return sorted((_plain(refund) for refund in listing.data), key=lambda r: r.get("created") or 0)
+
+    def subscription_state(self, *, subscription_reference: str) -> dict:
+        """A subscription as Stripe holds it now (its documented JSON)."""
+        try:
+            return _plain(self.client.v1.subscriptions.retrieve(subscription_reference))
+        except stripe.StripeError as error:
+            raise _error(error) from error
+
     # Subscriptions -----------------------------------------------------------------------------
 
     def price_ensure(self, page) -> str:
@@ -299,7 +330,7 @@ class StripeGateway(PaymentGateway):
             raise _error(error) from error
 
     def subscription_pause(self, *, subscription_reference: str, resume_on: dt.date) -> None:
-        resumes_at = calendar.timegm(resume_on.timetuple())
+        resumes_at = calendar.timegm(pause_resumes_at(resume_on).timetuple())
         try:
             self.client.v1.subscriptions.update(
                 subscription_reference,
