@@ -21,12 +21,15 @@ def payment_record(
     succeeded: bool = True,
     failure_message: str = "",
     details: dict | None = None,
+    discount: int = 0,
+    coupon=None,
     actor: Actor,
     source: str,
 ) -> Payment:
     """Writes one payment, taken or failed, and its payment.succeeded / payment.failed event, in the
     caller's transaction. `details` adds to the event what the caller knows (the payment page, the
-    plan's instalment, that it was a renewal)."""
+    plan's instalment, that it was a renewal). `discount` is what a coupon took off: `amount` is what
+    was charged."""
     payment = Payment.objects.create(
         customer=customer,
         course=course,
@@ -34,6 +37,8 @@ def payment_record(
         subscription=subscription,
         amount=amount,
         currency=currency.lower(),
+        discount=discount,
+        coupon=coupon,
         gateway=gateway,
         gateway_payment_id=reference,
         status=Payment.Status.SUCCEEDED if succeeded else Payment.Status.FAILED,
@@ -53,6 +58,7 @@ def payment_record(
             "amount": payment.amount,
             "currency": payment.currency,
             "amount_display": payment.money.format(),
+            **({"discount": discount, "coupon": coupon.code if coupon else ""} if discount else {}),
             **(details or {}),
             **({} if succeeded else {"error": payment.failure_message}),
         },

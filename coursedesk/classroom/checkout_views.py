@@ -19,6 +19,7 @@ from coursedesk.billing.checkout import (
 from coursedesk.billing.gateways import gateway_account, gateway_named
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.models import CheckoutSession, Gateway
+from coursedesk.catalog.coupons import coupon_quote
 from coursedesk.catalog.links import course_links
 from coursedesk.catalog.models import PaymentPage
 from coursedesk.classroom.forms import CheckoutForm, CheckoutWithCardForm
@@ -41,11 +42,25 @@ def checkout(request, page_id: int):
     account = gateway_account(page.course.creator)
     takes_card_here = account.takes_cards_here and not page.is_free
     form_class = CheckoutWithCardForm if takes_card_here else CheckoutForm
-    form = form_class(request.POST or None, page=page)
-    error = ""
-    if request.method == "POST" and form.is_valid():
+    error = coupon_error = ""
+    code = (request.POST.get("coupon") if request.method == "POST" else request.GET.get("coupon")) or ""
+    quote = coupon_quote(page=page, code="")
+    if code.strip() and not page.is_free:
+        try:
+            quote = coupon_quote(page=page, code=code)
+        except DomainError as refused:
+            coupon_error = refused.message
+    if request.method == "POST" and "apply" in request.POST:
+        # "Apply" shows the price with the code; nothing is paid until the buyer pays.
+        kept = {key: request.POST.get(key, "") for key in ("first_name", "last_name", "email", "coupon")}
+        form = form_class(initial=kept, page=page)
+    else:
+        form = form_class(request.POST or None, page=page, initial={"coupon": code})
+    if request.method == "POST" and "apply" not in request.POST and form.is_valid() and not coupon_error:
         details = {key: form.cleaned_data[key] for key in ("email", "first_name", "last_name", "password")}
         details["intent_key"] = form.cleaned_data["intent"]
+        if not page.is_free:
+            details["coupon_code"] = form.cleaned_data["coupon"]
         try:
             if page.is_free:
                 return _to_outcome(page, checkout_free(page=page, **details))
@@ -73,10 +88,12 @@ def checkout(request, page_id: int):
             "course": page.course,
             "form": form,
             "error": error,
+            "coupon_error": coupon_error,
+            "quote": quote,
             "is_test_mode": account.is_test_mode,
             "takes_card_here": takes_card_here,
         },
-        status=422 if error else 200,
+        status=422 if error or (coupon_error and request.method == "POST") else 200,
     )
 
 

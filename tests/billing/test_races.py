@@ -8,10 +8,12 @@ import pytest
 from django.db import connection, connections
 
 from coursedesk.audit.services import Actor
-from coursedesk.billing.checkout import checkout_fulfil
+from coursedesk.billing.checkout import checkout_fulfil, checkout_pay_with_card
 from coursedesk.billing.models import CheckoutSession, GatewayAccount, Payment, Refund
 from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.selectors import payment_refund_amounts
+from coursedesk.catalog.coupons import coupon_create
+from coursedesk.catalog.models import Coupon
 from coursedesk.core.errors import DomainError
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.mail.models import OutboundEmail
@@ -86,3 +88,36 @@ def test_the_webhook_and_the_return_page_fulfilling_at_once_sell_once():
     assert (Customer.objects.count(), Enrolment.objects.count(), Payment.objects.count()) == (1, 1, 1)
     # one welcome email and one receipt, not two of each
     assert sorted(OutboundEmail.objects.values_list("kind", flat=True)) == ["receipt", "welcome"]
+
+
+def test_buyers_racing_for_a_coupons_last_use_sell_it_once():
+
+    creator = make_creator()
+    page = make_page(make_course(creator), "one_time", amount=4900)
+    coupon = coupon_create(
+        creator=creator,
+        code="LAST",
+        percent_off=50,
+        max_redemptions=1,
+        actor=Actor.creator(creator),
+        source="desk",
+    )
+    buyers = iter(range(4))
+
+    def buy_with_the_code():
+        n = next(buyers)
+        checkout_pay_with_card(
+            page=page,
+            intent_key=f"race-{n}",
+            email=f"buyer{n}@example.com",
+            first_name="Ada",
+            password="a long password",
+            card_number="4242424242424242",
+            coupon_code="LAST",
+        )
+        return "sold"
+
+    assert sorted(at_once(buy_with_the_code, times=4)) == ["coupon_invalid"] * 3 + ["sold"]
+    assert Coupon.objects.get(pk=coupon.pk).times_redeemed == 1
+    assert list(Payment.objects.values_list("amount", "discount")) == [(2450, 2450)]
+    assert (Customer.objects.count(), Enrolment.objects.count(), CheckoutSession.objects.count()) == (1, 1, 1)

@@ -10,7 +10,7 @@ import pytest
 from coursedesk.accounts.models import ApiToken, Creator
 from coursedesk.audit.services import Actor, audit_record
 from coursedesk.billing.models import Payment, Refund, Subscription
-from coursedesk.catalog.models import Course, Lesson, LessonFile, PaymentPage, Section
+from coursedesk.catalog.models import Coupon, Course, Lesson, LessonFile, PaymentPage, Section
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.integrations.models import PublicEvent, WebhookDelivery, WebhookEndpoint
 from coursedesk.mail.models import OutboundEmail
@@ -38,6 +38,7 @@ class Tenant:
     section: Section
     lesson: Lesson
     lesson_file: LessonFile
+    coupon: Coupon
 
     def url_values(self) -> dict[str, str]:
         """Values for every URL parameter name the routes use, pointing at this tenant's objects."""
@@ -63,6 +64,7 @@ class Tenant:
             "section_id": self.section.pk,
             "lesson_id": self.lesson.pk,
             "lesson_file_id": self.lesson_file.pk,
+            "coupon_id": self.coupon.pk,
         }
         return {name: str(value) for name, value in values.items()}
 
@@ -137,6 +139,7 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
     lesson_file = LessonFile.objects.create(
         lesson=lesson, file=f"lesson-files/{slug}/notes.pdf", name="notes.pdf", size=5
     )
+    coupon = Coupon.objects.create(creator=creator, code="SPRING", percent_off=10)
     return Tenant(
         creator=creator,
         token=key,
@@ -155,6 +158,7 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
         section=section,
         lesson=lesson,
         lesson_file=lesson_file,
+        coupon=coupon,
     )
 
 
