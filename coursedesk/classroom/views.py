@@ -18,7 +18,7 @@ from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.expiry import renewal_page_of
 from coursedesk.billing.models import Subscription
-from coursedesk.catalog.links import checkout_url
+from coursedesk.catalog.links import absolute, checkout_url
 from coursedesk.catalog.models import Course, Lesson, LessonFile
 from coursedesk.catalog.video import video_embed
 from coursedesk.classroom.auth import current_student, student_login, student_logout
@@ -110,6 +110,29 @@ def course(request, course_slug: str):
         return render(request, f"classroom/{access.status}.html", context, status=403)
     context["offers"] = _offers(course)
     return render(request, "classroom/not_enrolled.html", context)
+
+
+@require_GET
+def sales(request, course_slug: str):
+    """The public page that sells a published course: what it teaches, its outline (free previews
+    open), and a checkout button per price. Plain links and forms: it needs no JavaScript."""
+    course = _course(course_slug)
+    if not course.published or course.archived_at is not None:
+        raise Http404("This course is not on sale.")
+    outline = course_outline_for(course=course, enrolment=None)
+    return render(
+        request,
+        "classroom/sales.html",
+        {
+            "course": course,
+            "student": current_student(request, course),
+            "outline": outline,
+            "lesson_count": sum(len(rows) for _section, rows in outline),
+            "offers": _offers(course),
+            "page_url": absolute(request.path),
+            "image_url": absolute(course.thumbnail.url) if course.thumbnail else "",
+        },
+    )
 
 
 def _lesson_at(course: Course, position: int) -> Lesson:

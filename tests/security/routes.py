@@ -27,6 +27,7 @@ PUBLIC = {
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
     "classroom:checkout",
+    "classroom:sales",
 }
 
 # A bare `pk` or `id` names an object of the collection just before it: customers/<int:pk>/.
