@@ -19,6 +19,10 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("c/<slug:course_slug>/lessons/<int:position>/", views.lesson, name="lesson"),
+    path(
+        "c/<slug:course_slug>/lessons/<int:position>/complete/", views.lesson_complete, name="lesson_complete"
+    ),
+    path("c/<slug:course_slug>/my-courses/", views.my_courses, name="my_courses"),
     path("c/<slug:course_slug>/files/<int:lesson_file_id>/", views.lesson_file, name="lesson_file"),
     path("c/<slug:course_slug>/billing/", billing_views.billing, name="billing"),
     path("c/<slug:course_slug>/cancel/", billing_views.cancel, name="cancel"),

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
@@ -21,7 +21,7 @@ from coursedesk.billing.models import Subscription
 from coursedesk.catalog.links import absolute, checkout_url
 from coursedesk.catalog.models import Course, Lesson, LessonFile
 from coursedesk.catalog.video import video_embed
-from coursedesk.classroom.auth import current_student, student_login, student_logout
+from coursedesk.classroom.auth import current_student, student_login, student_logout, student_required
 from coursedesk.classroom.selectors import (
     course_access,
     course_checkout_pages,
@@ -31,7 +31,7 @@ from coursedesk.classroom.selectors import (
 from coursedesk.core import throttle
 from coursedesk.core.display import display_use
 from coursedesk.core.errors import DomainError
-from coursedesk.customers.models import Customer
+from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.customers.passwords import (
     ResetLinkProblem,
     password_reset_complete,
@@ -40,6 +40,13 @@ from coursedesk.customers.passwords import (
 from coursedesk.customers.services import customer_login_record
 from coursedesk.usecases.display import display_for_creator
 from coursedesk.usecases.password_reset import password_reset_send
+from coursedesk.usecases.progress import (
+    Progress,
+    completed_lesson_ids,
+    course_progress,
+    lesson_completed_set,
+    with_progress,
+)
 
 THROTTLE_SCOPE = "student"
 RESET_THROTTLE_SCOPE = "student-reset"
@@ -89,6 +96,8 @@ def course(request, course_slug: str):
     }
     if access.is_active:
         context["outline"] = course_outline_for(course=course, enrolment=access.enrolment)
+        context["completed"] = completed_lesson_ids(customer=student, course=course)
+        context["progress"] = course_progress(customer=student, course=course)
         return render(request, "classroom/course.html", context)
     if access.status == "revoked":
         # A student who canceled their own subscription reads when it ended, not a revoke.
@@ -165,6 +174,40 @@ def lesson(request, course_slug: str, position: int):
     return _lesson_page(request, course, student, current, preview=False)
 
 
+@student_required
+@require_POST
+def lesson_complete(request, position: int, *, course: Course, student: Customer):
+    """Marks an open lesson complete for the signed-in student ("completed=0": not complete)."""
+    current = _lesson_at(course, position)
+    access = course_access(customer=student, course=course)
+    if not access.is_active or lesson_row(lesson=current, enrolment=access.enrolment).is_locked:
+        raise Http404("No such lesson.")
+    completed = request.POST.get("completed", "1") == "1"
+    lesson_completed_set(
+        customer=student,
+        lesson=current,
+        completed=completed,
+        actor=Actor.customer(student),
+        source=AuditSource.STUDENT,
+    )
+    return redirect("classroom:lesson", course_slug=course.slug, position=current.position)
+
+
+@student_required
+@require_GET
+def my_courses(request, *, course: Course, student: Customer):
+    """Every course of this creator the student can open now, with their progress in each."""
+    rows = []
+    for enrolment in with_progress(
+        Enrolment.objects.filter(customer=student).select_related("course").order_by("course__title", "pk")
+    ):
+        if course_access(customer=student, course=enrolment.course).is_active:
+            rows.append(
+                (enrolment.course, Progress(done=enrolment.lessons_done, total=enrolment.lessons_total))
+            )
+    return render(request, "classroom/my_courses.html", {"course": course, "student": student, "rows": rows})
+
+
 def _lesson_page(request, course: Course, student, current: Lesson, *, preview: bool):
     lessons = list(course.lessons.order_by("position").only("position", "title", "free_preview"))
     if preview:
@@ -180,6 +223,8 @@ def _lesson_page(request, course: Course, student, current: Lesson, *, preview: 
             "preview": preview,
             "video": video_embed(current.video_url),
             "files": [] if preview else list(current.files.all()),
+            "is_completed": not preview
+            and current.pk in completed_lesson_ids(customer=student, course=course),
             "previous": lessons[index - 1] if index > 0 else None,
             "next": lessons[index + 1] if index + 1 < len(lessons) else None,
         },

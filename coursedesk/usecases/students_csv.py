@@ -23,6 +23,7 @@ from coursedesk.core import clock
 from coursedesk.core.money import decimal_places
 from coursedesk.core.spreadsheet import neutralise
 from coursedesk.customers.models import Enrolment
+from coursedesk.usecases.progress import with_progress
 from coursedesk.usecases.students_csv_sql import (
     students_csv_lines_select,
     students_csv_params,
@@ -42,6 +43,7 @@ HEADER = [
     "Currency",
     "Subscription status",
     "Last sign-in",
+    "Progress %",
 ]
 STATUS_LABELS = {"active": "Active", "revoked": "Revoked", "expired": "Expired"}
 SUBSCRIPTION_LABELS = dict(Subscription.Status.choices)
@@ -79,7 +81,7 @@ def course_student_rows(*, course, at=None):
         .order_by("-paid_at", "-pk")
         .values("currency")[:1]
     )
-    return (
+    return with_progress(
         Enrolment.objects.filter(course=course)
         .with_status(at)
         .annotate(
@@ -137,6 +139,7 @@ COLUMNS = (
     "currency",
     "subscription_status",
     "customer__last_login_at",
+    "progress_percent",
 )
 
 
@@ -168,6 +171,7 @@ def students_csv_reference_lines(*, course):
         currency,
         subscription_status,
         last_login_at,
+        progress_percent,
     ) in rows:
         writer.writerow(
             (
@@ -183,6 +187,7 @@ def students_csv_reference_lines(*, course):
                 currency.upper(),
                 SUBSCRIPTION_LABELS.get(subscription_status, ""),
                 _time(last_login_at),
+                str(progress_percent),
             )
         )
         written += 1

@@ -22,7 +22,9 @@ from bench.csv_sql import (
     students_csv_select,
 )
 from coursedesk.billing.models import Payment, Refund, Subscription
+from coursedesk.catalog.models import Lesson
 from coursedesk.core import clock
+from coursedesk.customers.models import LessonProgress
 from tests.desk.conftest import make_payment, make_refund, make_subscription
 from tests.factories import make_course, make_customer, make_enrolment, make_page
 
@@ -70,7 +72,20 @@ def course_with_every_case(creator, other_creator, frozen_now):
 
     elsewhere = make_course(other_creator, title="Other", slug="other")
     make_enrolment(make_customer(other_creator, email="not-listed@example.com"), elsewhere)
-    make_enrolment(zoe, make_course(creator, title="Second", slug="second"))
+    second = make_course(creator, title="Second", slug="second")
+    make_enrolment(zoe, second)
+
+    # Progress: three lessons; Zoë completed two (66 %), the later student all (100 %); a lesson
+    # of another course counts for that course only.
+    lessons = [
+        course.lessons.get(),
+        *(Lesson.objects.create(course=course, position=n, title=f"Lesson {n}") for n in (2, 3)),
+    ]
+    for lesson in lessons[:2]:
+        LessonProgress.objects.create(customer=zoe, lesson=lesson)
+    for lesson in lessons:
+        LessonProgress.objects.create(customer=later, lesson=lesson)
+    LessonProgress.objects.create(customer=zoe, lesson=second.lessons.get())
     return course
 
 
@@ -135,6 +150,7 @@ def test_the_select_gives_the_exports_cells_byte_for_byte(api, course_with_every
         "USD",
         None,
         "2026-11-19 09:59:59 UTC",
+        "66",
     )
 
 

@@ -8,6 +8,8 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from coursedesk.audit.services import Actor
+from coursedesk.catalog.models import Lesson
+from coursedesk.customers.models import LessonProgress
 from coursedesk.customers.services import enrolment_revoke
 from tests.desk.conftest import make_payment, make_refund, make_subscription
 from tests.factories import make_course, make_customer, make_enrolment, make_page
@@ -128,6 +130,11 @@ def test_csv_lists_every_student_with_status_and_money(
     make_payment(subscriber, course, 2900, status="failed")
     expired = make_customer(creator, email="cy@example.com", first_name="Cy", last_name="Ng")
     make_enrolment(expired, course, expires_at=frozen_now - dt.timedelta(days=2))
+    # and Ana has completed two of the course's three lessons
+    second = Lesson.objects.create(course=course, position=2, title="Two", body_html="<p>2</p>")
+    Lesson.objects.create(course=course, position=3, title="Three", body_html="<p>3</p>")
+    LessonProgress.objects.create(customer=active, lesson=course.lessons.get(position=1))
+    LessonProgress.objects.create(customer=active, lesson=second)
 
     rows = read_csv(creator_client.get(reverse("desk:students_csv", args=[course.pk])))
 
@@ -144,6 +151,7 @@ def test_csv_lists_every_student_with_status_and_money(
         "Currency",
         "Subscription status",
         "Last sign-in",
+        "Progress %",
     ]
     assert rows[1:] == [
         [
@@ -159,6 +167,7 @@ def test_csv_lists_every_student_with_status_and_money(
             "USD",
             "",
             "",
+            "66",
         ],
         [
             "Bo",
@@ -173,6 +182,7 @@ def test_csv_lists_every_student_with_status_and_money(
             "USD",
             "Canceled",
             "2026-11-21 10:00:00 UTC",
+            "0",
         ],
         [
             "Cy",
@@ -187,6 +197,7 @@ def test_csv_lists_every_student_with_status_and_money(
             "",
             "",
             "",
+            "0",
         ],
     ]
 
