@@ -6,6 +6,8 @@ revoke or an expiration set by the creator shows on the student's next page view
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.hashers import make_password
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -47,10 +49,13 @@ from coursedesk.usecases.progress import (
     lesson_completed_set,
     with_progress,
 )
+from coursedesk.usecases.student_view import student_view_end
 
 THROTTLE_SCOPE = "student"
 RESET_THROTTLE_SCOPE = "student-reset"
 NOTICE_KEY = "notice"
+
+logger = logging.getLogger(__name__)
 
 
 def _course(course_slug: str) -> Course:
@@ -246,7 +251,13 @@ def lesson_file(request, course_slug: str, lesson_file_id: int):
     access = course_access(customer=student, course=course)
     if not access.is_active or lesson_row(lesson=item.lesson, enrolment=access.enrolment).is_locked:
         raise Http404("No such file.")
-    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)
+    try:
+        stream = item.file.open("rb")
+    except FileNotFoundError:
+        # The row outlived its file (storage restored from an older backup, a file removed by hand).
+        logger.error("lesson file %s is missing from storage: %s", item.pk, item.file.name)
+        raise Http404("This file is not available right now.") from None
+    response = FileResponse(stream, as_attachment=True, filename=item.name)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -378,3 +389,13 @@ def password_reset_confirm(request, course_slug: str, token: str):
                 return redirect("classroom:course", course_slug=course.slug)
         return render(request, "classroom/password_reset_confirm.html", context, status=400)
     return render(request, "classroom/password_reset_confirm.html", context)
+
+
+@never_cache
+@require_POST
+def student_view_stop(request, course_slug: str):
+    """Ends a creator's view-as-student and goes back to that customer's profile."""
+    ended = student_view_end(request.session)
+    if ended is None:
+        return redirect("classroom:course", course_slug=course_slug)
+    return redirect(reverse("desk:customer", kwargs={"customer_id": ended["customer_id"]}))
