@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.audit.types import AuditEventType
@@ -22,7 +23,7 @@ from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
 from coursedesk.core.money import Money
 
-CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$"
 CODE_MAX = Coupon._meta.get_field("code").max_length
 AMOUNT_MAX = 100_000_000
 REDEMPTIONS_MAX = 1_000_000
@@ -54,7 +55,7 @@ class Quote:
 def coupon_code_clean(code: str) -> str:
     """A code as stored: capitals, letters, digits, hyphens and underscores."""
     code = (code or "").strip().upper()
-    if not CODE_PATTERN.match(code):
+    if not re.match(CODE_PATTERN, code):
         raise InvalidValue(
             f"A code has 2 to {CODE_MAX} letters, digits, hyphens or underscores, e.g. SPRING25.",
             code="invalid_code",
@@ -130,6 +131,10 @@ def coupon_create(
             message="The number of uses is a whole number above zero (empty: unlimited).",
             code="invalid_max_redemptions",
         )
+    if expires_at is not None and timezone.is_naive(expires_at):
+        raise InvalidValue("The end needs a time zone, e.g. 2027-01-01T00:00:00Z.", code="invalid_expires_at")
+    if expires_at is not None and not clock.in_range(expires_at):
+        raise InvalidValue(f"The end is out of range. {clock.RANGE_MESSAGE}", code="invalid_expires_at")
     if expires_at is not None and expires_at <= clock.now():
         raise InvalidValue("The end date must be in the future.", code="invalid_expires_at")
     pages = list(payment_pages or [])
