@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ninja import Router, Schema, Status
 from ninja.decorators import decorate_view
 from pydantic import Field
 
-from coursedesk.api.fields import Flag, Moment, model_text
-from coursedesk.api.schemas import EnrolmentOut, ErrorOut, Id, owned
+from coursedesk.api.fields import Flag, Moment, Number, Text, model_text
+from coursedesk.api.pagination import reject_unknown_parameters
+from coursedesk.api.schemas import (
+    CourseDetailOut,
+    EnrolmentOut,
+    ErrorOut,
+    Id,
+    LessonOut,
+    PaymentPageList,
+    PaymentPageOut,
+    owned,
+)
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
+from coursedesk.catalog.lessons import BODY_MAX, lesson_create
 from coursedesk.catalog.links import checkout_url, course_links
-from coursedesk.catalog.models import Course
+from coursedesk.catalog.models import Course, Lesson, PaymentPage
+from coursedesk.catalog.payment_pages import payment_page_create
+from coursedesk.catalog.services import DESCRIPTION_MAX, SLUG_MAX, course_create, course_edit
 from coursedesk.core.replica import replica_reads
 from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import course_students
@@ -38,6 +53,74 @@ class CourseOut(Schema):  # from a CourseStudents: the course's own fields, and 
 class CourseList(Schema):
     results: list[CourseOut]
     next: str | None
+
+
+SOURCE = AuditSource.API
+
+
+# What the catalog accepts, stated in the schema: a title with something besides spaces, an address of
+# lower-case letters, digits and single hyphens, and a plain email address (the service checks again
+# and says what is wrong with a sentence).
+_CHAR = r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]"
+TITLE_PATTERN = rf"^{_CHAR}*[^\s\x00-\x1f\x7f-\x9f\u2028\u2029]{_CHAR}*$"
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@({_LABEL}\.)+[A-Za-z]{{2,63}}$"
+EMAIL_MAX = Course._meta.get_field("contact_email").max_length
+
+
+class CourseIn(Schema):
+    title: model_text(Course, "title", pattern=TITLE_PATTERN)
+    slug: Text(SLUG_MAX, pattern=f"^$|{SLUG_PATTERN}") = ""
+    description: Text(DESCRIPTION_MAX, multiline=True) = ""
+    contact_email: Text(EMAIL_MAX, pattern=f"^$|{EMAIL_PATTERN}") = ""
+
+
+class CoursePatch(Schema):
+    title: model_text(Course, "title", pattern=TITLE_PATTERN) | None = None
+    slug: Text(SLUG_MAX, pattern=SLUG_PATTERN) | None = None
+    description: Text(DESCRIPTION_MAX, multiline=True) | None = None
+    contact_email: Text(EMAIL_MAX, pattern=EMAIL_PATTERN) | None = None
+    published: Flag | None = None
+
+
+class LessonIn(Schema):
+    title: model_text(Lesson, "title")
+    body_markdown: Text(BODY_MAX, multiline=True) = ""
+    video_url: model_text(Lesson, "video_url") = ""
+    section: Id | None = None
+    position: Number | None = None
+    available_after_days: Number | None = None
+    free_preview: Flag = False
+
+
+class PaymentPageIn(Schema):
+    name: model_text(PaymentPage, "name")
+    kind: Literal["one_time", "subscription", "payment_plan", "free"]
+    amount: Number | None = None
+    currency: Text(3) = "usd"
+    interval: Literal["month", "year"] | None = None
+    installments: Number | None = None
+    access_days: Number | None = None
+    trial_days: Number | None = None
+
+
+@router.post(
+    "",
+    response={201: CourseDetailOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Create a draft course; its slug is made from the title when not given",
+)
+def course_create_route(request, body: CourseIn):
+    course = course_create(
+        creator=request.auth,
+        title=body.title,
+        slug=body.slug,
+        description=body.description,
+        contact_email=body.contact_email,
+        actor=Actor.creator(request.auth),
+        source=SOURCE,
+    )
+    return Status(201, course)
 
 
 @router.get("", response=CourseList, summary="The creator's courses with student counts")
@@ -79,6 +162,75 @@ class GrantIn(Schema):
 
 def _course(request, course_id: str) -> Course:
     return owned(Course.objects.for_creator(request.auth), course_id)
+
+
+@router.get("/{course_id}", response=CourseDetailOut, summary="A course with its sections and lessons")
+def course_detail(request, course_id: str):
+    return _course(request, course_id)
+
+
+@router.patch(
+    "/{course_id}",
+    response={200: CourseDetailOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Change a course's details, publish or unpublish it",
+)
+def course_patch(request, course_id: str, changes: CoursePatch):
+    return course_edit(
+        course=_course(request, course_id),
+        actor=Actor.creator(request.auth),
+        source=SOURCE,
+        **changes.model_dump(exclude_unset=True, exclude_none=True),
+    )
+
+
+@router.post(
+    "/{course_id}/lessons",
+    response={201: LessonOut, 422: ErrorOut},
+    summary="Add a lesson, last in its section unless a position is given",
+)
+def course_lesson_create(request, course_id: str, body: LessonIn):
+    lesson = lesson_create(
+        course=_course(request, course_id),
+        title=body.title,
+        body_markdown=body.body_markdown,
+        video_url=body.video_url,
+        section_id=body.section,
+        position=body.position,
+        available_after_days=body.available_after_days,
+        free_preview=body.free_preview,
+        actor=Actor.creator(request.auth),
+        source=SOURCE,
+    )
+    return Status(201, lesson)
+
+
+@router.get("/{course_id}/payment-pages", response=PaymentPageList, summary="The course's payment pages")
+def course_payment_page_list(request, course_id: str):
+    reject_unknown_parameters(request)
+    course = _course(request, course_id)
+    return {"results": list(course.payment_pages.order_by("pk")), "next": None}
+
+
+@router.post(
+    "/{course_id}/payment-pages",
+    response={201: PaymentPageOut, 422: ErrorOut},
+    summary="Add a payment page: one-time, subscription, payment plan or free",
+)
+def course_payment_page_create(request, course_id: str, body: PaymentPageIn):
+    page = payment_page_create(
+        course=_course(request, course_id),
+        name=body.name,
+        kind=body.kind,
+        amount=body.amount,
+        currency=body.currency,
+        interval=body.interval or "",
+        installments=body.installments,
+        access_days=body.access_days,
+        trial_days=body.trial_days,
+        actor=Actor.creator(request.auth),
+        source=SOURCE,
+    )
+    return Status(201, page)
 
 
 @router.get("/{course_id}/links", response=CourseLinks, summary="The links to hand to students")

@@ -114,6 +114,7 @@ from coursedesk.api import (  # noqa: E402
     events,
     me,
     payments,
+    studio,
     subscriptions,
     webhooks,
 )
@@ -128,3 +129,4 @@ api.add_router("/me", me.router)
 api.add_router("", audit_log.router)
 api.add_router("", events.router)
 api.add_router("", webhooks.router)
+api.add_router("", studio.router)

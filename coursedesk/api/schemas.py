@@ -13,6 +13,8 @@ from ninja import Schema
 
 from coursedesk.audit.describe import event_sentence
 from coursedesk.billing.selectors import payments_with_refund_amounts
+from coursedesk.catalog.lessons import course_outline
+from coursedesk.catalog.links import absolute, checkout_url, sales_url
 from coursedesk.integrations.shapes import (  # noqa: F401  (the API's shapes, imported from here)
     CustomerOut,
     EmailOut,
@@ -80,10 +82,132 @@ class EventList(Schema):
 def owned(queryset, object_id: str):
     """The object with this id among the creator's; anything else (foreign, missing, not a number)
     is the same 404."""
-    if not object_id.isdigit():
+    if not (object_id.isascii() and object_id.isdigit()):  # "¹" is a digit to str.isdigit
         raise Http404
     return get_object_or_404(queryset, pk=int(object_id))
 
 
 def payment_with_refunds(queryset, object_id: str):
     return owned(payments_with_refund_amounts(queryset), object_id)
+
+
+# --- The studio: courses with their outline, lessons, payment pages, coupons ---------------------
+
+
+class LessonSummary(Schema):  # a lesson in its course's outline
+    id: Id
+    title: str
+    position: int
+    available_after_days: int | None
+    free_preview: bool
+
+
+class SectionOut(Schema):  # from an outline group (section or None, lessons); id null: no section
+    id: Id | None
+    title: str
+    lessons: list[LessonSummary]
+
+
+class CourseDetailOut(Schema):
+    id: Id
+    title: str
+    slug: str
+    description: str
+    contact_email: str
+    published: bool
+    archived_at: dt.datetime | None
+    thumbnail_url: str | None
+    sales_url: str
+    sections: list[SectionOut]
+
+    @staticmethod
+    def resolve_thumbnail_url(course) -> str | None:
+        return absolute(course.thumbnail.url) if course.thumbnail else None
+
+    @staticmethod
+    def resolve_sales_url(course) -> str:
+        return sales_url(course)
+
+    @staticmethod
+    def resolve_sections(course) -> list[dict]:
+        return [
+            {
+                "id": section.pk if section else None,
+                "title": section.title if section else "",
+                "lessons": lessons,
+            }
+            for section, lessons in course_outline(course=course)
+        ]
+
+
+class LessonOut(Schema):
+    id: Id
+    course_id: Id
+    section_id: Id | None
+    title: str
+    position: int
+    body_markdown: str
+    video_url: str
+    available_after_days: int | None
+    free_preview: bool
+
+
+class PaymentPageOut(Schema):
+    id: Id
+    course_id: Id
+    name: str
+    kind: str
+    amount: int
+    currency: str
+    interval: str | None
+    installments: int | None
+    access_days: int | None
+    trial_days: int | None
+    active: bool
+    checkout_url: str
+
+    @staticmethod
+    def resolve_interval(page) -> str | None:
+        return page.interval or None
+
+    @staticmethod
+    def resolve_checkout_url(page) -> str:
+        return checkout_url(page)
+
+
+class PaymentPageList(Schema):
+    results: list[PaymentPageOut]
+    next: str | None
+
+
+class CouponOut(Schema):
+    id: Id
+    code: str
+    percent_off: int | None
+    amount_off: int | None
+    currency: str | None
+    duration: str
+    expires_at: dt.datetime | None
+    max_redemptions: int | None
+    times_redeemed: int
+    payment_page_ids: list[Id]
+    active: bool
+
+    @staticmethod
+    def resolve_currency(coupon) -> str | None:
+        return coupon.currency or None
+
+    @staticmethod
+    def resolve_payment_page_ids(coupon) -> list[str]:
+        return [str(pk) for pk in sorted(page.pk for page in coupon.payment_pages.all())]
+
+
+class CouponList(Schema):
+    results: list[CouponOut]
+    next: str | None
+
+
+class QuoteOut(Schema):
+    amount: int
+    discount: int
+    currency: str

@@ -87,6 +87,10 @@ class AuditEventType(models.TextChoices):
     PAYMENT_PAGE_CREATED = "payment_page.created", "Payment page added to {course}"
     PAYMENT_PAGE_UPDATED = "payment_page.updated", "Payment page of {course} changed"
     PAYMENT_PAGE_DELETED = "payment_page.deleted", "Payment page of {course} deleted"
+    LESSON_COMPLETED = "lesson.completed", "Completed {subject} in {course}"
+    LESSON_UNCOMPLETED = "lesson.uncompleted", "Marked {subject} in {course} as not complete"
+    COUPON_CREATED = "coupon.created", "Coupon {subject} created"
+    COUPON_UPDATED = "coupon.updated", "Coupon {subject} changed"
     COURSE_WELCOME_EMAIL_UPDATED = "course.welcome_email_updated", "Welcome email of {course} edited"
     GATEWAY_ACCOUNT_UPDATED = "gateway_account.updated", "Payment settings changed"
     # Failed payments, reminders, the student's own cancel and the business details on receipts.

@@ -26,6 +26,7 @@ from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayE
 from coursedesk.billing.intervals import add_interval
 from coursedesk.billing.models import CheckoutSession, Gateway, Subscription
 from coursedesk.billing.payments import payment_record
+from coursedesk.catalog.coupons import coupon_quote, coupon_redeem
 from coursedesk.catalog.models import PaymentPage
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
@@ -149,6 +150,12 @@ def _session_buyer_set(session: CheckoutSession, buyer: _Buyer) -> None:
     session.save(update_fields=["email", "first_name", "last_name", "password_hash"])
 
 
+def _session_coupon_set(session: CheckoutSession, quote) -> None:
+    session.coupon = quote.coupon
+    session.discount = quote.discount
+    session.save(update_fields=["coupon", "discount"])
+
+
 def _second_subscription_refused(*, page: PaymentPage, email: str) -> None:
     """A buyer never holds two running subscriptions to one course, however many forms they send.
 
@@ -184,12 +191,15 @@ def checkout_pay_with_card(
     last_name: str = "",
     password: str = "",
     card_number: str,
+    coupon_code: str = "",
 ) -> CheckoutSession:
     """The card-field checkout of the sandbox: at most one charge per purchase intent.
 
     A second submit of the same intent (at once or later) gets the first one's session. The charge's
     idempotency key names the intent and its session, so even a charge repeated after a crash is the
     same charge. A declined card leaves nothing behind, and the buyer may try another card.
+    A coupon is counted under its lock before the charge, in the same transaction: when its last use
+    has gone to another buyer meanwhile, nothing is charged and the buyer is told why.
     """
     email = _buyer_checked(
         page=page, email=email, first_name=first_name, last_name=last_name, password=password
@@ -207,6 +217,12 @@ def checkout_pay_with_card(
             with transaction.atomic():
                 _second_subscription_refused(page=page, email=email)
                 _session_buyer_set(session, buyer)
+                quote = (
+                    coupon_redeem(page=page, code=coupon_code)
+                    if coupon_code.strip()
+                    else coupon_quote(page=page, code="")
+                )
+                _session_coupon_set(session, quote)
                 key = f"checkout-{intent_key}-{session.pk}"
                 try:
                     card = gateway.card_attach(number=card_number, idempotency_key=key)
@@ -216,7 +232,7 @@ def checkout_pay_with_card(
                         if page.trial_days
                         else gateway.charge(
                             payment_method_id=card.payment_method_id,
-                            amount=page.amount,
+                            amount=quote.amount,
                             currency=page.currency,
                             idempotency_key=key,
                         )
@@ -237,6 +253,7 @@ def checkout_pay_with_card(
             return checkout_fulfil(
                 session=session,
                 payment_reference=charge.id if charge else "",
+                amount=quote.amount,
                 card=card,
                 subscription_reference=f"sbx_sub_{session.pk}" if page.is_recurring else "",
                 actor=Actor.buyer(email),
@@ -286,12 +303,14 @@ def checkout_start_hosted(
     password: str = "",
     success_url: str,
     cancel_url: str,
+    coupon_code: str = "",
 ) -> tuple[CheckoutSession, str]:
     """Opens a checkout on the gateway's page; returns the session and where to send the buyer.
 
     Once per purchase intent: the gateway is asked with the intent's key as its idempotency key,
     and a second submit of the same intent is sent to the same page, or to the outcome ("" as the
-    address) when that checkout is already paid.
+    address) when that checkout is already paid. A coupon is checked now and counted when the
+    checkout is paid; the gateway's own coupon lowers the price on its page.
     """
     email = _buyer_checked(
         page=page, email=email, first_name=first_name, last_name=last_name, password=password
@@ -310,8 +329,11 @@ def checkout_start_hosted(
             with transaction.atomic():
                 _second_subscription_refused(page=page, email=email)
                 _session_buyer_set(session, buyer)
+                quote = coupon_quote(page=page, code=coupon_code)
+                _session_coupon_set(session, quote)
                 existing = Customer.objects.for_creator(creator).with_email(email).first()
                 try:
+                    coupon_reference = gateway.coupon_ensure(coupon=quote.coupon) if quote.coupon else ""
                     hosted = gateway.hosted_checkout_create(
                         page=page,
                         email=email,
@@ -319,6 +341,7 @@ def checkout_start_hosted(
                         success_url=success_url,
                         cancel_url=cancel_url,
                         customer_reference=existing.gateway_customer_id if existing else "",
+                        coupon_reference=coupon_reference,
                         idempotency_key=f"checkout-{intent_key}-{session.pk}",
                     )
                 except GatewayError as error:
@@ -406,6 +429,10 @@ def checkout_fulfil(
             return session
         page = session.payment_page
         course, creator, now = page.course, page.course.creator, clock.now()
+        coupon, discount = session.coupon, session.discount if session.coupon_id else 0
+        if coupon is not None and session.gateway != Gateway.SANDBOX:
+            # Paid on the gateway's page at the discounted price: the use is counted now.
+            coupon_redeem(page=page, code=coupon.code, paid_already=True)
 
         customer, created = customer_get_or_create(
             creator=creator,
@@ -461,6 +488,14 @@ def checkout_fulfil(
                 interval=page.interval,
                 installments_total=page.installments,
                 status=Subscription.Status.ACTIVE,
+                discount=discount,
+                # "Once": the payment taken now used it, or the first one after the trial will.
+                discount_payments_left=(
+                    None
+                    if coupon is None or coupon.duration == coupon.Duration.FOREVER
+                    else (0 if takes_payment else 1)
+                ),
+                coupon=coupon,
                 started_at=now,
                 next_payment_at=next_payment_at or trial_ends_at or add_interval(now, page.interval),
                 gateway=session.gateway,
@@ -483,6 +518,7 @@ def checkout_fulfil(
                     "currency": subscription.currency,
                     "interval": subscription.interval,
                     "installments_total": subscription.installments_total,
+                    **({"coupon": coupon.code, "discount": discount} if coupon is not None else {}),
                     "next_payment_at": clock.iso(subscription.next_payment_at),
                 },
             )
@@ -493,7 +529,9 @@ def checkout_fulfil(
                 course=course,
                 payment_page=page,
                 subscription=subscription,
-                amount=amount or page.amount,
+                amount=amount or page.amount - discount,
+                discount=discount,
+                coupon=coupon,
                 currency=page.currency,
                 gateway=session.gateway,
                 reference=payment_reference,

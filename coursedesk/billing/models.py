@@ -84,6 +84,11 @@ class Payment(models.Model):
     )
     amount = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)
+    # What a coupon took off the price: `amount` is what was charged, `amount + discount` the price.
+    discount = models.PositiveIntegerField(default=0)
+    coupon = models.ForeignKey(
+        "catalog.Coupon", on_delete=models.SET_NULL, null=True, blank=True, related_name="payments"
+    )
     status = models.CharField(max_length=20, choices=Status.choices)
     gateway = models.CharField(max_length=20, choices=Gateway.choices)
     gateway_payment_id = models.CharField(max_length=255, blank=True)
@@ -110,6 +115,14 @@ class Payment(models.Model):
     @property
     def money(self) -> Money:
         return Money(self.amount, self.currency)
+
+    @property
+    def discount_money(self) -> Money:
+        return Money(self.discount, self.currency)
+
+    @property
+    def full_price(self) -> Money:
+        return Money(self.amount + self.discount, self.currency)
 
 
 class RefundQuerySet(CreatorScopedQuerySet):
@@ -191,6 +204,13 @@ class Subscription(models.Model):
     installments_total = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Payment plans only: payments in all."
     )
+    # A coupon's discount on each payment while it applies: `discount_payments_left` payments more
+    # (None: every payment). `amount` stays the full price.
+    discount = models.PositiveIntegerField(default=0)
+    discount_payments_left = models.PositiveSmallIntegerField(null=True, blank=True)
+    coupon = models.ForeignKey(
+        "catalog.Coupon", on_delete=models.SET_NULL, null=True, blank=True, related_name="subscriptions"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     started_at = models.DateTimeField(default=clock.now)
     next_payment_at = models.DateTimeField(null=True, blank=True)
@@ -241,6 +261,13 @@ class Subscription(models.Model):
     @property
     def money(self) -> Money:
         return Money(self.amount, self.currency)
+
+    @property
+    def next_discount(self) -> int:
+        """What the coupon takes off the next payment (0 once it no longer applies)."""
+        if not self.discount or self.discount_payments_left == 0:
+            return 0
+        return min(self.discount, self.amount - 1)
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.Status(self.status)]
@@ -306,6 +333,11 @@ class CheckoutSession(models.Model):
     # The purchase intent's key (from the checkout form); "" for sessions made before there was one.
     intent_key = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    # The coupon the buyer applied and what it takes off the first payment.
+    coupon = models.ForeignKey(
+        "catalog.Coupon", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    discount = models.PositiveIntegerField(default=0)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -22,12 +22,15 @@ def payment_record(
     succeeded: bool = True,
     failure_message: str = "",
     details: dict | None = None,
+    discount: int = 0,
+    coupon=None,
     actor: Actor,
     source: str,
 ) -> Payment:
     """Writes one payment, taken or failed, its payment.succeeded / payment.failed event and the
     receipt of a payment taken, in the caller's transaction. `details` adds to the event what the
-    caller knows (the payment page, the plan's instalment, that it was a renewal)."""
+    caller knows (the payment page, the plan's instalment, that it was a renewal). `discount` is what
+    a coupon took off: `amount` is what was charged."""
     payment = Payment.objects.create(
         customer=customer,
         course=course,
@@ -35,6 +38,8 @@ def payment_record(
         subscription=subscription,
         amount=amount,
         currency=currency.lower(),
+        discount=discount,
+        coupon=coupon,
         gateway=gateway,
         gateway_payment_id=reference,
         status=Payment.Status.SUCCEEDED if succeeded else Payment.Status.FAILED,
@@ -55,6 +60,7 @@ def payment_record(
             "amount": payment.amount,
             "currency": payment.currency,
             "amount_display": payment.money.format(),
+            **({"discount": discount, "coupon": coupon.code if coupon else ""} if discount else {}),
             **(details or {}),
             **({"receipt_number": receipt.number} if receipt is not None else {}),
             **({} if succeeded else {"error": payment.failure_message}),

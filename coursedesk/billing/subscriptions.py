@@ -353,10 +353,11 @@ def subscription_charge_now(
     now = clock.now()
     number = subscription.payments.count() + 1  # every attempt has its row, so keys never repeat
     gateway = gateway_named(Gateway.SANDBOX, creator=subscription.customer.creator)
+    discount = subscription.next_discount
     try:
         charge = gateway.charge(
             payment_method_id=subscription.gateway_payment_method_id,
-            amount=subscription.amount,
+            amount=subscription.amount - discount,
             currency=subscription.currency,
             idempotency_key=f"renewal-{subscription.pk}-{number}",
         )
@@ -367,7 +368,8 @@ def subscription_charge_now(
     return subscription_payment_record(
         subscription=subscription,
         succeeded=charge.succeeded,
-        amount=subscription.amount,
+        amount=subscription.amount - discount,
+        discount=discount,
         currency=subscription.currency,
         reference=charge.id,
         failure_message=charge.failure_message,
@@ -391,6 +393,7 @@ def subscription_payment_record(
     next_payment_at: dt.datetime | None = None,
     retry: RetryPlan | None = None,
     after_card_update: bool = False,
+    discount: int = 0,
 ) -> Payment | None:
     """Records one renewal payment, taken or failed, whichever gateway charged it: Stripe's invoices
     (webhooks) and the sandbox's own charges both end here.
@@ -402,7 +405,8 @@ def subscription_payment_record(
     `retry` is the gateway's own plan (Stripe retries by its settings), else the sandbox retries on
     the policy's days after the first failure. Each failure queues a notice; when the last retry
     fails, the policy's final action follows. A failed retry right after a card update
-    (`after_card_update`) leaves the schedule as it was. The due date stays where it was.
+    (`after_card_update`) leaves the schedule as it was. The due date stays where it was. A payment
+    taken with the coupon's `discount` uses up one of the subscription's discounted payments.
     """
     with transaction.atomic():
         subscription = _locked(subscription)
@@ -425,6 +429,8 @@ def subscription_payment_record(
             reference=reference,
             succeeded=succeeded,
             failure_message=failure_message,
+            discount=discount,
+            coupon=subscription.coupon if discount else None,
             details={
                 "renewal": True,
                 **({"installment": paid, "installments_total": plan} if plan and succeeded else {}),
@@ -448,6 +454,8 @@ def subscription_payment_record(
                 subscription, Status.ACTIVE, AuditEventType.SUBSCRIPTION_RECOVERED, actor, source
             )
         subscription.past_due_since = subscription.next_retry_at = subscription.retries_left = None
+        if discount and subscription.discount_payments_left:
+            subscription.discount_payments_left -= 1
         if plan and paid >= plan and subscription.can_move_to(Status.COMPLETED):
             try:
                 # The gateway charges until told otherwise; a plan stops after its last payment.

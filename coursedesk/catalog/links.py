@@ -26,3 +26,8 @@ def course_links(course) -> dict[str, str]:
 
 def checkout_url(page) -> str:
     return absolute(reverse("classroom:checkout", kwargs={"page_id": page.pk}))
+
+
+def sales_url(course) -> str:
+    """The public page that sells the course (published courses only)."""
+    return absolute(reverse("classroom:sales", kwargs={"course_slug": course.slug}))

@@ -242,3 +242,74 @@ class PaymentPage(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("classroom:checkout", kwargs={"page_id": self.pk})
+
+
+class CouponQuerySet(CreatorScopedQuerySet):
+    creator_path = "creator"
+
+
+class Coupon(models.Model):
+    """A code a buyer types at checkout for a lower price: a percentage or an amount off.
+
+    Limited to some of the creator's payment pages (none chosen: all of them), optionally to an end
+    date and a number of uses. On a subscription it lowers the first payment only or every payment.
+    `times_redeemed` is counted under the coupon's row lock, so the last use sells once.
+    """
+
+    class Duration(models.TextChoices):
+        ONCE = "once", "First payment only"
+        FOREVER = "forever", "Every payment"
+
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coupons")
+    code = models.CharField(max_length=40, help_text="Stored in capitals; buyers may type it in any case.")
+    percent_off = models.PositiveSmallIntegerField(null=True, blank=True)
+    amount_off = models.PositiveIntegerField(
+        null=True, blank=True, help_text="In the currency's minor unit, like every stored amount."
+    )
+    currency = models.CharField(max_length=3, blank=True, help_text="The currency of amount_off.")
+    duration = models.CharField(max_length=10, choices=Duration.choices, default=Duration.ONCE)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    max_redemptions = models.PositiveIntegerField(null=True, blank=True)
+    times_redeemed = models.PositiveIntegerField(default=0)
+    payment_pages = models.ManyToManyField(
+        PaymentPage, blank=True, related_name="coupons", help_text="None: every payment page."
+    )
+    active = models.BooleanField(default=True)
+    gateway_coupon_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    objects = CouponQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["creator", "code"], name="coupon_code_unique_per_creator"),
+            models.CheckConstraint(
+                condition=(
+                    Q(percent_off__gte=1, percent_off__lte=99, amount_off__isnull=True, currency="")
+                    | (Q(percent_off__isnull=True, amount_off__gt=0) & ~Q(currency=""))
+                ),
+                name="coupon_percent_or_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_redemptions__isnull=True) | Q(max_redemptions__gt=0),
+                name="coupon_max_redemptions_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def describe(self) -> str:
+        if self.percent_off:
+            off = f"{self.percent_off}% off"
+        else:
+            off = f"{Money(self.amount_off, self.currency).format()} off"
+        return off if self.duration == self.Duration.ONCE else f"{off} every payment"
+
+    def discount_on(self, amount: int) -> int:
+        """What the coupon takes off a price of `amount` (same currency), never more than the price.
+        A percentage rounds half up to the currency's minor unit."""
+        if self.percent_off:
+            return min(amount, (amount * self.percent_off + 50) // 100)
+        return min(amount, self.amount_off or 0)

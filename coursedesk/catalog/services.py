@@ -184,6 +184,22 @@ def course_update(*, course: Course, actor: Actor, source: str, thumbnail=None, 
     return locked
 
 
+def course_edit(
+    *, course: Course, published: bool | None = None, actor: Actor, source: str, **changes
+) -> Course:
+    """Changes the course's details and publishes or unpublishes it, all or nothing: a refused
+    publish (not ready, archived) leaves the details as they were. `published` None: unchanged."""
+    if published is not None and not isinstance(published, bool):
+        raise InvalidValue("Published is true or false.", code="invalid_published")
+    with transaction.atomic():
+        course = course_update(course=course, actor=actor, source=source, **changes)
+        if published is True:
+            course = course_publish(course=course, actor=actor, source=source)
+        elif published is False:
+            course = course_unpublish(course=course, actor=actor, source=source)
+    return course
+
+
 def course_publish_missing(*, course: Course) -> list[str]:
     """What the course still needs before it can be sold, as the creator reads it; empty when ready."""
     missing = []

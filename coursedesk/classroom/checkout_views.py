@@ -19,10 +19,20 @@ from coursedesk.billing.checkout import (
 from coursedesk.billing.gateways import gateway_account, gateway_named
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.models import CheckoutSession, Gateway
+from coursedesk.catalog.coupons import coupon_quote
 from coursedesk.catalog.links import course_links
 from coursedesk.catalog.models import PaymentPage
+from coursedesk.classroom.auth import current_student, student_login
 from coursedesk.classroom.forms import CheckoutForm, CheckoutWithCardForm
 from coursedesk.core.errors import DomainError
+from coursedesk.customers.models import Customer
+from coursedesk.customers.services import customer_login_record
+
+# Checkouts this browser started, by session id, with the password hash the buyer proved (the one they
+# chose as a new customer, or an existing customer's that they typed): on a paid return, the buyer is
+# signed in only if the account still has that password.
+PROOF_KEY = "checkout_proofs"
+NOTICE_KEY = "notice"
 
 
 def _page_on_sale(page_id: int) -> PaymentPage:
@@ -41,18 +51,35 @@ def checkout(request, page_id: int):
     account = gateway_account(page.course.creator)
     takes_card_here = account.takes_cards_here and not page.is_free
     form_class = CheckoutWithCardForm if takes_card_here else CheckoutForm
-    form = form_class(request.POST or None, page=page)
-    error = ""
-    if request.method == "POST" and form.is_valid():
+    error = coupon_error = ""
+    code = (request.POST.get("coupon") if request.method == "POST" else request.GET.get("coupon")) or ""
+    quote = coupon_quote(page=page, code="")
+    if code.strip() and not page.is_free:
+        try:
+            quote = coupon_quote(page=page, code=code)
+        except DomainError as refused:
+            coupon_error = refused.message
+    if request.method == "POST" and "apply" in request.POST:
+        # "Apply" shows the price with the code; nothing is paid until the buyer pays.
+        kept = {key: request.POST.get(key, "") for key in ("first_name", "last_name", "email", "coupon")}
+        form = form_class(initial=kept, page=page)
+    else:
+        form = form_class(request.POST or None, page=page, initial={"coupon": code})
+    if request.method == "POST" and "apply" not in request.POST and form.is_valid() and not coupon_error:
         details = {key: form.cleaned_data[key] for key in ("email", "first_name", "last_name", "password")}
         details["intent_key"] = form.cleaned_data["intent"]
+        if not page.is_free:
+            details["coupon_code"] = form.cleaned_data["coupon"]
         try:
             if page.is_free:
-                return _to_outcome(page, checkout_free(page=page, **details))
+                session = checkout_free(page=page, **details)
+                _remember_proof(request, session, details["password"])
+                return _to_outcome(page, session)
             if takes_card_here:
                 session = checkout_pay_with_card(
                     page=page, card_number=form.cleaned_data["card_number"], **details
                 )
+                _remember_proof(request, session, details["password"])
                 return _to_outcome(page, session)
             done = settings.SITE_URL + page.get_absolute_url()
             session, url = checkout_start_hosted(
@@ -61,6 +88,7 @@ def checkout(request, page_id: int):
                 cancel_url=settings.SITE_URL + page.get_absolute_url(),
                 **details,
             )
+            _remember_proof(request, session, details["password"])
             # No address: this purchase intent was paid already, so the buyer sees its outcome.
             return redirect(url) if url else _to_outcome(page, session)
         except DomainError as refused:
@@ -73,11 +101,54 @@ def checkout(request, page_id: int):
             "course": page.course,
             "form": form,
             "error": error,
+            "coupon_error": coupon_error,
+            "quote": quote,
             "is_test_mode": account.is_test_mode,
             "takes_card_here": takes_card_here,
         },
-        status=422 if error else 200,
+        status=422 if error or (coupon_error and request.method == "POST") else 200,
     )
+
+
+def _remember_proof(request, session: CheckoutSession, password: str) -> None:
+    """Notes that this browser knows the password of the checkout's account: the one a new customer
+    chose (the session holds its hash until fulfilment), or an existing customer's, typed correctly.
+    A buyer who gave no password (an existing student) is not signed in by buying."""
+    if not password:
+        return
+    customer = session.customer or (
+        Customer.objects.for_creator(session.payment_page.course.creator).with_email(session.email).first()
+    )
+    if customer is not None and customer.password and customer.check_password(password):
+        proven = customer.password
+    elif customer is None and session.password_hash:
+        proven = session.password_hash
+    else:
+        return
+    proofs = dict(request.student_session.get(PROOF_KEY, {}))
+    proofs = dict(list(proofs.items())[-4:])  # a few recent checkouts are enough
+    proofs[str(session.pk)] = proven
+    request.student_session[PROOF_KEY] = proofs
+
+
+def _signed_in_after_paying(request, page: PaymentPage, session: CheckoutSession) -> bool:
+    """Signs the buyer in after a completed checkout when this browser proved the account's password."""
+    customer = session.customer
+    if customer is None or session.status != CheckoutSession.Status.COMPLETED:
+        return False
+    course = page.course
+    signed_in = current_student(request, course)
+    if signed_in is not None and signed_in.pk == customer.pk:
+        return True
+    proofs = dict(request.student_session.get(PROOF_KEY, {}))
+    proven = proofs.pop(str(session.pk), None)
+    customer.refresh_from_db(fields=["password"])
+    if not proven or proven != customer.password:
+        return False
+    request.student_session[PROOF_KEY] = proofs
+    student_login(request, customer)
+    customer_login_record(customer=customer, course=course)
+    return True
 
 
 def _to_outcome(page: PaymentPage, session: CheckoutSession):
@@ -111,6 +182,12 @@ def _checkout_done(request, page: PaymentPage):
             )
         except (GatewayError, DomainError):
             messages.warning(request, "We are still confirming your payment; this page will show it shortly.")
+    completed = session.status == CheckoutSession.Status.COMPLETED
+    if completed and _signed_in_after_paying(request, page, session):
+        request.student_session[NOTICE_KEY] = (
+            f"You're in! {page.course.title} is yours; we have emailed you a welcome message."
+        )
+        return redirect("classroom:course", course_slug=page.course.slug)
     return render(
         request,
         "classroom/checkout_done.html",
@@ -120,6 +197,6 @@ def _checkout_done(request, page: PaymentPage):
             "session": session,
             "links": course_links(page.course),
             "is_test_mode": gateway_account(page.course.creator).is_test_mode,
-            "completed": session.status == CheckoutSession.Status.COMPLETED,
+            "completed": completed,
         },
     )

@@ -22,6 +22,12 @@ class CheckoutForm(forms.Form):
         help_text="New customers choose one (at least 8 characters, not a common password). "
         "Already a student? Leave it empty.",
     )
+    coupon = forms.CharField(
+        label="Coupon code",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
 
     def __init__(self, *args, page, **kwargs):
         self.page = page

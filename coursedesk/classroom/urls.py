@@ -1,4 +1,5 @@
-"""Pages for buyers and students: checkout at /buy/<page>/, and everything under a course at /c/<slug>/."""
+"""Pages for buyers and students: the sales page at /courses/<slug>/, checkout at /buy/<page>/, and
+everything under a course at /c/<slug>/."""
 
 from django.urls import path
 
@@ -7,6 +8,7 @@ from coursedesk.classroom import billing_views, checkout_views, views
 app_name = "classroom"
 urlpatterns = [
     path("buy/<int:page_id>/", checkout_views.checkout, name="checkout"),
+    path("courses/<slug:course_slug>/", views.sales, name="sales"),
     path("c/<slug:course_slug>/", views.course, name="course"),
     path("c/<slug:course_slug>/login/", views.login, name="login"),
     path("c/<slug:course_slug>/logout/", views.logout, name="logout"),
@@ -17,6 +19,10 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("c/<slug:course_slug>/lessons/<int:position>/", views.lesson, name="lesson"),
+    path(
+        "c/<slug:course_slug>/lessons/<int:position>/complete/", views.lesson_complete, name="lesson_complete"
+    ),
+    path("c/<slug:course_slug>/my-courses/", views.my_courses, name="my_courses"),
     path("c/<slug:course_slug>/files/<int:lesson_file_id>/", views.lesson_file, name="lesson_file"),
     path("c/<slug:course_slug>/billing/", billing_views.billing, name="billing"),
     path("c/<slug:course_slug>/cancel/", billing_views.cancel, name="cancel"),

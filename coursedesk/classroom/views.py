@@ -20,10 +20,10 @@ from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.expiry import renewal_page_of
 from coursedesk.billing.models import Subscription
-from coursedesk.catalog.links import checkout_url
+from coursedesk.catalog.links import absolute, checkout_url
 from coursedesk.catalog.models import Course, Lesson, LessonFile
 from coursedesk.catalog.video import video_embed
-from coursedesk.classroom.auth import current_student, student_login, student_logout
+from coursedesk.classroom.auth import current_student, student_login, student_logout, student_required
 from coursedesk.classroom.selectors import (
     course_access,
     course_checkout_pages,
@@ -33,7 +33,7 @@ from coursedesk.classroom.selectors import (
 from coursedesk.core import throttle
 from coursedesk.core.display import display_use
 from coursedesk.core.errors import DomainError
-from coursedesk.customers.models import Customer
+from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.customers.passwords import (
     ResetLinkProblem,
     password_reset_complete,
@@ -42,6 +42,13 @@ from coursedesk.customers.passwords import (
 from coursedesk.customers.services import customer_login_record
 from coursedesk.usecases.display import display_for_creator
 from coursedesk.usecases.password_reset import password_reset_send
+from coursedesk.usecases.progress import (
+    Progress,
+    completed_lesson_ids,
+    course_progress,
+    lesson_completed_set,
+    with_progress,
+)
 from coursedesk.usecases.student_view import student_view_end
 
 THROTTLE_SCOPE = "student"
@@ -94,6 +101,8 @@ def course(request, course_slug: str):
     }
     if access.is_active:
         context["outline"] = course_outline_for(course=course, enrolment=access.enrolment)
+        context["completed"] = completed_lesson_ids(customer=student, course=course)
+        context["progress"] = course_progress(customer=student, course=course)
         return render(request, "classroom/course.html", context)
     if access.status == "revoked":
         # A student who canceled their own subscription reads when it ended, not a revoke.
@@ -115,6 +124,29 @@ def course(request, course_slug: str):
         return render(request, f"classroom/{access.status}.html", context, status=403)
     context["offers"] = _offers(course)
     return render(request, "classroom/not_enrolled.html", context)
+
+
+@require_GET
+def sales(request, course_slug: str):
+    """The public page that sells a published course: what it teaches, its outline (free previews
+    open), and a checkout button per price. Plain links and forms: it needs no JavaScript."""
+    course = _course(course_slug)
+    if not course.published or course.archived_at is not None:
+        raise Http404("This course is not on sale.")
+    outline = course_outline_for(course=course, enrolment=None)
+    return render(
+        request,
+        "classroom/sales.html",
+        {
+            "course": course,
+            "student": current_student(request, course),
+            "outline": outline,
+            "lesson_count": sum(len(rows) for _section, rows in outline),
+            "offers": _offers(course),
+            "page_url": absolute(request.path),
+            "image_url": absolute(course.thumbnail.url) if course.thumbnail else "",
+        },
+    )
 
 
 def _lesson_at(course: Course, position: int) -> Lesson:
@@ -147,6 +179,40 @@ def lesson(request, course_slug: str, position: int):
     return _lesson_page(request, course, student, current, preview=False)
 
 
+@student_required
+@require_POST
+def lesson_complete(request, position: int, *, course: Course, student: Customer):
+    """Marks an open lesson complete for the signed-in student ("completed=0": not complete)."""
+    current = _lesson_at(course, position)
+    access = course_access(customer=student, course=course)
+    if not access.is_active or lesson_row(lesson=current, enrolment=access.enrolment).is_locked:
+        raise Http404("No such lesson.")
+    completed = request.POST.get("completed", "1") == "1"
+    lesson_completed_set(
+        customer=student,
+        lesson=current,
+        completed=completed,
+        actor=Actor.customer(student),
+        source=AuditSource.STUDENT,
+    )
+    return redirect("classroom:lesson", course_slug=course.slug, position=current.position)
+
+
+@student_required
+@require_GET
+def my_courses(request, *, course: Course, student: Customer):
+    """Every course of this creator the student can open now, with their progress in each."""
+    rows = []
+    for enrolment in with_progress(
+        Enrolment.objects.filter(customer=student).select_related("course").order_by("course__title", "pk")
+    ):
+        if course_access(customer=student, course=enrolment.course).is_active:
+            rows.append(
+                (enrolment.course, Progress(done=enrolment.lessons_done, total=enrolment.lessons_total))
+            )
+    return render(request, "classroom/my_courses.html", {"course": course, "student": student, "rows": rows})
+
+
 def _lesson_page(request, course: Course, student, current: Lesson, *, preview: bool):
     lessons = list(course.lessons.order_by("position").only("position", "title", "free_preview"))
     if preview:
@@ -162,6 +228,8 @@ def _lesson_page(request, course: Course, student, current: Lesson, *, preview: 
             "preview": preview,
             "video": video_embed(current.video_url),
             "files": [] if preview else list(current.files.all()),
+            "is_completed": not preview
+            and current.pk in completed_lesson_ids(customer=student, course=course),
             "previous": lessons[index - 1] if index > 0 else None,
             "next": lessons[index + 1] if index + 1 < len(lessons) else None,
         },

@@ -276,3 +276,21 @@ class PasswordResetToken(models.Model):
 
     def __str__(self) -> str:
         return f"reset link for {self.customer_id} created {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LessonProgress(models.Model):
+    """A lesson a student marked complete; unmarking deletes the row. A course's progress is the
+    share of its lessons that have one."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="lesson_progress")
+    lesson = models.ForeignKey("catalog.Lesson", on_delete=models.CASCADE, related_name="progress")
+    completed_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["completed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "lesson"], name="lesson_progress_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} completed lesson {self.lesson_id}"

@@ -6,7 +6,7 @@ from django import forms
 from django.urls import reverse_lazy
 
 from coursedesk.catalog.lessons import BODY_MAX, DRIP_MAX_DAYS
-from coursedesk.catalog.models import PaymentPage
+from coursedesk.catalog.models import Coupon, PaymentPage
 from coursedesk.catalog.services import DESCRIPTION_MAX, SLUG_MAX, THUMBNAIL_MAX_BYTES, TITLE_MAX
 from coursedesk.catalog.video import ALLOWED_DESCRIPTION
 from coursedesk.core.money import Money
@@ -160,4 +160,65 @@ class PaymentPageChangeForm(PriceCleaning, forms.Form):
     def clean(self):
         data = super().clean()
         data["amount"] = None if self.page.is_free else self._minor_units(self.page.currency)
+        return data
+
+
+class CouponForm(forms.Form):
+    """A new coupon as the creator types it: a percentage or an amount of money off."""
+
+    code = forms.CharField(max_length=40, help_text="What buyers type, e.g. SPRING25. Letters and digits.")
+    kind = forms.ChoiceField(
+        label="Discount",
+        choices=[("percent", "Percentage off"), ("amount", "Amount off")],
+        widget=forms.RadioSelect,
+        initial="percent",
+    )
+    percent_off = forms.IntegerField(label="Percent off", required=False, min_value=1, max_value=99)
+    price = _money_field(required=False, help_text="An amount of money (not cents), e.g. 10.00.")
+    currency = forms.CharField(
+        max_length=3, required=False, initial="usd", help_text="The currency of the amount off."
+    )
+    duration = forms.ChoiceField(
+        label="On subscriptions",
+        choices=Coupon.Duration.choices,
+        widget=forms.RadioSelect,
+        initial=Coupon.Duration.ONCE,
+    )
+    last_day = forms.DateField(
+        label="Last day",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Empty: no end date.",
+    )
+    max_redemptions = forms.IntegerField(
+        label="Number of uses", required=False, min_value=1, help_text="Empty: unlimited."
+    )
+    payment_pages = forms.MultipleChoiceField(
+        label="Valid for",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every payment page.",
+    )
+
+    def __init__(self, *args, pages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["price"].label = "Amount off"
+        self.fields["payment_pages"].choices = [(str(page.pk), str(page)) for page in pages]
+
+    def clean(self):
+        data = super().clean()
+        data["amount_off"] = None
+        if data.get("kind") == "amount":
+            data["percent_off"] = None
+            text = (data.get("price") or "").strip()
+            try:
+                data["amount_off"] = Money.from_decimal(text, (data.get("currency") or "usd").lower()).amount
+            except (ValueError, ArithmeticError, TypeError):
+                self.add_error("price", "Enter the amount off as money, e.g. 10.00.")
+        elif (
+            data.get("kind") == "percent"
+            and data.get("percent_off") is None
+            and "percent_off" not in self.errors
+        ):
+            self.add_error("percent_off", "Enter a percentage from 1 to 99.")
         return data

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from coursedesk.studio import lesson_views, payment_page_views, views
+from coursedesk.studio import coupon_views, lesson_views, payment_page_views, views
 
 app_name = "studio"
 urlpatterns = [
@@ -41,5 +41,7 @@ urlpatterns = [
         payment_page_views.payment_page_remove,
         name="payment_page_delete",
     ),
+    path("studio/coupons/", coupon_views.coupons, name="coupons"),
+    path("studio/coupons/<int:coupon_id>/active/", coupon_views.coupon_active, name="coupon_active"),
     path("studio/markdown-preview/", lesson_views.markdown_preview, name="markdown_preview"),
 ]

@@ -16,7 +16,7 @@ from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.billing.selectors import course_revenue_since
 from coursedesk.catalog.lessons import course_outline
-from coursedesk.catalog.links import checkout_url
+from coursedesk.catalog.links import checkout_url, sales_url
 from coursedesk.catalog.models import Course
 from coursedesk.catalog.services import (
     course_archive,
@@ -148,6 +148,7 @@ def _course_context(request, course: Course, form: CourseForm) -> dict:
         "form": form,
         "outline": course_outline(course=course),
         "pages": [(page, checkout_url(page)) for page in pages],
+        "sales_url": sales_url(course),
         "missing": course_publish_missing(course=course),
         "has_students": course_has_students(course=course),
         "counts": course_students(courses=[course])[0].counts,

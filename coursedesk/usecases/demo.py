@@ -20,10 +20,12 @@ from coursedesk.billing.models import Gateway, GatewayAccount, Payment, Refund, 
 from coursedesk.billing.payments import payment_record
 from coursedesk.billing.receipts import receipt_issue
 from coursedesk.billing.selectors import payment_refund_amounts
-from coursedesk.catalog.models import Course, Lesson, PaymentPage
+from coursedesk.catalog.coupons import coupon_create
+from coursedesk.catalog.lessons import markdown_render
+from coursedesk.catalog.models import Coupon, Course, Lesson, PaymentPage, Section
 from coursedesk.core import clock
 from coursedesk.core.text import fold
-from coursedesk.customers.models import Customer
+from coursedesk.customers.models import Customer, LessonProgress
 from coursedesk.customers.services import (
     customer_create,
     enrolment_expiration_set,
@@ -159,6 +161,23 @@ LAST_NAMES = [
 
 DEMO_ACTOR_SOURCE = AuditSource.SEED
 
+# Watercolor Foundations as written in the studio: (section, Markdown, other fields) per lesson.
+STUDIO_LESSONS = [
+    (
+        1,
+        "Three pigments are enough. We start with **ultramarine**, quinacridone rose and hansa yellow.\n\n"
+        "- a 300 g cold-press paper\n- a size 10 round brush\n- two jars of water",
+        {"free_preview": True},
+    ),
+    (
+        1,
+        "Tilt the board, load the brush, keep a bead moving down the page.",
+        {"video_url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"},
+    ),
+    (2, "Drop colour into a damp sky and let the water do the blending.", {}),
+]
+DRIPPED_LESSON = "## Layer by layer\n\nLet each glaze dry before the next: warm at the horizon, cool above."
+
 
 def _ascii(text: str) -> str:
     plain = fold(text).replace("ł", "l").replace("ø", "o").encode("ascii", "ignore").decode()
@@ -166,15 +185,18 @@ def _ascii(text: str) -> str:
 
 
 def _sandbox_payment(
-    *, customer, page, subscription=None, at, status=Payment.Status.SUCCEEDED, failure_message=""
+    *, customer, page, subscription=None, at, status=Payment.Status.SUCCEEDED, failure_message="", coupon=None
 ) -> Payment:
     """A payment as the checkout (or a renewal) records it; callers freeze the clock at `at`."""
+    discount = coupon.discount_on(page.amount) if coupon is not None else 0
     return payment_record(
         customer=customer,
         course=page.course,
         payment_page=page,
         subscription=subscription,
-        amount=page.amount,
+        amount=page.amount - discount,
+        discount=discount,
+        coupon=coupon,
         currency=page.currency,
         gateway=Gateway.SANDBOX,
         reference=f"sbx_pay_{customer.pk}_{page.pk}_{int(at.timestamp())}",
@@ -274,8 +296,58 @@ class DemoSeeder:
             for page_spec in spec["pages"]:
                 page = PaymentPage.objects.create(course=course, currency="usd", **page_spec)
                 self.pages[(spec["slug"], page_spec["name"])] = page
+        self._studio()
         self._customers()
+        self._progress()
         return creator
+
+    def _studio(self) -> None:
+        """What a creator builds in the studio: Watercolor Foundations in two sections, its lessons
+        in Markdown (one a free preview, one with a video, one dripped a week after enrolment), and
+        a coupon."""
+        course = Course.objects.get(creator=self.creator, slug="watercolor-foundations")
+        basics = Section.objects.create(course=course, title="Getting started", position=1)
+        painting = Section.objects.create(course=course, title="Painting", position=2)
+        lessons = list(course.lessons.order_by("position"))
+        for lesson, (section, markdown, extra) in zip(lessons, STUDIO_LESSONS, strict=True):
+            lesson.section = basics if section == 1 else painting
+            lesson.body_markdown = markdown
+            lesson.body_html = markdown_render(markdown)
+            for field, value in extra.items():
+                setattr(lesson, field, value)
+            lesson.save()
+        Lesson.objects.create(
+            course=course,
+            section=painting,
+            position=len(lessons) + 1,
+            title="Sunsets in layers",
+            body_markdown=DRIPPED_LESSON,
+            body_html=markdown_render(DRIPPED_LESSON),
+            available_after_days=7,
+        )
+        with self.as_creator(30):
+            self.coupon = coupon_create(
+                creator=self.creator,
+                code="SPRING20",
+                percent_off=20,
+                max_redemptions=100,
+                expires_at=self.at(-60),
+                payment_pages=[self.pages[("watercolor-foundations", "Lifetime access")]],
+                actor=self.actor,
+                source=AuditSource.DESK,
+            )
+
+    def _progress(self) -> None:
+        """Students at every stage of Watercolor Foundations: not started, halfway, done."""
+        course = Course.objects.get(creator=self.creator, slug="watercolor-foundations")
+        lessons = list(course.lessons.order_by("position"))
+        enrolments = course.enrolments.filter(revoked_at__isnull=True).order_by("pk")
+        for n, enrolment in enumerate(enrolments):
+            done = lessons[: n % (len(lessons) + 1)]
+            LessonProgress.objects.bulk_create(
+                LessonProgress(customer_id=enrolment.customer_id, lesson=lesson, completed_at=self.at(1))
+                for lesson in done
+            )
 
     def customer(
         self,
@@ -545,6 +617,19 @@ class DemoSeeder:
         self.buy(first, monthly, 70)
         second = next_customer(12, first="Jessica", last="Tran", email="jessica.tran@gmial.com")
         self.buy(second, lifetime, 12)
+        # Bought with the coupon: the payment records what it took off.
+        with_coupon = next_customer(6, first="Rosa", last="Almeida", email="rosa.almeida@example.com")
+        with clock.frozen(self.at(6)):
+            enrolment_grant(
+                customer=with_coupon,
+                course=lifetime.course,
+                actor=Actor.system(),
+                source=AuditSource.CHECKOUT,
+                payment_page=lifetime,
+                enrolment_source="checkout",
+            )
+            _sandbox_payment(customer=with_coupon, page=lifetime, at=self.at(6), coupon=self.coupon)
+        Coupon.objects.filter(pk=self.coupon.pk).update(times_redeemed=1)
         # Names that must render as text, never as markup or formulas.
         odd = next_customer(
             8, first="<script>alert(1)</script>", last='=HYPERLINK("x")', email="curious.tester@example.com"

@@ -15,6 +15,7 @@ from coursedesk.catalog.models import PaymentPage
 from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import customer_enrolments, customer_timeline
 from coursedesk.mail.models import EmailSuppression, OutboundEmail
+from coursedesk.usecases.progress import with_progress
 
 
 def customer_payments(*, customer):
@@ -86,7 +87,7 @@ def customer_profile(*, customer: Customer) -> CustomerProfile:
     """Everything the profile shows, in a fixed number of queries (one per list)."""
     return CustomerProfile(
         customer=customer,
-        enrolments=list(customer_enrolments(customer=customer)),
+        enrolments=list(with_progress(customer_enrolments(customer=customer))),
         payments=list(customer_payments(customer=customer)),
         subscriptions=list(customer_subscriptions(customer=customer)),
         emails=list(customer_emails(customer=customer)[:PROFILE_EMAILS]),

@@ -24,6 +24,7 @@ from coursedesk.core import clock
 from coursedesk.core.money import decimal_places
 from coursedesk.core.spreadsheet import neutralise
 from coursedesk.customers.models import Enrolment
+from coursedesk.usecases.progress import with_progress
 from coursedesk.usecases.students_csv_sql import (
     students_csv_lines_select,
     students_csv_params,
@@ -44,6 +45,7 @@ HEADER = [
     "Subscription status",
     "Last sign-in",
     "Receipt numbers",
+    "Progress %",
 ]
 STATUS_LABELS = {"active": "Active", "revoked": "Revoked", "expired": "Expired"}
 SUBSCRIPTION_LABELS = dict(Subscription.Status.choices)
@@ -81,7 +83,7 @@ def course_student_rows(*, course, at=None):
         .order_by("-paid_at", "-pk")
         .values("currency")[:1]
     )
-    return (
+    return with_progress(
         Enrolment.objects.filter(course=course)
         .with_status(at)
         .annotate(
@@ -140,6 +142,7 @@ COLUMNS = (
     "subscription_status",
     "customer__last_login_at",
     "customer_id",
+    "progress_percent",
 )
 
 
@@ -183,6 +186,7 @@ def students_csv_reference_lines(*, course):
         subscription_status,
         last_login_at,
         customer_id,
+        progress_percent,
     ) in rows:
         writer.writerow(
             (
@@ -199,6 +203,7 @@ def students_csv_reference_lines(*, course):
                 SUBSCRIPTION_LABELS.get(subscription_status, ""),
                 _time(last_login_at),
                 receipts.get(customer_id, ""),
+                str(progress_percent),
             )
         )
         written += 1

@@ -169,9 +169,14 @@ SELECT NULLIF({neutralised("t.first_name")}, ''),
        NULLIF(UPPER(t.currency), ''),
        {_labels("t.subscription_status", Subscription.Status.choices)},
        {d.time("t.last_login_at")},
-       t.receipt_numbers
+       t.receipt_numbers,
+       CASE WHEN t.lessons = 0 THEN '0' ELSE {d.text("t.done * 100 / t.lessons")} END
   FROM (SELECT e.id, c.first_name, c.last_name, c.email, e.revoked_at, e.expires_at, e.granted_at,
                pp.name AS page_name, c.last_login_at,
+               (SELECT COUNT(*) FROM customers_lessonprogress lp
+                  JOIN catalog_lesson l ON l.id = lp.lesson_id
+                 WHERE lp.customer_id = e.customer_id AND l.course_id = e.course_id) AS done,
+               (SELECT COUNT(*) FROM catalog_lesson l WHERE l.course_id = e.course_id) AS lessons,
                COALESCE((SELECT SUM(p.amount) FROM billing_payment p
                           WHERE {same_enrolment} AND p.status = {succeeded}), 0) AS paid,
                COALESCE((SELECT SUM(r.amount) FROM billing_refund r
@@ -209,7 +214,7 @@ def _csv_cell(expression: str) -> str:
 
 # The cells that hold text a person typed; the others (labels, times, money) never need quotes.
 TYPED_CELLS = (0, 1, 2, 6)
-CELLS = 13
+CELLS = 14
 
 
 def students_csv_lines_select() -> str:

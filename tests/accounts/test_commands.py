@@ -12,8 +12,9 @@ from coursedesk.accounts.models import ApiToken, Creator
 from coursedesk.audit.models import AuditEvent
 from coursedesk.billing.models import Payment, Receipt, Refund, Subscription
 from coursedesk.billing.selectors import payment_refund_amounts
+from coursedesk.catalog.models import Coupon
 from coursedesk.core import clock
-from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.customers.models import Customer, Enrolment, LessonProgress
 from coursedesk.usecases.demo import DEMO_EMAIL, seed_demo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,6 +117,35 @@ def test_seed_demo_covers_every_state_and_is_idempotent(db):
     assert set(receipts.values_list("business_name", "tax_id")) == {
         ("Maya Lindqvist Studio AB", "SE556677889901")
     }
+    # the studio: a published course in sections, with a free preview, a video and a dripped lesson
+    course = creator.courses.get(slug="watercolor-foundations")
+    assert course.published
+    assert [
+        (
+            lesson.section.title,
+            lesson.title,
+            lesson.free_preview,
+            bool(lesson.video_url),
+            lesson.available_after_days,
+        )
+        for lesson in course.lessons.order_by("position")
+    ] == [
+        ("Getting started", "Your palette and paper", True, False, None),
+        ("Getting started", "Washes that dry flat", False, True, None),
+        ("Painting", "Wet-in-wet skies", False, False, None),
+        ("Painting", "Sunsets in layers", False, False, 7),
+    ]
+    assert "<strong>ultramarine</strong>" in course.lessons.get(position=1).body_html
+    # a coupon, used once, and the payment that used it
+    coupon = Coupon.objects.get(creator=creator)
+    assert (coupon.code, coupon.percent_off, coupon.times_redeemed) == ("SPRING20", 20, 1)
+    assert list(Payment.objects.filter(coupon=coupon).values_list("amount", "discount")) == [(3920, 980)]
+    # progress at every stage: none, some and all of the course's four lessons
+    done = {
+        LessonProgress.objects.filter(customer=enrolment.customer, lesson__course=course).count()
+        for enrolment in course.enrolments.all()
+    }
+    assert {0, 2, 4} <= done
 
 
 def test_production_settings_pass_the_deploy_check(tmp_path):

@@ -23,7 +23,9 @@ from bench.csv_sql import (
 )
 from coursedesk.billing.models import Payment, Refund, Subscription
 from coursedesk.billing.receipts import receipt_issue
+from coursedesk.catalog.models import Lesson
 from coursedesk.core import clock
+from coursedesk.customers.models import LessonProgress
 from tests.desk.conftest import make_payment, make_refund, make_subscription
 from tests.factories import make_course, make_customer, make_enrolment, make_page
 
@@ -82,6 +84,20 @@ def course_with_every_case(creator, other_creator, frozen_now):
         receipt_issue(payment=paid)
         receipt_issue(payment=paid, refund=refund)
         receipt_issue(payment=first)
+    second = make_course(creator, title="Second", slug="second")
+    make_enrolment(zoe, second)
+
+    # Progress: three lessons; Zoë completed two (66 %), the later student all (100 %); a lesson
+    # of another course counts for that course only.
+    lessons = [
+        course.lessons.get(),
+        *(Lesson.objects.create(course=course, position=n, title=f"Lesson {n}") for n in (2, 3)),
+    ]
+    for lesson in lessons[:2]:
+        LessonProgress.objects.create(customer=zoe, lesson=lesson)
+    for lesson in lessons:
+        LessonProgress.objects.create(customer=later, lesson=lesson)
+    LessonProgress.objects.create(customer=zoe, lesson=second.lessons.get())
     return course
 
 
@@ -147,6 +163,7 @@ def test_the_select_gives_the_exports_cells_byte_for_byte(api, course_with_every
         None,
         "2026-11-19 09:59:59 UTC",
         "10 11",
+        "66",
     )
     assert [row[12] for row in rows] == ["10 11", None, None, "9 12", None]
 

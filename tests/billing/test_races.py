@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from coursedesk.audit.services import Actor
-from coursedesk.billing.checkout import checkout_fulfil
+from coursedesk.billing.checkout import checkout_fulfil, checkout_pay_with_card
 from coursedesk.billing.models import (
     CheckoutSession,
     GatewayAccount,
@@ -20,6 +20,8 @@ from coursedesk.billing.models import (
 from coursedesk.billing.payments import payment_record
 from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.selectors import payment_refund_amounts
+from coursedesk.catalog.coupons import coupon_create
+from coursedesk.catalog.models import Coupon
 from coursedesk.core.errors import DomainError
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.mail.models import OutboundEmail
@@ -135,3 +137,36 @@ def test_receipt_numbers_taken_at_once_have_no_gap_and_no_double():
     )
     assert ReceiptCounter.objects.get(creator=creator).last_number == 8
     assert Receipt.objects.filter(kind="refund").values_list("amount", flat=True).get() == 900
+
+
+def test_buyers_racing_for_a_coupons_last_use_sell_it_once():
+
+    creator = make_creator()
+    page = make_page(make_course(creator), "one_time", amount=4900)
+    coupon = coupon_create(
+        creator=creator,
+        code="LAST",
+        percent_off=50,
+        max_redemptions=1,
+        actor=Actor.creator(creator),
+        source="desk",
+    )
+    buyers = iter(range(4))
+
+    def buy_with_the_code():
+        n = next(buyers)
+        checkout_pay_with_card(
+            page=page,
+            intent_key=f"race-{n}",
+            email=f"buyer{n}@example.com",
+            first_name="Ada",
+            password="a long password",
+            card_number="4242424242424242",
+            coupon_code="LAST",
+        )
+        return "sold"
+
+    assert sorted(at_once(buy_with_the_code, times=4)) == ["coupon_invalid"] * 3 + ["sold"]
+    assert Coupon.objects.get(pk=coupon.pk).times_redeemed == 1
+    assert list(Payment.objects.values_list("amount", "discount")) == [(2450, 2450)]
+    assert (Customer.objects.count(), Enrolment.objects.count(), CheckoutSession.objects.count()) == (1, 1, 1)

@@ -23,6 +23,7 @@ from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.models import GatewayAccount, Payment, Refund, Subscription, WebhookEvent
 from coursedesk.billing.refunds import payment_refund
 from coursedesk.billing.subscriptions import subscription_cancel, subscription_pause, subscription_uncancel
+from coursedesk.catalog.coupons import coupon_create
 from coursedesk.core.errors import DomainError
 from tests.billing.conftest import make_payment, make_subscription
 from tests.billing.stripe_json import WEBHOOK_SECRET
@@ -259,3 +260,40 @@ def test_a_cancel_at_the_period_end_and_its_undo_reach_stripe(creator, stripe_su
     subscription_uncancel(subscription=stripe_subscription, actor=Actor.creator(creator), source="desk")
     at_stripe = stripe_side.v1.subscriptions.retrieve(reference)
     assert (at_stripe.cancel_at_period_end, at_stripe.status) == (False, "active")
+
+
+def test_a_coupon_is_made_at_stripe_once_with_its_rule(creator, gateway, stripe_side):
+
+    percent = coupon_create(
+        creator=creator,
+        code="SPRING20",
+        percent_off=20,
+        duration="forever",
+        actor=Actor.creator(creator),
+        source="desk",
+    )
+    amount = coupon_create(
+        creator=creator,
+        code="TENOFF",
+        amount_off=1000,
+        currency="usd",
+        actor=Actor.creator(creator),
+        source="desk",
+    )
+
+    made = gateway.coupon_ensure(coupon=percent)
+    again = gateway.coupon_ensure(coupon=percent)
+    made_amount = gateway.coupon_ensure(coupon=amount)
+
+    assert made == again == f"coursedesk-{percent.pk}-SPRING20"
+    percent.refresh_from_db()
+    assert percent.gateway_coupon_id == made
+    at_stripe = stripe_side.v1.coupons.retrieve(made)
+    assert (at_stripe.percent_off, at_stripe.amount_off, at_stripe.duration) == (20.0, None, "forever")
+    at_stripe = stripe_side.v1.coupons.retrieve(made_amount)
+    assert (at_stripe.percent_off, at_stripe.amount_off, at_stripe.currency, at_stripe.duration) == (
+        None,
+        1000,
+        "usd",
+        "once",
+    )

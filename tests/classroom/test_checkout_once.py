@@ -73,7 +73,10 @@ def test_a_form_sent_twice_charges_once_and_both_submits_show_the_first_outcome(
         == again["Location"]
         == (f"/buy/{one_time_page.pk}/?session_id={session.gateway_session_id}")
     )
-    assert "You're in!" in client.get(again["Location"]).content.decode()
+    # the buyer chose their password on the form, so the outcome signs them in on the course
+    landed = client.get(again["Location"], follow=True)
+    assert landed.redirect_chain == [("/c/watercolor/", 302)]
+    assert "You&#x27;re in! Watercolor Foundations is yours" in landed.content.decode()
     assert AuditEvent.objects.filter(type="payment.succeeded").count() == 1
 
 
@@ -217,6 +220,27 @@ def test_the_hosted_checkout_is_opened_once_per_intent_with_its_key(
     ]
     assert first["Location"] == again["Location"] == "https://checkout.stripe.com/c/pay/cs_test_1"
     assert Payment.objects.count() == 0  # nothing is sold until Stripe says it is paid
+
+
+def test_a_buyer_back_from_stripes_page_lands_signed_in_and_another_browser_does_not(
+    client, creator, one_time_page, stripe_checkout
+):
+    GatewayAccount.objects.create(creator=creator, gateway="stripe", stripe_secret_key="sk_test_once")
+    submit(client, one_time_page, intent_of(client, one_time_page))
+    # Stripe took the payment on its page
+    stripe_checkout.sessions["cs_test_1"].update(
+        status="complete", payment_status="paid", payment_intent="pi_1", amount_total=4900, currency="usd"
+    )
+    done = f"/buy/{one_time_page.pk}/?session_id=cs_test_1"
+
+    stranger = Client()
+    assert stranger.get(done).status_code == 200  # the thank-you page, not signed in
+    landed = client.get(done)
+
+    assert (landed.status_code, landed["Location"]) == (302, "/c/watercolor/")
+    assert client.get("/c/watercolor/lessons/1/").status_code == 200
+    assert stranger.get("/c/watercolor/lessons/1/").status_code == 302
+    assert Payment.objects.get().amount == 4900
 
 
 # --- At once, on PostgreSQL ---------------------------------------------------------------------

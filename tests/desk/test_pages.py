@@ -10,6 +10,8 @@ from django.urls import reverse
 
 from coursedesk.audit.services import Actor
 from coursedesk.billing.receipts import receipt_issue
+from coursedesk.catalog.models import Lesson
+from coursedesk.customers.models import LessonProgress
 from coursedesk.customers.services import enrolment_revoke
 from tests.desk.conftest import make_payment, make_refund, make_subscription
 from tests.factories import make_course, make_customer, make_enrolment, make_page
@@ -131,6 +133,11 @@ def test_csv_lists_every_student_with_status_and_money(
     make_payment(subscriber, course, 2900, status="failed")
     expired = make_customer(creator, email="cy@example.com", first_name="Cy", last_name="Ng")
     make_enrolment(expired, course, expires_at=frozen_now - dt.timedelta(days=2))
+    # and Ana has completed two of the course's three lessons
+    second = Lesson.objects.create(course=course, position=2, title="Two", body_html="<p>2</p>")
+    Lesson.objects.create(course=course, position=3, title="Three", body_html="<p>3</p>")
+    LessonProgress.objects.create(customer=active, lesson=course.lessons.get(position=1))
+    LessonProgress.objects.create(customer=active, lesson=second)
 
     rows = read_csv(creator_client.get(reverse("desk:students_csv", args=[course.pk])))
 
@@ -148,6 +155,7 @@ def test_csv_lists_every_student_with_status_and_money(
         "Subscription status",
         "Last sign-in",
         "Receipt numbers",
+        "Progress %",
     ]
     assert rows[1:] == [
         [
@@ -164,6 +172,7 @@ def test_csv_lists_every_student_with_status_and_money(
             "",
             "",
             "",
+            "66",
         ],
         [
             "Bo",
@@ -179,6 +188,7 @@ def test_csv_lists_every_student_with_status_and_money(
             "Canceled",
             "2026-11-21 10:00:00 UTC",
             "1 2",
+            "0",
         ],
         [
             "Cy",
@@ -194,6 +204,7 @@ def test_csv_lists_every_student_with_status_and_money(
             "",
             "",
             "",
+            "0",
         ],
     ]
 

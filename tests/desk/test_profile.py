@@ -5,6 +5,8 @@ import datetime as dt
 from django.urls import reverse
 
 from coursedesk.audit.services import Actor
+from coursedesk.catalog.models import Lesson
+from coursedesk.customers.models import LessonProgress
 from coursedesk.customers.services import enrolment_revoke
 from tests.desk.conftest import make_payment, make_refund, make_subscription
 from tests.factories import make_course, make_enrolment, make_page
@@ -103,3 +105,18 @@ def test_a_past_due_subscription_shows_its_next_retry_and_the_retries_left(
     html = creator_client.get(profile_url(customer)).content.decode()
 
     assert "next retry 26 Nov 2026, 2 retries left" in html
+
+
+def test_profile_shows_each_courses_lesson_progress(creator_client, customer, course, enrolment):
+    for position in (2, 3, 4):
+        Lesson.objects.create(course=course, position=position, title=f"Lesson {position}")
+    for lesson in course.lessons.order_by("position")[:3]:
+        LessonProgress.objects.create(customer=customer, lesson=lesson)
+
+    html = creator_client.get(profile_url(customer)).content.decode()
+
+    assert (
+        f'<td class="small" data-label="Progress" id="progress-{enrolment.pk}">'
+        '<progress max="100" value="75" aria-hidden="true"></progress> 75% '
+        '<span class="muted">(3 of 4 lessons)</span></td>'
+    ) in html

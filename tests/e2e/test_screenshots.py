@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from coursedesk.catalog.models import PaymentPage
+from coursedesk.catalog.models import Course, PaymentPage
 from coursedesk.customers.models import Enrolment
 from coursedesk.usecases.demo import DEMO_PASSWORD, STUDENT_PASSWORD
 from tests.e2e.fixtures import creator_sign_in
@@ -48,6 +48,10 @@ def test_screenshots_of_the_main_pages(new_page, demo_data):
     shoot(creator, "teach")
     creator.goto("/desk/links/")
     shoot(creator, "course-links")
+    studio_course = Course.objects.get(creator=demo_data, slug="watercolor-foundations")
+    creator.goto(f"/studio/courses/{studio_course.pk}/")
+    expect(creator.locator("#outline")).to_contain_text("Sunsets in layers")
+    shoot(creator, "studio-course")
 
     enrolment = (
         Enrolment.objects.active()
@@ -61,9 +65,12 @@ def test_screenshots_of_the_main_pages(new_page, demo_data):
     student.get_by_label("Email").fill(enrolment.customer.email)
     student.get_by_label("Password").fill(STUDENT_PASSWORD)
     student.get_by_role("button", name="Sign in").click()
-    expect(student.locator(".lessons")).to_be_visible()
+    expect(student.locator(".lessons").first).to_be_visible()
     shoot(student, "student-course")
 
     buyer = new_page()
     buyer.goto(f"/buy/{PaymentPage.objects.filter(course__creator=demo_data).order_by('pk').first().pk}/")
     shoot(buyer, "checkout")
+    buyer.goto(f"/courses/{studio_course.slug}/")
+    expect(buyer.get_by_role("heading", name=studio_course.title)).to_be_visible()
+    shoot(buyer, "sales-page")

@@ -36,12 +36,15 @@ def buy(
     page.get_by_role("button", name=re.compile(r"^Pay ")).click()
 
 
-def test_buy_get_the_welcome_email_sign_in_and_read_a_lesson(page, shop, mailbox):
+def test_buy_get_the_welcome_email_sign_in_and_read_a_lesson(page, new_page, shop, mailbox):
     _, payment_page = shop
 
     buy(page, payment_page)
 
-    expect(page.get_by_role("main")).to_contain_text("Watercolor Foundations")
+    # The buyer lands signed in on the course.
+    expect(page).to_have_url(re.compile(r"/c/watercolor/$"))
+    expect(page.get_by_role("status")).to_contain_text("You're in! Watercolor Foundations is yours")
+    expect(page.get_by_role("link", name="First lesson")).to_be_visible()
     assert Enrolment.objects.get(customer__email="zoe@example.com").status == "active"
     received = {message["Subject"]: message for message in mailbox.to("zoe@example.com")}
     assert sorted(received) == [
@@ -51,6 +54,8 @@ def test_buy_get_the_welcome_email_sign_in_and_read_a_lesson(page, shop, mailbox
     welcome = received["Welcome to Watercolor Foundations"]
     login_url = link_in(mailbox.text(welcome), "/login/")
 
+    # On another device, the welcome email's link signs them in.
+    page = new_page()
     page.goto(login_url)
     page.get_by_label("Email").fill("ZOE@example.com")
     page.get_by_label("Password").fill("paint-daily-42")
@@ -75,6 +80,7 @@ def test_wrong_password_gives_one_generic_message_and_a_reset_link(page, shop, m
     course, payment_page = shop
     browser_errors.allow(r"status of 400 .*/login/")  # the refused sign-in answers 400
     buy(page, payment_page)
+    page.context.clear_cookies()  # buying signed them in; this is someone at the sign-in page
 
     page.goto(f"/c/{course.slug}/login/")
     page.get_by_label("Email").fill("zoe@example.com")

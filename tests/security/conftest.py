@@ -10,7 +10,7 @@ import pytest
 from coursedesk.accounts.models import ApiToken, Creator, Invitation, Membership
 from coursedesk.audit.services import Actor, audit_record
 from coursedesk.billing.models import Payment, Refund, Subscription
-from coursedesk.catalog.models import Course, Lesson, LessonFile, PaymentPage, Section
+from coursedesk.catalog.models import Coupon, Course, Lesson, LessonFile, PaymentPage, Section
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.integrations.models import PublicEvent, WebhookDelivery, WebhookEndpoint
 from coursedesk.mail.models import OutboundEmail
@@ -40,6 +40,7 @@ class Tenant:
     lesson_file: LessonFile
     membership: Membership
     invitation: Invitation
+    coupon: Coupon
 
     def url_values(self) -> dict[str, str]:
         """Values for every URL parameter name the routes use, pointing at this tenant's objects."""
@@ -68,6 +69,7 @@ class Tenant:
             "membership_id": self.membership.pk,
             "invitation_id": self.invitation.pk,
             "key": "inv_unknown",  # a team invitation's link
+            "coupon_id": self.coupon.pk,
         }
         return {name: str(value) for name, value in values.items()}
 
@@ -151,6 +153,7 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
         key_hash=f"{slug:0<64}"[:64],
         expires_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
     )
+    coupon = Coupon.objects.create(creator=creator, code="SPRING", percent_off=10)
     return Tenant(
         creator=creator,
         token=key,
@@ -171,6 +174,7 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
         lesson_file=lesson_file,
         membership=membership,
         invitation=invitation,
+        coupon=coupon,
     )
 
 

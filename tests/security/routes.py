@@ -29,6 +29,7 @@ PUBLIC = {
     "accounts:login_code",  # the second step of signing in, before the person is signed in
     "desk:team_join",  # a team invitation's page: sign up or sign in from there
     "classroom:checkout",
+    "classroom:sales",
 }
 
 # A bare `pk` or `id` names an object of the collection just before it: customers/<int:pk>/.

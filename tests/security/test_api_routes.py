@@ -29,6 +29,9 @@ COLLECTION_OBJECT = {
     "emails": "email",
     "webhook-endpoints": "webhook_endpoint",
     "webhook-deliveries": "webhook_delivery",
+    "lessons": "lesson",
+    "payment-pages": "page",
+    "coupons": "coupon",
 }
 
 
@@ -60,7 +63,9 @@ def example_body(operation: dict, tenant) -> dict | None:
     for name in schema.get("required", []):
         spec = schema["properties"][name]
         kind = spec.get("type") or next((s.get("type") for s in spec.get("anyOf", []) if s.get("type")), "")
-        if name.endswith("_id"):
+        if spec.get("enum"):
+            body[name] = spec["enum"][0]
+        elif name.endswith("_id"):
             body[name] = str(getattr(tenant, name.removesuffix("_id")).pk)
         elif spec.get("format") == "email" or name == "email":
             body[name] = "new.student@example.com"

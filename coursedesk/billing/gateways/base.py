@@ -101,10 +101,17 @@ class PaymentGateway(abc.ABC):
         success_url: str,
         cancel_url: str,
         customer_reference: str = "",
+        coupon_reference: str = "",
         idempotency_key: str,
     ) -> HostedCheckout:
         """Opens a checkout of `page` on the gateway's page; its `url` is where the buyer goes. The same
-        idempotency key opens the same checkout (the purchase intent's key)."""
+        idempotency key opens the same checkout (the purchase intent's key). `coupon_reference` (from
+        `coupon_ensure`) lowers the price."""
+
+    @abc.abstractmethod
+    def coupon_ensure(self, *, coupon) -> str:
+        """The gateway's own coupon for a CourseDesk coupon, made once; "" when CourseDesk applies the
+        coupon itself (the sandbox charges the discounted amount)."""
 
     @abc.abstractmethod
     def hosted_checkout_retrieve(self, *, checkout_reference: str) -> HostedCheckout:

@@ -305,6 +305,38 @@ class StripeGateway(PaymentGateway):
         page.save(update_fields=["gateway_product_id", "gateway_price_id"])
         return plan.id
 
+    def coupon_ensure(self, *, coupon) -> str:
+        """The coupon at Stripe, created once and kept on the coupon. Its uses are counted by
+        CourseDesk under its lock, so Stripe's coupon carries the rule (percent or amount off, once or
+        forever) and CourseDesk's checks decide who may use it."""
+        if coupon.gateway_coupon_id:
+            return coupon.gateway_coupon_id
+        params: dict[str, Any] = {
+            "id": f"coursedesk-{coupon.pk}-{coupon.code}",
+            "duration": coupon.duration,
+            "metadata": {"coursedesk_coupon": str(coupon.pk)},
+        }
+        if coupon.percent_off:
+            params["percent_off"] = coupon.percent_off
+        else:
+            params["amount_off"] = coupon.amount_off
+            params["currency"] = coupon.currency
+        try:
+            made = self.client.v1.coupons.create(
+                params=params, options={"idempotency_key": f"coupon-{coupon.pk}"}
+            )
+        except stripe.InvalidRequestError as error:
+            # Made before (a crash between Stripe's answer and our save): it is the same coupon.
+            try:
+                made = self.client.v1.coupons.retrieve(params["id"])
+            except stripe.StripeError:
+                raise _error(error) from error
+        except stripe.StripeError as error:
+            raise _error(error) from error
+        coupon.gateway_coupon_id = made.id
+        coupon.save(update_fields=["gateway_coupon_id"])
+        return made.id
+
     def subscription_cancel(self, *, subscription_reference: str) -> None:
         try:
             self.client.v1.subscriptions.cancel(subscription_reference)
@@ -381,6 +413,7 @@ class StripeGateway(PaymentGateway):
         success_url: str,
         cancel_url: str,
         customer_reference: str = "",
+        coupon_reference: str = "",
         idempotency_key: str,
     ) -> HostedCheckout:
         metadata = {"coursedesk_checkout": client_reference, "payment_page": str(page.pk)}
@@ -415,6 +448,8 @@ class StripeGateway(PaymentGateway):
             params["payment_intent_data"] = {"metadata": metadata}
             if not customer_reference:
                 params["customer_creation"] = "always"
+        if coupon_reference:
+            params["discounts"] = [{"coupon": coupon_reference}]
         try:
             session = self.client.v1.checkout.sessions.create(
                 params=params, options={"idempotency_key": idempotency_key}
