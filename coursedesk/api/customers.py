@@ -24,6 +24,7 @@ from coursedesk.customers import services
 from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import customer_search, customer_timeline
 from coursedesk.mail.services import welcome_email_queue
+from coursedesk.usecases.customer_list import CustomerFilters, Segment, customers_in, segment_parse
 from coursedesk.usecases.password_reset import password_reset_send
 from coursedesk.usecases.profile import customer_profile
 
@@ -55,11 +56,28 @@ def _course(request, course_id: str) -> Course:
     return owned(Course.objects.for_creator(request.auth), course_id)
 
 
-@router.get("", response=CustomerList, summary="Search customers (no q: newest first)")
+@router.get(
+    "",
+    response={200: CustomerList, 422: ErrorOut},
+    summary="Search customers (no q: newest first), by segment, course and tag",
+)
 @decorate_view(replica_reads())
-def customer_list(request, page: Query[PageParams], q: Text(200) = ""):
-    reject_unknown_parameters(request, "q")
-    customers = customer_search(creator=request.auth, query=q)
+def customer_list(
+    request,
+    page: Query[PageParams],
+    q: Text(200) = "",
+    segment: Text(30) = "",
+    course_id: Text(20, pattern=r"^[0-9]{1,18}$") | None = None,
+):
+    reject_unknown_parameters(request, "q", "segment", "course_id")
+    chosen = segment_parse(segment)
+    course = _course(request, course_id) if course_id else None
+    if chosen == Segment.ALL and course is None:
+        customers = customer_search(creator=request.auth, query=q)
+    else:
+        customers = customers_in(
+            creator=request.auth, segment=chosen, filters=CustomerFilters(query=q, course=course)
+        )
     return paginated(customers, params=page, time_field="created_at")
 
 

@@ -25,6 +25,7 @@ ACTION_PATHS = [
 
 urlpatterns = [
     path("desk/", views.activity, name="activity"),
+    path("desk/customers/", views.customers, name="customers"),
     path("desk/customers/<int:customer_id>/", views.customer_detail, name="customer"),
     path("desk/teach/", views.teach, name="teach"),
     path("desk/links/", views.links, name="links"),
