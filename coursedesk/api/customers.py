@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import Query, Router, Schema, Status
 from ninja.decorators import decorate_view
+from pydantic import Field
 
 from coursedesk.api.fields import Text, model_text
 from coursedesk.api.pagination import PageParams, paginated, reject_unknown_parameters
@@ -13,6 +14,8 @@ from coursedesk.api.schemas import (
     CustomerProfileOut,
     ErrorOut,
     EventList,
+    NoteList,
+    NoteOut,
     owned,
 )
 from coursedesk.audit.services import Actor
@@ -21,8 +24,8 @@ from coursedesk.catalog.models import Course
 from coursedesk.core.errors import DomainError
 from coursedesk.core.replica import replica_reads
 from coursedesk.customers import services
-from coursedesk.customers.models import Customer
-from coursedesk.customers.selectors import customer_search, customer_timeline
+from coursedesk.customers.models import Customer, CustomerNote, Tag
+from coursedesk.customers.selectors import customer_notes, customer_search, customer_timeline
 from coursedesk.mail.services import welcome_email_queue
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customers_in, segment_parse
 from coursedesk.usecases.password_reset import password_reset_send
@@ -48,6 +51,14 @@ class EmailQueued(Schema):
     email_id: str
 
 
+class NoteIn(Schema):
+    body: Text(CustomerNote.MAX_LENGTH, multiline=True)
+
+
+class TagsIn(Schema):
+    tags: list[model_text(Tag, "name")] = Field(max_length=services.MAX_TAGS)
+
+
 def _customer(request, customer_id: str) -> Customer:
     return owned(Customer.objects.for_creator(request.auth), customer_id)
 
@@ -68,16 +79,16 @@ def customer_list(
     q: Text(200) = "",
     segment: Text(30) = "",
     course_id: Text(20, pattern=r"^[0-9]{1,18}$") | None = None,
+    tag: model_text(Tag, "name") = "",
 ):
-    reject_unknown_parameters(request, "q", "segment", "course_id")
+    reject_unknown_parameters(request, "q", "segment", "course_id", "tag")
     chosen = segment_parse(segment)
     course = _course(request, course_id) if course_id else None
-    if chosen == Segment.ALL and course is None:
+    if chosen == Segment.ALL and course is None and not tag.strip():
         customers = customer_search(creator=request.auth, query=q)
     else:
-        customers = customers_in(
-            creator=request.auth, segment=chosen, filters=CustomerFilters(query=q, course=course)
-        )
+        filters = CustomerFilters(query=q, course=course, tag=tag.strip())
+        customers = customers_in(creator=request.auth, segment=chosen, filters=filters)
     return paginated(customers, params=page, time_field="created_at")
 
 
@@ -154,3 +165,35 @@ def customer_password_reset(request, customer_id: str, body: CourseChoice):
         customer=customer, course=course, actor=Actor.creator(request.auth), source=SOURCE
     )
     return Status(202, {"email_id": str(email.pk)})
+
+
+@router.get("/{customer_id}/notes", response=NoteList, summary="The customer's notes, newest first")
+def customer_note_list(request, customer_id: str, page: Query[PageParams]):
+    reject_unknown_parameters(request)
+    customer = _customer(request, customer_id)
+    return paginated(customer_notes(customer=customer), params=page, time_field="created_at")
+
+
+@router.post(
+    "/{customer_id}/notes",
+    response={201: NoteOut, 422: ErrorOut},
+    summary="Add a note, signed by the token's account and dated now",
+)
+def customer_note_add(request, customer_id: str, body: NoteIn):
+    customer = _customer(request, customer_id)
+    note = services.note_add(
+        customer=customer, body=body.body, actor=Actor.creator(request.auth), source=SOURCE
+    )
+    return Status(201, note)
+
+
+@router.put(
+    "/{customer_id}/tags",
+    response={200: CustomerOut, 422: ErrorOut},
+    summary="Set the customer's tags (the list replaces the current one)",
+)
+def customer_tags_put(request, customer_id: str, body: TagsIn):
+    customer = _customer(request, customer_id)
+    return services.customer_tags_set(
+        customer=customer, tags=body.tags, actor=Actor.creator(request.auth), source=SOURCE
+    )

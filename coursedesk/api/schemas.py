@@ -69,6 +69,22 @@ class CustomerList(Schema):
     next: str | None
 
 
+class NoteOut(Schema):
+    id: Id
+    body: str
+    author: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_author(note) -> str:
+        return note.author_label
+
+
+class NoteList(Schema):
+    results: list[NoteOut]
+    next: str | None
+
+
 class EventList(Schema):
     results: list[EventOut]
     next: str | None

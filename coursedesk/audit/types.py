@@ -17,6 +17,8 @@ class AuditEventType(models.TextChoices):
     CUSTOMER_ERASED = "customer.erased", "Personal data erased on request"
     CUSTOMER_ERASURE_REQUESTED = "customer.erasure_requested", "Erasure of personal data requested"
     CUSTOMER_PASSWORD_RESET = "customer.password_reset", "Set a new password"
+    CUSTOMER_NOTE_ADDED = "customer.note_added", "Note added"
+    CUSTOMER_TAGS_CHANGED = "customer.tags_changed", "Tags changed"
     CUSTOMER_PASSWORD_RESET_REQUESTED = (
         "customer.password_reset_requested",
         "Password reset link sent for {course}",

@@ -20,6 +20,7 @@ from coursedesk.core.text import fold, without_control_characters
 from coursedesk.customers.models import (
     CourseStudentCount,
     Customer,
+    CustomerNote,
     Enrolment,
     EnrolmentStatus,
 )
@@ -208,6 +209,10 @@ def customer_enrolments(*, customer):
         .with_status()
         .order_by("-granted_at", "-pk")
     )
+
+
+def customer_notes(*, customer):
+    return CustomerNote.objects.filter(customer=customer).order_by("-created_at", "-pk")
 
 
 def customer_timeline(*, customer):

@@ -29,10 +29,11 @@ from coursedesk.billing.subscriptions import (
 from coursedesk.catalog.models import Course
 from coursedesk.core import clock
 from coursedesk.core.display import day, money_text
+from coursedesk.core.errors import DomainError
 from coursedesk.core.money import Money
 from coursedesk.core.validators import validate_one_line
 from coursedesk.customers import services as customer_services
-from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.customers.models import Customer, CustomerNote, Enrolment
 from coursedesk.mail.services import email_suppression_active, email_suppression_clear, welcome_email_queue
 from coursedesk.usecases.course_access import course_access_give
 from coursedesk.usecases.password_reset import password_reset_send
@@ -122,6 +123,35 @@ class ExpirationForm(forms.Form):
         if enrolment.expires_at:
             kwargs.setdefault("initial", {"expires_on": enrolment.expires_at.date()})
         super().__init__(*args, **kwargs)
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label="Note", max_length=CustomerNote.MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(
+        label="Tags",
+        required=False,
+        max_length=1000,
+        help_text="Separate tags with commas, e.g. vip, cohort 3. Empty removes every tag.",
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        kwargs.setdefault("initial", {"tags": ", ".join(customer.tag_names)})
+        super().__init__(*args, **kwargs)
+
+    def clean_tags(self):
+        names = [name for name in self.cleaned_data["tags"].split(",") if name.strip()]
+        try:
+            return customer_services.tags_clean(names)
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from error
 
 
 class RefundForm(forms.Form):
@@ -362,6 +392,55 @@ class ErasureRequest(CustomerAction):
     def perform(self, customer, values, actor):
         customer_services.customer_erasure_request(customer=customer, actor=actor, source=SOURCE)
         return Done("Erasure requested. An operator confirms it.")
+
+
+class NoteAdd(CustomerAction):
+    name, title, button = "note_add", "Add a note", "Add note"
+    form_class = NoteForm
+    error_fields = {"invalid_note": "body"}
+
+    def title_for(self, customer):
+        return f"Add a note about {person(customer)}"
+
+    def sentence(self, customer, values):
+        return (
+            f"Add this note to {person(customer)}'s profile, signed with your name and dated now. "
+            "Your team sees it; the customer never does. Notes stay as written."
+        )
+
+    def perform(self, customer, values, actor):
+        customer_services.note_add(customer=customer, body=values["body"], actor=actor, source=SOURCE)
+        return Done("Note added.")
+
+
+class TagsEdit(CustomerAction):
+    name, title, button = "tags_edit", "Edit tags", "Save tags"
+    form_class = TagsForm
+    error_fields = {"invalid_tag": "tags"}
+
+    def title_for(self, customer):
+        return f"Edit the tags of {person(customer)}"
+
+    def sentence(self, customer, values):
+        old = {name.lower(): name for name in customer.tag_names}
+        new = {name.lower(): name for name in values["tags"]}
+        added = [name for key, name in new.items() if key not in old]
+        removed = [name for key, name in old.items() if key not in new]
+        parts = []
+        if added:
+            parts.append("add " + ", ".join(f"“{name}”" for name in added))
+        if removed:
+            parts.append("remove " + ", ".join(f"“{name}”" for name in removed))
+        if not parts:
+            return "Nothing changes."
+        what = " and ".join(parts)
+        return f"{what[0].upper()}{what[1:]} on {person(customer)}. Nothing else changes."
+
+    def perform(self, customer, values, actor):
+        customer_services.customer_tags_set(
+            customer=customer, tags=values["tags"], actor=actor, source=SOURCE
+        )
+        return Done("Tags saved.")
 
 
 class GrantCourse(CustomerAction):
@@ -633,6 +712,8 @@ ACTIONS: dict[str, Action] = {
         GrantCourse(),
         EmailRetry(),
         ErasureRequest(),
+        NoteAdd(),
+        TagsEdit(),
         EnrolmentRevoke(),
         EnrolmentGrant(),
         EnrolmentExpiration(),

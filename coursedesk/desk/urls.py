@@ -13,6 +13,8 @@ ACTION_PATHS = [
     ("customers/<int:customer_id>/grant-course/", "grant_course"),
     ("customers/<int:customer_id>/email-retry/", "email_retry"),
     ("customers/<int:customer_id>/request-erasure/", "erasure_request"),
+    ("customers/<int:customer_id>/notes/new/", "note_add"),
+    ("customers/<int:customer_id>/tags/", "tags_edit"),
     ("enrolments/<int:enrolment_id>/revoke/", "enrolment_revoke"),
     ("enrolments/<int:enrolment_id>/grant/", "enrolment_grant"),
     ("enrolments/<int:enrolment_id>/expiration/", "enrolment_expiration"),

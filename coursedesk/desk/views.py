@@ -22,6 +22,7 @@ from coursedesk.catalog.models import Course
 from coursedesk.core.errors import DomainError
 from coursedesk.core.pagination import InvalidCursor, keyset_page
 from coursedesk.core.replica import replica_reads
+from coursedesk.customers.models import Tag
 from coursedesk.customers.selectors import course_students, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customer_list_page, customer_rows
@@ -89,6 +90,7 @@ def activity(request):
 class CustomerFilterForm(forms.Form):
     q = forms.CharField(label="Name or email", required=False, max_length=200)
     course = forms.ModelChoiceField(queryset=Course.objects.none(), required=False, empty_label="Any course")
+    tag = forms.CharField(label="Tag", required=False, max_length=Tag.MAX_LENGTH)
     bought_from = forms.DateField(
         label="Bought from", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -137,6 +139,7 @@ def customers(request):
             filters = CustomerFilters(
                 query=data["q"].strip(),
                 course=data["course"],
+                tag=data["tag"].strip(),
                 bought_from=data["bought_from"],
                 bought_to=data["bought_to"],
             )

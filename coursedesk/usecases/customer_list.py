@@ -1,5 +1,5 @@
 """The customers list that the desk page and the API share: segments (each with its count), filters
-(course, bought between two dates), search, and keyset pages whose rows carry each customer's
+(course, tag, bought between two dates), search, and keyset pages whose rows carry each customer's
 courses and status. Segments read enrolments, subscriptions and refunds, hence a use case."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from coursedesk.billing.models import Payment, Refund, Subscription
 from coursedesk.core import clock
 from coursedesk.core.errors import InvalidValue
 from coursedesk.core.pagination import Page, keyset_page
-from coursedesk.customers.models import Customer, Enrolment, EnrolmentStatus
+from coursedesk.customers.models import Customer, CustomerTag, Enrolment, EnrolmentStatus, Tag
 from coursedesk.customers.selectors import customer_search
 
 EXPIRING_WITHIN = dt.timedelta(days=30)
@@ -38,6 +38,7 @@ class CustomerFilters:
 
     query: str = ""
     course: object = None
+    tag: str = ""
     bought_from: dt.date | None = None
     bought_to: dt.date | None = None
 
@@ -102,6 +103,11 @@ def _filtered(*, creator, filters: CustomerFilters):
     )
     if filters.course is not None:
         customers = customers.filter(Exists(_of_customer(Enrolment.objects.all(), course=filters.course)))
+    if filters.tag:
+        tagged = CustomerTag.objects.filter(
+            customer=OuterRef("pk"), tag__in=Tag.objects.for_creator(creator).named(filters.tag).values("pk")
+        )
+        customers = customers.filter(Exists(tagged))
     if filters.bought_from or filters.bought_to:
         payments = _of_customer(
             Payment.objects.filter(status=Payment.Status.SUCCEEDED), course=filters.course

@@ -15,7 +15,7 @@ from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.billing.models import CheckoutSession
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError
-from coursedesk.customers.models import Customer
+from coursedesk.customers.models import Customer, CustomerNote
 from coursedesk.integrations.events import public_events_redact
 from coursedesk.mail.models import EmailSuppression, OutboundEmail
 
@@ -46,6 +46,7 @@ def customer_erase(*, customer: Customer, actor: Actor, reason: str = "") -> Cus
             payment_page__course__creator_id=customer.creator_id, email__iexact=customer.email
         ).update(email=f"erased-{customer.pk}@erased.invalid", first_name="", last_name="", password_hash="")
         customer.reset_tokens.all().delete()
+        CustomerNote.objects.filter(customer=customer).update(body="[erased]")
         customer.first_name = ""
         customer.last_name = ""
         customer.email = f"erased-{customer.pk}@erased.invalid"

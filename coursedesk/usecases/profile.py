@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from coursedesk.billing.models import Payment, Subscription
 from coursedesk.billing.selectors import payments_with_refund_amounts
 from coursedesk.customers.models import Customer
-from coursedesk.customers.selectors import customer_enrolments, customer_timeline
+from coursedesk.customers.selectors import customer_enrolments, customer_notes, customer_timeline
 from coursedesk.mail.models import EmailSuppression, OutboundEmail
 
 
@@ -38,6 +38,7 @@ def customer_emails(*, customer):
 
 PROFILE_EMAILS = 50
 PROFILE_TIMELINE = 100
+PROFILE_NOTES = 50
 
 
 @dataclass
@@ -48,6 +49,7 @@ class CustomerProfile:
     subscriptions: list
     emails: list
     timeline: list
+    notes: list
 
 
 def profile_customer(*, creator, customer_id) -> Customer:
@@ -69,4 +71,5 @@ def customer_profile(*, customer: Customer) -> CustomerProfile:
         subscriptions=list(customer_subscriptions(customer=customer)),
         emails=list(customer_emails(customer=customer)[:PROFILE_EMAILS]),
         timeline=list(customer_timeline(customer=customer)[:PROFILE_TIMELINE]),
+        notes=list(customer_notes(customer=customer)[:PROFILE_NOTES]),
     )

@@ -2,6 +2,8 @@
 
 import pytest
 
+from coursedesk.audit.models import AuditEvent
+from coursedesk.customers.models import Customer, CustomerNote
 from tests.factories import make_course, make_customer, make_enrolment
 
 
@@ -35,6 +37,7 @@ def test_customers_by_segment_and_course(api, creator, course, frozen_now, other
         "email": "ink@example.com",
         "created_at": "2026-11-21T10:00:00Z",
         "last_login_at": None,
+        "tags": [],
     }
     assert sorted(emails(api.get("/customers", segment="expiring_soon", q="example"))) == []
 
@@ -70,4 +73,79 @@ def test_another_creators_course_is_404(api, customer, other_creator):
 def test_the_schema_documents_the_filters(client):
     operation = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/customers"]["get"]
 
-    assert {"q", "segment", "course_id", "limit", "cursor"} <= {p["name"] for p in operation["parameters"]}
+    assert {"q", "segment", "course_id", "tag", "limit", "cursor"} <= {
+        p["name"] for p in operation["parameters"]
+    }
+
+
+# --- Notes and tags -------------------------------------------------------------------------------
+
+
+def test_add_a_note_then_list_the_notes(api, customer, frozen_now):
+    created = api.post(f"/customers/{customer.pk}/notes", {"body": "Called about the invoice."})
+
+    assert created.status_code == 201
+    note = CustomerNote.objects.get()
+    assert created.json() == {
+        "id": str(note.pk),
+        "body": "Called about the invoice.",
+        "author": "maya@example.com",
+        "created_at": "2026-11-21T10:00:00Z",
+    }
+    assert AuditEvent.objects.get(type="customer.note_added").source == "api"
+    assert api.get(f"/customers/{customer.pk}/notes").json() == {"results": [created.json()], "next": None}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"body": "   "}, 422, "invalid_note"),
+        ({}, 400, "malformed_request"),
+        ({"body": "x" * 5001}, 422, "invalid_value"),
+    ],
+)
+def test_a_bad_note_is_refused(api, customer, body, status, code):
+    response = api.post(f"/customers/{customer.pk}/notes", body)
+
+    assert (response.status_code, error_code(response)) == (status, code)
+    assert CustomerNote.objects.count() == 0
+
+
+def test_put_tags_answers_the_customer_with_its_tags(api, frozen_now, customer):
+    response = api.call("put", f"/customers/{customer.pk}/tags", {"tags": ["vip", "Cohort 3", "VIP"]})
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": str(customer.pk),
+        "first_name": "Zoë",
+        "last_name": "Okafor",
+        "email": "zoe@example.com",
+        "created_at": "2026-11-21T10:00:00Z",
+        "last_login_at": None,
+        "tags": ["Cohort 3", "vip"],
+    }
+    assert api.get(f"/customers/{customer.pk}").json()["tags"] == ["Cohort 3", "vip"]
+    assert emails(api.get("/customers", tag="COHORT 3")) == ["zoe@example.com"]
+    assert emails(api.get("/customers", tag="nobody has it")) == []
+
+
+@pytest.mark.parametrize(
+    ("tags", "code"),
+    [
+        (["a,b"], "invalid_tag"),
+        (["x" * 41], "invalid_value"),
+        ([f"t{n}" for n in range(21)], "invalid_value"),
+    ],
+)
+def test_bad_tags_are_422_and_change_nothing(api, customer, tags, code):
+    response = api.call("put", f"/customers/{customer.pk}/tags", {"tags": tags})
+
+    assert (response.status_code, error_code(response)) == (422, code)
+    assert Customer.objects.get(pk=customer.pk).tag_names == []
+
+
+def test_the_schema_lists_the_notes_and_tags_routes(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+
+    assert set(paths["/api/v1/customers/{customer_id}/notes"]) == {"get", "post"}
+    assert set(paths["/api/v1/customers/{customer_id}/tags"]) == {"put"}

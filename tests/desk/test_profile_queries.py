@@ -1,15 +1,16 @@
 """The profile page's queries: the session, the creator, the customer (with whether its address is
-undeliverable), then one query per list (enrolments, payments, subscriptions, emails, timeline), and
+undeliverable), then one query per list (enrolments, payments, subscriptions, emails, timeline,
+notes; the tags are the customer's own column), and
 whether the creator sells in several currencies (then every amount carries its code)."""
 
 from coursedesk.mail.models import EmailSuppression
 from tests.desk.test_profile import profile_url
 
 
-def test_the_profile_reads_nine_queries(
+def test_the_profile_reads_ten_queries(
     creator_client, customer, enrolment, payment, django_assert_num_queries
 ):
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = creator_client.get(profile_url(customer))
 
     assert response.status_code == 200
@@ -24,7 +25,7 @@ def test_an_undeliverable_address_costs_one_query_more_and_is_shown(
         creator=creator, address=customer.email.lower(), reason="bounced", detail="550 mailbox unknown"
     )
 
-    with django_assert_num_queries(9):  # the suppression itself, for its reason
+    with django_assert_num_queries(10):  # the suppression itself, for its reason
         response = creator_client.get(profile_url(customer))
 
     assert 'id="undeliverable"' in response.content.decode()

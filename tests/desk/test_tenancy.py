@@ -79,8 +79,8 @@ def snapshot():
 
 
 def test_the_walk_covers_every_route():
-    assert len(desk_routes()) == 22
-    assert len(api_routes()) == 21
+    assert len(desk_routes()) == 24
+    assert len(api_routes()) == 24
 
 
 def test_every_desk_page_is_404_for_another_creators_object(creator_client, foreign):
@@ -99,8 +99,9 @@ def test_every_api_route_is_404_for_another_creators_object(client, creator, for
     _, key = ApiToken.issue(creator=creator)
     before = snapshot()
     bodies = {
-        "post": '{"course_id": "COURSE", "resume_on": "2030-01-01", "email": "x@example.com"}',
+        "post": '{"course_id": "COURSE", "resume_on": "2030-01-01", "email": "x@example.com", "body": "x"}',
         "patch": '{"expires_at": null, "first_name": "X"}',
+        "put": '{"tags": ["x"]}',
     }
     for method, path in api_routes():
         url = re.sub(r"\{(\w+)_id\}", lambda m: str(foreign[m.group(1)].pk), path)
