@@ -192,6 +192,13 @@ if TASKS_BACKEND == "rq":
 # Queued emails that no worker sent this many seconds after queuing are sent by the scheduler.
 EMAIL_LOST_AFTER = float(os.environ.get("EMAIL_LOST_AFTER", "300"))
 
+# A worker (`run_worker`) renews its lease every TASK_LEASE_RENEW_SECONDS; a task whose worker has not
+# renewed it for TASK_LEASE_SECONDS is handed to another worker. A task of a worker without a lease
+# (plain `db_worker`) is handed back after TASK_UNLEASED_LIMIT_SECONDS of running.
+TASK_LEASE_RENEW_SECONDS = float(os.environ.get("TASK_LEASE_RENEW_SECONDS", "5"))
+TASK_LEASE_SECONDS = float(os.environ.get("TASK_LEASE_SECONDS", "30"))
+TASK_UNLEASED_LIMIT_SECONDS = float(os.environ.get("TASK_UNLEASED_LIMIT_SECONDS", "900"))
+
 # --- Cache (sign-in throttling lives here; use a shared cache with several processes) ------
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith("redis"):

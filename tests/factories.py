@@ -67,12 +67,17 @@ def make_enrolment(customer: Customer, course: Course, **fields) -> Enrolment:
     return enrolment
 
 
-_hash_cache: dict[str, str] = {}
+_hash_cache: dict[tuple[str, str], str] = {}
 
 
 def fast_password_hash(raw: str = TEST_PASSWORD) -> str:
-    if raw not in _hash_cache:
+    """A password hash computed once per password and hasher: some tests put a fast hasher first,
+    and a hash made by it must not be reused by tests where that hasher is not allowed."""
+    from django.conf import settings
+
+    key = (settings.PASSWORD_HASHERS[0], raw)
+    if key not in _hash_cache:
         from django.contrib.auth.hashers import make_password
 
-        _hash_cache[raw] = make_password(raw)
-    return _hash_cache[raw]
+        _hash_cache[key] = make_password(raw)
+    return _hash_cache[key]

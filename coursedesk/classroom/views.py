@@ -6,6 +6,8 @@ revoke or an expiration set by the creator shows on the student's next page view
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.hashers import make_password
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -44,6 +46,8 @@ from coursedesk.usecases.password_reset import password_reset_send
 THROTTLE_SCOPE = "student"
 RESET_THROTTLE_SCOPE = "student-reset"
 NOTICE_KEY = "notice"
+
+logger = logging.getLogger(__name__)
 
 
 def _course(course_slug: str) -> Course:
@@ -178,7 +182,13 @@ def lesson_file(request, course_slug: str, lesson_file_id: int):
     access = course_access(customer=student, course=course)
     if not access.is_active or lesson_row(lesson=item.lesson, enrolment=access.enrolment).is_locked:
         raise Http404("No such file.")
-    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)
+    try:
+        stream = item.file.open("rb")
+    except FileNotFoundError:
+        # The row outlived its file (storage restored from an older backup, a file removed by hand).
+        logger.error("lesson file %s is missing from storage: %s", item.pk, item.file.name)
+        raise Http404("This file is not available right now.") from None
+    response = FileResponse(stream, as_attachment=True, filename=item.name)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -92,6 +92,15 @@ def test_a_student_downloads_the_file(enrolled_client, course, lessons):
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
 
 
+def test_a_file_missing_from_storage_is_not_found_instead_of_a_server_error(enrolled_client, course, lessons):
+    # given the file's row outlived the stored file (storage restored from an older backup)
+    lessons["file"].file.storage.delete(lessons["file"].file.name)
+
+    response = enrolled_client.get(f"/c/{course.slug}/files/{lessons['file'].pk}/")
+
+    assert response.status_code == 404
+
+
 def test_nobody_else_gets_the_file(client, creator, other_creator, course, lessons, frozen_now):
     url = f"/c/{course.slug}/files/{lessons['file'].pk}/"
 

@@ -6,15 +6,18 @@ The tests run in file order on one topology (conftest.py); the later ones break 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from tests.cluster.conftest import DEMO_EMAIL, DEMO_PASSWORD, SCHEDULER_INTERVAL, Http
-from tests.cluster.topology import wait_for
+from tests.cluster.topology import node_healthy, wait_for
 
 pytestmark = pytest.mark.cluster
 
@@ -343,6 +346,126 @@ def test_killing_a_worker_mid_job_sends_every_email_exactly_once(cluster, api, s
         "SELECT attempts, count(*) FROM mail_outboundemail WHERE id = ANY(%s) GROUP BY attempts", [queued]
     ) == [(1, len(queued))]
     cluster.start_worker("worker1")
+
+
+# --- 4b. Faults in the middle of a burst of refunds and grants ----------------------------------
+
+REFUNDABLE = """
+SELECT p.id, p.amount FROM billing_payment p
+WHERE p.status = 'succeeded' AND p.amount >= 1000
+  AND NOT EXISTS (SELECT 1 FROM billing_refund r WHERE r.payment_id = p.id)
+ORDER BY p.id DESC LIMIT 6
+"""
+TERMINATE_CONNECTIONS = """
+SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+"""
+
+
+def _gunicorn_workers(master_pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master_pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def test_a_burst_of_refunds_and_grants_survives_a_killed_web_worker_and_cut_database_connections(
+    cluster, api, sink
+):
+    payments = cluster.primary.query(REFUNDABLE)
+    assert len(payments) == 6, "the demo data holds paid payments without refunds"
+    (course_id,) = _first(cluster.primary.query("SELECT id FROM catalog_course ORDER BY id LIMIT 1"))
+    (first_email,) = _first(cluster.primary.query("SELECT coalesce(max(id), 0) FROM mail_outboundemail"))
+    (first_event,) = _first(cluster.primary.query("SELECT coalesce(max(id), 0) FROM audit_auditevent"))
+    answers: list[tuple[str, int, dict | None]] = []
+    lock = threading.Lock()
+
+    def call(kind: str, path: str, body: dict) -> None:
+        client = Http(cluster.balancer_url, token=cluster.token)
+        try:
+            response = client.post(path, body)
+            status, payload = response.status, (response.json() if response.status == 201 else None)
+        except OSError:
+            status, payload = 0, None  # no answer at all: the request may or may not have happened
+        with lock:
+            answers.append((kind, status, payload))
+
+    # Each payment gets three refunds of 40% at once (at most two fit) and ten students are granted a
+    # course; a web worker is killed and every database connection is cut while they run.
+    work = [
+        ("refund", f"/api/v1/payments/{payment_id}/refunds", {"amount": amount * 2 // 5, "reason": "burst"})
+        for payment_id, amount in payments
+        for _ in range(3)
+    ] + [
+        (
+            "grant",
+            f"/api/v1/courses/{course_id}/enrolments",
+            {"email": f"burst{n}@example.com", "first_name": "Burst", "last_name": f"N{n}",
+             "send_welcome_email": True},
+        )
+        for n in range(10)
+    ]  # fmt: skip
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(call, *item) for item in work[: len(work) // 2]]
+        time.sleep(0.3)
+        for pid in _gunicorn_workers(cluster.processes["web2"].pid):
+            os.kill(pid, signal.SIGKILL)
+        cluster.primary.query(TERMINATE_CONNECTIONS)
+        futures += [pool.submit(call, *item) for item in work[len(work) // 2 :]]
+        time.sleep(0.3)
+        cluster.primary.query(TERMINATE_CONNECTIONS)
+        for future in futures:
+            future.result()
+    assert len(answers) == len(work)
+
+    # No payment is refunded past what was paid.
+    for payment_id, amount in payments:
+        (refunded,) = _first(
+            cluster.primary.query(
+                "SELECT coalesce(sum(amount), 0) FROM billing_refund "
+                "WHERE payment_id = %s AND status IN ('pending', 'succeeded')",
+                [payment_id],
+            )
+        )
+        assert refunded <= amount, (payment_id, refunded, amount)
+    # Every refund stored has exactly one audit event, and every refund answered 201 is stored.
+    refunds = cluster.primary.query(
+        "SELECT r.id, count(e.id) FROM billing_refund r LEFT JOIN audit_auditevent e "
+        "ON e.id > %s AND e.type = 'payment.refunded' AND (e.data->>'refund_id')::int = r.id "
+        "WHERE r.payment_id = ANY(%s) AND r.status = 'succeeded' GROUP BY r.id",
+        [first_event, [payment_id for payment_id, _ in payments]],
+    )
+    assert refunds and {count for _, count in refunds} == {1}
+    stored = {refund_id for refund_id, _ in refunds}
+    answered = {int(payload["id"]) for kind, status, payload in answers if kind == "refund" and status == 201}
+    assert answered <= stored
+    # Every grant answered 201 has its enrolment and its audit event.
+    granted = [payload for kind, status, payload in answers if kind == "grant" and status == 201]
+    for enrolment in granted:
+        assert cluster.primary.query(
+            "SELECT count(*) FROM audit_auditevent WHERE id > %s AND subject_type = 'enrolment' "
+            "AND subject_id = %s",
+            [first_event, str(enrolment["id"])],
+        ) != [(0,)], enrolment
+
+    # Every email queued by the burst is sent or failed with its attempts; none is lost.
+    def settled():
+        return cluster.primary.query(
+            "SELECT count(*) FROM mail_outboundemail WHERE id > %s AND status = 'queued'", [first_email]
+        ) == [(0,)]
+
+    wait_for(settled, timeout=120, interval=0.5, what="every email of the burst to be sent or failed")
+    outcomes = cluster.primary.query(
+        "SELECT status, min(attempts) FROM mail_outboundemail WHERE id > %s GROUP BY status", [first_email]
+    )
+    assert outcomes and {status for status, _ in outcomes} <= {"sent", "failed"}
+    assert min(attempts for _, attempts in outcomes) >= 1
+    wait_for(lambda: node_healthy(cluster.ports["web2"]), timeout=30, what="web2's new worker to answer")
 
 
 # --- 5. The acting scheduler dies ------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Runs the periodic jobs every minute until stopped: renewals, overdue emails, expirations that
-passed, expiry reminders, webhook deliveries that are due, and feed positions of events whose
-after-commit call was lost. An operator command, so it may call every layer.
+passed, expiry reminders, webhook deliveries that are due, feed positions of events whose
+after-commit call was lost, and tasks whose worker died (ops/leases.py). An operator command, so it
+may call every layer.
 
 Every node may run it: a PostgreSQL advisory lock (core/leader.py) lets exactly one act per tick.
 """
@@ -20,6 +21,7 @@ from coursedesk.customers.services import enrolments_expired_record
 from coursedesk.integrations.deliveries import webhook_deliveries_due
 from coursedesk.integrations.events import events_sequence_waiting
 from coursedesk.mail.tasks import send_due_emails
+from coursedesk.ops.leases import abandoned_tasks_recover
 
 
 class Command(BaseCommand):
@@ -78,6 +80,8 @@ class Command(BaseCommand):
             ("Events placed in the feed", "Placing events in the feed", events_sequence_waiting),
             ("Webhook deliveries", "Delivering webhooks", webhook_deliveries_due),
         )
+        if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
+            jobs += (("Abandoned tasks handed back", "Recovering abandoned tasks", abandoned_tasks_recover),)
         for done, doing, job in jobs:
             try:
                 outcome = job()
