@@ -27,7 +27,7 @@ from coursedesk.customers import services
 from coursedesk.customers.models import Customer, CustomerNote, Tag
 from coursedesk.customers.selectors import customer_notes, customer_search, customer_timeline
 from coursedesk.mail.services import welcome_email_queue
-from coursedesk.usecases.customer_list import CustomerFilters, Segment, customers_in, segment_parse
+from coursedesk.usecases.customer_list import CustomerFilters, Segment, customers_in
 from coursedesk.usecases.password_reset import password_reset_send
 from coursedesk.usecases.profile import customer_profile
 
@@ -77,12 +77,12 @@ def customer_list(
     request,
     page: Query[PageParams],
     q: Text(200) = "",
-    segment: Text(30) = "",
+    segment: Segment = Segment.ALL,
     course_id: Text(20, pattern=r"^[0-9]{1,18}$") | None = None,
     tag: model_text(Tag, "name") = "",
 ):
     reject_unknown_parameters(request, "q", "segment", "course_id", "tag")
-    chosen = segment_parse(segment)
+    chosen = Segment(segment)
     course = _course(request, course_id) if course_id else None
     if chosen == Segment.ALL and course is None and not tag.strip():
         customers = customer_search(creator=request.auth, query=q)

@@ -96,7 +96,8 @@ class EventList(Schema):
 def owned(queryset, object_id: str):
     """The object with this id among the creator's; anything else (foreign, missing, not a number)
     is the same 404."""
-    if not object_id.isdigit():
+    # isdigit() alone accepts "¹8" or Arabic-Indic digits, which int() refuses.
+    if not (object_id.isascii() and object_id.isdigit()):
         raise Http404
     return get_object_or_404(queryset, pk=int(object_id))
 

@@ -52,16 +52,6 @@ class CustomerFilters:
                 raise InvalidValue(clock.RANGE_MESSAGE, code="invalid_dates")
 
 
-def segment_parse(value: str | None) -> Segment:
-    try:
-        return Segment(value or Segment.ALL)
-    except ValueError as error:
-        choices = ", ".join(Segment.values)
-        raise InvalidValue(
-            f"There is no segment “{value}”; pick one of {choices}.", code="invalid_segment"
-        ) from error
-
-
 def _of_customer(queryset, *, course, customer_path: str = "customer"):
     """Rows of `queryset` that belong to the outer customer (and to `course` when one is chosen)."""
     queryset = queryset.filter(**{customer_path: OuterRef("pk")})

@@ -72,6 +72,8 @@ def example_body(operation: dict, tenant) -> dict | None:
             body[name] = 100
         elif kind == "boolean":
             body[name] = False
+        elif kind == "array":
+            body[name] = []
         else:
             body[name] = "Sam"
     return body

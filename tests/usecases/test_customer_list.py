@@ -14,7 +14,6 @@ from coursedesk.usecases.customer_list import (
     customer_list_page,
     customers_in,
     segment_counts,
-    segment_parse,
 )
 from tests.desk.conftest import make_payment, make_refund, make_subscription
 from tests.factories import make_course, make_customer, make_enrolment, make_page
@@ -128,16 +127,6 @@ def test_dates_in_the_wrong_order_are_refused_with_a_sentence():
         CustomerFilters(bought_from=dt.date(2026, 11, 2), bought_to=dt.date(2026, 11, 1))
 
     assert refusal.value.message == "The first date of “bought between” comes after the second one."
-
-
-def test_an_unknown_segment_is_refused_with_the_choices():
-    with pytest.raises(InvalidValue) as refusal:
-        segment_parse("vip")
-
-    assert refusal.value.message == (
-        "There is no segment “vip”; pick one of all, active, past_due, expiring_soon, revoked, refunded, "
-        "never_signed_in."
-    )
 
 
 def test_search_and_segment_combine(creator, people):
