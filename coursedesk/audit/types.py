@@ -57,6 +57,10 @@ class AuditEventType(models.TextChoices):
     SUBSCRIPTION_RECOVERED = "subscription.recovered", "Subscription to {course} is paid up again"
     SUBSCRIPTION_COMPLETED = "subscription.completed", "Payment plan for {course} completed"
     SUBSCRIPTION_CARD_UPDATED = "subscription.card_updated", "Card for {course} updated"
+    SUBSCRIPTION_CARD_UPDATE_LINK_SENT = (
+        "subscription.card_update_link_sent",
+        "Link to update the card for {course} sent",
+    )
     # The last retry of a failed payment failed too; the creator's final action follows.
     SUBSCRIPTION_RETRIES_EXHAUSTED = (
         "subscription.retries_exhausted",

@@ -22,6 +22,8 @@ from coursedesk.billing.refunds import payment_refund, payment_refund_check
 from coursedesk.billing.selectors import ending_words, payments_with_refund_amounts
 from coursedesk.billing.subscriptions import (
     subscription_cancel,
+    subscription_card_update_link_check,
+    subscription_card_update_link_send,
     subscription_pause,
     subscription_resume,
     subscription_uncancel,
@@ -604,6 +606,27 @@ class SubscriptionAction(Action):
         )
 
 
+class SubscriptionCardUpdateLink(SubscriptionAction):
+    name, title, button = "subscription_card_update_link", "Send card-update link", "Send link"
+
+    def title_for(self, subscription):
+        return f"Send {person(subscription.customer)} the link to update their card"
+
+    def check(self, subscription, values):
+        subscription_card_update_link_check(subscription)
+
+    def sentence(self, subscription, values):
+        return (
+            f"Email {subscription.customer.email} the billing page of {subscription.course.title}, where a "
+            f"new card for {subscription_words(subscription)} is saved and tried at once. Nothing is charged "
+            "until they save it."
+        )
+
+    def perform(self, subscription, values, actor):
+        subscription_card_update_link_send(subscription=subscription, actor=actor, source=SOURCE)
+        return Done(f"Card-update link sent to {subscription.customer.email}.")
+
+
 class CancelForm(forms.Form):
     when = forms.ChoiceField(
         choices=[("now", "Now"), ("period_end", "At the end of the paid period")],
@@ -722,5 +745,6 @@ ACTIONS: dict[str, Action] = {
         SubscriptionUncancel(),
         SubscriptionPause(),
         SubscriptionResume(),
+        SubscriptionCardUpdateLink(),
     )
 }

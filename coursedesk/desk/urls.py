@@ -23,6 +23,7 @@ ACTION_PATHS = [
     ("subscriptions/<int:subscription_id>/pause/", "subscription_pause"),
     ("subscriptions/<int:subscription_id>/resume/", "subscription_resume"),
     ("subscriptions/<int:subscription_id>/uncancel/", "subscription_uncancel"),
+    ("subscriptions/<int:subscription_id>/card-update-link/", "subscription_card_update_link"),
 ]
 
 urlpatterns = [

@@ -79,7 +79,7 @@ def snapshot():
 
 
 def test_the_walk_covers_every_route():
-    assert len(desk_routes()) == 24
+    assert len(desk_routes()) == 25
     assert len(api_routes()) == 24
 
 
