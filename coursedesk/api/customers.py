@@ -28,6 +28,7 @@ from coursedesk.customers.models import Customer, CustomerNote, Tag
 from coursedesk.customers.selectors import customer_notes, customer_search, customer_timeline
 from coursedesk.mail.services import welcome_email_queue
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customers_in
+from coursedesk.usecases.merge import customers_merge
 from coursedesk.usecases.password_reset import password_reset_send
 from coursedesk.usecases.profile import customer_profile
 
@@ -53,6 +54,10 @@ class EmailQueued(Schema):
 
 class NoteIn(Schema):
     body: Text(CustomerNote.MAX_LENGTH, multiline=True)
+
+
+class MergeIn(Schema):
+    duplicate_id: Text(20, pattern=r"^[0-9]{1,18}$")
 
 
 class TagsIn(Schema):
@@ -196,4 +201,17 @@ def customer_tags_put(request, customer_id: str, body: TagsIn):
     customer = _customer(request, customer_id)
     return services.customer_tags_set(
         customer=customer, tags=body.tags, actor=Actor.creator(request.auth), source=SOURCE
+    )
+
+
+@router.post(
+    "/{customer_id}/merge",
+    response={200: CustomerOut, 409: ErrorOut},
+    summary="Merge a duplicate into this customer (409 merge_conflict with the reason)",
+)
+def customer_merge(request, customer_id: str, body: MergeIn):
+    survivor = _customer(request, customer_id)
+    duplicate = _customer(request, body.duplicate_id)
+    return customers_merge(
+        survivor=survivor, duplicate=duplicate, actor=Actor.creator(request.auth), source=SOURCE
     )

@@ -18,6 +18,8 @@ class AuditEventType(models.TextChoices):
     CUSTOMER_ERASURE_REQUESTED = "customer.erasure_requested", "Erasure of personal data requested"
     CUSTOMER_PASSWORD_RESET = "customer.password_reset", "Set a new password"
     CUSTOMER_NOTE_ADDED = "customer.note_added", "Note added"
+    CUSTOMER_MERGED = "customer.merged", "Merged with the duplicate {subject}"
+    CUSTOMER_MERGED_AWAY = "customer.merged_away", "Merged into {subject}"
     CUSTOMER_TAGS_CHANGED = "customer.tags_changed", "Tags changed"
     CUSTOMER_PASSWORD_RESET_REQUESTED = (
         "customer.password_reset_requested",

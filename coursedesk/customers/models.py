@@ -46,6 +46,13 @@ class Customer(models.Model):
     # The creator's labels for this customer, sorted, as the tag services keep them in step with
     # `CustomerTag` (which the list filters on): the profile and search read them with the row.
     tag_names = models.JSONField(default=list, blank=True, editable=False)
+    # Merging duplicates: the survivor keeps each merged duplicate's address here (sign-in and search
+    # find it); the duplicate is kept, marked merged, pointing at the survivor.
+    email_aliases = models.JSONField(default=list, blank=True, editable=False)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_customers"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
 
     objects = CustomerQuerySet.as_manager()
 
@@ -72,7 +79,9 @@ class Customer(models.Model):
         return check_password(raw_password, self.password)
 
     def refresh_search_text(self) -> None:
-        self.search_text = customer_search_text(self.first_name, self.last_name, self.email, *self.tag_names)
+        self.search_text = customer_search_text(
+            self.first_name, self.last_name, self.email, *self.tag_names, *self.email_aliases
+        )
 
     def save(self, *args, **kwargs):
         self.refresh_search_text()

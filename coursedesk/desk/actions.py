@@ -38,6 +38,7 @@ from coursedesk.customers import services as customer_services
 from coursedesk.customers.models import Customer, CustomerNote, Enrolment
 from coursedesk.mail.services import email_suppression_active, email_suppression_clear, welcome_email_queue
 from coursedesk.usecases.course_access import course_access_give
+from coursedesk.usecases.merge import customers_merge, merge_preview
 from coursedesk.usecases.password_reset import password_reset_send
 
 SOURCE = AuditSource.DESK
@@ -134,6 +135,31 @@ class NoteForm(forms.Form):
 
     def __init__(self, *args, customer: Customer, **kwargs):
         super().__init__(*args, **kwargs)
+
+
+class MergeForm(forms.Form):
+    duplicate_email = forms.EmailField(
+        label="Email of the duplicate",
+        max_length=254,
+        help_text="The other record of this person; everything of it moves here, its email stays an alias.",
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        self.customer = customer
+        super().__init__(*args, **kwargs)
+
+    def clean_duplicate_email(self):
+        email = self.cleaned_data["duplicate_email"]
+        duplicate = (
+            Customer.objects.for_creator(self.customer.creator)
+            .with_email(email)
+            .exclude(pk=self.customer.pk)
+            .first()
+        )
+        if duplicate is None:
+            raise forms.ValidationError(f"No other customer of yours has the email {email}.")
+        self.duplicate = duplicate
+        return email
 
 
 class TagsForm(forms.Form):
@@ -445,6 +471,35 @@ class TagsEdit(CustomerAction):
         return Done("Tags saved.")
 
 
+class CustomerMerge(CustomerAction):
+    name, title, button, danger = "customer_merge", "Merge a duplicate", "Merge", True
+    form_class = MergeForm
+
+    def title_for(self, customer):
+        return f"Merge a duplicate into {person(customer)}"
+
+    def _duplicate(self, customer, values):
+        email = values["duplicate_email"]
+        return Customer.objects.for_creator(customer.creator).with_email(email).exclude(pk=customer.pk).get()
+
+    def check(self, customer, values):
+        merge_preview(survivor=customer, duplicate=self._duplicate(customer, values))
+
+    def sentence(self, customer, values):
+        preview = merge_preview(survivor=customer, duplicate=self._duplicate(customer, values))
+        return (
+            f"Move everything of {preview.duplicate.email} to {person(customer)} ({customer.email}): "
+            + "; ".join(preview.lines())
+            + f". {preview.duplicate.email} stays as an alias: signing in and searching with it find "
+            f"{person(customer)}. The duplicate is kept, marked merged; this cannot be undone."
+        )
+
+    def perform(self, customer, values, actor):
+        duplicate = self._duplicate(customer, values)
+        customers_merge(survivor=customer, duplicate=duplicate, actor=actor, source=SOURCE)
+        return Done(f"{duplicate.email} merged into this customer.")
+
+
 class GrantCourse(CustomerAction):
     name, title, button = "grant_course", "Give access to a course", "Give access"
 
@@ -737,6 +792,7 @@ ACTIONS: dict[str, Action] = {
         ErasureRequest(),
         NoteAdd(),
         TagsEdit(),
+        CustomerMerge(),
         EnrolmentRevoke(),
         EnrolmentGrant(),
         EnrolmentExpiration(),

@@ -15,6 +15,7 @@ ACTION_PATHS = [
     ("customers/<int:customer_id>/request-erasure/", "erasure_request"),
     ("customers/<int:customer_id>/notes/new/", "note_add"),
     ("customers/<int:customer_id>/tags/", "tags_edit"),
+    ("customers/<int:customer_id>/merge/", "customer_merge"),
     ("enrolments/<int:enrolment_id>/revoke/", "enrolment_revoke"),
     ("enrolments/<int:enrolment_id>/grant/", "enrolment_grant"),
     ("enrolments/<int:enrolment_id>/expiration/", "enrolment_expiration"),

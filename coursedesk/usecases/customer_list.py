@@ -91,6 +91,8 @@ def _filtered(*, creator, filters: CustomerFilters):
         if filters.query
         else Customer.objects.for_creator(creator)
     )
+    # A duplicate merged into another customer is part of that one now.
+    customers = customers.filter(merged_into__isnull=True)
     if filters.course is not None:
         customers = customers.filter(Exists(_of_customer(Enrolment.objects.all(), course=filters.course)))
     if filters.tag:

@@ -30,6 +30,7 @@ def customer_erase(*, customer: Customer, actor: Actor, reason: str = "") -> Cus
             customer.full_name: "[erased]",
             customer.first_name: "[erased]",
             customer.last_name: "[erased]",
+            **dict.fromkeys(customer.email_aliases, "[erased]"),
         }
         personal = {value: mask for value, mask in personal.items() if value and len(value) >= 2}
         AuditEvent.objects.filter(customer=customer)._redact_personal_data(replacements=personal)
@@ -51,6 +52,7 @@ def customer_erase(*, customer: Customer, actor: Actor, reason: str = "") -> Cus
         customer.last_name = ""
         customer.email = f"erased-{customer.pk}@erased.invalid"
         customer.password = ""
+        customer.email_aliases = []
         customer.erased_at = clock.now()
         customer.save()
         audit_record(

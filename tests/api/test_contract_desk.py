@@ -3,8 +3,10 @@
 import pytest
 
 from coursedesk.audit.models import AuditEvent
+from coursedesk.billing.models import Subscription
 from coursedesk.customers.models import Customer, CustomerNote
-from tests.factories import make_course, make_customer, make_enrolment
+from tests.desk.conftest import make_subscription
+from tests.factories import make_course, make_customer, make_enrolment, make_page
 
 
 def error_code(response):
@@ -151,3 +153,58 @@ def test_the_schema_lists_the_notes_and_tags_routes(client):
 
     assert set(paths["/api/v1/customers/{customer_id}/notes"]) == {"get", "post"}
     assert set(paths["/api/v1/customers/{customer_id}/tags"]) == {"put"}
+
+
+# --- Merge ------------------------------------------------------------------------------------------
+
+
+def test_merge_answers_the_survivor_with_the_alias_searchable(api, creator, course, frozen_now):
+    survivor = make_customer(creator, email="jessica.tran@gmail.com", first_name="Jessica", last_name="Tran")
+    duplicate = make_customer(creator, email="jessica.tran@gmial.com", first_name="Jessica", last_name="Tran")
+    make_enrolment(duplicate, course)
+
+    response = api.post(f"/customers/{survivor.pk}/merge", {"duplicate_id": str(duplicate.pk)})
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": str(survivor.pk),
+        "first_name": "Jessica",
+        "last_name": "Tran",
+        "email": "jessica.tran@gmail.com",
+        "created_at": "2026-11-21T10:00:00Z",
+        "last_login_at": None,
+        "tags": [],
+    }
+    assert str(survivor.pk) in [
+        row["id"] for row in api.get("/customers", q="jessica.tran@gmial.com").json()["results"]
+    ]
+    assert [e["course_title"] for e in api.get(f"/customers/{survivor.pk}").json()["enrolments"]] == [
+        "Watercolor Foundations"
+    ]
+
+
+def test_merge_refused_is_409_merge_conflict_with_the_reason(api, creator, course, frozen_now):
+    page = make_page(course, "subscription", amount=2900)
+    survivor = make_customer(creator, email="a@example.com")
+    duplicate = make_customer(creator, email="b@example.com")
+    make_subscription(survivor, course, page)
+    make_subscription(duplicate, course, page, status=Subscription.Status.PAUSED)
+
+    response = api.post(f"/customers/{survivor.pk}/merge", {"duplicate_id": str(duplicate.pk)})
+
+    assert response.status_code == 409
+    assert response.json()["error"] == {
+        "code": "merge_conflict",
+        "message": "Both customers have an active subscription to Watercolor Foundations: cancel one of them "
+        "first, so that nobody pays twice for one course.",
+    }
+    assert Customer.objects.get(pk=duplicate.pk).merged_into_id is None
+
+
+def test_merging_another_creators_customer_is_404(api, customer, other_creator):
+    theirs = make_customer(other_creator, email="theirs@example.com")
+
+    response = api.post(f"/customers/{customer.pk}/merge", {"duplicate_id": str(theirs.pk)})
+
+    assert (response.status_code, error_code(response)) == (404, "not_found")
+    assert Customer.objects.get(pk=theirs.pk).merged_into_id is None
