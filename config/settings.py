@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "coursedesk.core.replica.ReadYourWritesMiddleware",
     "coursedesk.usecases.display.CreatorDisplayMiddleware",
     "coursedesk.classroom.auth.StudentSessionMiddleware",
+    "coursedesk.classroom.auth.StudentViewReadOnlyMiddleware",
     "coursedesk.core.middleware.MessagesOutsideApi",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -25,6 +25,7 @@ class AuditEventType(models.TextChoices):
         "customer.password_reset_requested",
         "Password reset link sent for {course}",
     )
+    CUSTOMER_VIEWED_AS_STUDENT = "customer.viewed_as_student", "{course} viewed as this student sees it"
 
     ENROLMENT_GRANTED = "enrolment.granted", "Was given access to {course}"
     ENROLMENT_REVOKED = "enrolment.revoked", "Access to {course} revoked"

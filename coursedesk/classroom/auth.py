@@ -11,7 +11,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -19,6 +19,7 @@ from coursedesk.catalog.models import Course
 from coursedesk.core.display import display_use
 from coursedesk.customers.models import Customer
 from coursedesk.usecases.display import display_for_creator
+from coursedesk.usecases.student_view import student_view_entry, student_view_of
 
 COOKIE_NAME = "coursedesk_student"
 SESSION_AGE = 60 * 60 * 24 * 30
@@ -74,7 +75,14 @@ def student_logout(request, creator_id: int) -> None:
 
 
 def current_student(request, course: Course) -> Customer | None:
-    """The customer signed in for this course's creator, or None."""
+    """The customer signed in for this course's creator, or None.
+
+    A creator viewing the course as one of their students (usecases/student_view.py) gets that
+    student, and `request.student_view` is set so that the pages show the read-only banner."""
+    viewed = student_view_of(getattr(request, "session", None), getattr(request, "user", None), course)
+    if viewed is not None:
+        request.student_view = viewed
+        return viewed
     entry = request.student_session.get("students", {}).get(str(course.creator_id))
     if not entry:
         return None
@@ -100,3 +108,28 @@ def student_required(view):
         return view(request, *args, course=course, student=student, **kwargs)
 
     return wrapper
+
+
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class StudentViewReadOnlyMiddleware:
+    """While a creator views the student pages as a student, every student page that is asked to do
+    something (a POST: sign in, mark complete, cancel, pay, reset a password) refuses with 403, so a
+    viewing never changes or sends anything. Stopping the viewing is the one exception."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method in READS:
+            return None
+        match = request.resolver_match
+        if match is None or match.namespace != "classroom" or match.url_name == "student_view_stop":
+            return None
+        if student_view_entry(getattr(request, "session", None), getattr(request, "user", None)) is None:
+            return None
+        return render(request, "classroom/student_view_read_only.html", status=403)

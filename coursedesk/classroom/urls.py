@@ -20,4 +20,5 @@ urlpatterns = [
     path("c/<slug:course_slug>/files/<int:lesson_file_id>/", views.lesson_file, name="lesson_file"),
     path("c/<slug:course_slug>/billing/", billing_views.billing, name="billing"),
     path("c/<slug:course_slug>/cancel/", billing_views.cancel, name="cancel"),
+    path("c/<slug:course_slug>/view-as/stop/", views.student_view_stop, name="student_view_stop"),
 ]

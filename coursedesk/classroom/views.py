@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
@@ -42,6 +42,7 @@ from coursedesk.customers.passwords import (
 from coursedesk.customers.services import customer_login_record
 from coursedesk.usecases.display import display_for_creator
 from coursedesk.usecases.password_reset import password_reset_send
+from coursedesk.usecases.student_view import student_view_end
 
 THROTTLE_SCOPE = "student"
 RESET_THROTTLE_SCOPE = "student-reset"
@@ -329,3 +330,13 @@ def password_reset_confirm(request, course_slug: str, token: str):
                 return redirect("classroom:course", course_slug=course.slug)
         return render(request, "classroom/password_reset_confirm.html", context, status=400)
     return render(request, "classroom/password_reset_confirm.html", context)
+
+
+@never_cache
+@require_POST
+def student_view_stop(request, course_slug: str):
+    """Ends a creator's view-as-student and goes back to that customer's profile."""
+    ended = student_view_end(request.session)
+    if ended is None:
+        return redirect("classroom:course", course_slug=course_slug)
+    return redirect(reverse("desk:customer", kwargs={"customer_id": ended["customer_id"]}))

@@ -46,6 +46,10 @@ class Display:
     def currency_codes(self) -> bool:
         return bool(self.several_currencies())
 
+    def currencies_known(self, several: bool) -> None:
+        """Records an answer read along with other data, so that asking costs no query."""
+        self.__dict__["currency_codes"] = several
+
     @cached_property
     def zone(self) -> dt.tzinfo:
         try:

@@ -31,6 +31,11 @@ urlpatterns = [
     path("desk/", views.activity, name="activity"),
     path("desk/customers/", views.customers, name="customers"),
     path("desk/customers/<int:customer_id>/", views.customer_detail, name="customer"),
+    path(
+        "desk/customers/<int:customer_id>/view-as/<int:course_id>/",
+        views.student_view,
+        name="student_view",
+    ),
     path("desk/teach/", views.teach, name="teach"),
     path("desk/links/", views.links, name="links"),
     path("desk/courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),

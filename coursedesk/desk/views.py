@@ -12,21 +12,23 @@ from django.contrib import messages
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from coursedesk.accounts.access import creator_required
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.catalog.links import checkout_url, course_links
 from coursedesk.catalog.models import Course
+from coursedesk.core.display import display_current
 from coursedesk.core.errors import DomainError
 from coursedesk.core.pagination import InvalidCursor, keyset_page
 from coursedesk.core.replica import replica_reads
-from coursedesk.customers.models import Tag
+from coursedesk.customers.models import Customer, Tag
 from coursedesk.customers.selectors import course_students, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customer_list_page, customer_rows
 from coursedesk.usecases.profile import customer_profile, profile_customer
+from coursedesk.usecases.student_view import student_view_begin
 from coursedesk.usecases.students_csv import students_csv_response
 
 ACTIVITY_PAGE = 50
@@ -184,6 +186,7 @@ def _profile_context(request, customer, **extra):
 @require_GET
 def customer_detail(request, customer_id):
     customer = profile_customer(creator=request.creator, customer_id=customer_id)
+    display_current().currencies_known((customer.creator_currencies or 0) > 1)
     context = _profile_context(
         request, customer, offer_welcome_email=request.GET.get("offer") == "welcome-email"
     )
@@ -323,3 +326,19 @@ def _link_rows(course) -> list[LinkRow]:
 def students_csv(request, course_id):
     course = get_object_or_404(Course.objects.for_creator(request.creator), pk=course_id)
     return students_csv_response(course=course)
+
+
+@creator_required
+@require_POST
+def student_view(request, customer_id, course_id):
+    """Opens the course's student pages as this customer sees them: read only, on the timeline."""
+    customer = get_object_or_404(Customer.objects.for_creator(request.creator), pk=customer_id)
+    course = get_object_or_404(Course.objects.for_creator(request.creator), pk=course_id)
+    student_view_begin(
+        session=request.session,
+        user=request.user,
+        customer=customer,
+        course=course,
+        actor=Actor.creator(request.creator),
+    )
+    return redirect("classroom:course", course_slug=course.slug)

@@ -54,10 +54,18 @@ class PaymentOut(Schema):  # from billing's payments_with_refund_amounts
     paid_at: dt.datetime
     subscription_id: Id | None
     gateway: str
+    # none, partial or full: how much of a paid payment went back (status stays "succeeded").
+    refund_status: str
 
     @staticmethod
     def resolve_amount_refunded(payment) -> int:
         return payment.refunded_amount
+
+    @staticmethod
+    def resolve_refund_status(payment) -> str:
+        if payment.refunded_amount <= 0:
+            return "none"
+        return "full" if payment.refunded_amount >= payment.amount else "partial"
 
     @staticmethod
     def resolve_refundable_amount(payment) -> int:

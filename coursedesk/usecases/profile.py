@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Lower, Trim
 from django.shortcuts import get_object_or_404
 
 from coursedesk.billing.models import Payment, Subscription
 from coursedesk.billing.selectors import payments_with_refund_amounts
 from coursedesk.catalog.links import course_links
+from coursedesk.catalog.models import PaymentPage
 from coursedesk.core.money import Money
 from coursedesk.customers.models import Customer
 from coursedesk.customers.selectors import customer_enrolments, customer_notes, customer_timeline
@@ -113,12 +114,24 @@ def _header(profile: CustomerProfile) -> CustomerProfile:
 
 
 def profile_customer(*, creator, customer_id) -> Customer:
-    """The creator's customer for the profile (a foreign or missing one is a 404), with
-    `email_suppressed` read in the same query, so a deliverable address costs no query of its own."""
+    """The creator's customer for the profile (a foreign or missing one is a 404), with, in the same
+    query, `email_suppressed` (so a deliverable address costs no query of its own) and
+    `creator_currencies`, how many currencies the creator's payment pages ask for (amounts carry
+    their code when there are several)."""
     suppressed = EmailSuppression.objects.filter(
         creator_id=OuterRef("creator_id"), cleared_at__isnull=True, address=Lower(Trim(OuterRef("email")))
     )
-    customers = Customer.objects.for_creator(creator).annotate(email_suppressed=Exists(suppressed))
+    currencies = (
+        PaymentPage.objects.filter(course__creator_id=OuterRef("creator_id"))
+        .order_by()
+        .values("course__creator_id")
+        .annotate(count=Count("currency", distinct=True))
+        .values("count")
+    )
+    customers = Customer.objects.for_creator(creator).annotate(
+        email_suppressed=Exists(suppressed),
+        creator_currencies=Subquery(currencies, output_field=IntegerField()),
+    )
     return get_object_or_404(customers, pk=customer_id)
 
 

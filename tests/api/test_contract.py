@@ -100,6 +100,16 @@ def test_bad_paging_values(api, customer, params, status, code):
     assert (response.status_code, error_code(response)) == (status, code)
 
 
+@pytest.mark.parametrize("refunded, status", [(0, "none"), (2000, "partial"), (4900, "full")])
+def test_a_payments_refund_status_says_how_much_went_back(api, customer, payment, refunded, status):
+    if refunded:
+        make_refund(payment, refunded)
+
+    body = api.get(f"/customers/{customer.pk}").json()
+
+    assert [(p["status"], p["refund_status"]) for p in body["payments"]] == [("succeeded", status)]
+
+
 def test_customer_profile_shape(api, customer, course, enrolment, payment, subscription, frozen_now):
     make_refund(payment, 2000)
     body = api.get(f"/customers/{customer.pk}").json()
@@ -128,6 +138,7 @@ def test_customer_profile_shape(api, customer, course, enrolment, payment, subsc
             "paid_at": "2026-11-21T10:00:00Z",
             "subscription_id": None,
             "gateway": "sandbox",
+            "refund_status": "partial",
         }
     ]
     assert body["subscriptions"] == [

@@ -70,9 +70,7 @@ def test_profile_queries_do_not_grow_with_payments_and_enrolments(
             make_refund(paid, 100)
             make_subscription(customer, extra, page)
 
-    # the tenth: is the email address undeliverable; the eleventh: does the creator sell in several
-    # currencies (amounts then carry their code)
-    with django_assert_max_num_queries(11) as few:
+    with django_assert_max_num_queries(9) as few:
         creator_client.get(profile_url(customer))
     many()
     with django_assert_max_num_queries(len(few)):

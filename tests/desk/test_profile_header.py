@@ -127,7 +127,7 @@ def test_the_header_costs_no_query_of_its_own(
     make_refund(payment, 1000)
     make_subscription(customer, course, monthly_page, status=Subscription.Status.PAST_DUE)
 
-    with django_assert_num_queries(10):  # as many as the profile without its header
+    with django_assert_num_queries(9):  # as many as the profile without its header
         response = creator_client.get(profile_url(customer))
 
     assert '<dd id="total-refunded">$10.00</dd>' in header(response)

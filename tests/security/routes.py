@@ -43,8 +43,9 @@ COLLECTION_PARAMETER = {
 }
 
 # Student pages: open to anyone (sign in, reset) or behind the course's own student sign-in.
-# The course page itself is public: a visitor who is not enrolled sees how to sign in or buy.
-STUDENT_PUBLIC_SUFFIXES = ("course", "login", "logout", "password_reset", "reset")
+# The course page itself is public: a visitor who is not enrolled sees how to sign in or buy. Stopping
+# a view-as-student only ends what the visitor's own session holds.
+STUDENT_PUBLIC_SUFFIXES = ("course", "login", "logout", "password_reset", "reset", "student_view_stop")
 
 
 @dataclass(frozen=True)
