@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import Query, Router, Schema, Status
 from ninja.decorators import decorate_view
+from pydantic import Field
 
 from coursedesk.api.fields import Text, model_text
 from coursedesk.api.pagination import PageParams, paginated, reject_unknown_parameters
@@ -13,6 +14,8 @@ from coursedesk.api.schemas import (
     CustomerProfileOut,
     ErrorOut,
     EventList,
+    NoteList,
+    NoteOut,
     owned,
 )
 from coursedesk.audit.services import Actor
@@ -21,9 +24,11 @@ from coursedesk.catalog.models import Course
 from coursedesk.core.errors import DomainError
 from coursedesk.core.replica import replica_reads
 from coursedesk.customers import services
-from coursedesk.customers.models import Customer
-from coursedesk.customers.selectors import customer_search, customer_timeline
+from coursedesk.customers.models import Customer, CustomerNote, Tag
+from coursedesk.customers.selectors import customer_notes, customer_search, customer_timeline
 from coursedesk.mail.services import welcome_email_queue
+from coursedesk.usecases.customer_list import CustomerFilters, Segment, customers_in
+from coursedesk.usecases.merge import customers_merge
 from coursedesk.usecases.password_reset import password_reset_send
 from coursedesk.usecases.profile import customer_profile
 
@@ -47,6 +52,18 @@ class EmailQueued(Schema):
     email_id: str
 
 
+class NoteIn(Schema):
+    body: Text(CustomerNote.MAX_LENGTH, multiline=True)
+
+
+class MergeIn(Schema):
+    duplicate_id: Text(20, pattern=r"^[0-9]{1,18}$")
+
+
+class TagsIn(Schema):
+    tags: list[model_text(Tag, "name")] = Field(max_length=services.MAX_TAGS)
+
+
 def _customer(request, customer_id: str) -> Customer:
     return owned(Customer.objects.for_creator(request.auth), customer_id)
 
@@ -55,11 +72,28 @@ def _course(request, course_id: str) -> Course:
     return owned(Course.objects.for_creator(request.auth), course_id)
 
 
-@router.get("", response=CustomerList, summary="Search customers (no q: newest first)")
+@router.get(
+    "",
+    response={200: CustomerList, 422: ErrorOut},
+    summary="Search customers (no q: newest first), by segment, course and tag",
+)
 @decorate_view(replica_reads())
-def customer_list(request, page: Query[PageParams], q: Text(200) = ""):
-    reject_unknown_parameters(request, "q")
-    customers = customer_search(creator=request.auth, query=q)
+def customer_list(
+    request,
+    page: Query[PageParams],
+    q: Text(200) = "",
+    segment: Segment = Segment.ALL,
+    course_id: Text(20, pattern=r"^[0-9]{1,18}$") | None = None,
+    tag: model_text(Tag, "name") = "",
+):
+    reject_unknown_parameters(request, "q", "segment", "course_id", "tag")
+    chosen = Segment(segment)
+    course = _course(request, course_id) if course_id else None
+    if chosen == Segment.ALL and course is None and not tag.strip():
+        customers = customer_search(creator=request.auth, query=q)
+    else:
+        filters = CustomerFilters(query=q, course=course, tag=tag.strip())
+        customers = customers_in(creator=request.auth, segment=chosen, filters=filters)
     return paginated(customers, params=page, time_field="created_at")
 
 
@@ -136,3 +170,48 @@ def customer_password_reset(request, customer_id: str, body: CourseChoice):
         customer=customer, course=course, actor=Actor.creator(request.auth), source=SOURCE
     )
     return Status(202, {"email_id": str(email.pk)})
+
+
+@router.get("/{customer_id}/notes", response=NoteList, summary="The customer's notes, newest first")
+def customer_note_list(request, customer_id: str, page: Query[PageParams]):
+    reject_unknown_parameters(request)
+    customer = _customer(request, customer_id)
+    return paginated(customer_notes(customer=customer), params=page, time_field="created_at")
+
+
+@router.post(
+    "/{customer_id}/notes",
+    response={201: NoteOut, 422: ErrorOut},
+    summary="Add a note, signed by the token's account and dated now",
+)
+def customer_note_add(request, customer_id: str, body: NoteIn):
+    customer = _customer(request, customer_id)
+    note = services.note_add(
+        customer=customer, body=body.body, actor=Actor.creator(request.auth), source=SOURCE
+    )
+    return Status(201, note)
+
+
+@router.put(
+    "/{customer_id}/tags",
+    response={200: CustomerOut, 422: ErrorOut},
+    summary="Set the customer's tags (the list replaces the current one)",
+)
+def customer_tags_put(request, customer_id: str, body: TagsIn):
+    customer = _customer(request, customer_id)
+    return services.customer_tags_set(
+        customer=customer, tags=body.tags, actor=Actor.creator(request.auth), source=SOURCE
+    )
+
+
+@router.post(
+    "/{customer_id}/merge",
+    response={200: CustomerOut, 409: ErrorOut},
+    summary="Merge a duplicate into this customer (409 merge_conflict with the reason)",
+)
+def customer_merge(request, customer_id: str, body: MergeIn):
+    survivor = _customer(request, customer_id)
+    duplicate = _customer(request, body.duplicate_id)
+    return customers_merge(
+        survivor=survivor, duplicate=duplicate, actor=Actor.creator(request.auth), source=SOURCE
+    )

@@ -71,6 +71,22 @@ class CustomerList(Schema):
     next: str | None
 
 
+class NoteOut(Schema):
+    id: Id
+    body: str
+    author: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_author(note) -> str:
+        return note.author_label
+
+
+class NoteList(Schema):
+    results: list[NoteOut]
+    next: str | None
+
+
 class EventList(Schema):
     results: list[EventOut]
     next: str | None
@@ -82,7 +98,8 @@ class EventList(Schema):
 def owned(queryset, object_id: str):
     """The object with this id among the creator's; anything else (foreign, missing, not a number)
     is the same 404."""
-    if not (object_id.isascii() and object_id.isdigit()):  # "¹" is a digit to str.isdigit
+    # isdigit() alone accepts "¹8" or Arabic-Indic digits, which int() refuses.
+    if not (object_id.isascii() and object_id.isdigit()):
         raise Http404
     return get_object_or_404(queryset, pk=int(object_id))
 

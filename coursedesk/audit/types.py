@@ -17,6 +17,10 @@ class AuditEventType(models.TextChoices):
     CUSTOMER_ERASED = "customer.erased", "Personal data erased on request"
     CUSTOMER_ERASURE_REQUESTED = "customer.erasure_requested", "Erasure of personal data requested"
     CUSTOMER_PASSWORD_RESET = "customer.password_reset", "Set a new password"
+    CUSTOMER_NOTE_ADDED = "customer.note_added", "Note added"
+    CUSTOMER_MERGED = "customer.merged", "Merged with the duplicate {subject}"
+    CUSTOMER_MERGED_AWAY = "customer.merged_away", "Merged into {subject}"
+    CUSTOMER_TAGS_CHANGED = "customer.tags_changed", "Tags changed"
     CUSTOMER_PASSWORD_RESET_REQUESTED = (
         "customer.password_reset_requested",
         "Password reset link sent for {course}",
@@ -56,6 +60,10 @@ class AuditEventType(models.TextChoices):
     SUBSCRIPTION_RECOVERED = "subscription.recovered", "Subscription to {course} is paid up again"
     SUBSCRIPTION_COMPLETED = "subscription.completed", "Payment plan for {course} completed"
     SUBSCRIPTION_CARD_UPDATED = "subscription.card_updated", "Card for {course} updated"
+    SUBSCRIPTION_CARD_UPDATE_LINK_SENT = (
+        "subscription.card_update_link_sent",
+        "Link to update the card for {course} sent",
+    )
     # The last retry of a failed payment failed too; the creator's final action follows.
     SUBSCRIPTION_RETRIES_EXHAUSTED = (
         "subscription.retries_exhausted",

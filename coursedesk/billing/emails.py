@@ -130,6 +130,27 @@ def payment_failed_notice_queue(
     )
 
 
+def card_update_link_queue(*, subscription, test_mode: bool, actor: Actor, source: str) -> OutboundEmail:
+    """The billing page's address for a subscription behind on its payments: a new card saved there
+    is tried at once."""
+    course = subscription.course
+    lines = [
+        f"Your {subscription.money.format()} payment for {course.title} is still unpaid.",
+        f"Please update your card here: {course_links(course)['billing_url']}",
+        "The new card is tried as soon as you save it.",
+    ]
+    return payment_email_queue(
+        customer=subscription.customer,
+        course=course,
+        kind=OutboundEmail.Kind.CARD_UPDATE_LINK,
+        subject=f"Update your card for {course.title}",
+        lines=lines,
+        test_mode=test_mode,
+        actor=actor,
+        source=source,
+    )
+
+
 def refund_notice_queue(*, refund, test_mode: bool, actor: Actor, source: str) -> OutboundEmail:
     payment = refund.payment
     course = payment.course

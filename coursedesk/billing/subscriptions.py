@@ -17,7 +17,11 @@ from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor, audit_record, change
 from coursedesk.audit.types import AuditEventType
 from coursedesk.billing.dunning import RetryPlan, payment_policy_of, retry_plan
-from coursedesk.billing.emails import payment_failed_notice_queue, payment_receipt_queue
+from coursedesk.billing.emails import (
+    card_update_link_queue,
+    payment_failed_notice_queue,
+    payment_receipt_queue,
+)
 from coursedesk.billing.gateways import gateway_named, gateway_refusal
 from coursedesk.billing.gateways.base import CardDeclined, GatewayCard, GatewayCharge, GatewayError
 from coursedesk.billing.gateways.stripe import pause_resumes_at
@@ -649,3 +653,31 @@ def subscription_card_update_from_setup(
     except GatewayError as error:
         raise gateway_refusal(error) from error
     return subscription_card_update(subscription=subscription, card=card, actor=actor, source=source)
+
+
+def subscription_card_update_link_check(subscription: Subscription) -> None:
+    if subscription.status != Status.PAST_DUE:
+        status = subscription.get_status_display().lower()
+        raise DomainError(
+            f"Only a past-due subscription needs a new card; this one is {status}.",
+            code="subscription_not_past_due",
+        )
+
+
+def subscription_card_update_link_send(*, subscription: Subscription, actor: Actor, source: str):
+    """Emails the customer of a past-due subscription the billing page's address, where a new card
+    is saved and tried at once; the timeline records that the link went out."""
+    with transaction.atomic():
+        subscription = _locked(subscription)
+        subscription_card_update_link_check(subscription)
+        creator = subscription.customer.creator
+        email = card_update_link_queue(
+            subscription=subscription,
+            test_mode=gateway_named(subscription.gateway, creator=creator).is_test_mode,
+            actor=actor,
+            source=source,
+        )
+        _subscription_event(
+            subscription, AuditEventType.SUBSCRIPTION_CARD_UPDATE_LINK_SENT, actor, source, email_id=email.pk
+        )
+    return email

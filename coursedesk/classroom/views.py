@@ -65,11 +65,20 @@ def _course(course_slug: str) -> Course:
 
 
 def _customer_by_email(course: Course, email: str) -> Customer | None:
+    """The account of this address; a customer merged into another signs in as that survivor (their
+    address is the survivor's alias)."""
     if not email:
         return None
-    return (
-        Customer.objects.for_creator(course.creator).with_email(email).filter(erased_at__isnull=True).first()
+    customer = (
+        Customer.objects.for_creator(course.creator)
+        .with_email(email)
+        .filter(erased_at__isnull=True)
+        .select_related("merged_into")
+        .first()
     )
+    if customer is not None and customer.merged_into is not None:
+        return customer.merged_into if customer.merged_into.erased_at is None else None
+    return customer
 
 
 def _account_key(course: Course, email: str) -> str:

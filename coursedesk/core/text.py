@@ -13,9 +13,10 @@ def fold(text: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
-def customer_search_text(first_name: str, last_name: str, email: str) -> str:
-    """What customer search matches against: folded full name and email, one string."""
-    return fold(f"{first_name} {last_name} {email}")
+def customer_search_text(first_name: str, last_name: str, email: str, *more: str) -> str:
+    """What customer search matches against: folded full name and email (then tags and other
+    addresses, when the customer has them), one string."""
+    return fold(" ".join([first_name, last_name, email, *more]))
 
 
 def normalize_email(email: str) -> str:

@@ -43,6 +43,16 @@ class Customer(models.Model):
     # The creator passed on the customer's request to erase their personal data; an operator
     # confirms it with `erase_customer` (creators never delete customers: records of money stay).
     erasure_requested_at = models.DateTimeField(null=True, blank=True)
+    # The creator's labels for this customer, sorted, as the tag services keep them in step with
+    # `CustomerTag` (which the list filters on): the profile and search read them with the row.
+    tag_names = models.JSONField(default=list, blank=True, editable=False)
+    # Merging duplicates: the survivor keeps each merged duplicate's address here (sign-in and search
+    # find it); the duplicate is kept, marked merged, pointing at the survivor.
+    email_aliases = models.JSONField(default=list, blank=True, editable=False)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_customers"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
 
     objects = CustomerQuerySet.as_manager()
 
@@ -69,13 +79,86 @@ class Customer(models.Model):
         return check_password(raw_password, self.password)
 
     def refresh_search_text(self) -> None:
-        self.search_text = customer_search_text(self.first_name, self.last_name, self.email)
+        self.search_text = customer_search_text(
+            self.first_name, self.last_name, self.email, *self.tag_names, *self.email_aliases
+        )
 
     def save(self, *args, **kwargs):
         self.refresh_search_text()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
+
+
+class TagQuerySet(CreatorScopedQuerySet):
+    creator_path = "creator"
+
+    def named(self, name: str):
+        return self.annotate(name_lower=Lower("name")).filter(name_lower=name.strip().lower())
+
+
+class Tag(models.Model):
+    """A creator's label for customers ("vip", "cohort 3"); one per name, whatever its case."""
+
+    MAX_LENGTH = 40
+
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=MAX_LENGTH)
+    created_at = models.DateTimeField(default=clock.now)
+
+    objects = TagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(F("creator"), Lower("name"), name="tag_name_unique_per_creator")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerTag(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="customer_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_tags")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tag", "customer"], name="customer_tag_once")]
+        indexes = [models.Index(fields=["customer"], name="customer_tag_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.tag_id} on {self.customer_id}"
+
+
+class CustomerNoteQuerySet(CreatorScopedQuerySet):
+    creator_path = "customer__creator"
+
+
+class CustomerNote(models.Model):
+    """What someone of the creator's team wrote about a customer, signed and timestamped; notes are
+    kept as written (a correction is a new note)."""
+
+    MAX_LENGTH = 5000
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="notes")
+    body = models.TextField(max_length=MAX_LENGTH)
+    # Who wrote it, as the audit trail names people (the actor of the service call).
+    author_kind = models.CharField(max_length=20)
+    author_label = models.CharField(max_length=255)
+    author_creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=clock.now)
+
+    objects = CustomerNoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="note_customer_newest")]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on {self.customer_id} by {self.author_label}"
 
 
 class EnrolmentStatus(models.TextChoices):

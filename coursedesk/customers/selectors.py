@@ -19,6 +19,7 @@ from coursedesk.core.text import fold, without_control_characters
 from coursedesk.customers.models import (
     CourseStudentCount,
     Customer,
+    CustomerNote,
     Enrolment,
     EnrolmentStatus,
 )
@@ -92,8 +93,12 @@ def customer_search(*, creator, query: str, limit: int | None = None) -> QuerySe
     customers = Customer.objects.for_creator(creator)
     query = without_control_characters(query).strip()
     if query and looks_like_email(query):
+        # The address's customer, and when they were merged into another, that survivor too.
         exact = customers.with_email(query)
-        if exact.exists():
+        found = list(exact.values_list("merged_into_id", flat=True)[:1])
+        if found:
+            if found[0] is not None:
+                exact = (exact | customers.filter(pk=found[0])).order_by("-created_at", "-pk")
             return exact[:limit] if limit else exact
     words = fold(query).split()
     if connection.vendor == "sqlite" and words:
@@ -207,6 +212,10 @@ def customer_enrolments(*, customer):
         .with_status()
         .order_by("-granted_at", "-pk")
     )
+
+
+def customer_notes(*, customer):
+    return CustomerNote.objects.filter(customer=customer).order_by("-created_at", "-pk")
 
 
 def customer_timeline(*, customer):

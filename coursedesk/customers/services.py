@@ -20,9 +20,12 @@ from coursedesk.core.text import CONTROL_CHARACTERS_MESSAGE, has_control_charact
 from coursedesk.customers.models import (
     CourseStudentCount,
     Customer,
+    CustomerNote,
+    CustomerTag,
     Enrolment,
     EnrolmentCountStatus,
     EnrolmentStatus,
+    Tag,
 )
 
 
@@ -562,3 +565,133 @@ def customer_erasure_request(*, customer: Customer, actor: Actor, source: str, r
             },
         )
     return customer
+
+
+# --- Notes and tags ------------------------------------------------------------------------------
+
+MAX_TAGS = 20
+
+
+def note_add(*, customer: Customer, body: str, actor: Actor, source: str) -> CustomerNote:
+    """Adds a note to the customer, signed by `actor` and dated now; the timeline records it."""
+    body = (body or "").strip()
+    if not body:
+        raise InvalidValue("Write something in the note.", code="invalid_note")
+    if len(body) > CustomerNote.MAX_LENGTH:
+        raise InvalidValue(
+            f"A note holds at most {CustomerNote.MAX_LENGTH:,} characters; this one has {len(body):,}.",
+            code="invalid_note",
+        )
+    if has_control_characters(body, multiline=True):
+        raise InvalidValue(
+            "A note cannot hold control characters (line breaks and tabs are fine).", code="invalid_note"
+        )
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        note = CustomerNote.objects.create(
+            customer=customer,
+            body=body,
+            author_kind=actor.kind,
+            author_label=actor.label,
+            author_creator_id=actor.creator_id,
+        )
+        audit_record(
+            creator=customer.creator,
+            customer=customer,
+            type=AuditEventType.CUSTOMER_NOTE_ADDED,
+            actor=actor,
+            source=source,
+            subject=note,
+            data={"note_id": note.pk},
+        )
+    return note
+
+
+def tag_clean(name: str) -> str:
+    """A tag as stored: trimmed, inner spaces single; refused when empty, too long or odd."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidValue("A tag cannot be empty.", code="invalid_tag")
+    if len(name) > Tag.MAX_LENGTH:
+        raise InvalidValue(
+            f"A tag holds at most {Tag.MAX_LENGTH} characters: “{name[:50]}” is longer.", code="invalid_tag"
+        )
+    if has_control_characters(name) or "," in name:
+        raise InvalidValue(f"A tag cannot hold a comma or a control character: “{name}”.", code="invalid_tag")
+    return name
+
+
+def tags_clean(names) -> list[str]:
+    """The tags, cleaned, each once whatever its case (the first spelling wins)."""
+    cleaned: dict[str, str] = {}
+    for name in names:
+        name = tag_clean(name)
+        cleaned.setdefault(name.lower(), name)
+    if len(cleaned) > MAX_TAGS:
+        raise InvalidValue(f"A customer can have at most {MAX_TAGS} tags.", code="invalid_tag")
+    return list(cleaned.values())
+
+
+def _tag_get_or_create(*, creator, name: str) -> Tag:
+    existing = Tag.objects.for_creator(creator).named(name).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(creator=creator, name=name)
+    except IntegrityError:  # made meanwhile by a concurrent call
+        return Tag.objects.for_creator(creator).named(name).get()
+
+
+def customer_tags_set(*, customer: Customer, tags, actor: Actor, source: str) -> Customer:
+    """Gives the customer exactly `tags` (an existing tag of the creator keeps its spelling); the
+    timeline records the old and new tags when they differ."""
+    wanted = tags_clean(tags)
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        creator = customer.creator
+        tags_wanted = [_tag_get_or_create(creator=creator, name=name) for name in wanted]
+        old = list(customer.tag_names)
+        new = sorted({tag.name for tag in tags_wanted}, key=str.lower)
+        if [name.lower() for name in old] == [name.lower() for name in new]:
+            return customer
+        CustomerTag.objects.filter(customer=customer).exclude(tag__in=tags_wanted).delete()
+        have = set(CustomerTag.objects.filter(customer=customer).values_list("tag_id", flat=True))
+        CustomerTag.objects.bulk_create(
+            [CustomerTag(customer=customer, tag=tag) for tag in tags_wanted if tag.pk not in have]
+        )
+        customer.tag_names = new
+        customer.save(update_fields=["tag_names"])
+        audit_record(
+            creator=creator,
+            customer=customer,
+            type=AuditEventType.CUSTOMER_TAGS_CHANGED,
+            actor=actor,
+            source=source,
+            subject=customer,
+            data={"tags": change(", ".join(old) or None, ", ".join(new) or None)},
+        )
+    return customer
+
+
+def customer_tag_add(*, customer: Customer, tag: str, actor: Actor, source: str) -> Customer:
+    """Adds one tag; a customer who has it already is refused (`tag_present`)."""
+    name = tag_clean(tag)
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if name.lower() in {existing.lower() for existing in customer.tag_names}:
+            raise DomainError(f"This customer is already tagged “{name}”.", code="tag_present")
+        return customer_tags_set(
+            customer=customer, tags=[*customer.tag_names, name], actor=actor, source=source
+        )
+
+
+def customer_tag_remove(*, customer: Customer, tag: str, actor: Actor, source: str) -> Customer:
+    """Removes one tag; a customer without it is refused (`tag_absent`)."""
+    name = tag_clean(tag)
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        kept = [existing for existing in customer.tag_names if existing.lower() != name.lower()]
+        if len(kept) == len(customer.tag_names):
+            raise DomainError(f"This customer is not tagged “{name}”.", code="tag_absent")
+        return customer_tags_set(customer=customer, tags=kept, actor=actor, source=source)

@@ -24,6 +24,8 @@ from coursedesk.billing.selectors import ending_words, payments_with_refund_amou
 from coursedesk.billing.subscriptions import (
     pause_next_payment_at,
     subscription_cancel,
+    subscription_card_update_link_check,
+    subscription_card_update_link_send,
     subscription_pause,
     subscription_resume,
     subscription_uncancel,
@@ -31,12 +33,14 @@ from coursedesk.billing.subscriptions import (
 from coursedesk.catalog.models import Course
 from coursedesk.core import clock
 from coursedesk.core.display import day, money_text
+from coursedesk.core.errors import DomainError
 from coursedesk.core.money import Money
 from coursedesk.core.validators import validate_one_line
 from coursedesk.customers import services as customer_services
-from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.customers.models import Customer, CustomerNote, Enrolment
 from coursedesk.mail.services import email_suppression_active, email_suppression_clear, welcome_email_queue
 from coursedesk.usecases.course_access import course_access_give
+from coursedesk.usecases.merge import customers_merge, merge_preview
 from coursedesk.usecases.password_reset import password_reset_send
 
 SOURCE = AuditSource.DESK
@@ -143,6 +147,60 @@ class ExpirationForm(forms.Form):
         if enrolment.expires_at:
             kwargs.setdefault("initial", {"expires_on": enrolment.expires_at.date()})
         super().__init__(*args, **kwargs)
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label="Note", max_length=CustomerNote.MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class MergeForm(forms.Form):
+    duplicate_email = forms.EmailField(
+        label="Email of the duplicate",
+        max_length=254,
+        help_text="The other record of this person; everything of it moves here, its email stays an alias.",
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        self.customer = customer
+        super().__init__(*args, **kwargs)
+
+    def clean_duplicate_email(self):
+        email = self.cleaned_data["duplicate_email"]
+        duplicate = (
+            Customer.objects.for_creator(self.customer.creator)
+            .with_email(email)
+            .exclude(pk=self.customer.pk)
+            .first()
+        )
+        if duplicate is None:
+            raise forms.ValidationError(f"No other customer of yours has the email {email}.")
+        self.duplicate = duplicate
+        return email
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(
+        label="Tags",
+        required=False,
+        max_length=1000,
+        help_text="Separate tags with commas, e.g. vip, cohort 3. Empty removes every tag.",
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        kwargs.setdefault("initial", {"tags": ", ".join(customer.tag_names)})
+        super().__init__(*args, **kwargs)
+
+    def clean_tags(self):
+        names = [name for name in self.cleaned_data["tags"].split(",") if name.strip()]
+        try:
+            return customer_services.tags_clean(names)
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from error
 
 
 class RefundForm(forms.Form):
@@ -390,6 +448,84 @@ class ErasureRequest(CustomerAction):
         return Done("Erasure requested. An operator confirms it.")
 
 
+class NoteAdd(CustomerAction):
+    name, title, button = "note_add", "Add a note", "Add note"
+    form_class = NoteForm
+    error_fields = {"invalid_note": "body"}
+
+    def title_for(self, customer):
+        return f"Add a note about {person(customer)}"
+
+    def sentence(self, customer, values):
+        return (
+            f"Add this note to {person(customer)}'s profile, signed with your name and dated now. "
+            "Your team sees it; the customer never does. Notes stay as written."
+        )
+
+    def perform(self, customer, values, actor):
+        customer_services.note_add(customer=customer, body=values["body"], actor=actor, source=SOURCE)
+        return Done("Note added.")
+
+
+class TagsEdit(CustomerAction):
+    name, title, button = "tags_edit", "Edit tags", "Save tags"
+    form_class = TagsForm
+    error_fields = {"invalid_tag": "tags"}
+
+    def title_for(self, customer):
+        return f"Edit the tags of {person(customer)}"
+
+    def sentence(self, customer, values):
+        old = {name.lower(): name for name in customer.tag_names}
+        new = {name.lower(): name for name in values["tags"]}
+        added = [name for key, name in new.items() if key not in old]
+        removed = [name for key, name in old.items() if key not in new]
+        parts = []
+        if added:
+            parts.append("add " + ", ".join(f"“{name}”" for name in added))
+        if removed:
+            parts.append("remove " + ", ".join(f"“{name}”" for name in removed))
+        if not parts:
+            return "Nothing changes."
+        what = " and ".join(parts)
+        return f"{what[0].upper()}{what[1:]} on {person(customer)}. Nothing else changes."
+
+    def perform(self, customer, values, actor):
+        customer_services.customer_tags_set(
+            customer=customer, tags=values["tags"], actor=actor, source=SOURCE
+        )
+        return Done("Tags saved.")
+
+
+class CustomerMerge(CustomerAction):
+    name, title, button, danger = "customer_merge", "Merge a duplicate", "Merge", True
+    form_class = MergeForm
+
+    def title_for(self, customer):
+        return f"Merge a duplicate into {person(customer)}"
+
+    def _duplicate(self, customer, values):
+        email = values["duplicate_email"]
+        return Customer.objects.for_creator(customer.creator).with_email(email).exclude(pk=customer.pk).get()
+
+    def check(self, customer, values):
+        merge_preview(survivor=customer, duplicate=self._duplicate(customer, values))
+
+    def sentence(self, customer, values):
+        preview = merge_preview(survivor=customer, duplicate=self._duplicate(customer, values))
+        return (
+            f"Move everything of {preview.duplicate.email} to {person(customer)} ({customer.email}): "
+            + "; ".join(preview.lines())
+            + f". {preview.duplicate.email} stays as an alias: signing in and searching with it find "
+            f"{person(customer)}. The duplicate is kept, marked merged; this cannot be undone."
+        )
+
+    def perform(self, customer, values, actor):
+        duplicate = self._duplicate(customer, values)
+        customers_merge(survivor=customer, duplicate=duplicate, actor=actor, source=SOURCE)
+        return Done(f"{duplicate.email} merged into this customer.")
+
+
 class GrantCourse(CustomerAction):
     name, title, button = "grant_course", "Give access to a course", "Give access"
 
@@ -557,6 +693,27 @@ class SubscriptionAction(Action):
         )
 
 
+class SubscriptionCardUpdateLink(SubscriptionAction):
+    name, title, button = "subscription_card_update_link", "Send card-update link", "Send link"
+
+    def title_for(self, subscription):
+        return f"Send {person(subscription.customer)} the link to update their card"
+
+    def check(self, subscription, values):
+        subscription_card_update_link_check(subscription)
+
+    def sentence(self, subscription, values):
+        return (
+            f"Email {subscription.customer.email} the billing page of {subscription.course.title}, where a "
+            f"new card for {subscription_words(subscription)} is saved and tried at once. Nothing is charged "
+            "until they save it."
+        )
+
+    def perform(self, subscription, values, actor):
+        subscription_card_update_link_send(subscription=subscription, actor=actor, source=SOURCE)
+        return Done(f"Card-update link sent to {subscription.customer.email}.")
+
+
 class CancelForm(forms.Form):
     when = forms.ChoiceField(
         choices=[("now", "Now"), ("period_end", "At the end of the paid period")],
@@ -671,6 +828,9 @@ ACTIONS: dict[str, Action] = {
         GrantCourse(),
         EmailRetry(),
         ErasureRequest(),
+        NoteAdd(),
+        TagsEdit(),
+        CustomerMerge(),
         EnrolmentRevoke(),
         EnrolmentGrant(),
         EnrolmentExpiration(),
@@ -679,5 +839,6 @@ ACTIONS: dict[str, Action] = {
         SubscriptionUncancel(),
         SubscriptionPause(),
         SubscriptionResume(),
+        SubscriptionCardUpdateLink(),
     )
 }

@@ -13,6 +13,9 @@ ACTION_PATHS = [
     ("customers/<int:customer_id>/grant-course/", "grant_course"),
     ("customers/<int:customer_id>/email-retry/", "email_retry"),
     ("customers/<int:customer_id>/request-erasure/", "erasure_request"),
+    ("customers/<int:customer_id>/notes/new/", "note_add"),
+    ("customers/<int:customer_id>/tags/", "tags_edit"),
+    ("customers/<int:customer_id>/merge/", "customer_merge"),
     ("enrolments/<int:enrolment_id>/revoke/", "enrolment_revoke"),
     ("enrolments/<int:enrolment_id>/grant/", "enrolment_grant"),
     ("enrolments/<int:enrolment_id>/expiration/", "enrolment_expiration"),
@@ -21,10 +24,12 @@ ACTION_PATHS = [
     ("subscriptions/<int:subscription_id>/pause/", "subscription_pause"),
     ("subscriptions/<int:subscription_id>/resume/", "subscription_resume"),
     ("subscriptions/<int:subscription_id>/uncancel/", "subscription_uncancel"),
+    ("subscriptions/<int:subscription_id>/card-update-link/", "subscription_card_update_link"),
 ]
 
 urlpatterns = [
     path("desk/", views.activity, name="activity"),
+    path("desk/customers/", views.customers, name="customers"),
     path("desk/customers/<int:customer_id>/", views.customer_detail, name="customer"),
     path(
         "desk/customers/<int:customer_id>/receipts/<int:receipt_id>/",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -26,16 +26,18 @@ from coursedesk.core.display import display_current
 from coursedesk.core.errors import DomainError
 from coursedesk.core.pagination import InvalidCursor, keyset_page
 from coursedesk.core.replica import replica_reads
-from coursedesk.customers.models import Customer
+from coursedesk.customers.models import Customer, Tag
 from coursedesk.customers.selectors import course_students, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
 from coursedesk.usecases.payments_csv import payments_csv_response
+from coursedesk.usecases.customer_list import CustomerFilters, Segment, customer_list_page, customer_rows
 from coursedesk.usecases.profile import customer_profile, profile_customer
 from coursedesk.usecases.receipts import receipt_filename, receipt_html, receipt_pdf
 from coursedesk.usecases.student_view import student_view_begin
 from coursedesk.usecases.students_csv import students_csv_response
 
 ACTIVITY_PAGE = 50
+CUSTOMERS_PAGE = 50
 LINK_LABELS = [
     ("login_url", "Login"),
     ("password_reset_url", "Password reset"),
@@ -55,8 +57,14 @@ def activity(request):
         if query
         else None
     )
+    # Each found customer with their courses and status, so two people of the same name differ.
+    search_rows = customer_rows(search.customers) if search else []
     if request.htmx and request.htmx.target == "search-results":
-        return render(request, "desk/_search_results.html", {"search": search, "query": query})
+        return render(
+            request,
+            "desk/_search_results.html",
+            {"search": search, "query": query, "search_rows": search_rows},
+        )
     events = (
         AuditEvent.objects.for_creator(request.creator)
         .filter(customer__isnull=False)
@@ -78,11 +86,100 @@ def activity(request):
         {
             "nav": "activity",
             "search": search,
+            "search_rows": search_rows,
             "query": query,
             "page": page,
             "first_page": page.previous_cursor is None,
         },
     )
+
+
+class CustomerFilterForm(forms.Form):
+    q = forms.CharField(label="Name or email", required=False, max_length=200)
+    course = forms.ModelChoiceField(queryset=Course.objects.none(), required=False, empty_label="Any course")
+    tag = forms.CharField(label="Tag", required=False, max_length=Tag.MAX_LENGTH)
+    bought_from = forms.DateField(
+        label="Bought from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    bought_to = forms.DateField(label="to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, creator, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = Course.objects.for_creator(creator)
+
+
+@dataclass(frozen=True)
+class SegmentLink:
+    value: str
+    label: str
+    count: int
+    url: str
+    current: bool
+
+
+def _list_url(query: QueryDict, **changes) -> str:
+    query = query.copy()
+    for key in ("after", "before", *changes):
+        query.pop(key, None)
+    for key, value in changes.items():
+        if value:
+            query[key] = value
+    text = query.urlencode()
+    return f"{reverse('desk:customers')}?{text}" if text else reverse("desk:customers")
+
+
+@creator_required
+@require_GET
+@replica_reads()
+def customers(request):
+    """Every customer, by segment (each with its count), filtered by course and purchase dates,
+    searched by name or email; newest first, in keyset pages."""
+    form = CustomerFilterForm(request.creator, request.GET)
+    context = {"nav": "customers", "form": form, "listing": None}
+    try:
+        segment = Segment(request.GET.get("segment") or Segment.ALL)
+    except ValueError as error:
+        raise Http404("No such segment.") from error
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            filters = CustomerFilters(
+                query=data["q"].strip(),
+                course=data["course"],
+                tag=data["tag"].strip(),
+                bought_from=data["bought_from"],
+                bought_to=data["bought_to"],
+            )
+            listing = customer_list_page(
+                creator=request.creator,
+                segment=segment,
+                filters=filters,
+                cursor=request.GET.get("after"),
+                before=request.GET.get("before"),
+                limit=CUSTOMERS_PAGE,
+            )
+        except InvalidCursor as error:
+            raise Http404("No such page of customers.") from error
+        except DomainError as error:
+            form.add_error("bought_from", error.message)
+        else:
+            context["listing"] = listing
+            context["segments"] = [
+                SegmentLink(
+                    choice.value,
+                    choice.label,
+                    listing.counts[choice.value],
+                    _list_url(request.GET, segment="" if choice == Segment.ALL else choice.value),
+                    choice == segment,
+                )
+                for choice in Segment
+            ]
+            page = listing.page
+            context["newer_url"] = (
+                _list_url(request.GET, before=page.previous_cursor) if page.previous_cursor else ""
+            )
+            context["older_url"] = _list_url(request.GET, after=page.next_cursor) if page.next_cursor else ""
+    return render(request, "desk/customers.html", context)
 
 
 def _profile_context(request, customer, **extra):

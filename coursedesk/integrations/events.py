@@ -37,13 +37,14 @@ EVENT_TYPES = (
 TEST_EVENT_TYPE = "webhook.test"
 
 # Which audit event announces which public event. Audit types not listed (sign-ins, emails, refused
-# refunds, settings) stay private. "customer.merged" is announced once merging customers (and its
-# audit type) exists.
+# refunds, settings) stay private. A merge is announced once, by the survivor's event: its data is
+# the surviving customer.
 FROM_AUDIT: dict[str, str] = {
     audit_type.value: public_type
     for audit_type, public_type in (
         (AuditEventType.CUSTOMER_CREATED, "customer.created"),
         (AuditEventType.CUSTOMER_UPDATED, "customer.updated"),
+        (AuditEventType.CUSTOMER_MERGED, "customer.merged"),
         (AuditEventType.ENROLMENT_GRANTED, "enrolment.granted"),
         (AuditEventType.ENROLMENT_REVOKED, "enrolment.revoked"),
         (AuditEventType.ENROLMENT_RESTORED, "enrolment.restored"),

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from ninja import Schema
 from ninja.responses import NinjaJSONEncoder
-from pydantic import BeforeValidator
+from pydantic import AliasChoices, BeforeValidator, Field
 
 from coursedesk.billing.models import Payment, Receipt, Subscription
 from coursedesk.billing.selectors import payment_refund_amounts
@@ -114,6 +114,8 @@ class CustomerOut(Schema):
     email: str
     created_at: dt.datetime
     last_login_at: dt.datetime | None
+    # The model's `tag_names`; "tags" when a shape is made from another shape's dump.
+    tags: list[str] = Field(validation_alias=AliasChoices("tag_names", "tags"))
 
 
 SHAPES = {Customer: CustomerOut, Enrolment: EnrolmentOut, Payment: PaymentOut, Subscription: SubscriptionOut}

@@ -20,6 +20,7 @@ class OutboundEmail(models.Model):
         RECEIPT = "receipt", "Receipt"
         REFUND_NOTICE = "refund_notice", "Refund notice"
         PAYMENT_FAILED = "payment_failed", "Payment failed"
+        CARD_UPDATE_LINK = "card_update_link", "Card update link"
         EXPIRY_REMINDER = "expiry_reminder", "Expiry reminder"
         WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled", "Webhook endpoint disabled"
         TEAM_INVITATION = "team_invitation", "Team invitation"

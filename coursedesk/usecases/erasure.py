@@ -15,7 +15,7 @@ from coursedesk.audit.types import AuditEventType, AuditSource
 from coursedesk.billing.models import CheckoutSession
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError
-from coursedesk.customers.models import Customer
+from coursedesk.customers.models import Customer, CustomerNote
 from coursedesk.integrations.events import public_events_redact
 from coursedesk.mail.models import EmailSuppression, OutboundEmail
 
@@ -30,6 +30,7 @@ def customer_erase(*, customer: Customer, actor: Actor, reason: str = "") -> Cus
             customer.full_name: "[erased]",
             customer.first_name: "[erased]",
             customer.last_name: "[erased]",
+            **dict.fromkeys(customer.email_aliases, "[erased]"),
         }
         personal = {value: mask for value, mask in personal.items() if value and len(value) >= 2}
         AuditEvent.objects.filter(customer=customer)._redact_personal_data(replacements=personal)
@@ -46,10 +47,12 @@ def customer_erase(*, customer: Customer, actor: Actor, reason: str = "") -> Cus
             payment_page__course__creator_id=customer.creator_id, email__iexact=customer.email
         ).update(email=f"erased-{customer.pk}@erased.invalid", first_name="", last_name="", password_hash="")
         customer.reset_tokens.all().delete()
+        CustomerNote.objects.filter(customer=customer).update(body="[erased]")
         customer.first_name = ""
         customer.last_name = ""
         customer.email = f"erased-{customer.pk}@erased.invalid"
         customer.password = ""
+        customer.email_aliases = []
         customer.erased_at = clock.now()
         customer.save()
         audit_record(

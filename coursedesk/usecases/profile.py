@@ -3,7 +3,8 @@ refunded and what is left), subscriptions, emails and timeline, in one query per
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Lower, Trim
@@ -11,9 +12,11 @@ from django.shortcuts import get_object_or_404
 
 from coursedesk.billing.models import Payment, Subscription
 from coursedesk.billing.selectors import payments_with_receipts, payments_with_refund_amounts
+from coursedesk.catalog.links import course_links
 from coursedesk.catalog.models import PaymentPage
+from coursedesk.core.money import Money
 from coursedesk.customers.models import Customer
-from coursedesk.customers.selectors import customer_enrolments, customer_timeline
+from coursedesk.customers.selectors import customer_enrolments, customer_notes, customer_timeline
 from coursedesk.mail.models import EmailSuppression, OutboundEmail
 from coursedesk.usecases.progress import with_progress
 
@@ -42,6 +45,27 @@ def customer_emails(*, customer):
 
 PROFILE_EMAILS = 50
 PROFILE_TIMELINE = 100
+PROFILE_NOTES = 50
+
+
+@dataclass(frozen=True)
+class CourseLinks:
+    """A course's sign-in, billing and password-reset pages, to copy for the customer."""
+
+    course_id: int
+    title: str
+    login_url: str
+    billing_url: str
+    password_reset_url: str
+
+    @property
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(label, key, address) of each link, in the order the header lists them."""
+        return [
+            ("Sign-in", "login", self.login_url),
+            ("Billing", "billing", self.billing_url),
+            ("Password reset", "reset", self.password_reset_url),
+        ]
 
 
 @dataclass
@@ -52,6 +76,44 @@ class CustomerProfile:
     subscriptions: list
     emails: list
     timeline: list
+    notes: list
+    # The header's figures, read from the lists above (no query of their own).
+    paid: list[Money] = field(default_factory=list)
+    refunded: list[Money] = field(default_factory=list)
+    links: list[CourseLinks] = field(default_factory=list)
+    past_due: list = field(default_factory=list)
+
+
+def _totals(amounts) -> list[Money]:
+    """Amounts added up per currency, the currencies in alphabetical order."""
+    sums: dict[str, int] = defaultdict(int)
+    for amount, currency in amounts:
+        sums[currency] += amount
+    return [Money(sums[currency], currency) for currency in sorted(sums)]
+
+
+def _header(profile: CustomerProfile) -> CustomerProfile:
+    paid = [payment for payment in profile.payments if payment.status == Payment.Status.SUCCEEDED]
+    profile.paid = _totals((payment.amount, payment.currency) for payment in paid)
+    profile.refunded = [
+        money
+        for money in _totals((payment.refunded_amount, payment.currency) for payment in paid)
+        if money.amount
+    ]
+    profile.links = []
+    for enrolment in profile.enrolments:
+        links = course_links(enrolment.course)
+        profile.links.append(
+            CourseLinks(
+                course_id=enrolment.course_id,
+                title=enrolment.course.title,
+                login_url=links["login_url"],
+                billing_url=links["billing_url"],
+                password_reset_url=links["password_reset_url"],
+            )
+        )
+    profile.past_due = [s for s in profile.subscriptions if s.status == Subscription.Status.PAST_DUE]
+    return profile
 
 
 def profile_customer(*, creator, customer_id) -> Customer:
@@ -85,11 +147,14 @@ def profile_customer(*, creator, customer_id) -> Customer:
 
 def customer_profile(*, customer: Customer) -> CustomerProfile:
     """Everything the profile shows, in a fixed number of queries (one per list)."""
-    return CustomerProfile(
-        customer=customer,
-        enrolments=list(with_progress(customer_enrolments(customer=customer))),
-        payments=list(customer_payments(customer=customer)),
-        subscriptions=list(customer_subscriptions(customer=customer)),
-        emails=list(customer_emails(customer=customer)[:PROFILE_EMAILS]),
-        timeline=list(customer_timeline(customer=customer)[:PROFILE_TIMELINE]),
+    return _header(
+        CustomerProfile(
+            customer=customer,
+            enrolments=list(with_progress(customer_enrolments(customer=customer))),
+            payments=list(customer_payments(customer=customer)),
+            subscriptions=list(customer_subscriptions(customer=customer)),
+            emails=list(customer_emails(customer=customer)[:PROFILE_EMAILS]),
+            timeline=list(customer_timeline(customer=customer)[:PROFILE_TIMELINE]),
+            notes=list(customer_notes(customer=customer)[:PROFILE_NOTES]),
+        )
     )

@@ -68,6 +68,7 @@ def test_search_customers(api, creator, frozen_now, customer, other_creator):
                 "email": "zoe@example.com",
                 "created_at": "2026-11-21T10:00:00Z",
                 "last_login_at": None,
+                "tags": [],
             }
         ],
         "next": None,
@@ -479,6 +480,7 @@ def test_customer_patch_shape(api, frozen_now, customer):
         "email": "zoe@example.com",
         "created_at": "2026-11-21T10:00:00Z",
         "last_login_at": None,
+        "tags": [],
     }
 
 

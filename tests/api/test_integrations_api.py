@@ -76,6 +76,7 @@ def test_the_feed_is_the_public_audit_events_in_order_across_pages(api, creator,
         "email": "s0@example.com",
         "created_at": "2026-11-21T10:00:00Z",
         "last_login_at": None,
+        "tags": [],
     }
     # the data of an event is the object when it happened: the later rename is not in it
     assert feed[5]["type"] == "customer.updated" and feed[5]["data"]["last_name"] == "Renamed"

@@ -1,15 +1,16 @@
 """The profile page's queries: the session, the creator, the customer (with whether its address is
 undeliverable and why, and how many currencies the creator sells in: then every amount carries its code), then
-one query per list (enrolments, payments, subscriptions, emails, timeline)."""
+one query per list (enrolments, payments, subscriptions, emails, timeline, notes; the tags are the
+customer's own column)."""
 
 from coursedesk.mail.models import EmailSuppression
 from tests.desk.test_profile import profile_url
 
 
-def test_the_profile_reads_eight_queries(
+def test_the_profile_reads_nine_queries(
     creator_client, customer, enrolment, payment, django_assert_num_queries
 ):
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = creator_client.get(profile_url(customer))
 
     assert response.status_code == 200

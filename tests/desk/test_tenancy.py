@@ -99,8 +99,8 @@ def snapshot():
 
 
 def test_the_walk_covers_every_route():
-    assert len(desk_routes()) == 26
-    assert len(api_routes()) == 21
+    assert len(desk_routes()) == 27
+    assert len(api_routes()) == 25
 
 
 def test_every_desk_page_is_404_for_another_creators_object(creator_client, foreign):
@@ -121,14 +121,19 @@ def test_every_api_route_is_404_for_another_creators_object(client, creator, for
     _, key = ApiToken.issue(creator=creator)
     before = snapshot()
     bodies = {
-        "post": '{"course_id": "COURSE", "resume_on": "2030-01-01", "email": "x@example.com"}',
+        "post": (
+            '{"course_id": "COURSE", "resume_on": "2030-01-01", "email": "x@example.com", "body": "x", '
+            '"duplicate_id": "DUPLICATE"}'
+        ),
         "patch": '{"expires_at": null, "first_name": "X"}',
+        "put": '{"tags": ["x"]}',
     }
     for method, path in api_routes():
         url = re.sub(r"\{(\w+)_id\}", lambda m: str(foreign[m.group(1)].pk), path)
         kwargs = {"headers": {"Authorization": f"Bearer {key}"}}
         if method in bodies:
             body = bodies[method].replace("COURSE", str(foreign["course"].pk))
+            body = body.replace("DUPLICATE", str(foreign["customer"].pk))
             kwargs.update(data=body, content_type="application/json")
         response = getattr(client, method)(url, **kwargs)
         assert response.status_code == 404, (method, url, response.status_code, response.content[:200])

@@ -148,6 +148,7 @@ def test_clicks_find_to_refund_and_find_to_revoke(creator_page, zoe):
 
 DESK_PAGES = [
     "/desk/",
+    "/desk/customers/",
     "/desk/customers/{customer}/",
     "/desk/customers/{customer}/edit/",
     "/desk/payments/{payment}/refund/?change=1",

@@ -51,6 +51,10 @@ def path_with(tenant, path: str) -> str:
     return re.sub(r"\{(\w+)\}", value, path)
 
 
+# Ids in bodies that name an object of a kind under another name (a merge's duplicate is a customer).
+ALSO_NAMED = {"duplicate": "customer"}
+
+
 def example_body(operation: dict, tenant) -> dict | None:
     """A body that passes validation, so a 404 is about the object and not about the input."""
     content = operation.get("requestBody", {}).get("content", {}).get("application/json")
@@ -66,7 +70,8 @@ def example_body(operation: dict, tenant) -> dict | None:
         if spec.get("enum"):
             body[name] = spec["enum"][0]
         elif name.endswith("_id"):
-            body[name] = str(getattr(tenant, name.removesuffix("_id")).pk)
+            kind = name.removesuffix("_id")
+            body[name] = str(getattr(tenant, ALSO_NAMED.get(kind, kind)).pk)
         elif spec.get("format") == "email" or name == "email":
             body[name] = "new.student@example.com"
         elif spec.get("format") == "date":
@@ -77,6 +82,8 @@ def example_body(operation: dict, tenant) -> dict | None:
             body[name] = 100
         elif kind == "boolean":
             body[name] = False
+        elif kind == "array":
+            body[name] = []
         else:
             body[name] = "Sam"
     return body

@@ -1,0 +1,210 @@
+"""The creator API's desk tools (API.md "The desk's tools"): exact shapes and error codes."""
+
+import pytest
+
+from coursedesk.audit.models import AuditEvent
+from coursedesk.billing.models import Subscription
+from coursedesk.customers.models import Customer, CustomerNote
+from tests.desk.conftest import make_subscription
+from tests.factories import make_course, make_customer, make_enrolment, make_page
+
+
+def error_code(response):
+    return response.json()["error"]["code"]
+
+
+def emails(response):
+    return [row["email"] for row in response.json()["results"]]
+
+
+# --- Customers by segment, course and tag ---------------------------------------------------------
+
+
+def test_customers_by_segment_and_course(api, creator, course, frozen_now, other_creator):
+    ink = make_course(creator, title="Ink Sketching", slug="ink")
+    make_enrolment(make_customer(creator, email="active@example.com"), course)
+    make_enrolment(make_customer(creator, email="revoked@example.com"), course, revoked_at=frozen_now)
+    make_enrolment(make_customer(creator, email="ink@example.com"), ink)
+    make_enrolment(make_customer(other_creator, email="theirs@example.com"), make_course(other_creator))
+
+    assert emails(api.get("/customers", segment="revoked")) == ["revoked@example.com"]
+    assert emails(api.get("/customers", course_id=str(ink.pk))) == ["ink@example.com"]
+    assert emails(api.get("/customers", segment="active", course_id=str(course.pk))) == ["active@example.com"]
+    everyone = api.get("/customers", segment="all").json()
+    assert everyone["next"] is None
+    assert everyone["results"][0] == {
+        "id": everyone["results"][0]["id"],
+        "first_name": "Sam",
+        "last_name": everyone["results"][0]["last_name"],
+        "email": "ink@example.com",
+        "created_at": "2026-11-21T10:00:00Z",
+        "last_login_at": None,
+        "tags": [],
+    }
+    assert sorted(emails(api.get("/customers", segment="expiring_soon", q="example"))) == []
+
+
+def test_an_unknown_segment_is_422_with_the_choices(api, client, customer):
+    response = api.get("/customers", segment="vip")
+
+    assert (response.status_code, error_code(response)) == (422, "invalid_value")
+    assert response.json()["error"]["message"] == (
+        "query.segment: Input should be 'all', 'active', 'past_due', 'expiring_soon', 'revoked', 'refunded' "
+        "or 'never_signed_in'"
+    )
+    operation = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/customers"]["get"]
+    segment = next(p for p in operation["parameters"] if p["name"] == "segment")
+    assert segment["schema"]["default"] == "all"
+
+
+@pytest.mark.parametrize(
+    ("course_id", "status", "code"), [("999999", 404, "not_found"), ("abc", 422, "invalid_value")]
+)
+def test_a_missing_or_malformed_course_is_refused(api, customer, course_id, status, code):
+    response = api.get("/customers", course_id=course_id)
+
+    assert (response.status_code, error_code(response)) == (status, code)
+
+
+def test_another_creators_course_is_404(api, customer, other_creator):
+    theirs = make_course(other_creator, title="Rival", slug="rival")
+
+    response = api.get("/customers", course_id=str(theirs.pk))
+
+    assert (response.status_code, error_code(response)) == (404, "not_found")
+
+
+def test_the_schema_documents_the_filters(client):
+    operation = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/customers"]["get"]
+
+    assert {"q", "segment", "course_id", "tag", "limit", "cursor"} <= {
+        p["name"] for p in operation["parameters"]
+    }
+
+
+# --- Notes and tags -------------------------------------------------------------------------------
+
+
+def test_add_a_note_then_list_the_notes(api, customer, frozen_now):
+    created = api.post(f"/customers/{customer.pk}/notes", {"body": "Called about the invoice."})
+
+    assert created.status_code == 201
+    note = CustomerNote.objects.get()
+    assert created.json() == {
+        "id": str(note.pk),
+        "body": "Called about the invoice.",
+        "author": "maya@example.com",
+        "created_at": "2026-11-21T10:00:00Z",
+    }
+    assert AuditEvent.objects.get(type="customer.note_added").source == "api"
+    assert api.get(f"/customers/{customer.pk}/notes").json() == {"results": [created.json()], "next": None}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"body": "   "}, 422, "invalid_note"),
+        ({}, 400, "malformed_request"),
+        ({"body": "x" * 5001}, 422, "invalid_value"),
+    ],
+)
+def test_a_bad_note_is_refused(api, customer, body, status, code):
+    response = api.post(f"/customers/{customer.pk}/notes", body)
+
+    assert (response.status_code, error_code(response)) == (status, code)
+    assert CustomerNote.objects.count() == 0
+
+
+def test_put_tags_answers_the_customer_with_its_tags(api, frozen_now, customer):
+    response = api.call("put", f"/customers/{customer.pk}/tags", {"tags": ["vip", "Cohort 3", "VIP"]})
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": str(customer.pk),
+        "first_name": "Zoë",
+        "last_name": "Okafor",
+        "email": "zoe@example.com",
+        "created_at": "2026-11-21T10:00:00Z",
+        "last_login_at": None,
+        "tags": ["Cohort 3", "vip"],
+    }
+    assert api.get(f"/customers/{customer.pk}").json()["tags"] == ["Cohort 3", "vip"]
+    assert emails(api.get("/customers", tag="COHORT 3")) == ["zoe@example.com"]
+    assert emails(api.get("/customers", tag="nobody has it")) == []
+
+
+@pytest.mark.parametrize(
+    ("tags", "code"),
+    [
+        (["a,b"], "invalid_tag"),
+        (["x" * 41], "invalid_value"),
+        ([f"t{n}" for n in range(21)], "invalid_value"),
+    ],
+)
+def test_bad_tags_are_422_and_change_nothing(api, customer, tags, code):
+    response = api.call("put", f"/customers/{customer.pk}/tags", {"tags": tags})
+
+    assert (response.status_code, error_code(response)) == (422, code)
+    assert Customer.objects.get(pk=customer.pk).tag_names == []
+
+
+def test_the_schema_lists_the_notes_and_tags_routes(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+
+    assert set(paths["/api/v1/customers/{customer_id}/notes"]) == {"get", "post"}
+    assert set(paths["/api/v1/customers/{customer_id}/tags"]) == {"put"}
+
+
+# --- Merge ------------------------------------------------------------------------------------------
+
+
+def test_merge_answers_the_survivor_with_the_alias_searchable(api, creator, course, frozen_now):
+    survivor = make_customer(creator, email="jessica.tran@gmail.com", first_name="Jessica", last_name="Tran")
+    duplicate = make_customer(creator, email="jessica.tran@gmial.com", first_name="Jessica", last_name="Tran")
+    make_enrolment(duplicate, course)
+
+    response = api.post(f"/customers/{survivor.pk}/merge", {"duplicate_id": str(duplicate.pk)})
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": str(survivor.pk),
+        "first_name": "Jessica",
+        "last_name": "Tran",
+        "email": "jessica.tran@gmail.com",
+        "created_at": "2026-11-21T10:00:00Z",
+        "last_login_at": None,
+        "tags": [],
+    }
+    assert str(survivor.pk) in [
+        row["id"] for row in api.get("/customers", q="jessica.tran@gmial.com").json()["results"]
+    ]
+    assert [e["course_title"] for e in api.get(f"/customers/{survivor.pk}").json()["enrolments"]] == [
+        "Watercolor Foundations"
+    ]
+
+
+def test_merge_refused_is_409_merge_conflict_with_the_reason(api, creator, course, frozen_now):
+    page = make_page(course, "subscription", amount=2900)
+    survivor = make_customer(creator, email="a@example.com")
+    duplicate = make_customer(creator, email="b@example.com")
+    make_subscription(survivor, course, page)
+    make_subscription(duplicate, course, page, status=Subscription.Status.PAUSED)
+
+    response = api.post(f"/customers/{survivor.pk}/merge", {"duplicate_id": str(duplicate.pk)})
+
+    assert response.status_code == 409
+    assert response.json()["error"] == {
+        "code": "merge_conflict",
+        "message": "Both customers have an active subscription to Watercolor Foundations: cancel one of them "
+        "first, so that nobody pays twice for one course.",
+    }
+    assert Customer.objects.get(pk=duplicate.pk).merged_into_id is None
+
+
+def test_merging_another_creators_customer_is_404(api, customer, other_creator):
+    theirs = make_customer(other_creator, email="theirs@example.com")
+
+    response = api.post(f"/customers/{customer.pk}/merge", {"duplicate_id": str(theirs.pk)})
+
+    assert (response.status_code, error_code(response)) == (404, "not_found")
+    assert Customer.objects.get(pk=theirs.pk).merged_into_id is None
