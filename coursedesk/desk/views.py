@@ -29,8 +29,8 @@ from coursedesk.core.replica import replica_reads
 from coursedesk.customers.models import Customer, Tag
 from coursedesk.customers.selectors import course_students, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
-from coursedesk.usecases.payments_csv import payments_csv_response
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customer_list_page, customer_rows
+from coursedesk.usecases.payments_csv import payments_csv_response
 from coursedesk.usecases.profile import customer_profile, profile_customer
 from coursedesk.usecases.receipts import receipt_filename, receipt_html, receipt_pdf
 from coursedesk.usecases.student_view import student_view_begin
