@@ -23,7 +23,7 @@ from django.db import DatabaseError, connection, transaction
 
 from coursedesk.accounts.models import Creator
 from coursedesk.audit.models import AuditEvent
-from coursedesk.billing.models import Payment, Refund, Subscription
+from coursedesk.billing.models import Payment, Receipt, ReceiptCounter, Refund, Subscription
 from coursedesk.catalog.models import Course, Lesson, PaymentPage
 from coursedesk.core import clock
 from coursedesk.core.text import customer_search_text, fold
@@ -141,6 +141,7 @@ class SeedReport:
     enrolments: int = 0
     payments: int = 0
     refunds: int = 0
+    receipts: int = 0
     subscriptions: int = 0
     audit_events: int = 0
     seconds: float = 0.0
@@ -291,7 +292,14 @@ class BenchmarkSeeder:
     def total_rows(self) -> int:
         """Rows the progress bar counts: customers, enrolments, payments and the smaller tables."""
         big = self.total_customers // BIG_SHARE
-        return self.total_customers * 6 + big + self.total_customers * 3 // 50 + big * 3 // 20
+        payments_and_refunds = self.total_customers * 3 + self.total_customers * 3 // 50
+        return (
+            self.total_customers * 6
+            + big
+            + self.total_customers * 3 // 50
+            + big * 3 // 20
+            + payments_and_refunds
+        )
 
     # --- small tables, through the ORM ------------------------------------------------------
     def _catalog(self):
@@ -616,8 +624,9 @@ class BenchmarkSeeder:
                 ],
                 self._audit_events(creator_ids),
             )
+            self._receipts()
             indexes.build()
-            self._reset_sequences([Customer, Enrolment, Payment, Refund, Subscription, AuditEvent])
+            self._reset_sequences([Customer, Enrolment, Payment, Refund, Subscription, AuditEvent, Receipt])
             course_counts_recount()  # the Teach counters of the rows loaded around the services
         with connection.cursor() as cursor:
             if connection.vendor == "sqlite":
@@ -625,6 +634,41 @@ class BenchmarkSeeder:
             cursor.execute("ANALYZE")
         r.seconds = time.perf_counter() - started
         return r
+
+    def _receipts(self) -> None:
+        """A receipt for every payment taken and every refund, numbered per creator in the order the
+        money moved, as the receipt services number them; written by one INSERT … SELECT."""
+        receipts, counters = Receipt._meta.db_table, ReceiptCounter._meta.db_table
+        payments, refunds = Payment._meta.db_table, Refund._meta.db_table
+        customers = Customer._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {receipts} (creator_id, number, kind, payment_id, refund_id, amount, currency,
+                                        discount_amount, issued_at, business_name, business_address,
+                                        tax_id, access_key)
+                SELECT creator_id,
+                       ROW_NUMBER() OVER (PARTITION BY creator_id ORDER BY moved_at, k, id),
+                       kind, payment_id, refund_id, amount, currency, 0, moved_at, '', '', '',
+                       'bench-' || kind || '-' || CAST(id AS TEXT)
+                  FROM (SELECT c.creator_id, p.paid_at AS moved_at, 0 AS k, p.id, 'payment' AS kind,
+                               p.id AS payment_id, NULL AS refund_id, p.amount, p.currency
+                          FROM {payments} p JOIN {customers} c ON c.id = p.customer_id
+                         WHERE p.status = 'succeeded'
+                        UNION ALL
+                        SELECT c.creator_id, r.created_at, 1, r.id, 'refund', r.payment_id, r.id,
+                               r.amount, r.currency
+                          FROM {refunds} r JOIN {payments} p ON p.id = r.payment_id
+                          JOIN {customers} c ON c.id = p.customer_id
+                         WHERE r.status = 'succeeded') moves
+                """
+            )
+            self.report.receipts = cursor.rowcount
+            cursor.execute(
+                f"INSERT INTO {counters} (creator_id, last_number) "
+                f"SELECT creator_id, MAX(number) FROM {receipts} GROUP BY creator_id"
+            )
+        self.progress(self.report.receipts)
 
     def _relax_checks(self) -> None:
         # Every id written is consistent by construction; per-row foreign-key checks would triple

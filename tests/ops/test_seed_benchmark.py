@@ -58,6 +58,29 @@ def test_shape_of_the_benchmark_data():
     ) == {3}
 
 
+def test_every_payment_taken_and_every_refund_has_its_receipt_numbered_per_creator():
+    from django.db.models import Max
+
+    from coursedesk.billing.models import Receipt, ReceiptCounter
+
+    output = seed(2000)
+
+    taken = Payment.objects.filter(status="succeeded").count()
+    refunded = Refund.objects.filter(status="succeeded").count()
+    assert Receipt.objects.filter(kind="payment").count() == taken
+    assert Receipt.objects.filter(kind="refund").count() == refunded
+    assert f"{taken + refunded:,} receipts" in output
+    big = Creator.objects.get(email=BIG_CREATOR_EMAIL)
+    numbers = list(Receipt.objects.filter(creator=big).order_by("number").values_list("number", flat=True))
+    assert numbers == list(range(1, len(numbers) + 1))
+    # numbered in the order the money moved, and the counter continues after the last one
+    issued = list(Receipt.objects.filter(creator=big).order_by("number").values_list("issued_at", flat=True))
+    assert issued == sorted(issued)
+    assert dict(ReceiptCounter.objects.values_list("creator_id", "last_number")) == dict(
+        Receipt.objects.values("creator_id").annotate(last=Max("number")).values_list("creator_id", "last")
+    )
+
+
 def test_rows_are_usable_by_the_application():
     seed(2000)
 

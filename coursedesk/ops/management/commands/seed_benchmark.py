@@ -35,7 +35,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {report.customers:,} customers, {report.enrolments:,} enrolments, "
-                f"{report.payments:,} payments, {report.refunds:,} refunds, {report.subscriptions:,} "
+                f"{report.payments:,} payments, {report.refunds:,} refunds, {report.receipts:,} receipts, "
+                f"{report.subscriptions:,} "
                 f"subscriptions, {report.audit_events:,} audit events for {report.creators} creators "
                 f"in {report.seconds:.1f} s."
             )
