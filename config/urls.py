@@ -21,6 +21,9 @@ def public_media(request, path):
     return serve(request, normalized, document_root=settings.MEDIA_ROOT)
 
 
+# A refusal of a team member's role: a page, or the desk dialog's own message (core.views).
+handler403 = "coursedesk.core.views.permission_denied"
+
 urlpatterns = [
     path("", include("coursedesk.core.urls")),
     path("", include("coursedesk.ops.urls")),

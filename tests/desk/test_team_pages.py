@@ -192,3 +192,17 @@ def test_a_co_owner_manages_the_team(client, creator):
         ("team.member_role_changed", "co@owner.example"),
         ("team.member_refund_limit_changed", "co@owner.example"),
     }
+
+
+def test_a_refused_dialog_says_why_in_the_dialog(client, creator, customer, course):
+    viewer = Membership.objects.create(
+        account=creator, person=make_creator(email="v@x.example"), role="viewer"
+    )
+    act_for(client, viewer.person, creator)
+
+    response = client.get(f"/desk/customers/{customer.pk}/grant-course/", headers={"HX-Request": "true"})
+
+    assert response.status_code == 403
+    assert response["HX-Retarget"] == "#dialog"
+    assert "Your role (viewer) does not let you look after customers here." in response.content.decode()
+    assert "<html" not in response.content.decode()

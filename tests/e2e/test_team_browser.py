@@ -103,3 +103,24 @@ def test_support_refunds_within_their_limit_and_is_refused_above_it(page, browse
     expect(page.get_by_role("status").first).to_contain_text("Refund of $15.00 started.")
     expect(page.get_by_role("main")).to_contain_text("by sam@helpers.example")
     assert list(Refund.objects.values_list("amount", flat=True)) == [1500]
+
+
+def test_a_viewer_opening_an_action_reads_why_not_in_the_dialog(page, browser_creator, paid, browser_errors):
+    browser_errors.allow(r"403")  # the refusal's answer, shown in the dialog
+    viewer = make_creator(email="vic@helpers.example", joined_as_member=True)
+    Membership.objects.create(account=browser_creator, person=viewer, role="viewer")
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill("vic@helpers.example")
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/desk/$"))
+    page.goto(f"/desk/customers/{paid.customer_id}/")
+
+    page.locator("tr[id^=payment-]").get_by_role("link", name="Refund").click()
+
+    dialog = page.locator("#dialog")
+    expect(dialog.get_by_role("heading", level=2)).to_have_text("Not allowed")
+    expect(dialog).to_contain_text("Your role (viewer) does not let you refund payments here.")
+    dialog.get_by_role("link", name="Close").click()
+    expect(dialog).to_be_hidden()
+    assert not Refund.objects.exists()
