@@ -44,6 +44,7 @@ def test_an_owner_invites_and_the_new_member_signs_up_from_the_link(client, crea
 
     page = client.get(link)
     assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"]  # it names the invited address
     assert "Maya Studio invites <strong>sam@helpers.example</strong>" in page.content.decode()
     joined = client.post(link, {"display_name": "Sam", "password": "a long fresh passphrase 42"})
 
