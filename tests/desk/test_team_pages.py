@@ -207,3 +207,17 @@ def test_a_refused_dialog_says_why_in_the_dialog(client, creator, customer, cour
     assert response["HX-Retarget"] == "#dialog"
     assert "Your role (viewer) does not let you look after customers here." in response.content.decode()
     assert "<html" not in response.content.decode()
+
+
+def test_a_support_member_sees_no_payments_link_nor_the_profile_form(client, creator):
+    support = Membership.objects.create(
+        account=creator, person=make_creator(email="s@x.example"), role="support"
+    )
+    act_for(client, support.person, creator)
+
+    page = client.get("/accounts/settings/").content.decode()
+
+    assert 'href="/payments/settings/"' not in page
+    assert 'name="profile-display_name"' not in page
+    assert "Your role (support) does not change these settings." in page
+    assert 'name="scope"' in page  # their own tokens they do make
