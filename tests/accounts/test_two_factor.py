@@ -178,3 +178,17 @@ def test_a_team_that_requires_it_sends_members_without_it_to_set_it_up(client, c
     assert enabled.content.decode().count("<li>") >= 10
 
     assert client.get("/desk/").status_code == 200
+
+
+def test_guessing_codes_is_stopped_after_five_failures(client, creator, with_device, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # django-otp's own slowing down, off to count ours
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0
+    client.post("/accounts/login/", {"username": "maya@example.com", "password": TEST_PASSWORD})
+    for guess in range(5):
+        client.post("/accounts/login/code/", {"code": f"00000{guess}"})
+
+    response = client.post("/accounts/login/code/", {"code": code_of(with_device)})
+
+    assert response.status_code == 200
+    assert "Too many failed sign-in attempts from here." in response.content.decode()
+    assert client.get("/desk/").status_code == 302
