@@ -192,3 +192,16 @@ def test_guessing_codes_is_stopped_after_five_failures(client, creator, with_dev
     assert response.status_code == 200
     assert "Too many failed sign-in attempts from here." in response.content.decode()
     assert client.get("/desk/").status_code == 302
+
+
+def test_a_session_from_before_the_requirement_confirms_with_a_code(client, creator, with_device):
+    creator.team_requires_two_factor = True
+    creator.save()
+    client.force_login(creator)  # signed in without the code step
+
+    assert client.get("/desk/")["Location"] == "/accounts/settings/two-factor/"
+    page = client.get("/accounts/settings/two-factor/").content.decode()
+    assert "Confirm with a code" in page
+    client.post("/accounts/settings/two-factor/", {"action": "verify", "code": code_of(with_device)})
+
+    assert client.get("/desk/").status_code == 200
