@@ -5,6 +5,7 @@ import posixpath
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.urls import include, path
 from django.views.static import serve
@@ -20,6 +21,17 @@ def public_media(request, path):
         raise Http404("Not found.")
     return serve(request, normalized, document_root=settings.MEDIA_ROOT)
 
+
+def admin_sign_in(request, extra_context=None):
+    """Operators sign in through CourseDesk's own sign-in, with its second factor, never the admin's
+    own form (which would skip it)."""
+    return redirect_to_login(request.GET.get("next") or "/admin/")
+
+
+admin.site.login = admin_sign_in
+
+# A refusal of a team member's role: a page, or the desk dialog's own message (core.views).
+handler403 = "coursedesk.core.views.permission_denied"
 
 urlpatterns = [
     path("", include("coursedesk.core.urls")),

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 
 from coursedesk.accounts.access import TWO_FACTOR_VERIFIED_SESSION_KEY
 from coursedesk.accounts.two_factor import (
@@ -61,6 +62,7 @@ def sign_in_pending(request, user, next_url: str) -> None:
     }
 
 
+@never_cache
 def sign_in_code(request):
     pending = request.session.get(PENDING_SESSION_KEY)
     if not pending or clock.now().timestamp() - pending["at"] > PENDING_FOR_SECONDS:

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from coursedesk.accounts.access import (
@@ -217,6 +218,7 @@ class JoinSignUpForm(CreatorSignUpForm):
         return super().clean_email()
 
 
+@never_cache
 def team_join(request, key):
     """The invitation's page: signed in with the invited address → accept; otherwise sign up (new
     address) or sign in first."""

@@ -178,3 +178,30 @@ def test_a_team_that_requires_it_sends_members_without_it_to_set_it_up(client, c
     assert enabled.content.decode().count("<li>") >= 10
 
     assert client.get("/desk/").status_code == 200
+
+
+def test_guessing_codes_is_stopped_after_five_failures(client, creator, with_device, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # django-otp's own slowing down, off to count ours
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0
+    client.post("/accounts/login/", {"username": "maya@example.com", "password": TEST_PASSWORD})
+    for guess in range(5):
+        client.post("/accounts/login/code/", {"code": f"00000{guess}"})
+
+    response = client.post("/accounts/login/code/", {"code": code_of(with_device)})
+
+    assert response.status_code == 200
+    assert "Too many failed sign-in attempts from here." in response.content.decode()
+    assert client.get("/desk/").status_code == 302
+
+
+def test_a_session_from_before_the_requirement_confirms_with_a_code(client, creator, with_device):
+    creator.team_requires_two_factor = True
+    creator.save()
+    client.force_login(creator)  # signed in without the code step
+
+    assert client.get("/desk/")["Location"] == "/accounts/settings/two-factor/"
+    page = client.get("/accounts/settings/two-factor/").content.decode()
+    assert "Confirm with a code" in page
+    client.post("/accounts/settings/two-factor/", {"action": "verify", "code": code_of(with_device)})
+
+    assert client.get("/desk/").status_code == 200

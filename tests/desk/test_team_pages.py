@@ -44,6 +44,7 @@ def test_an_owner_invites_and_the_new_member_signs_up_from_the_link(client, crea
 
     page = client.get(link)
     assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"]  # it names the invited address
     assert "Maya Studio invites <strong>sam@helpers.example</strong>" in page.content.decode()
     joined = client.post(link, {"display_name": "Sam", "password": "a long fresh passphrase 42"})
 
@@ -192,3 +193,31 @@ def test_a_co_owner_manages_the_team(client, creator):
         ("team.member_role_changed", "co@owner.example"),
         ("team.member_refund_limit_changed", "co@owner.example"),
     }
+
+
+def test_a_refused_dialog_says_why_in_the_dialog(client, creator, customer, course):
+    viewer = Membership.objects.create(
+        account=creator, person=make_creator(email="v@x.example"), role="viewer"
+    )
+    act_for(client, viewer.person, creator)
+
+    response = client.get(f"/desk/customers/{customer.pk}/grant-course/", headers={"HX-Request": "true"})
+
+    assert response.status_code == 403
+    assert response["HX-Retarget"] == "#dialog"
+    assert "Your role (viewer) does not let you look after customers here." in response.content.decode()
+    assert "<html" not in response.content.decode()
+
+
+def test_a_support_member_sees_no_payments_link_nor_the_profile_form(client, creator):
+    support = Membership.objects.create(
+        account=creator, person=make_creator(email="s@x.example"), role="support"
+    )
+    act_for(client, support.person, creator)
+
+    page = client.get("/accounts/settings/").content.decode()
+
+    assert 'href="/payments/settings/"' not in page
+    assert 'name="profile-display_name"' not in page
+    assert "Your role (support) does not change these settings." in page
+    assert 'name="scope"' in page  # their own tokens they do make

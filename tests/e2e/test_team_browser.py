@@ -103,3 +103,51 @@ def test_support_refunds_within_their_limit_and_is_refused_above_it(page, browse
     expect(page.get_by_role("status").first).to_contain_text("Refund of $15.00 started.")
     expect(page.get_by_role("main")).to_contain_text("by sam@helpers.example")
     assert list(Refund.objects.values_list("amount", flat=True)) == [1500]
+
+
+def test_a_viewer_opening_an_action_reads_why_not_in_the_dialog(page, browser_creator, paid, browser_errors):
+    browser_errors.allow(r"403")  # the refusal's answer, shown in the dialog
+    viewer = make_creator(email="vic@helpers.example", joined_as_member=True)
+    Membership.objects.create(account=browser_creator, person=viewer, role="viewer")
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill("vic@helpers.example")
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/desk/$"))
+    page.goto(f"/desk/customers/{paid.customer_id}/")
+
+    page.locator("tr[id^=payment-]").get_by_role("link", name="Refund").click()
+
+    dialog = page.locator("#dialog")
+    expect(dialog.get_by_role("heading", level=2)).to_have_text("Not allowed")
+    expect(dialog).to_contain_text("Your role (viewer) does not let you refund payments here.")
+    dialog.get_by_role("link", name="Close").click()
+    expect(dialog).to_be_hidden()
+    assert not Refund.objects.exists()
+
+
+def test_an_owner_invites_and_the_new_member_joins_from_the_emailed_link(creator_page, new_page):
+    from coursedesk.mail.models import OutboundEmail
+
+    creator_page.goto("/accounts/settings/")
+    creator_page.get_by_role("link", name="Team").click()
+    creator_page.get_by_label("Email").fill("sam@helpers.example")
+    creator_page.get_by_label("Role").select_option("support")
+    creator_page.get_by_label("Refund limit (support)").fill("25")
+    creator_page.get_by_role("button", name="Send invitation").click()
+    expect(creator_page.get_by_role("status")).to_contain_text("Invitation sent to sam@helpers.example.")
+    expect(creator_page.get_by_role("main")).to_contain_text("sam@helpers.example as support")
+
+    link = re.search(r"(/team/join/\S+/)", OutboundEmail.objects.get(kind="team_invitation").text_body)[1]
+    sam = new_page()
+    sam.goto(link)
+    expect(sam.get_by_role("main")).to_contain_text("Maya Studio invites sam@helpers.example")
+    sam.get_by_label("Your name").fill("Sam Helper")
+    sam.get_by_label("Password").fill("a long fresh passphrase 42")
+    sam.get_by_role("button", name="Create my sign-in and join").click()
+
+    sam.wait_for_url(re.compile(r"/desk/$"))
+    expect(sam.locator(".who")).to_contain_text("sam@helpers.example for Maya Studio (support)")
+    creator_page.reload()
+    expect(creator_page.locator("tr[id^=member-]")).to_contain_text("sam@helpers.example")
+    assert Membership.objects.get().refund_limit == 2500

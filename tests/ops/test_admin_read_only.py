@@ -51,3 +51,11 @@ def test_an_operator_sees_the_row_but_cannot_change_add_or_delete_it(operator_cl
     assert deleted.status_code == 403
     assert type(row).objects.filter(pk=row.pk).exists()
     assert Customer.objects.get().email == "zoe@example.com"
+
+
+def test_the_admin_signs_in_through_coursedesks_sign_in_with_its_second_factor(client, db):
+    response = client.get("/admin/login/?next=/admin/billing/payment/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/admin/billing/payment/"
+    assert client.post("/admin/login/", {"username": "ops@example.com", "password": "x"}).status_code == 302

@@ -57,6 +57,14 @@ document.addEventListener("htmx:beforeRequest", (event) => {
   document.querySelectorAll("#profile-notice").forEach((notice) => notice.remove());
 });
 
+// A refusal of the member's role (403) is shown in the dialog instead of doing nothing.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.status === 403 && event.detail.xhr.getResponseHeader("HX-Retarget") === "#dialog") {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
 document.addEventListener("htmx:afterSwap", (event) => {
   const target = event.detail.target;
   if (target && target.id === "dialog") {
