@@ -84,8 +84,7 @@ def course_with_every_case(creator, other_creator, frozen_now):
         receipt_issue(payment=paid)
         receipt_issue(payment=paid, refund=refund)
         receipt_issue(payment=first)
-    second = make_course(creator, title="Second", slug="second")
-    make_enrolment(zoe, second)
+    second = second_course
 
     # Progress: three lessons; Zoë completed two (66 %), the later student all (100 %); a lesson
     # of another course counts for that course only.

@@ -1,7 +1,7 @@
 """The profile page's queries: the session, the creator, the customer (with whether its address is
-undeliverable and why, and how many currencies the creator sells in: then every amount carries its code), then
-one query per list (enrolments, payments, subscriptions, emails, timeline, notes; the tags are the
-customer's own column)."""
+undeliverable and why, and how many currencies the creator sells in: then every amount carries its
+code), then one query per list (enrolments, payments, subscriptions, emails, timeline, notes; the
+tags are the customer's own column)."""
 
 from coursedesk.mail.models import EmailSuppression
 from tests.desk.test_profile import profile_url
@@ -25,7 +25,7 @@ def test_an_undeliverable_address_costs_no_query_more_and_is_shown(
         creator=creator, address=customer.email.lower(), reason="bounced", detail="550 mailbox unknown"
     )
 
-    with django_assert_num_queries(8):  # the suppression is read with the customer
+    with django_assert_num_queries(9):  # the suppression is read with the customer
         response = creator_client.get(profile_url(customer))
 
     page = response.content.decode()

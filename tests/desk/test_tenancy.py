@@ -13,6 +13,7 @@ from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.billing.models import Refund, Subscription
 from coursedesk.billing.receipts import receipt_issue
+from coursedesk.catalog.models import Coupon
 from coursedesk.customers.models import Enrolment
 from coursedesk.integrations.deliveries import webhook_endpoint_test_send
 from coursedesk.integrations.endpoints import webhook_endpoint_create
@@ -50,8 +51,12 @@ def foreign(other_creator, frozen_now):
         key_hash="0" * 64,
         expires_at=frozen_now + dt.timedelta(days=7),
     )
+    coupon = Coupon.objects.create(creator=other_creator, code="THEIRS", percent_off=10)
     return {
         "receipt": receipt,
+        "lesson": course.lessons.first(),
+        "payment_page": page,
+        "coupon": coupon,
         "membership": membership,
         "invitation": invitation,
         "webhook_endpoint": endpoint,
@@ -99,8 +104,8 @@ def snapshot():
 
 
 def test_the_walk_covers_every_route():
-    assert len(desk_routes()) == 27
-    assert len(api_routes()) == 25
+    assert len(desk_routes()) == 32
+    assert len(api_routes()) == 36
 
 
 def test_every_desk_page_is_404_for_another_creators_object(creator_client, foreign):
@@ -123,9 +128,10 @@ def test_every_api_route_is_404_for_another_creators_object(client, creator, for
     bodies = {
         "post": (
             '{"course_id": "COURSE", "resume_on": "2030-01-01", "email": "x@example.com", "body": "x", '
-            '"duplicate_id": "DUPLICATE"}'
+            '"duplicate_id": "DUPLICATE", "title": "x", "name": "x", "kind": "one_time", "amount": 100, '
+            '"currency": "usd"}'
         ),
-        "patch": '{"expires_at": null, "first_name": "X"}',
+        "patch": '{"expires_at": null, "first_name": "X", "active": true}',
         "put": '{"tags": ["x"]}',
     }
     for method, path in api_routes():

@@ -6,10 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from django.db import transaction
 
 from coursedesk.accounts.models import ApiToken, Creator, Invitation, Membership
 from coursedesk.audit.services import Actor, audit_record
-from coursedesk.billing.models import Payment, Refund, Subscription
+from coursedesk.billing.models import Payment, Receipt, Refund, Subscription
+from coursedesk.billing.receipts import receipt_issue
 from coursedesk.catalog.models import Coupon, Course, Lesson, LessonFile, PaymentPage, Section
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.integrations.models import PublicEvent, WebhookDelivery, WebhookEndpoint
@@ -41,6 +43,7 @@ class Tenant:
     membership: Membership
     invitation: Invitation
     coupon: Coupon
+    receipt: Receipt
 
     def url_values(self) -> dict[str, str]:
         """Values for every URL parameter name the routes use, pointing at this tenant's objects."""
@@ -70,6 +73,7 @@ class Tenant:
             "invitation_id": self.invitation.pk,
             "key": "inv_unknown",  # a team invitation's link
             "coupon_id": self.coupon.pk,
+            "receipt_id": self.receipt.pk,
         }
         return {name: str(value) for name, value in values.items()}
 
@@ -109,6 +113,8 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
     refund = Refund.objects.create(
         payment=payment, amount=100, currency="usd", status="succeeded", gateway_refund_id=f"re_{slug}"
     )
+    with transaction.atomic():
+        receipt = receipt_issue(payment=payment)
     email_row = OutboundEmail.objects.create(
         creator=creator,
         customer=customer,
@@ -175,6 +181,7 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
         membership=membership,
         invitation=invitation,
         coupon=coupon,
+        receipt=receipt,
     )
 
 

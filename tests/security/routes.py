@@ -48,7 +48,16 @@ COLLECTION_PARAMETER = {
 # Student pages: open to anyone (sign in, reset) or behind the course's own student sign-in.
 # The course page itself is public: a visitor who is not enrolled sees how to sign in or buy. Stopping
 # a view-as-student only ends what the visitor's own session holds.
-STUDENT_PUBLIC_SUFFIXES = ("course", "login", "logout", "password_reset", "reset", "student_view_stop")
+# A receipt opens by its long random key (from the receipt email), signed in or not.
+STUDENT_PUBLIC_SUFFIXES = (
+    "course",
+    "login",
+    "logout",
+    "password_reset",
+    "reset",
+    "student_view_stop",
+    "receipt",
+)
 
 
 @dataclass(frozen=True)
