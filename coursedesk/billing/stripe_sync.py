@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from coursedesk.audit.services import Actor
 from coursedesk.billing import refunds, subscriptions
 from coursedesk.billing.gateways import gateway_named
+from coursedesk.billing.gateways.base import GatewayError
+from coursedesk.billing.gateways.stripe import invoice_period_end
 from coursedesk.billing.models import Gateway, Payment, Refund, Subscription
 from coursedesk.core.money import Money
 
@@ -105,19 +107,80 @@ def stripe_subscription_apply(*, subscription: Subscription, data: dict, actor: 
     return ""
 
 
+def stripe_invoice_apply(
+    *, subscription: Subscription, invoice: dict, actor: Actor, source: str, since: dt.datetime | None = None
+) -> str:
+    """Records a subscription's paid invoice that CourseDesk lacks (its invoice.paid was lost): the
+    renewal payment, its receipt and the next due date, as the webhook would. The first invoice is
+    the checkout's payment, recorded by the checkout. Returns what changed, or ""."""
+    created = invoice.get("created")
+    if (
+        invoice.get("status") != "paid"
+        or invoice.get("billing_reason") == "subscription_create"
+        or (since is not None and created and dt.datetime.fromtimestamp(created, tz=dt.UTC) < since)
+        or Payment.objects.filter(gateway=Gateway.STRIPE, gateway_payment_id=invoice["id"]).exists()
+    ):
+        return ""
+    payment = subscriptions.subscription_payment_record(
+        subscription=subscription,
+        succeeded=True,
+        amount=invoice.get("amount_paid") or subscription.amount,
+        currency=invoice.get("currency") or subscription.currency,
+        reference=invoice["id"],
+        next_payment_at=invoice_period_end(invoice),
+        actor=actor,
+        source=source,
+    )
+    if payment is None:
+        return ""
+    return (
+        f"Recorded payment {invoice['id']} of {payment.money} for subscription {subscription.pk} "
+        f"({subscription.course.title})."
+    )
+
+
 @dataclass(frozen=True)
 class SyncReport:
     checked_payments: int
     checked_subscriptions: int
     changes: list[str]
+    # Objects Stripe could not give (each with Stripe's answer); the others are synced all the same.
+    problems: list[str]
 
 
 def stripe_sync(*, creator, since: dt.datetime | None, actor: Actor, source: str) -> SyncReport:
     """Fetches from Stripe the refunds of the creator's Stripe payments (taken since `since`, all
-    without it) and the state of their open Stripe subscriptions, and records what CourseDesk lacks.
-    Run twice, the second run changes nothing."""
+    without it), and the paid invoices (since `since`) and state of their open Stripe subscriptions,
+    and records what CourseDesk lacks. Run twice, the second run changes nothing."""
     gateway = gateway_named(Gateway.STRIPE, creator=creator)
     changes: list[str] = []
+    problems: list[str] = []
+    # First the renewals Stripe took (so their refunds are read below in the same run), then every
+    # payment's refunds, then each subscription's state (a cancel comes after its last payment).
+    open_subscriptions = list(
+        Subscription.objects.for_creator(creator)
+        .filter(gateway=Gateway.STRIPE)
+        .exclude(gateway_subscription_id="")
+        .exclude(status__in=[Subscription.Status.CANCELED, Subscription.Status.COMPLETED])
+        .select_related("customer__creator", "course")
+        .order_by("pk")
+    )
+    states = []
+    for subscription in open_subscriptions:
+        reference = subscription.gateway_subscription_id
+        try:
+            invoices = gateway.subscription_invoices(subscription_reference=reference)
+            data = gateway.subscription_state(subscription_reference=reference)
+        except GatewayError as error:
+            problems.append(f"Could not read subscription {subscription.pk} from Stripe: {error.message}")
+            continue
+        for invoice in invoices:
+            change = stripe_invoice_apply(
+                subscription=subscription, invoice=invoice, actor=actor, source=source, since=since
+            )
+            if change:
+                changes.append(change)
+        states.append((subscription, data))
     payments = (
         Payment.objects.for_creator(creator)
         .filter(gateway=Gateway.STRIPE, status=Payment.Status.SUCCEEDED)
@@ -129,21 +192,20 @@ def stripe_sync(*, creator, since: dt.datetime | None, actor: Actor, source: str
         payments = payments.filter(paid_at__gte=since)
     payments = list(payments)
     for payment in payments:
-        for refund in gateway.refunds_of_payment(payment_reference=payment.gateway_payment_id):
+        try:
+            found = gateway.refunds_of_payment(payment_reference=payment.gateway_payment_id)
+        except GatewayError as error:
+            problems.append(
+                f"Could not read the refunds of payment {payment.pk} from Stripe: {error.message}"
+            )
+            continue
+        for refund in found:
             if change := stripe_refund_apply(payment=payment, refund=refund, actor=actor, source=source):
                 changes.append(change)
-    open_subscriptions = list(
-        Subscription.objects.for_creator(creator)
-        .filter(gateway=Gateway.STRIPE)
-        .exclude(gateway_subscription_id="")
-        .exclude(status__in=[Subscription.Status.CANCELED, Subscription.Status.COMPLETED])
-        .select_related("customer__creator", "course")
-        .order_by("pk")
-    )
-    for subscription in open_subscriptions:
-        data = gateway.subscription_state(subscription_reference=subscription.gateway_subscription_id)
+    for subscription, data in states:
+        subscription.refresh_from_db()
         if change := stripe_subscription_apply(
             subscription=subscription, data=data, actor=actor, source=source
         ):
             changes.append(change)
-    return SyncReport(len(payments), len(open_subscriptions), changes)
+    return SyncReport(len(payments), len(open_subscriptions), changes, problems)

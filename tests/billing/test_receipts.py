@@ -292,3 +292,22 @@ def test_past_payments_get_receipts_in_the_order_they_were_paid(frozen_now, crea
         (3, "payment", later.pk, 1900),
     ]
     assert paid(customer, course, 100).receipts.get().number == 4
+
+
+def test_past_receipts_are_written_in_batches_without_a_gap(
+    frozen_now, creator, course, customer, monkeypatch
+):
+    monkeypatch.setattr(past_receipts, "BATCH", 2)
+    for n in range(5):
+        make_payment(customer, course, amount=100 + n, paid_at=frozen_now - dt.timedelta(days=10 - n))
+
+    past_receipts.issue_past_receipts(apps, None)
+
+    assert list(Receipt.objects.order_by("number").values_list("number", "amount")) == [
+        (1, 100),
+        (2, 101),
+        (3, 102),
+        (4, 103),
+        (5, 104),
+    ]
+    assert ReceiptCounter.objects.get(creator=creator).last_number == 5

@@ -14,12 +14,14 @@ from django.core.management.base import CommandError
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
-from coursedesk.billing.models import GatewayAccount, Receipt, Refund
+from coursedesk.billing.gateways.stripe import StripeGateway
+from coursedesk.billing.models import GatewayAccount, Payment, Receipt, Refund
 from coursedesk.billing.payments import payment_record
 from coursedesk.billing.refunds import payment_refund
 from coursedesk.core import clock
 from coursedesk.customers.models import Enrolment
 from coursedesk.mail.models import OutboundEmail
+from tests.billing import stripe_json as sj
 from tests.billing.conftest import make_subscription
 from tests.factories import make_page
 
@@ -76,7 +78,24 @@ def stripe_subscription(account, stripe_side, buyer, customer, course, enrolment
         params={"amount": 1900, "currency": "usd", "interval": "month", "product": product.id}
     )
     at_stripe = stripe_side.v1.subscriptions.create(params={"customer": buyer, "items": [{"plan": plan.id}]})
-    return make_subscription(customer, page, gateway="stripe", gateway_subscription_id=at_stripe.id)
+    subscription = make_subscription(customer, page, gateway="stripe", gateway_subscription_id=at_stripe.id)
+    # its first payment, recorded by the checkout under Stripe's first invoice
+    first_invoice = (
+        at_stripe.latest_invoice if isinstance(at_stripe.latest_invoice, str) else at_stripe.latest_invoice.id
+    )
+    payment_record(
+        customer=customer,
+        course=course,
+        payment_page=page,
+        subscription=subscription,
+        amount=1900,
+        currency="usd",
+        gateway="stripe",
+        reference=first_invoice,
+        actor=Actor.gateway("stripe"),
+        source="stripe",
+    )
+    return subscription
 
 
 def sync(*args) -> str:
@@ -104,7 +123,7 @@ def test_a_refund_and_a_cancel_made_at_stripe_are_recorded_once(
     assert out.splitlines() == [
         f"Recorded refund {at_stripe.id} of $15.00 on payment {payment.pk} (refunded).",
         f"Canceled subscription {stripe_subscription.pk} (Watercolor Foundations), as at Stripe.",
-        "Checked 1 payments and 1 open subscriptions; 2 changes.",
+        "Checked 2 payments and 1 open subscriptions; 2 changes.",
     ]
     # and the refund is recorded with its receipt and notice, as a webhook would have
     refund = Refund.objects.get()
@@ -114,7 +133,7 @@ def test_a_refund_and_a_cancel_made_at_stripe_are_recorded_once(
         at_stripe.id,
         "stripe_sync",
     )
-    assert Receipt.objects.filter(refund=refund).values_list("number", flat=True).get() == 2
+    assert Receipt.objects.filter(refund=refund).values_list("number", flat=True).get() == 3
     assert OutboundEmail.objects.filter(kind="refund_notice").count() == 1
     # and the subscription is canceled; access stays (a cancel never revokes it)
     stripe_subscription.refresh_from_db()
@@ -128,7 +147,7 @@ def test_a_refund_and_a_cancel_made_at_stripe_are_recorded_once(
 
     # when it runs again, nothing changes
     audit, emails = AuditEvent.objects.count(), OutboundEmail.objects.count()
-    assert sync().splitlines() == ["Checked 1 payments and 0 open subscriptions; 0 changes."]
+    assert sync().splitlines() == ["Checked 2 payments and 0 open subscriptions; 0 changes."]
     assert (AuditEvent.objects.count(), OutboundEmail.objects.count(), Refund.objects.count()) == (
         audit,
         emails,
@@ -170,3 +189,69 @@ def test_an_unknown_creator_or_a_bad_date_is_refused(account):
 def test_a_creator_without_stripe_is_told_so(creator):
     with pytest.raises(CommandError, match="Stripe could not be read: Stripe is not set up"):
         call_command("stripe_sync", "maya@example.com")
+
+
+def test_a_renewal_whose_invoice_paid_was_lost_is_recorded_once(
+    frozen_now, account, customer, stripe_subscription, monkeypatch
+):
+    # given Stripe's invoices of the subscription: the first (the checkout's) and a paid renewal
+    # that CourseDesk never heard of (Stripe's documented JSON; localstripe cannot renew)
+    reference = stripe_subscription.gateway_subscription_id
+    renewal = {
+        **sj.invoice(invoice_id="in_lost_renewal", subscription=reference, period_end=1800000000),
+        "created": int(frozen_now.timestamp()) + 60,
+    }
+    unpaid = {**sj.invoice(invoice_id="in_open", subscription=reference, status="open"), "created": 1}
+    localstripe_invoices = StripeGateway.subscription_invoices
+    monkeypatch.setattr(
+        StripeGateway,
+        "subscription_invoices",
+        lambda self, **kw: [*localstripe_invoices(self, **kw), renewal, unpaid],
+    )
+    localstripe_refunds = StripeGateway.refunds_of_payment
+    monkeypatch.setattr(
+        StripeGateway,
+        "refunds_of_payment",
+        lambda self, *, payment_reference: (
+            []
+            if payment_reference == "in_lost_renewal"
+            else localstripe_refunds(self, payment_reference=payment_reference)
+        ),
+    )
+
+    out = sync()
+
+    # then the renewal is recorded like the webhook would: the payment, its receipt, the next date
+    assert out.splitlines()[0] == (
+        f"Recorded payment in_lost_renewal of $19.00 for subscription {stripe_subscription.pk} "
+        "(Watercolor Foundations)."
+    )
+    paid = Payment.objects.get(gateway_payment_id="in_lost_renewal")
+    assert (paid.amount, paid.status, paid.subscription_id) == (1900, "succeeded", stripe_subscription.pk)
+    assert paid.receipts.get().number == 2
+    stripe_subscription.refresh_from_db()
+    assert stripe_subscription.next_payment_at == dt.datetime.fromtimestamp(1800000000, tz=dt.UTC)
+    assert AuditEvent.objects.get(type="payment.succeeded", subject_id=str(paid.pk)).source == "stripe_sync"
+    # and a second run records nothing more
+    assert "Recorded payment" not in sync()
+    assert Payment.objects.filter(subscription=stripe_subscription).count() == 2
+
+
+def test_an_object_stripe_cannot_give_is_reported_and_the_rest_is_synced(
+    frozen_now, account, stripe_side, buyer, customer, course, one_time_page, enrolment
+):
+    # given a payment Stripe has no record of, and one it refunded
+    unknown = stripe_paid(stripe_side, buyer, customer, course, one_time_page)
+    Payment.objects.filter(pk=unknown.pk).update(gateway_payment_id="pi_unknown_at_stripe")
+    payment = stripe_paid(stripe_side, buyer, customer, course, one_time_page, amount=2500)
+    stripe_side.v1.refunds.create(params={"payment_intent": payment.gateway_payment_id, "amount": 500})
+    out, err = StringIO(), StringIO()
+
+    call_command("stripe_sync", "maya@example.com", stdout=out, stderr=err)
+
+    assert err.getvalue().startswith(f"Could not read the refunds of payment {unknown.pk} from Stripe: ")
+    assert (
+        out.getvalue().splitlines()[-1]
+        == "Checked 2 payments and 0 open subscriptions; 1 changes; 1 could not be read."
+    )
+    assert list(Refund.objects.values_list("payment_id", "amount")) == [(payment.pk, 500)]

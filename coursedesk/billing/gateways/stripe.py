@@ -266,6 +266,16 @@ class StripeGateway(PaymentGateway):
             raise _error(error) from error
         return sorted((_plain(refund) for refund in listing.data), key=lambda r: r.get("created") or 0)
 
+    def subscription_invoices(self, *, subscription_reference: str) -> list[dict]:
+        """A subscription's invoices (the latest 100), as Stripe's JSON, oldest first."""
+        try:
+            listing = self.client.v1.invoices.list(
+                params={"subscription": subscription_reference, "limit": 100}
+            )
+        except stripe.StripeError as error:
+            raise _error(error) from error
+        return sorted((_plain(invoice) for invoice in listing.data), key=lambda i: i.get("created") or 0)
+
     def subscription_state(self, *, subscription_reference: str) -> dict:
         """A subscription as Stripe holds it now (its documented JSON)."""
         try:

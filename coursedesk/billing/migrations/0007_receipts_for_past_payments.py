@@ -1,6 +1,8 @@
 """Every payment and refund made before receipts existed gets its receipt, numbered per creator in
-the order the money moved (payments by payment time, refunds by refund time)."""
+the order the money moved (payments by payment time, refunds by refund time). Both are read in that
+order from the database and merged as they stream, so memory stays flat however many there are."""
 
+import heapq
 import secrets
 
 from django.db import migrations
@@ -29,35 +31,45 @@ def issue_past_receipts(apps, schema_editor):
             "business_address": policy.business_address if policy else "",
             "tax_id": policy.tax_id if policy else "",
         }
-        moves = [
-            (paid_at, 0, pk, pk, None, amount, currency)
-            for pk, paid_at, amount, currency in Payment.objects.filter(
-                customer__creator_id=creator_id, status="succeeded"
-            ).values_list("pk", "paid_at", "amount", "currency")
-        ] + [
-            (created_at, 1, pk, payment_id, pk, amount, currency)
-            for pk, payment_id, created_at, amount, currency in Refund.objects.filter(
-                payment__customer__creator_id=creator_id, status="succeeded"
-            ).values_list("pk", "payment_id", "created_at", "amount", "currency")
-        ]
-        moves.sort(key=lambda move: move[:3])
-        receipts = [
-            Receipt(
-                creator_id=creator_id,
-                number=number,
-                kind="refund" if refund_id else "payment",
-                payment_id=payment_id,
-                refund_id=refund_id,
-                amount=amount,
-                currency=currency,
-                issued_at=moved_at,
-                access_key=secrets.token_urlsafe(24),
-                **details,
+        payments = (
+            Payment.objects.filter(customer__creator_id=creator_id, status="succeeded")
+            .order_by("paid_at", "pk")
+            .values_list("paid_at", "pk", "amount", "currency")
+        )
+        refunds = (
+            Refund.objects.filter(payment__customer__creator_id=creator_id, status="succeeded")
+            .order_by("created_at", "pk")
+            .values_list("created_at", "pk", "payment_id", "amount", "currency")
+        )
+        moves = heapq.merge(
+            ((paid_at, 0, pk, pk, None, amount, currency) for paid_at, pk, amount, currency in payments.iterator(BATCH)),
+            (
+                (created_at, 1, pk, payment_id, pk, amount, currency)
+                for created_at, pk, payment_id, amount, currency in refunds.iterator(BATCH)
+            ),
+        )
+        batch, number = [], 0
+        for moved_at, _, _, payment_id, refund_id, amount, currency in moves:
+            number += 1
+            batch.append(
+                Receipt(
+                    creator_id=creator_id,
+                    number=number,
+                    kind="refund" if refund_id else "payment",
+                    payment_id=payment_id,
+                    refund_id=refund_id,
+                    amount=amount,
+                    currency=currency,
+                    issued_at=moved_at,
+                    access_key=secrets.token_urlsafe(24),
+                    **details,
+                )
             )
-            for number, (moved_at, _, _, payment_id, refund_id, amount, currency) in enumerate(moves, start=1)
-        ]
-        Receipt.objects.bulk_create(receipts, batch_size=BATCH)
-        ReceiptCounter.objects.update_or_create(creator_id=creator_id, defaults={"last_number": len(moves)})
+            if len(batch) == BATCH:
+                Receipt.objects.bulk_create(batch)
+                batch = []
+        Receipt.objects.bulk_create(batch)
+        ReceiptCounter.objects.update_or_create(creator_id=creator_id, defaults={"last_number": number})
 
 
 class Migration(migrations.Migration):

@@ -45,5 +45,8 @@ class Command(BaseCommand):
             raise CommandError(f"Stripe could not be read: {getattr(error, 'message', error)}") from error
         for change in report.changes:
             self.stdout.write(change)
+        for problem in report.problems:
+            self.stderr.write(problem)
         checked = f"{report.checked_payments} payments and {report.checked_subscriptions} open subscriptions"
-        self.stdout.write(f"Checked {checked}; {len(report.changes)} changes.")
+        unread = f"; {len(report.problems)} could not be read" if report.problems else ""
+        self.stdout.write(f"Checked {checked}; {len(report.changes)} changes{unread}.")
