@@ -123,6 +123,7 @@ def test_customer_profile_shape(api, customer, course, enrolment, payment, subsc
             "granted_at": "2026-11-21T10:00:00Z",
             "expires_at": None,
             "revoked_at": None,
+            "progress_percent": 0,
         }
     ]
     assert body["payments"] == [
@@ -488,6 +489,7 @@ def test_enrolment_and_refund_and_subscription_shapes(api, enrolment, payment, s
         "granted_at": "2026-11-21T10:00:00Z",
         "expires_at": None,
         "revoked_at": "2026-11-21T10:00:00Z",
+        "progress_percent": 0,
     }
     refund = api.post(f"/payments/{payment.pk}/refunds", {"amount": 900}).json()
     assert refund == {

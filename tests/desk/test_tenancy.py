@@ -10,6 +10,7 @@ from coursedesk.api.main import api as ninja_api
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.billing.models import Refund, Subscription
+from coursedesk.catalog.models import Coupon
 from coursedesk.customers.models import Enrolment
 from coursedesk.integrations.deliveries import webhook_endpoint_test_send
 from coursedesk.integrations.endpoints import webhook_endpoint_create
@@ -45,6 +46,9 @@ def foreign(other_creator, frozen_now):
         "enrolment": enrolment,
         "payment": payment,
         "subscription": subscription,
+        "lesson": course.lessons.get(),
+        "payment_page": page,
+        "coupon": Coupon.objects.create(creator=other_creator, code="RIVAL", percent_off=10),
     }
 
 
@@ -80,7 +84,7 @@ def snapshot():
 
 def test_the_walk_covers_every_route():
     assert len(desk_routes()) == 22
-    assert len(api_routes()) == 21
+    assert len(api_routes()) == 32
 
 
 def test_every_desk_page_is_404_for_another_creators_object(creator_client, foreign):
@@ -99,8 +103,9 @@ def test_every_api_route_is_404_for_another_creators_object(client, creator, for
     _, key = ApiToken.issue(creator=creator)
     before = snapshot()
     bodies = {
-        "post": '{"course_id": "COURSE", "resume_on": "2030-01-01", "email": "x@example.com"}',
-        "patch": '{"expires_at": null, "first_name": "X"}',
+        "post": '{"course_id": "COURSE", "resume_on": "2030-01-01", "email": "x@example.com", '
+        '"title": "X", "name": "X", "kind": "free"}',
+        "patch": '{"expires_at": null, "first_name": "X", "active": false}',
     }
     for method, path in api_routes():
         url = re.sub(r"\{(\w+)_id\}", lambda m: str(foreign[m.group(1)].pk), path)
