@@ -428,6 +428,7 @@ def test_course_list_shape(api, course, enrolment, second_course):
 def test_course_links_shape(api, course, one_time_page, settings):
     base = f"{settings.SITE_URL}/c/watercolor"
     assert api.get(f"/courses/{course.pk}/links").json() == {
+        "sales_url": f"{settings.SITE_URL}/courses/watercolor/",
         "login_url": f"{base}/login/",
         "password_reset_url": f"{base}/password-reset/",
         "billing_url": f"{base}/billing/",

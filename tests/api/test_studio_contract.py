@@ -406,3 +406,9 @@ def test_an_enrolment_says_how_far_the_student_has_come(api, customer, course, e
 
     assert [row["progress_percent"] for row in profile["enrolments"]] == [33]
     assert revoked["progress_percent"] == 33
+
+
+def test_a_draft_course_has_no_sales_link_yet(api, creator):
+    draft = make_course(creator, title="Draft", slug="draft", published=False)
+
+    assert api.get(f"/courses/{draft.pk}/links").json()["sales_url"] is None
