@@ -30,8 +30,7 @@ class Migration(migrations.Migration):
                 ('gateway_coupon_id', models.CharField(blank=True, max_length=255)),
                 ('created_at', models.DateTimeField(default=coursedesk.core.clock.now)),
                 ('creator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='coupons', to=settings.AUTH_USER_MODEL)),
-                ('payment_pages', models.ManyToManyField(blank=True, help_text='The pages it is limited to, if limited.', related_name='coupons', to='catalog.paymentpage')),
-                ('limited_to_pages', models.BooleanField(default=False)),
+                ('payment_pages', models.ManyToManyField(blank=True, help_text='None: every payment page.', related_name='coupons', to='catalog.paymentpage')),
             ],
             options={
                 'ordering': ['-created_at', '-pk'],
