@@ -23,7 +23,7 @@ from coursedesk.api.schemas import (
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.lessons import BODY_MAX, lesson_create
-from coursedesk.catalog.links import checkout_url, course_links
+from coursedesk.catalog.links import checkout_url, course_links, sales_url
 from coursedesk.catalog.models import Course, Lesson, PaymentPage
 from coursedesk.catalog.payment_pages import payment_page_create
 from coursedesk.catalog.services import DESCRIPTION_MAX, SLUG_MAX, course_create, course_edit
@@ -145,6 +145,7 @@ class CheckoutLink(Schema):  # from a payment page
 
 
 class CourseLinks(Schema):
+    sales_url: str | None  # null while the course is not on sale (draft or archived)
     login_url: str
     password_reset_url: str
     billing_url: str
@@ -236,8 +237,10 @@ def course_payment_page_create(request, course_id: str, body: PaymentPageIn):
 @router.get("/{course_id}/links", response=CourseLinks, summary="The links to hand to students")
 def course_link_list(request, course_id: str):
     course = _course(request, course_id)
+    on_sale = course.published and course.archived_at is None
     return {
         **course_links(course),
+        "sales_url": sales_url(course) if on_sale else None,
         "checkout_urls": course.payment_pages.filter(active=True).order_by("pk"),
     }
 

@@ -193,10 +193,17 @@ def on_invoice_paid(event: WebhookEvent) -> str:
         return "ignored"
     if subscription is None:
         raise NotYetKnown(f"subscription {reference} is not recorded yet")
+    # What Stripe's coupon took off this invoice, recorded on the payment as the sandbox records it.
+    discount = sum(
+        item.get("amount") or 0
+        for item in invoice.get("total_discount_amounts") or []
+        if isinstance(item, dict) and isinstance(item.get("amount"), int)
+    )
     subscriptions.subscription_payment_record(
         subscription=subscription,
         succeeded=True,
         amount=invoice.get("amount_paid") or subscription.amount,
+        discount=discount,
         currency=invoice.get("currency") or subscription.currency,
         reference=invoice["id"],
         next_payment_at=invoice_period_end(invoice),

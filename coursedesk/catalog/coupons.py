@@ -158,6 +158,7 @@ def coupon_create(
                 duration=duration,
                 expires_at=expires_at,
                 max_redemptions=max_redemptions,
+                limited_to_pages=bool(pages),
                 created_at=clock.now(),
             )
             coupon.payment_pages.set(pages)
@@ -213,8 +214,7 @@ def _applies(coupon: Coupon, page: PaymentPage) -> int:
         raise _refused(f"The code {coupon.code} has been used up.")
     if page.is_free:
         raise _refused("This course is free; it needs no code.")
-    limited_to = {page_id for page_id in coupon.payment_pages.values_list("pk", flat=True)}
-    if limited_to and page.pk not in limited_to:
+    if coupon.limited_to_pages and not coupon.payment_pages.filter(pk=page.pk).exists():
         raise _refused(f"The code {coupon.code} is not valid for {page.name}.")
     if coupon.currency and coupon.currency != page.currency:
         raise _refused(f"The code {coupon.code} is for prices in {coupon.currency.upper()}.")

@@ -272,8 +272,11 @@ class Coupon(models.Model):
     max_redemptions = models.PositiveIntegerField(null=True, blank=True)
     times_redeemed = models.PositiveIntegerField(default=0)
     payment_pages = models.ManyToManyField(
-        PaymentPage, blank=True, related_name="coupons", help_text="None: every payment page."
+        PaymentPage, blank=True, related_name="coupons", help_text="The pages it is limited to, if limited."
     )
+    # Kept apart from the pages themselves: a coupon limited to a page that is later deleted stays
+    # limited (to nothing), never becomes valid on every page.
+    limited_to_pages = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
     gateway_coupon_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=clock.now)

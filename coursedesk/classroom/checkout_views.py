@@ -19,7 +19,7 @@ from coursedesk.billing.checkout import (
 from coursedesk.billing.gateways import gateway_account, gateway_named
 from coursedesk.billing.gateways.base import GatewayError
 from coursedesk.billing.models import CheckoutSession, Gateway
-from coursedesk.catalog.coupons import coupon_quote
+from coursedesk.catalog.coupons import Quote, coupon_quote
 from coursedesk.catalog.links import course_links
 from coursedesk.catalog.models import PaymentPage
 from coursedesk.classroom.auth import current_student, student_login
@@ -51,14 +51,10 @@ def checkout(request, page_id: int):
     account = gateway_account(page.course.creator)
     takes_card_here = account.takes_cards_here and not page.is_free
     form_class = CheckoutWithCardForm if takes_card_here else CheckoutForm
-    error = coupon_error = ""
+    error = ""
+    # A code comes from the form, or from the sales page's link (?coupon=).
     code = (request.POST.get("coupon") if request.method == "POST" else request.GET.get("coupon")) or ""
-    quote = coupon_quote(page=page, code="")
-    if code.strip() and not page.is_free:
-        try:
-            quote = coupon_quote(page=page, code=code)
-        except DomainError as refused:
-            coupon_error = refused.message
+    quote, coupon_error = _quoted(page, code)
     if request.method == "POST" and "apply" in request.POST:
         # "Apply" shows the price with the code; nothing is paid until the buyer pays.
         kept = {key: request.POST.get(key, "") for key in ("first_name", "last_name", "email", "coupon")}
@@ -108,6 +104,17 @@ def checkout(request, page_id: int):
         },
         status=422 if error or (coupon_error and request.method == "POST") else 200,
     )
+
+
+def _quoted(page: PaymentPage, code: str) -> tuple[Quote, str]:
+    """The price the buyer pays with the code they typed (and no refusal), or the page's own price
+    and the reason the code does not apply."""
+    if not code.strip() or page.is_free:
+        return coupon_quote(page=page, code=""), ""
+    try:
+        return coupon_quote(page=page, code=code), ""
+    except DomainError as refused:
+        return coupon_quote(page=page, code=""), refused.message
 
 
 def _remember_proof(request, session: CheckoutSession, password: str) -> None:

@@ -20,7 +20,7 @@ from coursedesk.accounts.roles import Permission
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.billing.models import Receipt
-from coursedesk.catalog.links import checkout_url, course_links
+from coursedesk.catalog.links import checkout_url, course_links, sales_url
 from coursedesk.catalog.models import Course
 from coursedesk.core.display import display_current
 from coursedesk.core.errors import DomainError
@@ -327,6 +327,8 @@ class LinkRow:
 def _link_rows(course) -> list[LinkRow]:
     links = course_links(course)
     rows = [LinkRow(label, f"link-{course.pk}-{key}", links[key]) for key, label in LINK_LABELS]
+    if course.published and course.archived_at is None:
+        rows.insert(0, LinkRow("Sales page", f"link-{course.pk}-sales_url", sales_url(course)))
     for page in course.payment_pages.all():
         if page.active:
             label = f"Checkout: {page.name} ({page.describe_price()})"

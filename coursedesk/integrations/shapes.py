@@ -16,7 +16,8 @@ from pydantic import AliasChoices, BeforeValidator, Field
 
 from coursedesk.billing.models import Payment, Receipt, Subscription
 from coursedesk.billing.selectors import payment_refund_amounts
-from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.catalog.models import Lesson
+from coursedesk.customers.models import Customer, Enrolment, LessonProgress
 
 
 def _as_text(value):
@@ -36,10 +37,23 @@ class EnrolmentOut(Schema):
     granted_at: dt.datetime
     expires_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    # The share of the course's lessons the student marked complete, rounded down.
+    progress_percent: int
 
     @staticmethod
     def resolve_course_title(enrolment) -> str:
         return enrolment.course.title
+
+    @staticmethod
+    def resolve_progress_percent(enrolment) -> int:
+        annotated = getattr(enrolment, "progress_percent", None)  # lists read it in their query
+        if annotated is not None:
+            return annotated
+        total = Lesson.objects.filter(course_id=enrolment.course_id).count()
+        done = LessonProgress.objects.filter(
+            customer_id=enrolment.customer_id, lesson__course_id=enrolment.course_id
+        ).count()
+        return done * 100 // total if total else 0
 
 
 # Schemas' docstrings would become descriptions in the OpenAPI schema, hence comments here.

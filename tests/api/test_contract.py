@@ -128,6 +128,7 @@ def test_customer_profile_shape(api, customer, course, enrolment, payment, subsc
             "granted_at": "2026-11-21T10:00:00Z",
             "expires_at": None,
             "revoked_at": None,
+            "progress_percent": 0,
         }
     ]
     assert body["payments"] == [
@@ -433,6 +434,7 @@ def test_course_list_shape(api, course, enrolment, second_course):
 def test_course_links_shape(api, course, one_time_page, settings):
     base = f"{settings.SITE_URL}/c/watercolor"
     assert api.get(f"/courses/{course.pk}/links").json() == {
+        "sales_url": f"{settings.SITE_URL}/courses/watercolor/",
         "login_url": f"{base}/login/",
         "password_reset_url": f"{base}/password-reset/",
         "billing_url": f"{base}/billing/",
@@ -495,6 +497,7 @@ def test_enrolment_and_refund_and_subscription_shapes(api, enrolment, payment, s
         "granted_at": "2026-11-21T10:00:00Z",
         "expires_at": None,
         "revoked_at": "2026-11-21T10:00:00Z",
+        "progress_percent": 0,
     }
     refund = api.post(f"/payments/{payment.pk}/refunds", {"amount": 900}).json()
     assert refund == {

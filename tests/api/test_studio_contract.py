@@ -7,6 +7,7 @@ from django.conf import settings
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.catalog.models import Coupon, Course, Lesson, PaymentPage, Section
+from coursedesk.customers.models import LessonProgress
 from tests.desk.conftest import make_payment
 from tests.factories import make_course, make_customer, make_page
 
@@ -393,3 +394,21 @@ def test_another_creators_studio_objects_are_404(api, other_creator):
         True,
         True,
     )
+
+
+def test_an_enrolment_says_how_far_the_student_has_come(api, customer, course, enrolment):
+    Lesson.objects.create(course=course, position=2, title="Second")
+    Lesson.objects.create(course=course, position=3, title="Third")
+    LessonProgress.objects.create(customer=customer, lesson=course.lessons.get(position=1))
+
+    profile = api.get(f"/customers/{customer.pk}").json()
+    revoked = api.post(f"/enrolments/{enrolment.pk}/revoke").json()
+
+    assert [row["progress_percent"] for row in profile["enrolments"]] == [33]
+    assert revoked["progress_percent"] == 33
+
+
+def test_a_draft_course_has_no_sales_link_yet(api, creator):
+    draft = make_course(creator, title="Draft", slug="draft", published=False)
+
+    assert api.get(f"/courses/{draft.pk}/links").json()["sales_url"] is None

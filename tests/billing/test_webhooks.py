@@ -392,6 +392,16 @@ def test_a_failed_renewal_makes_it_past_due_and_a_later_payment_recovers_it(
     ]
 
 
+def test_a_renewal_invoice_records_what_stripes_coupon_took_off(client, bought_monthly, stripe_account):
+    renewal = sj.invoice(invoice_id="in_test_2", subscription="sub_test_1", amount=1520)
+    renewal["total_discount_amounts"] = [{"amount": 380, "discount": "di_1"}]
+
+    deliver(client, stripe_account, sj.event("invoice.paid", renewal))
+
+    payment = Payment.objects.get(gateway_payment_id="in_test_2")
+    assert (payment.amount, payment.discount, str(payment.full_price)) == (1520, 380, "$19.00")
+
+
 def test_a_plan_completes_at_its_last_invoice_and_stripe_is_told_to_stop(
     client, frozen_now, stripe_account, course, hosted, monkeypatch
 ):

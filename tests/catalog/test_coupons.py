@@ -10,6 +10,7 @@ from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.catalog.coupons import coupon_create, coupon_quote, coupon_update
 from coursedesk.catalog.models import Coupon
+from coursedesk.catalog.payment_pages import payment_page_delete
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError
 from tests.factories import make_course, make_page
@@ -190,3 +191,16 @@ def test_deactivating_is_audited_once_and_activating_brings_it_back(creator, one
     ]
     coupon_update(coupon=coupon, active=True, **by(creator))
     assert coupon_quote(page=one_time_page, code="SPRING").amount == 4410
+
+
+def test_a_coupon_limited_to_a_deleted_page_applies_nowhere_else(creator, course, one_time_page):
+    other_page = make_page(course, "one_time", name="Bundle", amount=9900)
+    coupon_create(
+        creator=creator, code="ONLYONE", percent_off=10, payment_pages=[one_time_page], **by(creator)
+    )
+
+    payment_page_delete(page=one_time_page, **by(creator))
+
+    with pytest.raises(DomainError) as refused:
+        coupon_quote(page=other_page, code="ONLYONE")
+    assert refused.value.message == "The code ONLYONE is not valid for Bundle."

@@ -15,7 +15,9 @@ from django.test import Client
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.billing.checkout import checkout_intent_issue
+from coursedesk.billing.gateways.stripe import StripeGateway
 from coursedesk.billing.models import CheckoutSession, GatewayAccount, Payment, Subscription
+from coursedesk.catalog.models import Coupon
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.mail.models import OutboundEmail
 from tests.billing.conftest import make_subscription
@@ -220,6 +222,33 @@ def test_the_hosted_checkout_is_opened_once_per_intent_with_its_key(
     ]
     assert first["Location"] == again["Location"] == "https://checkout.stripe.com/c/pay/cs_test_1"
     assert Payment.objects.count() == 0  # nothing is sold until Stripe says it is paid
+
+
+def test_a_coupon_goes_to_stripes_checkout_as_its_discount(
+    client, creator, one_time_page, stripe_checkout, monkeypatch
+):
+    GatewayAccount.objects.create(creator=creator, gateway="stripe", stripe_secret_key="sk_test_once")
+    Coupon.objects.create(creator=creator, code="SPRING20", percent_off=20)
+    # The coupon itself is made at Stripe once (tests/billing/test_stripe_gateway.py, localstripe).
+    monkeypatch.setattr(StripeGateway, "coupon_ensure", lambda self, *, coupon: f"coursedesk-{coupon.code}")
+    intent = intent_of(client, one_time_page)
+
+    client.post(
+        f"/buy/{one_time_page.pk}/",
+        {
+            "first_name": "Ada",
+            "email": "ada@example.com",
+            "password": "a long password",
+            "coupon": "spring20",
+            "intent": intent,
+        },
+    )
+
+    [call] = stripe_checkout.created
+    assert call["form"]["discounts[0][coupon]"] == ["coursedesk-SPRING20"]
+    assert call["form"]["line_items[0][price_data][unit_amount]"] == ["4900"]  # Stripe takes 20 % off
+    session = CheckoutSession.objects.get()
+    assert (session.coupon.code, session.discount) == ("SPRING20", 980)
 
 
 def test_a_buyer_back_from_stripes_page_lands_signed_in_and_another_browser_does_not(

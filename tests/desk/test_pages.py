@@ -235,6 +235,7 @@ def test_csv_of_another_creators_course_is_404(creator_client, other_creator):
 def test_links_page_has_every_link_with_a_copy_button(creator_client, course, one_time_page):
     page = creator_client.get(reverse("desk:links")).content.decode()
     for path in [
+        "/courses/watercolor/",
         "/c/watercolor/login/",
         "/c/watercolor/password-reset/",
         "/c/watercolor/billing/",
@@ -242,7 +243,7 @@ def test_links_page_has_every_link_with_a_copy_button(creator_client, course, on
         f"/buy/{one_time_page.pk}/",
     ]:
         assert path in page, path
-    assert page.count("data-copy=") == 5
+    assert page.count("data-copy=") == 6
     assert "onclick" not in page and "<script>" not in page
 
 

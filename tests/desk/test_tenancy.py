@@ -68,6 +68,9 @@ def foreign(other_creator, frozen_now):
         "enrolment": enrolment,
         "payment": payment,
         "subscription": subscription,
+        "lesson": course.lessons.get(),
+        "payment_page": page,
+        "coupon": Coupon.objects.create(creator=other_creator, code="RIVAL", percent_off=10),
     }
 
 
