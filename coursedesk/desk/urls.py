@@ -32,6 +32,9 @@ urlpatterns = [
     path("desk/customers/", views.customers, name="customers"),
     path("desk/customers/<int:customer_id>/", views.customer_detail, name="customer"),
     path(
+        "desk/customers/<int:customer_id>/personal-data.json", views.customer_export, name="customer_export"
+    ),
+    path(
         "desk/customers/<int:customer_id>/view-as/<int:course_id>/",
         views.student_view,
         name="student_view",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, QueryDict
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -27,6 +27,7 @@ from coursedesk.customers.models import Customer, Tag
 from coursedesk.customers.selectors import course_students, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customer_list_page, customer_rows
+from coursedesk.usecases.personal_data import customer_personal_data, personal_data_filename
 from coursedesk.usecases.profile import customer_profile, profile_customer
 from coursedesk.usecases.student_view import student_view_begin
 from coursedesk.usecases.students_csv import students_csv_response
@@ -193,6 +194,16 @@ def customer_detail(request, customer_id):
     if request.htmx and request.htmx.target == "profile":
         return render(request, "desk/_profile.html", context)
     return render(request, "desk/profile.html", context)
+
+
+@creator_required
+@require_GET
+def customer_export(request, customer_id):
+    """The customer's personal data as a JSON file, for their request of access or portability."""
+    customer = get_object_or_404(Customer.objects.for_creator(request.creator), pk=customer_id)
+    response = JsonResponse(customer_personal_data(customer=customer), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{personal_data_filename(customer)}"'
+    return response
 
 
 @creator_required

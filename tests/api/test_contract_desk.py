@@ -208,3 +208,35 @@ def test_merging_another_creators_customer_is_404(api, customer, other_creator):
 
     assert (response.status_code, error_code(response)) == (404, "not_found")
     assert Customer.objects.get(pk=theirs.pk).merged_into_id is None
+
+
+# --- Personal data export -----------------------------------------------------------------------
+
+
+def test_export_answers_the_personal_data_document(api, customer, enrolment, frozen_now):
+    response = api.get(f"/customers/{customer.pk}/export")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert sorted(body) == [
+        "customer",
+        "emails",
+        "enrolments",
+        "exported_at",
+        "format",
+        "notes",
+        "payments",
+        "refunds",
+        "subscriptions",
+        "timeline",
+    ]
+    assert (body["format"], body["customer"]["id"]) == ("coursedesk.personal_data.v1", str(customer.pk))
+    assert [e["id"] for e in body["enrolments"]] == [str(enrolment.pk)]
+
+
+def test_export_of_another_creators_customer_is_404(api, other_creator):
+    theirs = make_customer(other_creator, email="theirs@example.com")
+
+    response = api.get(f"/customers/{theirs.pk}/export")
+
+    assert (response.status_code, error_code(response)) == (404, "not_found")
