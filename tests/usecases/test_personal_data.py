@@ -6,14 +6,7 @@ from coursedesk.audit.services import Actor
 from coursedesk.customers import services
 from coursedesk.mail.models import OutboundEmail
 from coursedesk.usecases.personal_data import customer_personal_data
-from tests.desk.conftest import (  # noqa: F401  (fixtures shared with the desk tests)
-    enrolment,
-    make_payment,
-    make_refund,
-    monthly_page,
-    payment,
-    subscription,
-)
+from tests.desk.conftest import make_payment, make_refund
 from tests.factories import make_customer, make_enrolment
 
 
