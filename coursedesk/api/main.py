@@ -108,6 +108,7 @@ def on_http_error(request, error: HttpError):
 from coursedesk.api import (  # noqa: E402
     activity,
     audit_log,
+    bulk_actions,
     courses,
     customers,
     enrolments,
@@ -126,5 +127,6 @@ api.add_router("/subscriptions", subscriptions.router)
 api.add_router("/activity", activity.router)
 api.add_router("/me", me.router)
 api.add_router("", audit_log.router)
+api.add_router("", bulk_actions.router)
 api.add_router("", events.router)
 api.add_router("", webhooks.router)

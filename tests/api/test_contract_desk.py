@@ -4,7 +4,7 @@ import pytest
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.billing.models import Subscription
-from coursedesk.customers.models import Customer, CustomerNote
+from coursedesk.customers.models import BulkAction, Customer, CustomerNote
 from tests.desk.conftest import make_subscription
 from tests.factories import make_course, make_customer, make_enrolment, make_page
 
@@ -239,4 +239,93 @@ def test_export_of_another_creators_customer_is_404(api, other_creator):
 
     response = api.get(f"/customers/{theirs.pk}/export")
 
+    assert (response.status_code, error_code(response)) == (404, "not_found")
+
+
+# --- Bulk actions ---------------------------------------------------------------------------------
+
+
+def test_bulk_dry_run_then_job_then_progress(
+    api, creator, course, frozen_now, django_capture_on_commit_callbacks
+):
+    first = make_customer(creator, email="a@example.com", first_name="Ann", last_name="A")
+    make_enrolment(first, course)
+    body = {"action": "add_tag", "customer_ids": [str(first.pk)], "params": {"tag": "vip"}, "dry_run": True}
+
+    dry = api.post("/bulk-actions", body)
+
+    assert dry.status_code == 200
+    assert dry.json() == {"total": 1, "sample": ["Ann A (a@example.com) gets the tag “vip”."]}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = api.post("/bulk-actions", {**body, "dry_run": False})
+
+    assert started.status_code == 202
+    job_id = started.json()["id"]
+    assert started.json() == {"id": job_id, "status": "queued", "total": 1}
+    assert api.get(f"/bulk-actions/{job_id}").json() == {
+        "id": job_id,
+        "action": "add_tag",
+        "status": "done",
+        "total": 1,
+        "done": 1,
+        "failed": 0,
+        "errors": [],
+    }
+
+
+def test_bulk_revoke_of_a_segment_reports_refusals(
+    api, creator, course, frozen_now, django_capture_on_commit_callbacks
+):
+    make_enrolment(make_customer(creator, email="a@example.com"), course)
+    gone = make_customer(creator, email="b@example.com")
+    make_enrolment(gone, course, revoked_at=frozen_now)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = api.post(
+            "/bulk-actions", {"action": "revoke", "course_id": str(course.pk), "segment": "all"}
+        )
+
+    job = api.get(f"/bulk-actions/{started.json()['id']}").json()
+    assert (job["status"], job["total"], job["done"], job["failed"]) == ("done", 2, 1, 1)
+    assert job["errors"] == [
+        {
+            "customer_id": str(gone.pk),
+            "code": "already_revoked",
+            "message": "Access to this course is already revoked.",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"action": "revoke", "segment": "all"}, 409, "course_required"),
+        ({"action": "add_tag", "params": {"tag": "x"}}, 409, "invalid_selection"),
+        (
+            {"action": "add_tag", "params": {"tag": "x"}, "segment": "all", "customer_ids": ["1"]},
+            409,
+            "invalid_selection",
+        ),
+        ({"action": "explode", "segment": "all"}, 422, "invalid_value"),
+        ({"action": "revoke", "course_id": "999999", "segment": "all"}, 404, "not_found"),
+    ],
+)
+def test_bulk_refusals(api, customer, body, status, code):
+    response = api.post("/bulk-actions", body)
+
+    assert (response.status_code, error_code(response)) == (status, code)
+
+
+def test_another_creators_job_or_customers_are_404(api, creator, customer, other_creator):
+    theirs = make_customer(other_creator, email="theirs@example.com")
+    job = BulkAction.objects.create(
+        creator=other_creator, action="add_tag", actor_kind="creator", actor_label="x", source="api"
+    )
+
+    assert error_code(api.get(f"/bulk-actions/{job.pk}")) == "not_found"
+    response = api.post(
+        "/bulk-actions",
+        {"action": "add_tag", "params": {"tag": "x"}, "customer_ids": [str(customer.pk), str(theirs.pk)]},
+    )
     assert (response.status_code, error_code(response)) == (404, "not_found")

@@ -10,7 +10,7 @@ from coursedesk.api.main import api as ninja_api
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.billing.models import Refund, Subscription
-from coursedesk.customers.models import Enrolment
+from coursedesk.customers.models import BulkAction, Enrolment
 from coursedesk.integrations.deliveries import webhook_endpoint_test_send
 from coursedesk.integrations.endpoints import webhook_endpoint_create
 from coursedesk.mail.models import OutboundEmail
@@ -35,6 +35,9 @@ def foreign(other_creator, frozen_now):
         source="api",
     )
     delivery = webhook_endpoint_test_send(endpoint=endpoint)
+    bulk_action = BulkAction.objects.create(
+        creator=other_creator, action="add_tag", actor_kind="creator", actor_label="rival", source="api"
+    )
     return {
         "webhook_endpoint": endpoint,
         "endpoint": endpoint,
@@ -45,6 +48,7 @@ def foreign(other_creator, frozen_now):
         "enrolment": enrolment,
         "payment": payment,
         "subscription": subscription,
+        "bulk_action": bulk_action,
     }
 
 
@@ -80,7 +84,7 @@ def snapshot():
 
 def test_the_walk_covers_every_route():
     assert len(desk_routes()) == 28
-    assert len(api_routes()) == 26
+    assert len(api_routes()) == 27
 
 
 def test_every_desk_page_is_404_for_another_creators_object(creator_client, foreign):

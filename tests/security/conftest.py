@@ -11,7 +11,7 @@ from coursedesk.accounts.models import ApiToken, Creator
 from coursedesk.audit.services import Actor, audit_record
 from coursedesk.billing.models import Payment, Refund, Subscription
 from coursedesk.catalog.models import Course, Lesson, LessonFile, PaymentPage, Section
-from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.customers.models import BulkAction, Customer, Enrolment
 from coursedesk.integrations.models import PublicEvent, WebhookDelivery, WebhookEndpoint
 from coursedesk.mail.models import OutboundEmail
 from tests.factories import make_course, make_creator, make_customer, make_enrolment, make_page
@@ -38,6 +38,7 @@ class Tenant:
     section: Section
     lesson: Lesson
     lesson_file: LessonFile
+    bulk_action: BulkAction
 
     def url_values(self) -> dict[str, str]:
         """Values for every URL parameter name the routes use, pointing at this tenant's objects."""
@@ -137,7 +138,16 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
     lesson_file = LessonFile.objects.create(
         lesson=lesson, file=f"lesson-files/{slug}/notes.pdf", name="notes.pdf", size=5
     )
+    bulk_action = BulkAction.objects.create(
+        creator=creator,
+        action="add_tag",
+        params={"tag": "x"},
+        actor_kind="creator",
+        actor_label=creator.email,
+        source="api",
+    )
     return Tenant(
+        bulk_action=bulk_action,
         creator=creator,
         token=key,
         course=course,

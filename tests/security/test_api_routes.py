@@ -29,6 +29,7 @@ COLLECTION_OBJECT = {
     "emails": "email",
     "webhook-endpoints": "webhook_endpoint",
     "webhook-deliveries": "webhook_delivery",
+    "bulk-actions": "bulk_action",
 }
 
 

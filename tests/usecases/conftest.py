@@ -4,5 +4,6 @@ from tests.desk.conftest import (  # noqa: F401  (fixtures shared with the desk 
     enrolment,
     monthly_page,
     payment,
+    second_course,
     subscription,
 )
