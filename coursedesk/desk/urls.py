@@ -1,6 +1,6 @@
 from django.urls import path
 
-from coursedesk.desk import payment_settings, views, webhooks
+from coursedesk.desk import bulk, payment_settings, views, webhooks
 
 app_name = "desk"
 
@@ -30,6 +30,20 @@ ACTION_PATHS = [
 urlpatterns = [
     path("desk/", views.activity, name="activity"),
     path("desk/customers/", views.customers, name="customers"),
+    path("desk/bulk-actions/new/", bulk.bulk_new, name="bulk_new"),
+    path("desk/bulk-actions/<int:bulk_action_id>/", bulk.bulk_action, name="bulk_action"),
+    path(
+        "desk/bulk-actions/<int:bulk_action_id>/stop/",
+        bulk.bulk_action_control,
+        {"verb": "stop"},
+        name="bulk_action_stop",
+    ),
+    path(
+        "desk/bulk-actions/<int:bulk_action_id>/resume/",
+        bulk.bulk_action_control,
+        {"verb": "resume"},
+        name="bulk_action_resume",
+    ),
     path("desk/customers/<int:customer_id>/", views.customer_detail, name="customer"),
     path(
         "desk/customers/<int:customer_id>/personal-data.json", views.customer_export, name="customer_export"

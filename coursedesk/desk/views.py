@@ -26,6 +26,7 @@ from coursedesk.core.replica import replica_reads
 from coursedesk.customers.models import Customer, Tag
 from coursedesk.customers.selectors import course_students, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
+from coursedesk.desk.bulk import BulkForm
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customer_list_page, customer_rows
 from coursedesk.usecases.personal_data import customer_personal_data, personal_data_filename
 from coursedesk.usecases.profile import customer_profile, profile_customer
@@ -160,6 +161,8 @@ def customers(request):
             form.add_error("bought_from", error.message)
         else:
             context["listing"] = listing
+            context["bulk_form"] = BulkForm(request.creator)
+            context["segment_count"] = listing.counts[segment.value]
             context["segments"] = [
                 SegmentLink(
                     choice.value,

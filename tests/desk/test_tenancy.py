@@ -83,7 +83,7 @@ def snapshot():
 
 
 def test_the_walk_covers_every_route():
-    assert len(desk_routes()) == 28
+    assert len(desk_routes()) == 31
     assert len(api_routes()) == 27
 
 

@@ -64,6 +64,7 @@ class Tenant:
             "section_id": self.section.pk,
             "lesson_id": self.lesson.pk,
             "lesson_file_id": self.lesson_file.pk,
+            "bulk_action_id": self.bulk_action.pk,
         }
         return {name: str(value) for name, value in values.items()}
 
