@@ -11,6 +11,7 @@ and does nobody twice.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from django.db import models, transaction
@@ -25,6 +26,7 @@ from coursedesk.mail.services import welcome_email_queue
 from coursedesk.usecases.course_access import course_access_give
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customers_in
 
+logger = logging.getLogger(__name__)
 SAMPLE = 3
 MAX_CUSTOMERS = 200_000
 
@@ -292,7 +294,11 @@ def bulk_action_step(*, job_id: int) -> bool:
     """Handles the next customer of the job; False when there is nothing left to do (done or
     stopped). The change, the position and the counts commit together."""
     with transaction.atomic():
-        job = BulkAction.objects.select_for_update().select_related("creator", "course").get(pk=job_id)
+        job = (
+            BulkAction.objects.select_for_update(of=("self",))
+            .select_related("creator", "course")
+            .get(pk=job_id)
+        )
         if job.status == BulkAction.Status.STOPPED:
             return False
         if job.position >= job.total:
@@ -326,7 +332,15 @@ def bulk_action_step(*, job_id: int) -> bool:
 
 @task()
 def bulk_action_run(job_id: int) -> str:
-    """Runs the job from where it is until it is done or stopped."""
-    while bulk_action_step(job_id=job_id):
-        pass
+    """Runs the job from where it is until it is done or stopped. A failure that is not a refusal
+    (the database went away) stops the job where it was, to be resumed."""
+    try:
+        while bulk_action_step(job_id=job_id):
+            pass
+    except Exception:
+        logger.exception("bulk action %s failed; stopped, to be resumed", job_id)
+        BulkAction.objects.filter(
+            pk=job_id, status__in=[BulkAction.Status.QUEUED, BulkAction.Status.RUNNING]
+        ).update(status=BulkAction.Status.STOPPED)
+        raise
     return BulkAction.objects.get(pk=job_id).status

@@ -166,3 +166,32 @@ def test_another_creators_customer_in_the_selection_is_not_found(creator, studen
 
     assert (refusal.value.code, refusal.value.status) == ("not_found", 404)
     assert BulkAction.objects.count() == 0
+
+
+def test_a_job_that_fails_mid_way_is_stopped_and_resumes_without_doing_anyone_twice(
+    creator, course, students, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given the database goes away while the third customer is handled
+    real_apply = bulk._apply
+    calls = []
+
+    def apply_until_the_third(request, customer, actor, source):
+        calls.append(customer.pk)
+        if len(calls) == 3:
+            raise RuntimeError("connection lost")
+        real_apply(request, customer, actor, source)
+
+    monkeypatch.setattr(bulk, "_apply", apply_until_the_third)
+    request = bulk.bulk_request(kind="add_tag", tag="spring")
+    ids = bulk.selection_ids(creator=creator, segment="all")
+
+    job = start(creator, request, ids, django_capture_on_commit_callbacks)
+
+    job.refresh_from_db()
+    assert (job.status, job.position, job.done) == ("stopped", 2, 2)
+    monkeypatch.setattr(bulk, "_apply", real_apply)
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk.bulk_action_resume(job=job)
+    job.refresh_from_db()
+    assert (job.status, job.position, job.done, job.failed) == ("done", 5, 5, 0)
+    assert AuditEvent.objects.filter(type="customer.tags_changed").count() == 5
