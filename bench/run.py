@@ -231,10 +231,10 @@ def main() -> None:
         out = RESULTS / f"{result['date']}-{database}.json"
         if seconds is not None:
             result["figures"].append(seeding_figure(seconds, args.customers))
-        elif out.exists():  # measuring again: keep the seeding time of the run that seeded
-            result["figures"] += [
-                f for f in json.loads(out.read_text())["figures"] if f["figure"].startswith("seeding")
-            ]
+        elif out.exists():  # measuring again: keep the seeding time of the run that seeded the same size
+            earlier = json.loads(out.read_text())
+            if earlier.get("customers") == result.get("customers"):
+                result["figures"] += [f for f in earlier["figures"] if f["figure"].startswith("seeding")]
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         out.with_suffix(".svg").write_text(chart([result], title=f"CourseDesk benchmark, {result['date']}"))
         print_table(result)

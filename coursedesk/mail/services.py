@@ -96,6 +96,15 @@ def email_suppression_active(customer) -> EmailSuppression | None:
     # Annotated by the query that read the customer (SQL's LOWER folds ASCII only, so only then).
     if getattr(customer, "email_suppressed", None) is False and customer.email.isascii():
         return None
+    if getattr(customer, "email_suppression_id", None) is not None:  # read with the customer
+        return EmailSuppression(
+            pk=customer.email_suppression_id,
+            creator_id=customer.creator_id,
+            address=customer.email.strip().lower(),
+            reason=customer.email_suppression_reason,
+            detail=customer.email_suppression_detail,
+            created_at=customer.email_suppression_created_at,
+        )
     suppressions = EmailSuppression.objects.filter(creator_id=customer.creator_id)  # no creator row read
     return suppressions.active().for_address(customer.email).first()
 

@@ -115,7 +115,8 @@ def _header(profile: CustomerProfile) -> CustomerProfile:
 
 def profile_customer(*, creator, customer_id) -> Customer:
     """The creator's customer for the profile (a foreign or missing one is a 404), with, in the same
-    query, `email_suppressed` (so a deliverable address costs no query of its own) and
+    query, `email_suppressed` and the active suppression's fields (so the address's deliverability
+    costs no query of its own) and
     `creator_currencies`, how many currencies the creator's payment pages ask for (amounts carry
     their code when there are several)."""
     suppressed = EmailSuppression.objects.filter(
@@ -130,6 +131,12 @@ def profile_customer(*, creator, customer_id) -> Customer:
     )
     customers = Customer.objects.for_creator(creator).annotate(
         email_suppressed=Exists(suppressed),
+        # The suppression itself (at most one is active per address), so that showing why costs
+        # no query either.
+        email_suppression_id=Subquery(suppressed.values("pk")[:1]),
+        email_suppression_reason=Subquery(suppressed.values("reason")[:1]),
+        email_suppression_detail=Subquery(suppressed.values("detail")[:1]),
+        email_suppression_created_at=Subquery(suppressed.values("created_at")[:1]),
         creator_currencies=Subquery(currencies, output_field=IntegerField()),
     )
     return get_object_or_404(customers, pk=customer_id)

@@ -157,6 +157,27 @@ def test_teach_counts_read_the_counters_in_one_query(creator, course, frozen_now
     assert course_student_counts(courses=[course]) == {course.pk: {"active": 1, "revoked": 1, "expired": 1}}
 
 
+def test_many_passed_expirations_are_counted_per_course_instead(creator, course, frozen_now, monkeypatch):
+    from coursedesk.customers import selectors
+
+    # given the sweep has not run while three expirations passed, more than are read one by one
+    monkeypatch.setattr(selectors, "PASSED_READ_AT_MOST", 2)
+    other = make_course(creator, title="Other", slug="other")
+    for target in (course, course, other, course):
+        person = make_customer(creator)
+        enrolment_grant(customer=person, course=target, actor=ACTOR, source=SOURCE)
+        enrolment_expiration_set(
+            enrolment=Enrolment.objects.get(customer=person),
+            expires_at=frozen_now + dt.timedelta(hours=1),
+            actor=ACTOR,
+            source=SOURCE,
+        )
+    clock.advance(dt.timedelta(hours=2))
+
+    # then the counts are the same as when they are read one by one
+    assert course_student_counts(courses=[course]) == {course.pk: {"active": 0, "revoked": 0, "expired": 3}}
+
+
 def test_recount_repairs_drifted_counters_and_reports_them(creator, course, frozen_now):
     # given two students whose counters drifted (rows written around the services)
     for person in (make_customer(creator), make_customer(creator)):
