@@ -113,6 +113,7 @@ from coursedesk.api import (  # noqa: E402
     customers,
     enrolments,
     events,
+    imports,
     me,
     payments,
     subscriptions,
@@ -128,5 +129,6 @@ api.add_router("/activity", activity.router)
 api.add_router("/me", me.router)
 api.add_router("", audit_log.router)
 api.add_router("", bulk_actions.router)
+api.add_router("", imports.router)
 api.add_router("", events.router)
 api.add_router("", webhooks.router)

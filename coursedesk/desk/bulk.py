@@ -29,6 +29,7 @@ from coursedesk.usecases.bulk import (
     bulk_request,
     selection_ids,
 )
+from coursedesk.usecases.imports import import_preview, import_start
 
 
 class BulkForm(forms.Form):
@@ -108,7 +109,8 @@ def bulk_action(request, bulk_action_id):
     job = _job(request, bulk_action_id)
     if request.method != "GET":
         raise Http404("Use the job's buttons.")
-    context = {"nav": "customers", "job": job, "label": BulkKind(job.action).label}
+    label = BulkKind(job.action).label if job.action in BulkKind.values else "Import students"
+    context = {"nav": "customers", "job": job, "label": label}
     if request.htmx:
         return render(request, "desk/_bulk_progress.html", context)
     return render(request, "desk/bulk_action.html", context)
@@ -123,3 +125,49 @@ def bulk_action_control(request, bulk_action_id, verb):
         with contextlib.suppress(DomainError):
             (bulk_action_stop if verb == "stop" else bulk_action_resume)(job=job)
     return redirect(reverse("desk:bulk_action", args=[job.pk]))
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        required=False,
+        help_text="Columns: email, first_name, last_name and optionally expires_at (YYYY-MM-DD).",
+    )
+    csv_text = forms.CharField(required=False, widget=forms.HiddenInput)
+    send_welcome_email = forms.BooleanField(required=False, label="Send each new student the welcome email")
+
+
+@creator_required
+def course_import(request, course_id):
+    """GET: the upload. POST: the preview (new and existing customers, errors by line); POST with
+    `confirmed=yes`: the import starts as a background job."""
+    course = get_object_or_404(Course.objects.for_creator(request.creator), pk=course_id)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    context = {"nav": "teach", "course": course, "form": form, "preview": None}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            text = upload.read().decode("utf-8-sig") if upload else form.cleaned_data["csv_text"]
+        except UnicodeDecodeError:
+            form.add_error("file", "The file must be a CSV saved as UTF-8 text.")
+            text = None
+        if text is not None and not text.strip():
+            form.add_error("file", "Choose a CSV file.")
+        elif text is not None:
+            try:
+                preview = import_preview(creator=request.creator, text=text)
+                if request.POST.get("confirmed") == "yes":
+                    job = import_start(
+                        creator=request.creator,
+                        course=course,
+                        preview=preview,
+                        send_welcome_email=form.cleaned_data["send_welcome_email"],
+                        actor=Actor.creator(request.creator),
+                        source=AuditSource.DESK,
+                    )
+                    return redirect("desk:bulk_action", bulk_action_id=job.pk)
+            except DomainError as error:
+                form.add_error("file", error.message)
+            else:
+                context.update(preview=preview, csv_text=text)
+    return render(request, "desk/course_import.html", context)

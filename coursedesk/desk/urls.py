@@ -56,6 +56,7 @@ urlpatterns = [
     path("desk/teach/", views.teach, name="teach"),
     path("desk/links/", views.links, name="links"),
     path("desk/courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),
+    path("desk/courses/<int:course_id>/import/", bulk.course_import, name="course_import"),
     *[
         path(f"desk/{route}", views.customer_action, {"action_name": name}, name=name)
         for route, name in ACTION_PATHS

@@ -25,6 +25,7 @@ from coursedesk.customers.models import BulkAction, Customer, Enrolment
 from coursedesk.mail.services import welcome_email_queue
 from coursedesk.usecases.course_access import course_access_give
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customers_in
+from coursedesk.usecases.imports import IMPORT, import_row
 
 logger = logging.getLogger(__name__)
 SAMPLE = 3
@@ -307,21 +308,33 @@ def bulk_action_step(*, job_id: int) -> bool:
                 job.finished_at = clock.now()
                 job.save(update_fields=["status", "finished_at"])
             return False
-        customer_id = job.customer_ids[job.position]
         actor = Actor(job.actor_kind, job.actor_label, job.actor_creator_id)
-        customer = Customer.objects.for_creator(job.creator).filter(pk=customer_id).first()
+        if job.action == IMPORT:
+            row = job.params["rows"][job.position]
+            who = {"customer_id": "", "line": row["line"]}
+        else:
+            customer_id = job.customer_ids[job.position]
+            who = {"customer_id": str(customer_id)}
         try:
             with transaction.atomic():
-                if customer is None:
-                    raise DomainError("This customer no longer exists.", code="not_found")
-                _apply(BulkRequest.from_job(job), customer, actor, job.source)
+                if job.action == IMPORT:
+                    import_row(
+                        creator=job.creator,
+                        course=job.course,
+                        row=row,
+                        send_welcome_email=bool(job.params.get("send_welcome_email")),
+                        actor=actor,
+                        source=job.source,
+                    )
+                else:
+                    customer = Customer.objects.for_creator(job.creator).filter(pk=customer_id).first()
+                    if customer is None:
+                        raise DomainError("This customer no longer exists.", code="not_found")
+                    _apply(BulkRequest.from_job(job), customer, actor, job.source)
         except DomainError as error:
             job.failed += 1
             if len(job.errors) < BulkAction.MAX_ERRORS:
-                job.errors = [
-                    *job.errors,
-                    {"customer_id": str(customer_id), "code": error.code, "message": error.message},
-                ]
+                job.errors = [*job.errors, {**who, "code": error.code, "message": error.message}]
         else:
             job.done += 1
         job.position += 1

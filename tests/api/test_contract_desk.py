@@ -4,7 +4,7 @@ import pytest
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.billing.models import Subscription
-from coursedesk.customers.models import BulkAction, Customer, CustomerNote
+from coursedesk.customers.models import BulkAction, Customer, CustomerNote, Enrolment
 from tests.desk.conftest import make_subscription
 from tests.factories import make_course, make_customer, make_enrolment, make_page
 
@@ -329,3 +329,78 @@ def test_another_creators_job_or_customers_are_404(api, creator, customer, other
         {"action": "add_tag", "params": {"tag": "x"}, "customer_ids": [str(customer.pk), str(theirs.pk)]},
     )
     assert (response.status_code, error_code(response)) == (404, "not_found")
+
+
+# --- Imports ----------------------------------------------------------------------------------------
+
+CSV = (
+    "email,first_name,last_name,expires_at\n"
+    "zoe@example.com,Zoë,Okafor,\n"
+    "new@example.com,New,Person,2027-01-31\n"
+    "not-an-email,Bad,Row,\n"
+    "late@example.com,Late,Row,someday\n"
+)
+
+
+def post_csv(api, text, **params):
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    return api.client.post(
+        f"/api/v1/imports?{query}", data=text, content_type="text/csv", headers=api.headers
+    )
+
+
+def test_import_dry_run_previews_rows_new_existing_and_errors_by_line(api, customer, course):
+    response = post_csv(api, CSV, course_id=course.pk, dry_run="true")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "rows": 4,
+        "new_customers": 1,
+        "existing_customers": 1,
+        "errors": [
+            {"line": 4, "message": "“not-an-email” is not a valid email address."},
+            {
+                "line": 5,
+                "message": "late@example.com: expires_at “someday” is not a date (YYYY-MM-DD) or an ISO 8601 "
+                "time.",
+            },
+        ],
+    }
+    assert Customer.objects.count() == 1
+
+
+def test_import_runs_as_a_job_and_twice_enrols_nobody_twice(
+    api, customer, course, frozen_now, django_capture_on_commit_callbacks
+):
+    good = "email,first_name,last_name\nzoe@example.com,Zoë,Okafor\nnew@example.com,New,Person\n"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = post_csv(api, good, course_id=course.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_csv(api, good, course_id=course.pk)
+
+    assert first.status_code == 202
+    job = api.get(f"/imports/{first.json()['id']}").json()
+    assert (job["action"], job["status"], job["total"], job["done"], job["failed"]) == (
+        "import",
+        "done",
+        2,
+        2,
+        0,
+    )
+    assert Enrolment.objects.filter(course=course).count() == 2
+    assert AuditEvent.objects.filter(type="enrolment.granted").count() == 2
+
+
+def test_import_into_another_creators_course_is_404(api, other_creator):
+    theirs = make_course(other_creator, title="Rival", slug="rival")
+
+    response = post_csv(api, "email\na@example.com\n", course_id=theirs.pk)
+
+    assert (response.status_code, error_code(response)) == (404, "not_found")
+
+
+def test_import_without_an_email_column_is_422(api, course):
+    response = post_csv(api, "name\nZoë\n", course_id=course.pk, dry_run="true")
+
+    assert (response.status_code, error_code(response)) == (422, "invalid_csv")

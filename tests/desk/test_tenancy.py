@@ -49,6 +49,9 @@ def foreign(other_creator, frozen_now):
         "payment": payment,
         "subscription": subscription,
         "bulk_action": bulk_action,
+        "import": BulkAction.objects.create(
+            creator=other_creator, action="import", actor_kind="creator", actor_label="rival", source="api"
+        ),
     }
 
 
@@ -83,8 +86,8 @@ def snapshot():
 
 
 def test_the_walk_covers_every_route():
-    assert len(desk_routes()) == 31
-    assert len(api_routes()) == 27
+    assert len(desk_routes()) == 32
+    assert len(api_routes()) == 28
 
 
 def test_every_desk_page_is_404_for_another_creators_object(creator_client, foreign):

@@ -30,6 +30,7 @@ COLLECTION_OBJECT = {
     "webhook-endpoints": "webhook_endpoint",
     "webhook-deliveries": "webhook_delivery",
     "bulk-actions": "bulk_action",
+    "imports": "bulk_action",
 }
 
 
