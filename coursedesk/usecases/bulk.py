@@ -238,13 +238,15 @@ def bulk_action_stop(*, job: BulkAction) -> BulkAction:
 
 
 def bulk_action_resume(*, job: BulkAction) -> BulkAction:
-    """Queues a stopped job again: it goes on after the last customer it handled."""
+    """Queues a job again: it goes on after the last customer it handled. A job whose worker was
+    killed still reads "running": it resumes too, and even if the old worker were still alive the
+    two would share the work, since each step takes the job's row lock and moves its position."""
     with transaction.atomic():
         job = BulkAction.objects.select_for_update().get(pk=job.pk)
-        if job.status != BulkAction.Status.STOPPED:
+        if job.status == BulkAction.Status.DONE:
             raise DomainError(
-                f"This job is {job.get_status_display().lower()}; only a stopped one resumes.",
-                code="job_not_stopped",
+                "This job is done; there is nothing left to resume.",
+                code="job_done",
             )
         job.status = BulkAction.Status.QUEUED
         job.save(update_fields=["status"])

@@ -195,3 +195,36 @@ def test_a_job_that_fails_mid_way_is_stopped_and_resumes_without_doing_anyone_tw
     job.refresh_from_db()
     assert (job.status, job.position, job.done, job.failed) == ("done", 5, 5, 0)
     assert AuditEvent.objects.filter(type="customer.tags_changed").count() == 5
+
+
+def test_a_thousand_customers_survive_a_killed_worker_and_audit_rows_equal_the_changes(
+    creator, course, frozen_now, django_capture_on_commit_callbacks
+):
+    # given 1,000 customers, every tenth already tagged (refused: reported, not fatal)
+    Customer.objects.bulk_create(
+        [
+            Customer(creator=creator, email=f"c{n}@example.com", tag_names=["spring"] if n % 10 == 0 else [])
+            for n in range(1000)
+        ]
+    )
+    request = bulk.bulk_request(kind="add_tag", tag="spring")
+    ids = bulk.selection_ids(creator=creator, segment="all")
+    with django_capture_on_commit_callbacks(execute=False):
+        job = bulk.bulk_action_start(
+            creator=creator, request=request, ids=ids, actor=Actor.creator(creator), source="api"
+        )
+
+    # a worker handles 400 customers and is killed: the job still reads "running"
+    for _ in range(400):
+        bulk.bulk_action_step(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.position) == ("running", 400)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk.bulk_action_resume(job=job)
+
+    job.refresh_from_db()
+    assert (job.status, job.total, job.position, job.done, job.failed) == ("done", 1000, 1000, 900, 100)
+    assert {error["code"] for error in job.errors} == {"tag_present"}
+    assert AuditEvent.objects.filter(type="customer.tags_changed").count() == job.done
+    assert Customer.objects.exclude(tag_names=["spring"]).count() == 0
