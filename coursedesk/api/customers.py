@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 from pydantic import Field
@@ -30,6 +32,7 @@ from coursedesk.mail.services import welcome_email_queue
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customers_in
 from coursedesk.usecases.merge import customers_merge
 from coursedesk.usecases.password_reset import password_reset_send
+from coursedesk.usecases.personal_data import customer_personal_data
 from coursedesk.usecases.profile import customer_profile
 
 router = Router(tags=["customers"])
@@ -215,3 +218,13 @@ def customer_merge(request, customer_id: str, body: MergeIn):
     return customers_merge(
         survivor=survivor, duplicate=duplicate, actor=Actor.creator(request.auth), source=SOURCE
     )
+
+
+@router.get(
+    "/{customer_id}/export",
+    response=dict[str, Any],
+    summary="All personal data of the customer as one JSON document (right of access and portability)",
+)
+def customer_export(request, customer_id: str):
+    reject_unknown_parameters(request)
+    return customer_personal_data(customer=_customer(request, customer_id))

@@ -108,10 +108,12 @@ def on_http_error(request, error: HttpError):
 from coursedesk.api import (  # noqa: E402
     activity,
     audit_log,
+    bulk_actions,
     courses,
     customers,
     enrolments,
     events,
+    imports,
     me,
     payments,
     studio,
@@ -127,6 +129,8 @@ api.add_router("/subscriptions", subscriptions.router)
 api.add_router("/activity", activity.router)
 api.add_router("/me", me.router)
 api.add_router("", audit_log.router)
+api.add_router("", bulk_actions.router)
+api.add_router("", imports.router)
 api.add_router("", events.router)
 api.add_router("", webhooks.router)
 api.add_router("", studio.router)

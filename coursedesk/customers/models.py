@@ -377,3 +377,59 @@ class LessonProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} completed lesson {self.lesson_id}"
+
+
+class BulkActionQuerySet(CreatorScopedQuerySet):
+    creator_path = "creator"
+
+
+class BulkAction(models.Model):
+    """One action applied to many customers in the background (`usecases.bulk`). The selection is
+    fixed when the job is made; `position` counts the customers handled, moved in the same
+    transaction as each customer's change, so a stopped or interrupted job resumes where it was
+    and does nobody twice."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        STOPPED = "stopped", "Stopped"
+        DONE = "done", "Done"
+
+    MAX_ERRORS = 500  # refusals kept with their reasons; beyond, only counted
+
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bulk_actions"
+    )
+    action = models.CharField(max_length=30)
+    course = models.ForeignKey(
+        "catalog.Course", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    params = models.JSONField(default=dict, blank=True)
+    customer_ids = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    # Who asked for it: every customer's change is recorded as theirs.
+    actor_kind = models.CharField(max_length=20)
+    actor_label = models.CharField(max_length=255)
+    actor_creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=20)
+    created_at = models.DateTimeField(default=clock.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BulkActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.total} customers ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else self.position * 100 // self.total

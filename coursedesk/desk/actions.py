@@ -38,6 +38,7 @@ from coursedesk.core.money import Money
 from coursedesk.core.validators import validate_one_line
 from coursedesk.customers import services as customer_services
 from coursedesk.customers.models import Customer, CustomerNote, Enrolment
+from coursedesk.customers.selectors import customer_near_matches
 from coursedesk.mail.services import email_suppression_active, email_suppression_clear, welcome_email_queue
 from coursedesk.usecases.course_access import course_access_give
 from coursedesk.usecases.merge import customers_merge, merge_preview
@@ -168,6 +169,16 @@ class MergeForm(forms.Form):
     def __init__(self, *args, customer: Customer, **kwargs):
         self.customer = customer
         super().__init__(*args, **kwargs)
+        # The near-match finder's suggestions: customers a typo away, or with the name the email spells.
+        near = [
+            other.email
+            for other in customer_near_matches(creator=customer.creator, email=customer.email)
+            if other.pk != customer.pk and other.merged_into_id is None
+        ]
+        if near:
+            self.fields["duplicate_email"].help_text = "Perhaps: " + ", ".join(near[:5]) + "."
+            if not self.is_bound:
+                self.initial.setdefault("duplicate_email", near[0])
 
     def clean_duplicate_email(self):
         email = self.cleaned_data["duplicate_email"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from coursedesk.desk import payment_settings, team, views, webhooks
+from coursedesk.desk import bulk, payment_settings, team, views, webhooks
 
 app_name = "desk"
 
@@ -30,6 +30,20 @@ ACTION_PATHS = [
 urlpatterns = [
     path("desk/", views.activity, name="activity"),
     path("desk/customers/", views.customers, name="customers"),
+    path("desk/bulk-actions/new/", bulk.bulk_new, name="bulk_new"),
+    path("desk/bulk-actions/<int:bulk_action_id>/", bulk.bulk_action, name="bulk_action"),
+    path(
+        "desk/bulk-actions/<int:bulk_action_id>/stop/",
+        bulk.bulk_action_control,
+        {"verb": "stop"},
+        name="bulk_action_stop",
+    ),
+    path(
+        "desk/bulk-actions/<int:bulk_action_id>/resume/",
+        bulk.bulk_action_control,
+        {"verb": "resume"},
+        name="bulk_action_resume",
+    ),
     path("desk/customers/<int:customer_id>/", views.customer_detail, name="customer"),
     path(
         "desk/customers/<int:customer_id>/receipts/<int:receipt_id>/",
@@ -42,6 +56,9 @@ urlpatterns = [
         name="customer_receipt_pdf",
     ),
     path(
+        "desk/customers/<int:customer_id>/personal-data.json", views.customer_export, name="customer_export"
+    ),
+    path(
         "desk/customers/<int:customer_id>/view-as/<int:course_id>/",
         views.student_view,
         name="student_view",
@@ -50,6 +67,7 @@ urlpatterns = [
     path("desk/links/", views.links, name="links"),
     path("desk/courses/<int:course_id>/students.csv", views.students_csv, name="students_csv"),
     path("desk/payments.csv", views.payments_csv, name="payments_csv"),
+    path("desk/courses/<int:course_id>/import/", bulk.course_import, name="course_import"),
     *[
         path(f"desk/{route}", views.customer_action, {"action_name": name}, name=name)
         for route, name in ACTION_PATHS

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -29,8 +29,10 @@ from coursedesk.core.replica import replica_reads
 from coursedesk.customers.models import Customer, Tag
 from coursedesk.customers.selectors import course_students, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
+from coursedesk.desk.bulk import BulkForm
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customer_list_page, customer_rows
 from coursedesk.usecases.payments_csv import payments_csv_response
+from coursedesk.usecases.personal_data import customer_personal_data, personal_data_filename
 from coursedesk.usecases.profile import customer_profile, profile_customer
 from coursedesk.usecases.receipts import receipt_filename, receipt_html, receipt_pdf
 from coursedesk.usecases.student_view import student_view_begin
@@ -164,6 +166,8 @@ def customers(request):
             form.add_error("bought_from", error.message)
         else:
             context["listing"] = listing
+            context["bulk_form"] = BulkForm(request.creator)
+            context["segment_count"] = listing.counts[segment.value]
             context["segments"] = [
                 SegmentLink(
                     choice.value,
@@ -198,6 +202,16 @@ def customer_detail(request, customer_id):
     if request.htmx and request.htmx.target == "profile":
         return render(request, "desk/_profile.html", context)
     return render(request, "desk/profile.html", context)
+
+
+@creator_required
+@require_GET
+def customer_export(request, customer_id):
+    """The customer's personal data as a JSON file, for their request of access or portability."""
+    customer = get_object_or_404(Customer.objects.for_creator(request.creator), pk=customer_id)
+    response = JsonResponse(customer_personal_data(customer=customer), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{personal_data_filename(customer)}"'
+    return response
 
 
 def action_permission(request, action_name, **object_id):

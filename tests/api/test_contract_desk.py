@@ -4,7 +4,7 @@ import pytest
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.billing.models import Subscription
-from coursedesk.customers.models import Customer, CustomerNote
+from coursedesk.customers.models import BulkAction, Customer, CustomerNote, Enrolment
 from tests.desk.conftest import make_subscription
 from tests.factories import make_course, make_customer, make_enrolment, make_page
 
@@ -208,3 +208,199 @@ def test_merging_another_creators_customer_is_404(api, customer, other_creator):
 
     assert (response.status_code, error_code(response)) == (404, "not_found")
     assert Customer.objects.get(pk=theirs.pk).merged_into_id is None
+
+
+# --- Personal data export -----------------------------------------------------------------------
+
+
+def test_export_answers_the_personal_data_document(api, customer, enrolment, frozen_now):
+    response = api.get(f"/customers/{customer.pk}/export")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert sorted(body) == [
+        "customer",
+        "emails",
+        "enrolments",
+        "exported_at",
+        "format",
+        "notes",
+        "payments",
+        "refunds",
+        "subscriptions",
+        "timeline",
+    ]
+    assert (body["format"], body["customer"]["id"]) == ("coursedesk.personal_data.v1", str(customer.pk))
+    assert [e["id"] for e in body["enrolments"]] == [str(enrolment.pk)]
+
+
+def test_export_of_another_creators_customer_is_404(api, other_creator):
+    theirs = make_customer(other_creator, email="theirs@example.com")
+
+    response = api.get(f"/customers/{theirs.pk}/export")
+
+    assert (response.status_code, error_code(response)) == (404, "not_found")
+
+
+# --- Bulk actions ---------------------------------------------------------------------------------
+
+
+def test_bulk_dry_run_then_job_then_progress(
+    api, creator, course, frozen_now, django_capture_on_commit_callbacks
+):
+    first = make_customer(creator, email="a@example.com", first_name="Ann", last_name="A")
+    make_enrolment(first, course)
+    body = {"action": "add_tag", "customer_ids": [str(first.pk)], "params": {"tag": "vip"}, "dry_run": True}
+
+    dry = api.post("/bulk-actions", body)
+
+    assert dry.status_code == 200
+    assert dry.json() == {"total": 1, "sample": ["Ann A (a@example.com) gets the tag “vip”."]}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = api.post("/bulk-actions", {**body, "dry_run": False})
+
+    assert started.status_code == 202
+    job_id = started.json()["id"]
+    assert started.json() == {"id": job_id, "status": "queued", "total": 1}
+    assert api.get(f"/bulk-actions/{job_id}").json() == {
+        "id": job_id,
+        "action": "add_tag",
+        "status": "done",
+        "total": 1,
+        "done": 1,
+        "failed": 0,
+        "errors": [],
+    }
+
+
+def test_bulk_revoke_of_a_segment_reports_refusals(
+    api, creator, course, frozen_now, django_capture_on_commit_callbacks
+):
+    make_enrolment(make_customer(creator, email="a@example.com"), course)
+    gone = make_customer(creator, email="b@example.com")
+    make_enrolment(gone, course, revoked_at=frozen_now)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = api.post(
+            "/bulk-actions", {"action": "revoke", "course_id": str(course.pk), "segment": "all"}
+        )
+
+    job = api.get(f"/bulk-actions/{started.json()['id']}").json()
+    assert (job["status"], job["total"], job["done"], job["failed"]) == ("done", 2, 1, 1)
+    assert job["errors"] == [
+        {
+            "customer_id": str(gone.pk),
+            "code": "already_revoked",
+            "message": "Access to this course is already revoked.",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"action": "revoke", "segment": "all"}, 409, "course_required"),
+        ({"action": "add_tag", "params": {"tag": "x"}}, 409, "invalid_selection"),
+        (
+            {"action": "add_tag", "params": {"tag": "x"}, "segment": "all", "customer_ids": ["1"]},
+            409,
+            "invalid_selection",
+        ),
+        ({"action": "explode", "segment": "all"}, 422, "invalid_value"),
+        ({"action": "revoke", "course_id": "999999", "segment": "all"}, 404, "not_found"),
+    ],
+)
+def test_bulk_refusals(api, customer, body, status, code):
+    response = api.post("/bulk-actions", body)
+
+    assert (response.status_code, error_code(response)) == (status, code)
+
+
+def test_another_creators_job_or_customers_are_404(api, creator, customer, other_creator):
+    theirs = make_customer(other_creator, email="theirs@example.com")
+    job = BulkAction.objects.create(
+        creator=other_creator, action="add_tag", actor_kind="creator", actor_label="x", source="api"
+    )
+
+    assert error_code(api.get(f"/bulk-actions/{job.pk}")) == "not_found"
+    response = api.post(
+        "/bulk-actions",
+        {"action": "add_tag", "params": {"tag": "x"}, "customer_ids": [str(customer.pk), str(theirs.pk)]},
+    )
+    assert (response.status_code, error_code(response)) == (404, "not_found")
+
+
+# --- Imports ----------------------------------------------------------------------------------------
+
+CSV = (
+    "email,first_name,last_name,expires_at\n"
+    "zoe@example.com,Zoë,Okafor,\n"
+    "new@example.com,New,Person,2027-01-31\n"
+    "not-an-email,Bad,Row,\n"
+    "late@example.com,Late,Row,someday\n"
+)
+
+
+def post_csv(api, text, **params):
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    return api.client.post(
+        f"/api/v1/imports?{query}", data=text, content_type="text/csv", headers=api.headers
+    )
+
+
+def test_import_dry_run_previews_rows_new_existing_and_errors_by_line(api, customer, course):
+    response = post_csv(api, CSV, course_id=course.pk, dry_run="true")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "rows": 4,
+        "new_customers": 1,
+        "existing_customers": 1,
+        "errors": [
+            {"line": 4, "message": "“not-an-email” is not a valid email address."},
+            {
+                "line": 5,
+                "message": "late@example.com: expires_at “someday” is not a date (YYYY-MM-DD) or an ISO 8601 "
+                "time.",
+            },
+        ],
+    }
+    assert Customer.objects.count() == 1
+
+
+def test_import_runs_as_a_job_and_twice_enrols_nobody_twice(
+    api, customer, course, frozen_now, django_capture_on_commit_callbacks
+):
+    good = "email,first_name,last_name\nzoe@example.com,Zoë,Okafor\nnew@example.com,New,Person\n"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = post_csv(api, good, course_id=course.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_csv(api, good, course_id=course.pk)
+
+    assert first.status_code == 202
+    job = api.get(f"/imports/{first.json()['id']}").json()
+    assert (job["action"], job["status"], job["total"], job["done"], job["failed"]) == (
+        "import",
+        "done",
+        2,
+        2,
+        0,
+    )
+    assert Enrolment.objects.filter(course=course).count() == 2
+    assert AuditEvent.objects.filter(type="enrolment.granted").count() == 2
+
+
+def test_import_into_another_creators_course_is_404(api, other_creator):
+    theirs = make_course(other_creator, title="Rival", slug="rival")
+
+    response = post_csv(api, "email\na@example.com\n", course_id=theirs.pk)
+
+    assert (response.status_code, error_code(response)) == (404, "not_found")
+
+
+def test_import_without_an_email_column_is_422(api, course):
+    response = post_csv(api, "name\nZoë\n", course_id=course.pk, dry_run="true")
+
+    assert (response.status_code, error_code(response)) == (422, "invalid_csv")

@@ -71,3 +71,15 @@ def test_a_conflict_is_explained_before_the_confirmation(
     assert "Both customers have an active subscription to Watercolor Foundations" in html
     assert 'name="confirmed" value="yes"' not in html
     assert Customer.objects.get(pk=duplicate.pk).merged_into_id is None
+
+
+def test_the_dialog_suggests_the_near_matches_of_the_customers_email(creator_client, creator, frozen_now):
+    survivor = make_customer(creator, email="jessica.tran@gmail.com", first_name="Jessica", last_name="Tran")
+    make_customer(creator, email="jessica.tran@gmial.com", first_name="Jess", last_name="T")
+    make_customer(creator, email="someone.else@example.com")
+
+    html = creator_client.get(url("customer_merge", survivor), headers=HTMX).content.decode()
+
+    assert "Perhaps: jessica.tran@gmial.com." in html
+    assert 'value="jessica.tran@gmial.com"' in html
+    assert "someone.else@example.com" not in html

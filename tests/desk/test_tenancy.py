@@ -14,7 +14,7 @@ from coursedesk.audit.services import Actor
 from coursedesk.billing.models import Refund, Subscription
 from coursedesk.billing.receipts import receipt_issue
 from coursedesk.catalog.models import Coupon
-from coursedesk.customers.models import Enrolment
+from coursedesk.customers.models import BulkAction, Enrolment
 from coursedesk.integrations.deliveries import webhook_endpoint_test_send
 from coursedesk.integrations.endpoints import webhook_endpoint_create
 from coursedesk.mail.models import OutboundEmail
@@ -52,6 +52,9 @@ def foreign(other_creator, frozen_now):
         expires_at=frozen_now + dt.timedelta(days=7),
     )
     coupon = Coupon.objects.create(creator=other_creator, code="THEIRS", percent_off=10)
+    bulk_action = BulkAction.objects.create(
+        creator=other_creator, action="add_tag", actor_kind="creator", actor_label="rival", source="api"
+    )
     return {
         "receipt": receipt,
         "lesson": course.lessons.first(),
@@ -68,9 +71,10 @@ def foreign(other_creator, frozen_now):
         "enrolment": enrolment,
         "payment": payment,
         "subscription": subscription,
-        "lesson": course.lessons.get(),
-        "payment_page": page,
-        "coupon": Coupon.objects.create(creator=other_creator, code="RIVAL", percent_off=10),
+        "bulk_action": bulk_action,
+        "import": BulkAction.objects.create(
+            creator=other_creator, action="import", actor_kind="creator", actor_label="rival", source="api"
+        ),
     }
 
 
@@ -107,8 +111,8 @@ def snapshot():
 
 
 def test_the_walk_covers_every_route():
-    assert len(desk_routes()) == 32
-    assert len(api_routes()) == 36
+    assert len(desk_routes()) == 37
+    assert len(api_routes()) == 39
 
 
 def test_every_desk_page_is_404_for_another_creators_object(creator_client, foreign):

@@ -149,7 +149,10 @@ def test_clicks_find_to_refund_and_find_to_revoke(creator_page, zoe):
 DESK_PAGES = [
     "/desk/",
     "/desk/customers/",
+    "/desk/customers/?segment=active",
     "/desk/customers/{customer}/",
+    "/desk/customers/{customer}/merge/",
+    "/desk/courses/{course}/import/",
     "/desk/customers/{customer}/edit/",
     "/desk/payments/{payment}/refund/?change=1",
     "/desk/teach/",
@@ -168,7 +171,13 @@ def test_nothing_scrolls_sideways_on_a_phone(creator_page, zoe, path):
         zoe, zoe.enrolments.get().course, 1900, status="failed", failure_message="Your card was declined."
     )
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(path.format(customer=zoe.pk, payment=zoe.payments.filter(status="succeeded").get().pk))
+    page.goto(
+        path.format(
+            customer=zoe.pk,
+            payment=zoe.payments.filter(status="succeeded").get().pk,
+            course=zoe.enrolments.get().course_id,
+        )
+    )
     assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("window.innerWidth")
     assert page.evaluate("document.body.scrollWidth") <= 390
 

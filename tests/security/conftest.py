@@ -13,7 +13,7 @@ from coursedesk.audit.services import Actor, audit_record
 from coursedesk.billing.models import Payment, Receipt, Refund, Subscription
 from coursedesk.billing.receipts import receipt_issue
 from coursedesk.catalog.models import Coupon, Course, Lesson, LessonFile, PaymentPage, Section
-from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.customers.models import BulkAction, Customer, Enrolment
 from coursedesk.integrations.models import PublicEvent, WebhookDelivery, WebhookEndpoint
 from coursedesk.mail.models import OutboundEmail
 from tests.factories import make_course, make_creator, make_customer, make_enrolment, make_page
@@ -44,6 +44,7 @@ class Tenant:
     invitation: Invitation
     coupon: Coupon
     receipt: Receipt
+    bulk_action: BulkAction
 
     def url_values(self) -> dict[str, str]:
         """Values for every URL parameter name the routes use, pointing at this tenant's objects."""
@@ -74,6 +75,7 @@ class Tenant:
             "key": "inv_unknown",  # a team invitation's link
             "coupon_id": self.coupon.pk,
             "receipt_id": self.receipt.pk,
+            "bulk_action_id": self.bulk_action.pk,
         }
         return {name: str(value) for name, value in values.items()}
 
@@ -160,7 +162,16 @@ def make_tenant(email: str, slug: str, name: str) -> Tenant:
         expires_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
     )
     coupon = Coupon.objects.create(creator=creator, code="SPRING", percent_off=10)
+    bulk_action = BulkAction.objects.create(
+        creator=creator,
+        action="add_tag",
+        params={"tag": "x"},
+        actor_kind="creator",
+        actor_label=creator.email,
+        source="api",
+    )
     return Tenant(
+        bulk_action=bulk_action,
         creator=creator,
         token=key,
         course=course,

@@ -32,6 +32,8 @@ COLLECTION_OBJECT = {
     "lessons": "lesson",
     "payment-pages": "page",
     "coupons": "coupon",
+    "bulk-actions": "bulk_action",
+    "imports": "bulk_action",
 }
 
 

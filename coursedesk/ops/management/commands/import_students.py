@@ -1,36 +1,15 @@
 """manage.py import_students <creator-email> <course-slug> <file.csv> — grant a course to many people."""
 
-import csv
-
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from tqdm import tqdm
 
 from coursedesk.accounts.models import Creator
 from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.models import Course
-from coursedesk.core import clock
-from coursedesk.usecases.course_access import course_access_give
-
-
-def parse_expiry(text: str):
-    """A date means the start of that day, a time without an offset is in the server's time zone:
-    both as on the desk."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    moment = parse_datetime(text)
-    if moment is None:
-        day = parse_date(text)
-        if day is None:
-            raise ValueError(f"expires_at {text!r} is not a date (YYYY-MM-DD) or an ISO 8601 time")
-        return clock.start_of_day(day)
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+from coursedesk.core.errors import DomainError
+from coursedesk.usecases.imports import import_preview, import_row
 
 
 class Command(BaseCommand):
@@ -54,59 +33,33 @@ class Command(BaseCommand):
         course = Course.objects.for_creator(creator).filter(slug=course_slug).first()
         if course is None:
             raise CommandError(f"{creator_email} has no course with the slug {course_slug}.")
-        rows = self.read(csv_file)
+        try:
+            with open(csv_file, newline="", encoding="utf-8-sig") as handle:
+                text = handle.read()
+        except OSError as error:
+            raise CommandError(f"Cannot read {csv_file}: {error.strerror}") from error
+        try:
+            preview = import_preview(creator=creator, text=text)
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        if preview.errors:
+            problems = [f"line {error['line']}: {error['message']}" for error in preview.errors[:50]]
+            raise CommandError("Nothing was imported. Fix these rows:\n" + "\n".join(problems))
+        rows = preview.rows
         actor = Actor.operator("import_students")
-        created = 0
         with transaction.atomic():
             for row in tqdm(rows, desc="Importing", unit="student", disable=len(rows) < 200):
-                given = course_access_give(
+                import_row(
                     creator=creator,
                     course=course,
-                    email=row["email"],
-                    first_name=row["first_name"],
-                    last_name=row["last_name"],
-                    expires_at=row["expires_at"],
+                    row=row,
                     send_welcome_email=send_welcome_email,
                     actor=actor,
                     source=AuditSource.IMPORT,
                 )
-                created += given.customer_created
+        created = preview.new_customers
         self.stdout.write(
             self.style.SUCCESS(
                 f"Imported {len(rows)} students into {course.title} ({created} new customers)."
             )
         )
-
-    def read(self, path: str) -> list[dict]:
-        try:
-            with open(path, newline="", encoding="utf-8-sig") as handle:
-                reader = csv.DictReader(handle)
-                if not reader.fieldnames or "email" not in reader.fieldnames:
-                    raise CommandError("The CSV needs a header row with at least an 'email' column.")
-                rows, problems, seen = [], [], set()
-                for line, raw in enumerate(reader, start=2):
-                    email = (raw.get("email") or "").strip()
-                    try:
-                        validate_email(email)
-                        expires_at = parse_expiry(raw.get("expires_at", ""))
-                    except (ValidationError, ValueError) as error:
-                        message = error.messages[0] if isinstance(error, ValidationError) else str(error)
-                        problems.append(f"line {line}: {email or '(no email)'}: {message}")
-                        continue
-                    if email.lower() in seen:
-                        problems.append(f"line {line}: {email} appears twice")
-                        continue
-                    seen.add(email.lower())
-                    rows.append(
-                        {
-                            "email": email,
-                            "first_name": (raw.get("first_name") or "").strip(),
-                            "last_name": (raw.get("last_name") or "").strip(),
-                            "expires_at": expires_at,
-                        }
-                    )
-        except OSError as error:
-            raise CommandError(f"Cannot read {path}: {error.strerror}") from error
-        if problems:
-            raise CommandError("Nothing was imported. Fix these rows:\n" + "\n".join(problems[:50]))
-        return rows
