@@ -44,6 +44,18 @@ def test_screenshots_of_the_main_pages(new_page, demo_data):
     expect(creator.locator("#profile")).to_be_visible()
     shoot(creator, "customer-profile")
 
+    # On a phone (390 px wide) the profile's rows are cards with their actions, and nothing
+    # scrolls sideways.
+    creator.set_viewport_size({"width": 390, "height": 844})
+    expect(creator.locator("#profile")).to_be_visible()
+    assert creator.evaluate("document.documentElement.scrollWidth") <= 390
+    shoot(creator, "customer-profile-phone")
+    creator.set_viewport_size({"width": 1280, "height": 900})
+
+    creator.goto("/desk/customers/?segment=past_due")
+    expect(creator.get_by_role("heading", level=1)).to_be_visible()
+    shoot(creator, "customer-list")
+
     creator.goto("/desk/teach/")
     shoot(creator, "teach")
     creator.goto("/desk/links/")
