@@ -43,7 +43,7 @@ class BulkForm(forms.Form):
     tag = forms.CharField(required=False, max_length=Tag.MAX_LENGTH, label="Tag")
     send_welcome_email = forms.BooleanField(required=False, label="Send the welcome email (grant)")
     scope = forms.ChoiceField(
-        choices=[("selected", "The customers ticked below"), ("segment", "Everyone in this segment")],
+        choices=[("selected", "The customers ticked above"), ("segment", "Everyone in this segment")],
         widget=forms.RadioSelect,
         initial="selected",
         label="Apply to",
