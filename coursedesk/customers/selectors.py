@@ -275,7 +275,8 @@ def course_student_counts(*, courses) -> dict[int, dict[str, int]]:
         "AND expiry_recorded_at IS NULL AND expires_at IS NOT NULL AND expires_at <= %s "
         f"ORDER BY expires_at LIMIT {PASSED_READ_AT_MOST + 1}) passed"
     )
-    at = connection.ops.adapt_datetimefield_value(clock.now())
+    now = clock.now()
+    at = connection.ops.adapt_datetimefield_value(now)
     passed: dict[int, int] = {}
     read = 0
     with connection.cursor() as cursor:
@@ -294,7 +295,7 @@ def course_student_counts(*, courses) -> dict[int, dict[str, int]]:
                 revoked_at__isnull=True,
                 expiry_recorded_at__isnull=True,
                 expires_at__isnull=False,
-                expires_at__lte=clock.now(),
+                expires_at__lte=now,
             )
             .order_by()
             .values("course_id")

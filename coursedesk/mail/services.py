@@ -95,9 +95,7 @@ def email_queue(
 def email_suppression_active(customer) -> EmailSuppression | None:
     """Why emails to the customer's current address are not sent, if they are not."""
     # Annotated by the query that read the customer (SQL's LOWER folds ASCII only, so only then).
-    if getattr(customer, "email_suppressed", None) is False and customer.email.isascii():
-        return None
-    if getattr(customer, "email_suppression_id", None) is not None:  # read with the customer
+    if getattr(customer, "email_suppression_id", None) is not None:
         return EmailSuppression(
             pk=customer.email_suppression_id,
             creator_id=customer.creator_id,
@@ -106,6 +104,8 @@ def email_suppression_active(customer) -> EmailSuppression | None:
             detail=customer.email_suppression_detail,
             created_at=customer.email_suppression_created_at,
         )
+    if hasattr(customer, "email_suppression_id") and customer.email.isascii():
+        return None
     suppressions = EmailSuppression.objects.filter(creator_id=customer.creator_id)  # no creator row read
     return suppressions.active().for_address(customer.email).first()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Lower, Trim
 from django.shortcuts import get_object_or_404
 
@@ -118,10 +118,9 @@ def _header(profile: CustomerProfile) -> CustomerProfile:
 
 def profile_customer(*, creator, customer_id) -> Customer:
     """The creator's customer for the profile (a foreign or missing one is a 404), with, in the same
-    query, `email_suppressed` and the active suppression's fields (so the address's deliverability
-    costs no query of its own) and
-    `creator_currencies`, how many currencies the creator's payment pages ask for (amounts carry
-    their code when there are several)."""
+    query, the active suppression's fields (so the address's deliverability costs no query of its
+    own) and `creator_currencies`, how many currencies the creator's payment pages ask for (amounts
+    carry their code when there are several)."""
     suppressed = EmailSuppression.objects.filter(
         creator_id=OuterRef("creator_id"), cleared_at__isnull=True, address=Lower(Trim(OuterRef("email")))
     )
@@ -133,9 +132,8 @@ def profile_customer(*, creator, customer_id) -> Customer:
         .values("count")
     )
     customers = Customer.objects.for_creator(creator).annotate(
-        email_suppressed=Exists(suppressed),
-        # The suppression itself (at most one is active per address), so that showing why costs
-        # no query either.
+        # The active suppression (at most one per address), so that whether the address is
+        # deliverable, and why not, costs no query of its own.
         email_suppression_id=Subquery(suppressed.values("pk")[:1]),
         email_suppression_reason=Subquery(suppressed.values("reason")[:1]),
         email_suppression_detail=Subquery(suppressed.values("detail")[:1]),
