@@ -1,11 +1,10 @@
 """A course's students as CSV, streamed in constant memory, safe to open in a spreadsheet.
 
 Every student is listed, revoked and expired included. Totals and receipt numbers come from the
-payment, refund and receipt rows (per customer and course) through subqueries. The database writes
-the CSV itself from one SELECT that formats every cell (students_csv_sql): PostgreSQL's COPY streams
-it, SQLite joins each row into its line, so no Python runs per row. `students_csv_reference_lines`
-writes the same CSV row by row with Python's csv module; tests hold the export to it byte for byte on
-both databases.
+payment, refund and receipt rows (per customer and course). The database writes the CSV itself from
+one SELECT that formats every cell (students_csv_sql): PostgreSQL's COPY streams it, SQLite joins
+each row into its line, so no Python runs per row. `students_csv_reference_lines` writes the same
+CSV row by row with Python's csv module; tests hold the export to it byte for byte on both databases.
 """
 
 from __future__ import annotations

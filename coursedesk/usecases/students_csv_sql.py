@@ -37,8 +37,7 @@ class Dialect:
     """What differs between the two databases: placeholders, characters, substrings and times."""
 
     course = now = ""
-    # Keeps the inner SELECT whole: merged into the outer one, each of its subqueries would run
-    # once for every time the formatting names its column.
+    # Keeps the inner SELECT (its joins and its order) whole under the formatting.
     fence = ""
     outer_order = ""
 
@@ -61,8 +60,9 @@ class Dialect:
         """A stored time as "2026-11-21 10:00:00 UTC" (seconds truncated), NULL stays NULL."""
         raise NotImplementedError
 
-    def numbers(self, column: str, from_where: str) -> str:
-        """`column` of the rows `from_where` names, ascending, joined by spaces; NULL for none."""
+    def numbers(self, key: str, column: str, from_where: str) -> str:
+        """(customer_id, numbers): `column` of the rows `from_where` names, ascending, joined by
+        spaces, for each `key`."""
         raise NotImplementedError
 
 
@@ -89,8 +89,11 @@ class Postgres(Dialect):
     def time(self, expression):
         return f"to_char({expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'"
 
-    def numbers(self, column, from_where):
-        return f"(SELECT string_agg(({column})::text, ' ' ORDER BY {column}) {from_where})"
+    def numbers(self, key, column, from_where):
+        return (
+            f"SELECT {key} AS customer_id, string_agg(({column})::text, ' ' ORDER BY {column}) AS numbers "
+            f"{from_where} GROUP BY {key}"
+        )
 
 
 class Sqlite(Dialect):
@@ -120,10 +123,13 @@ class Sqlite(Dialect):
         # Django stores "2026-11-21 10:00:00[.ffffff]" in UTC.
         return f"substr({expression}, 1, 19) || ' UTC'"
 
-    def numbers(self, column, from_where):
+    def numbers(self, key, column, from_where):
         # group_concat takes no ORDER BY before SQLite 3.44; it joins an ordered subquery's rows in
         # their order.
-        return f"(SELECT group_concat(n, ' ') FROM (SELECT {column} AS n {from_where} ORDER BY {column}))"
+        return f"""SELECT k AS customer_id, MIN(numbers) AS numbers FROM (
+                     SELECT {key} AS k, group_concat({column}, ' ') OVER (PARTITION BY {key} ORDER BY {column}
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS numbers
+                     {from_where}) GROUP BY k"""
 
 
 DIALECTS = {"postgresql": Postgres(), "sqlite": Sqlite()}
@@ -150,9 +156,40 @@ def students_csv_select(vendor: str) -> str:
 
     succeeded = _literal(Payment.Status.SUCCEEDED)
     counted = _in(Refund.COUNTED_STATUSES)
-    same_enrolment = "p.customer_id = e.customer_id AND p.course_id = e.course_id"
-    receipts = (
-        f"FROM billing_receipt rc JOIN billing_payment p ON p.id = rc.payment_id WHERE {same_enrolment}"
+    # Each figure is computed once per customer for the one course, in a grouped SELECT joined to
+    # the enrolments, instead of a subquery per row: a customer has one enrolment per course, so
+    # each join finds at most one row.
+    progress = f"""SELECT lp.customer_id, COUNT(*) AS done
+                     FROM customers_lessonprogress lp JOIN catalog_lesson l ON l.id = lp.lesson_id
+                    WHERE l.course_id = {d.course} GROUP BY lp.customer_id"""
+    # One pass over the course's payments gives each customer's totals and newest currency; the
+    # refunds are summed per payment first, so a payment with several refunds still counts once
+    # (PostgreSQL sums sums as numeric, hence the cast back to an integer). The newest rows are
+    # grouped although a customer has one each: SQLite then indexes them for the join, where it
+    # may scan them all for every enrolment.
+    refunds = f"""SELECT payment_id, SUM(amount) AS amount FROM billing_refund
+                   WHERE status IN {counted} GROUP BY payment_id"""
+    taken = f"CASE WHEN p.status = {succeeded} THEN"
+    payments = f"""SELECT customer_id, MIN(paid) AS paid, MIN(refunded) AS refunded,
+                          MIN(currency) AS currency FROM (
+                     SELECT p.customer_id, p.currency,
+                            SUM({taken} p.amount END) OVER customer AS paid,
+                            CAST(SUM({taken} r.amount END) OVER customer AS BIGINT) AS refunded,
+                            ROW_NUMBER() OVER (customer ORDER BY p.paid_at DESC, p.id DESC) AS n
+                       FROM billing_payment p LEFT JOIN ({refunds}) r ON r.payment_id = p.id
+                      WHERE p.course_id = {d.course}
+                     WINDOW customer AS (PARTITION BY p.customer_id)) course_payments
+                    WHERE n = 1 GROUP BY customer_id"""
+    subscription = f"""SELECT customer_id, MIN(status) AS status FROM (
+                         SELECT customer_id, status, ROW_NUMBER() OVER (
+                                  PARTITION BY customer_id ORDER BY started_at DESC, id DESC) AS n
+                           FROM billing_subscription WHERE course_id = {d.course}) course_subscriptions
+                        WHERE n = 1 GROUP BY customer_id"""
+    receipts = d.numbers(
+        "p.customer_id",
+        "rc.number",
+        f"FROM billing_receipt rc JOIN billing_payment p ON p.id = rc.payment_id "
+        f"WHERE p.course_id = {d.course}",
     )
     return f"""
 SELECT NULLIF({neutralised("t.first_name")}, ''),
@@ -173,25 +210,18 @@ SELECT NULLIF({neutralised("t.first_name")}, ''),
        CASE WHEN t.lessons = 0 THEN '0' ELSE {d.text("t.done * 100 / t.lessons")} END
   FROM (SELECT e.id, c.first_name, c.last_name, c.email, e.revoked_at, e.expires_at, e.granted_at,
                pp.name AS page_name, c.last_login_at,
-               (SELECT COUNT(*) FROM customers_lessonprogress lp
-                  JOIN catalog_lesson l ON l.id = lp.lesson_id
-                 WHERE lp.customer_id = e.customer_id AND l.course_id = e.course_id) AS done,
-               (SELECT COUNT(*) FROM catalog_lesson l WHERE l.course_id = e.course_id) AS lessons,
-               COALESCE((SELECT SUM(p.amount) FROM billing_payment p
-                          WHERE {same_enrolment} AND p.status = {succeeded}), 0) AS paid,
-               COALESCE((SELECT SUM(r.amount) FROM billing_refund r
-                           JOIN billing_payment p ON p.id = r.payment_id
-                          WHERE {same_enrolment} AND p.status = {succeeded}
-                            AND r.status IN {counted}), 0) AS refunded,
-               (SELECT p.currency FROM billing_payment p WHERE {same_enrolment}
-                 ORDER BY p.paid_at DESC, p.id DESC LIMIT 1) AS currency,
-               (SELECT s.status FROM billing_subscription s
-                 WHERE s.customer_id = e.customer_id AND s.course_id = e.course_id
-                 ORDER BY s.started_at DESC, s.id DESC LIMIT 1) AS subscription_status,
-               {d.numbers("rc.number", receipts)} AS receipt_numbers
+               COALESCE(progress.done, 0) AS done, lessons.lessons,
+               COALESCE(payments.paid, 0) AS paid, COALESCE(payments.refunded, 0) AS refunded,
+               payments.currency, subscription.status AS subscription_status,
+               receipts.numbers AS receipt_numbers
           FROM customers_enrolment e
           JOIN customers_customer c ON c.id = e.customer_id
           LEFT JOIN catalog_paymentpage pp ON pp.id = e.payment_page_id
+          CROSS JOIN (SELECT COUNT(*) AS lessons FROM catalog_lesson WHERE course_id = {d.course}) lessons
+          LEFT JOIN ({progress}) progress ON progress.customer_id = e.customer_id
+          LEFT JOIN ({payments}) payments ON payments.customer_id = e.customer_id
+          LEFT JOIN ({subscription}) subscription ON subscription.customer_id = e.customer_id
+          LEFT JOIN ({receipts}) receipts ON receipts.customer_id = e.customer_id
          WHERE e.course_id = {d.course}
          ORDER BY e.id {d.fence}) t
  {d.outer_order}"""
