@@ -2,9 +2,10 @@
 
 Every student is listed, revoked and expired included. Totals and receipt numbers come from the
 payment, refund and receipt rows (per customer and course). The database writes the CSV itself from
-one SELECT that formats every cell (students_csv_sql): PostgreSQL's COPY streams it, SQLite joins
-each row into its line, so no Python runs per row. `students_csv_reference_lines` writes the same
-CSV row by row with Python's csv module; tests hold the export to it byte for byte on both databases.
+one SELECT that formats every cell (students_csv_sql): PostgreSQL's COPY streams it, and SQLite's
+rows go through the csv module's C writer a block at a time, so no Python code runs per row.
+`students_csv_reference_lines` writes the same CSV row by row with Python's csv module; tests hold
+the export to it byte for byte on both databases.
 """
 
 from __future__ import annotations
@@ -24,11 +25,7 @@ from coursedesk.core.money import decimal_places
 from coursedesk.core.spreadsheet import neutralise
 from coursedesk.customers.models import Enrolment
 from coursedesk.usecases.progress import with_progress
-from coursedesk.usecases.students_csv_sql import (
-    students_csv_lines_select,
-    students_csv_params,
-    students_csv_select,
-)
+from coursedesk.usecases.students_csv_sql import students_csv_params, students_csv_select
 
 HEADER = [
     "First name",
@@ -249,12 +246,21 @@ SQLITE_ROWS = 8192
 
 
 def _sqlite_blocks(connection, *, course, now):
+    """The SELECT's rows, already formatted, written by the csv module's C writer a block of rows
+    at a time: it quotes as the reference does and writes NULL as an empty cell. On the same
+    database this costs less than building each line in SQL, and stays within about a tenth of the
+    sqlite3 shell's `.mode csv` (bench/csv_sql.py)."""
     params = students_csv_params(connection, course_id=course.pk, now=now)
     connection.ensure_connection()
-    cursor = connection.connection.execute(students_csv_lines_select(), params)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    cursor = connection.connection.execute(students_csv_select("sqlite"), params)
     try:
         while rows := cursor.fetchmany(SQLITE_ROWS):
-            yield "".join([line for (line,) in rows]).encode()
+            writer.writerows(rows)
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
     finally:
         cursor.close()
 

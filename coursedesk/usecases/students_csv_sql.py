@@ -1,9 +1,10 @@
 """The students CSV's cells formatted by the database: one SELECT per database that formats every
 cell the way the export shows it (labels, times, money, formula neutralising), so the export streams
-what the database writes with no Python per row:
+what the database writes with no Python code per row:
 
 - PostgreSQL: `COPY (<select>) TO STDOUT WITH (FORMAT csv)`, read through psycopg 3;
-- SQLite: the same cells joined into CSV lines by SQL (`students_csv_lines_select`).
+- SQLite: the same cells, fetched thousands of rows at a time and written by Python's csv module
+  (its C writer, one call per block).
 
 Empty cells are NULL, because COPY quotes an empty string and writes NULL as nothing, as the export
 does. Tests hold both to the reference writer (`students_csv.students_csv_reference_lines`) byte
@@ -230,32 +231,3 @@ SELECT NULLIF({neutralised("t.first_name")}, ''),
 def students_csv_params(connection, *, course_id: int, now) -> dict:
     """The SELECT's parameters, the time adapted as Django would compare it on this database."""
     return {"course": int(course_id), "now": connection.ops.adapt_datetimefield_value(now)}
-
-
-def _csv_cell(expression: str) -> str:
-    """A text cell as Python's csv module writes it: quoted, with quotes doubled, when it holds a
-    comma, a quote or a line break; NULL as nothing."""
-    special = " OR ".join(f"instr({expression}, {c}) > 0" for c in ("','", "'\"'", "char(13)", "char(10)"))
-    return (
-        f"CASE WHEN {expression} IS NULL THEN '' WHEN {special} "
-        f"THEN '\"' || replace({expression}, '\"', '\"\"') || '\"' ELSE {expression} END"
-    )
-
-
-# The cells that hold text a person typed; the others (labels, times, money) never need quotes.
-TYPED_CELLS = (0, 1, 2, 6)
-CELLS = 14
-
-
-def students_csv_lines_select() -> str:
-    """SQLite: each row of the export as one CSV line (ending CRLF), from the same cells."""
-    cells = " || ',' || ".join(
-        _csv_cell(f"c{i}") if i in TYPED_CELLS else f"COALESCE(c{i}, '')" for i in range(CELLS)
-    )
-    columns = ", ".join(f"c{i}" for i in range(CELLS))
-    # The cells' SELECT is fenced (LIMIT -1 OFFSET 0) so each cell is computed once, not once for
-    # every time the quoting names it, and read as a co-routine in its own order.
-    return (
-        f"WITH r({columns}) AS ({students_csv_select('sqlite')} LIMIT -1 OFFSET 0) "
-        f"SELECT {cells} || char(13, 10) FROM r"
-    )
