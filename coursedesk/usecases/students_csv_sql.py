@@ -125,8 +125,9 @@ class Sqlite(Dialect):
         return f"substr({expression}, 1, 19) || ' UTC'"
 
     def numbers(self, key, column, from_where):
-        # group_concat takes no ORDER BY before SQLite 3.44; it joins an ordered subquery's rows in
-        # their order.
+        # group_concat takes no ORDER BY before SQLite 3.44. As a window function over each
+        # customer's numbers in order, whole partition in its frame, it joins them in that order;
+        # the grouping keeps one row per customer.
         return f"""SELECT k AS customer_id, MIN(numbers) AS numbers FROM (
                      SELECT {key} AS k, group_concat({column}, ' ') OVER (PARTITION BY {key} ORDER BY {column}
                               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS numbers
