@@ -242,7 +242,10 @@ def _postgres_blocks(connection, *, course, now):
                 yield _crlf(bytes(block))
 
 
-SQLITE_ROWS = 8192
+# About 250 KB of CSV a block. Each row held costs about 2.7 KB until its block is written (the
+# row's cells, the buffer's text, its UTF-8 copy): 8,192 rows grew the process by 33 MB where 2,048
+# grow it by 17 MB, at the same speed.
+SQLITE_ROWS = 2048
 
 
 def _sqlite_blocks(connection, *, course, now):
