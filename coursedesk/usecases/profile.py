@@ -14,10 +14,12 @@ from coursedesk.billing.models import Payment, Subscription
 from coursedesk.billing.selectors import payments_with_receipts, payments_with_refund_amounts
 from coursedesk.catalog.links import course_links
 from coursedesk.catalog.models import PaymentPage
+from coursedesk.core.json_rows import JSONRows, json_rows_read
 from coursedesk.core.money import Money
-from coursedesk.customers.models import Customer
+from coursedesk.customers.models import Customer, CustomerNote
 from coursedesk.customers.selectors import customer_enrolments, customer_notes, customer_timeline
 from coursedesk.mail.models import EmailSuppression, OutboundEmail
+from coursedesk.mail.services import email_suppression_known
 from coursedesk.usecases.progress import with_progress
 
 
@@ -118,9 +120,9 @@ def _header(profile: CustomerProfile) -> CustomerProfile:
 
 def profile_customer(*, creator, customer_id) -> Customer:
     """The creator's customer for the profile (a foreign or missing one is a 404), with, in the same
-    query, the active suppression's fields (so the address's deliverability costs no query of its
-    own) and `creator_currencies`, how many currencies the creator's payment pages ask for (amounts
-    carry their code when there are several)."""
+    query, the active suppression of its address (so whether the address is deliverable, and why not,
+    costs no query of its own), its newest notes, and `creator_currencies`, how many currencies the
+    creator's payment pages ask for (amounts carry their code when there are several)."""
     suppressed = EmailSuppression.objects.filter(
         creator_id=OuterRef("creator_id"), cleared_at__isnull=True, address=Lower(Trim(OuterRef("email")))
     )
@@ -132,19 +134,21 @@ def profile_customer(*, creator, customer_id) -> Customer:
         .values("count")
     )
     customers = Customer.objects.for_creator(creator).annotate(
-        # The active suppression (at most one per address), so that whether the address is
-        # deliverable, and why not, costs no query of its own.
-        email_suppression_id=Subquery(suppressed.values("pk")[:1]),
-        email_suppression_reason=Subquery(suppressed.values("reason")[:1]),
-        email_suppression_detail=Subquery(suppressed.values("detail")[:1]),
-        email_suppression_created_at=Subquery(suppressed.values("created_at")[:1]),
+        # At most one suppression is active per address.
+        suppression_rows=JSONRows(suppressed.order_by()[:1]),
+        note_rows=JSONRows(customer_notes(customer=OuterRef("pk"))[:PROFILE_NOTES]),
         creator_currencies=Subquery(currencies, output_field=IntegerField()),
     )
-    return get_object_or_404(customers, pk=customer_id)
+    customer = get_object_or_404(customers, pk=customer_id)
+    suppressions = json_rows_read(customer.suppression_rows, EmailSuppression)
+    email_suppression_known(customer, suppressions[0] if suppressions else None)
+    customer.profile_notes = json_rows_read(customer.note_rows, CustomerNote)
+    return customer
 
 
 def customer_profile(*, customer: Customer) -> CustomerProfile:
-    """Everything the profile shows, in a fixed number of queries (one per list)."""
+    """Everything the profile shows, in a fixed number of queries (one per list; the notes come with
+    a customer read by `profile_customer`)."""
     return _header(
         CustomerProfile(
             customer=customer,
@@ -153,6 +157,10 @@ def customer_profile(*, customer: Customer) -> CustomerProfile:
             subscriptions=list(customer_subscriptions(customer=customer)),
             emails=list(customer_emails(customer=customer)[:PROFILE_EMAILS]),
             timeline=list(customer_timeline(customer=customer)[:PROFILE_TIMELINE]),
-            notes=list(customer_notes(customer=customer)[:PROFILE_NOTES]),
+            notes=(
+                customer.profile_notes
+                if hasattr(customer, "profile_notes")
+                else list(customer_notes(customer=customer)[:PROFILE_NOTES])
+            ),
         )
     )
