@@ -11,8 +11,7 @@ from coursedesk.core.errors import DomainError
 from coursedesk.mail.models import OutboundEmail
 from tests.desk.conftest import make_payment, make_refund, make_subscription, snapshot
 from tests.desk.test_actions import HTMX, url
-from tests.desk.test_profile import profile_url
-from tests.desk.test_profile_queries import PROFILE_QUERIES
+from tests.desk.test_profile import PROFILE_QUERIES, profile_url
 
 
 def header(response) -> str:

@@ -8,10 +8,8 @@ import datetime as dt
 from coursedesk.audit.services import Actor
 from coursedesk.customers.services import note_add
 from coursedesk.mail.models import EmailSuppression
-from tests.desk.test_profile import profile_url
+from tests.desk.test_profile import PROFILE_QUERIES, profile_url
 from tests.factories import make_customer
-
-PROFILE_QUERIES = 8
 
 
 def test_the_profile_reads_eight_queries(
