@@ -95,7 +95,7 @@ def email_queue(
 def _sql_lower_agrees(address: str) -> bool:
     """Whether SQL's LOWER(TRIM(address)) is Python's `address.strip().lower()`: SQLite's LOWER folds
     ASCII only, so a letter outside ASCII must already be lower case (as in most such addresses)."""
-    return address == address.strip(" ") and all(ch.isascii() or ch.lower() == ch for ch in address)
+    return address == address.strip() and all(ch.isascii() or ch.lower() == ch for ch in address)
 
 
 def email_suppression_known(customer, suppression: EmailSuppression | None) -> None:
