@@ -92,20 +92,23 @@ def email_queue(
     return email
 
 
+def _sql_lower_agrees(address: str) -> bool:
+    """Whether SQL's LOWER(TRIM(address)) is Python's `address.strip().lower()`: SQLite's LOWER folds
+    ASCII only, so a letter outside ASCII must already be lower case (as in most such addresses)."""
+    return address == address.strip() and all(ch.isascii() or ch.lower() == ch for ch in address)
+
+
+def email_suppression_known(customer, suppression: EmailSuppression | None) -> None:
+    """Records on `customer` the active suppression of its address that a query read with it (by
+    comparing the address in SQL), so that `email_suppression_active` asks nothing more."""
+    if suppression is not None or _sql_lower_agrees(customer.email):
+        customer.__dict__["email_suppression_read"] = suppression
+
+
 def email_suppression_active(customer) -> EmailSuppression | None:
     """Why emails to the customer's current address are not sent, if they are not."""
-    # Annotated by the query that read the customer (SQL's LOWER folds ASCII only, so only then).
-    if getattr(customer, "email_suppression_id", None) is not None:
-        return EmailSuppression(
-            pk=customer.email_suppression_id,
-            creator_id=customer.creator_id,
-            address=customer.email.strip().lower(),
-            reason=customer.email_suppression_reason,
-            detail=customer.email_suppression_detail,
-            created_at=customer.email_suppression_created_at,
-        )
-    if hasattr(customer, "email_suppression_id") and customer.email.isascii():
-        return None
+    if "email_suppression_read" in customer.__dict__:
+        return customer.__dict__["email_suppression_read"]
     suppressions = EmailSuppression.objects.filter(creator_id=customer.creator_id)  # no creator row read
     return suppressions.active().for_address(customer.email).first()
 

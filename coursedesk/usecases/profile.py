@@ -3,10 +3,12 @@ refunded and what is left), subscriptions, emails and timeline, in one query per
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Lower, Trim
 from django.shortcuts import get_object_or_404
 
@@ -14,21 +16,47 @@ from coursedesk.billing.models import Payment, Subscription
 from coursedesk.billing.selectors import payments_with_receipts, payments_with_refund_amounts
 from coursedesk.catalog.links import course_links
 from coursedesk.catalog.models import PaymentPage
+from coursedesk.core.json_rows import JSONRows, json_rows_read
 from coursedesk.core.money import Money
-from coursedesk.customers.models import Customer
-from coursedesk.customers.selectors import customer_enrolments, customer_notes, customer_timeline
+from coursedesk.customers.models import Customer, CustomerNote, Enrolment
+from coursedesk.customers.selectors import customer_notes, customer_timeline
 from coursedesk.mail.models import EmailSuppression, OutboundEmail
+from coursedesk.mail.services import email_suppression_known
 from coursedesk.usecases.progress import with_progress
+
+_built = threading.local()
+
+
+def _built_once(name: str, build: Callable[[], QuerySet]) -> QuerySet:
+    """The queryset `build` makes, made once per thread and then filtered for each customer.
+    Resolving the annotations of a list (the subqueries of refunds, receipts and lesson progress) is
+    about half of what building and running its query costs, and they do not depend on the customer.
+    Once per thread, not per process: compiling a clone reads the subqueries all clones share."""
+    querysets = _built.__dict__.setdefault("querysets", {})
+    if name not in querysets:
+        querysets[name] = build()
+    return querysets[name]
 
 
 def customer_payments(*, customer):
     """The customer's payments, newest first, each annotated with `refunded_amount`,
     `refundable_amount`, `receipt_number` and `receipt_key`."""
-    return payments_with_receipts(
-        payments_with_refund_amounts(
-            Payment.objects.filter(customer=customer).select_related("course").order_by("-paid_at", "-pk")
-        )
+    payments = _built_once(
+        "payments",
+        lambda: payments_with_receipts(
+            payments_with_refund_amounts(Payment.objects.select_related("course"))
+        ),
     )
+    return payments.filter(customer=customer).order_by("-paid_at", "-pk")
+
+
+def customer_enrolments_with_progress(*, customer):
+    """The customer's enrolments, newest first, with their status now and their course's progress
+    (`with_progress`)."""
+    enrolments = _built_once(
+        "enrolments", lambda: with_progress(Enrolment.objects.select_related("course", "payment_page"))
+    )
+    return enrolments.filter(customer=customer).with_status().order_by("-granted_at", "-pk")
 
 
 def customer_subscriptions(*, customer):
@@ -116,11 +144,7 @@ def _header(profile: CustomerProfile) -> CustomerProfile:
     return profile
 
 
-def profile_customer(*, creator, customer_id) -> Customer:
-    """The creator's customer for the profile (a foreign or missing one is a 404), with, in the same
-    query, the active suppression's fields (so the address's deliverability costs no query of its
-    own) and `creator_currencies`, how many currencies the creator's payment pages ask for (amounts
-    carry their code when there are several)."""
+def _customers_for_profile() -> QuerySet:
     suppressed = EmailSuppression.objects.filter(
         creator_id=OuterRef("creator_id"), cleared_at__isnull=True, address=Lower(Trim(OuterRef("email")))
     )
@@ -131,28 +155,42 @@ def profile_customer(*, creator, customer_id) -> Customer:
         .annotate(count=Count("currency", distinct=True))
         .values("count")
     )
-    customers = Customer.objects.for_creator(creator).annotate(
-        # The active suppression (at most one per address), so that whether the address is
-        # deliverable, and why not, costs no query of its own.
-        email_suppression_id=Subquery(suppressed.values("pk")[:1]),
-        email_suppression_reason=Subquery(suppressed.values("reason")[:1]),
-        email_suppression_detail=Subquery(suppressed.values("detail")[:1]),
-        email_suppression_created_at=Subquery(suppressed.values("created_at")[:1]),
+    return Customer.objects.annotate(
+        # At most one suppression is active per address.
+        suppression_rows=JSONRows(suppressed.order_by()[:1]),
+        note_rows=JSONRows(customer_notes(customer=OuterRef("pk"))[:PROFILE_NOTES]),
         creator_currencies=Subquery(currencies, output_field=IntegerField()),
     )
-    return get_object_or_404(customers, pk=customer_id)
+
+
+def profile_customer(*, creator, customer_id) -> Customer:
+    """The creator's customer for the profile (a foreign or missing one is a 404), with, in the same
+    query, the active suppression of its address (so whether the address is deliverable, and why not,
+    costs no query of its own), its newest notes, and `creator_currencies`, how many currencies the
+    creator's payment pages ask for (amounts carry their code when there are several)."""
+    customers = _built_once("customers", _customers_for_profile).for_creator(creator)
+    customer = get_object_or_404(customers, pk=customer_id)
+    suppressions = json_rows_read(customer.suppression_rows, EmailSuppression)
+    email_suppression_known(customer, suppressions[0] if suppressions else None)
+    customer.profile_notes = json_rows_read(customer.note_rows, CustomerNote)
+    return customer
 
 
 def customer_profile(*, customer: Customer) -> CustomerProfile:
-    """Everything the profile shows, in a fixed number of queries (one per list)."""
+    """Everything the profile shows, in a fixed number of queries (one per list; the notes come with
+    a customer read by `profile_customer`)."""
     return _header(
         CustomerProfile(
             customer=customer,
-            enrolments=list(with_progress(customer_enrolments(customer=customer))),
+            enrolments=list(customer_enrolments_with_progress(customer=customer)),
             payments=list(customer_payments(customer=customer)),
             subscriptions=list(customer_subscriptions(customer=customer)),
             emails=list(customer_emails(customer=customer)[:PROFILE_EMAILS]),
             timeline=list(customer_timeline(customer=customer)[:PROFILE_TIMELINE]),
-            notes=list(customer_notes(customer=customer)[:PROFILE_NOTES]),
+            notes=(
+                customer.profile_notes
+                if hasattr(customer, "profile_notes")
+                else list(customer_notes(customer=customer)[:PROFILE_NOTES])
+            ),
         )
     )

@@ -7,9 +7,13 @@ from django.urls import reverse
 from coursedesk.audit.services import Actor
 from coursedesk.catalog.models import Lesson
 from coursedesk.customers.models import LessonProgress
-from coursedesk.customers.services import enrolment_revoke
+from coursedesk.customers.services import enrolment_revoke, note_add
 from tests.desk.conftest import make_payment, make_refund, make_subscription
-from tests.factories import make_course, make_enrolment, make_page
+from tests.factories import make_course, make_customer, make_enrolment, make_page
+
+# The session, the creator, the customer (with its notes and its address's suppression), then
+# enrolments, payments, subscriptions, emails and timeline (tests/desk/test_profile_queries.py).
+PROFILE_QUERIES = 8
 
 
 def profile_url(customer):
@@ -72,12 +76,33 @@ def test_profile_queries_do_not_grow_with_payments_and_enrolments(
             make_refund(paid, 100)
             make_subscription(customer, extra, page)
 
-    with django_assert_max_num_queries(9) as few:
+    with django_assert_max_num_queries(PROFILE_QUERIES) as few:
         creator_client.get(profile_url(customer))
     many()
     with django_assert_max_num_queries(len(few)):
         response = creator_client.get(profile_url(customer))
     assert response.content.decode().count('id="payment-') == 7
+
+
+def test_profiles_opened_one_after_the_other_show_each_customers_own_lists(
+    creator_client, creator, customer, course, enrolment, payment
+):
+    # given a second customer of the same creator with a payment, a note and progress of their own
+    other = make_customer(creator, email="ada@example.com", first_name="Ada")
+    other_enrolment = make_enrolment(other, course)
+    other_payment = make_payment(other, course, 1500)
+    LessonProgress.objects.create(customer=other, lesson=course.lessons.first())
+    note = note_add(customer=other, body="Ada's own note.", actor=Actor.creator(creator), source="desk")
+
+    first = creator_client.get(profile_url(customer)).content.decode()
+    second = creator_client.get(profile_url(other)).content.decode()
+
+    assert f'id="payment-{payment.pk}"' in first and f'id="payment-{other_payment.pk}"' not in first
+    assert f'id="payment-{other_payment.pk}"' in second and f'id="payment-{payment.pk}"' not in second
+    assert f'id="enrolment-{other_enrolment.pk}"' in second and f'id="enrolment-{enrolment.pk}"' not in second
+    assert f'id="note-{note.pk}"' in second and f'id="note-{note.pk}"' not in first
+    assert f'id="progress-{other_enrolment.pk}"><progress max="100" value="100"' in second
+    assert f'id="progress-{enrolment.pk}"><progress max="100" value="0"' in first
 
 
 def test_profile_fragment_for_htmx(creator_client, customer):

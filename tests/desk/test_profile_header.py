@@ -11,7 +11,7 @@ from coursedesk.core.errors import DomainError
 from coursedesk.mail.models import OutboundEmail
 from tests.desk.conftest import make_payment, make_refund, make_subscription, snapshot
 from tests.desk.test_actions import HTMX, url
-from tests.desk.test_profile import profile_url
+from tests.desk.test_profile import PROFILE_QUERIES, profile_url
 
 
 def header(response) -> str:
@@ -127,7 +127,7 @@ def test_the_header_costs_no_query_of_its_own(
     make_refund(payment, 1000)
     make_subscription(customer, course, monthly_page, status=Subscription.Status.PAST_DUE)
 
-    with django_assert_num_queries(9):  # as many as the profile without its header
+    with django_assert_num_queries(PROFILE_QUERIES):  # as many as the profile without its header
         response = creator_client.get(profile_url(customer))
 
     assert '<dd id="total-refunded">$10.00</dd>' in header(response)
