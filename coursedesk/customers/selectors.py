@@ -83,31 +83,48 @@ def _sqlite_words_filter(customers, words: list[str]):
     return customers
 
 
-def customer_search(*, creator, query: str, limit: int | None = None) -> QuerySet[Customer]:
-    """The creator's customers matching every word of `query`, newest first.
-
-    Matches any part of first name, last name, full name or email, ignoring case and accents
-    ("zoe" finds "Zoë"). An exact email goes straight to the unique (creator, lower(email)) index.
-    An empty query lists every customer, newest first.
-    """
-    customers = Customer.objects.for_creator(creator)
+def customer_email_matches(*, creator, query: str) -> QuerySet[Customer] | None:
+    """For a query that is an email address: the creator's customer with that address and, when
+    they were merged into another, that survivor too, newest first. One query when read, through the
+    unique (creator, lower(email)) index; None when the query is not an address."""
     query = without_control_characters(query).strip()
-    if query and looks_like_email(query):
-        # The address's customer, and when they were merged into another, that survivor too.
-        exact = customers.with_email(query)
-        found = list(exact.values_list("merged_into_id", flat=True)[:1])
-        if found:
-            if found[0] is not None:
-                exact = (exact | customers.filter(pk=found[0])).order_by("-created_at", "-pk")
-            return exact[:limit] if limit else exact
-    words = fold(query).split()
+    if not (query and looks_like_email(query)):
+        return None
+    customers = Customer.objects.for_creator(creator)
+    exact = customers.with_email(query).order_by()
+    # One set of ids (the address's customer, then its survivor) that both planners read as a
+    # semi-join on the primary key; an OR of the two conditions would scan the creator's customers.
+    survivor = exact.filter(merged_into__isnull=False).values("merged_into_id")
+    ids = exact.values("pk").union(survivor, all=True)
+    return customers.filter(pk__in=ids).order_by("-created_at", "-pk")
+
+
+def customer_word_search(*, creator, query: str) -> QuerySet[Customer]:
+    """The creator's customers whose folded name or email contains every word of `query`, newest
+    first (an empty query: every customer)."""
+    customers = Customer.objects.for_creator(creator)
+    words = fold(without_control_characters(query)).split()
     if connection.vendor == "sqlite" and words:
         customers = _sqlite_words_filter(customers, words)
     else:
         # PostgreSQL: each LIKE '%word%' on search_text is served by the pg_trgm GIN index.
         for word in words:
             customers = customers.filter(_word_filter(word))
-    customers = customers.order_by("-created_at", "-pk")
+    return customers.order_by("-created_at", "-pk")
+
+
+def customer_search(*, creator, query: str, limit: int | None = None) -> QuerySet[Customer]:
+    """The creator's customers matching every word of `query`, newest first.
+
+    Matches any part of first name, last name, full name or email, ignoring case and accents
+    ("zoe" finds "Zoë"). An exact email goes straight to the unique (creator, lower(email)) index
+    (`customer_email_matches`); an address nobody has is searched as words, so a merged customer's
+    old address finds the survivor. An empty query lists every customer, newest first.
+    """
+    exact = customer_email_matches(creator=creator, query=query)
+    if exact is not None and exact.exists():
+        return exact[:limit] if limit else exact
+    customers = customer_word_search(creator=creator, query=query)
     return customers[:limit] if limit else customers
 
 
