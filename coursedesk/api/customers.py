@@ -25,15 +25,15 @@ from coursedesk.audit.services import Actor
 from coursedesk.audit.types import AuditSource
 from coursedesk.catalog.models import Course
 from coursedesk.core.errors import DomainError
-from coursedesk.core.pagination import keyset_page, rows_page
+from coursedesk.core.pagination import keyset_page
 from coursedesk.core.replica import replica_reads
 from coursedesk.customers import services
 from coursedesk.customers.models import Customer, CustomerNote, Tag
 from coursedesk.customers.selectors import (
-    customer_email_matches,
+    SEARCH_COLUMNS,
     customer_notes,
+    customer_search_page,
     customer_timeline,
-    customer_word_search,
 )
 from coursedesk.mail.services import welcome_email_queue
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customers_in
@@ -99,20 +99,13 @@ def customer_list(
     reject_unknown_parameters(request, "q", "segment", "course_id", "tag")
     chosen = Segment(segment)
     course = _course(request, course_id) if course_id else None
-    page_of = None
     if chosen == Segment.ALL and course is None and not tag.strip():
-        exact = customer_email_matches(creator=request.auth, query=q)
-        rows = None if exact is None else list(exact.values(*LIST_COLUMNS))
-        if rows:
-            page_of = rows_page(rows, time_field="created_at", cursor=page.cursor, limit=page.limit)
-        else:
-            customers = customer_word_search(creator=request.auth, query=q)
+        page_of = customer_search_page(creator=request.auth, query=q, cursor=page.cursor, limit=page.limit)
     else:
         filters = CustomerFilters(query=q, course=course, tag=tag.strip())
         customers = customers_in(creator=request.auth, segment=chosen, filters=filters)
-    if page_of is None:
         page_of = keyset_page(
-            customers.values(*LIST_COLUMNS), time_field="created_at", cursor=page.cursor, limit=page.limit
+            customers.values(*SEARCH_COLUMNS), time_field="created_at", cursor=page.cursor, limit=page.limit
         )
     # The rows are read as plain values and written in CustomerOut's shape here (a test holds the
     # two equal): validating 50 rows through the schema cost more than the search itself.
@@ -120,12 +113,9 @@ def customer_list(
     return json_response(body)
 
 
-# The columns of a CustomerOut, read without the rest of the row (its password hash, search text).
-LIST_COLUMNS = ("id", "first_name", "last_name", "email", "created_at", "last_login_at", "tag_names")
-
-
 def customer_list_item(row: dict) -> dict:
-    """A row of LIST_COLUMNS in CustomerOut's shape."""
+    """A row of SEARCH_COLUMNS (a customer's columns, without the rest of the row: its password
+    hash, search text) in CustomerOut's shape."""
     return {
         "id": str(row["id"]),
         "first_name": row["first_name"],

@@ -11,6 +11,7 @@ from ninja.responses import NinjaJSONEncoder
 from coursedesk.api.schemas import CustomerList
 from coursedesk.core import clock
 from coursedesk.customers.models import Customer
+from coursedesk.customers.selectors import customer_search
 from tests.factories import make_customer
 
 
@@ -107,3 +108,50 @@ def test_an_address_nobody_has_is_searched_as_words(api, creator, frozen_now):
     response = api.get("/customers", q="zoe@example.com")
 
     assert [row["id"] for row in response.json()["results"]] == [str(customer.pk)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "zo",
+        "zoe",
+        "okafor",
+        "zoe oka",
+        "ZOË",
+        "50%",
+        "a_b",
+        "tran@gmail.com",
+        "jessica.tran@gmial.com",
+        "gmial",
+    ],
+)
+def test_the_api_pages_find_what_the_search_selector_finds(api, creator, frozen_now, query):
+    # given customers with accents, LIKE's wildcards, tags and a merged duplicate
+    rows = [
+        ("zoe@example.com", "Zoë", "Okafor", []),
+        ("zoey@example.com", "Zoey", "Okafor-Smith", ["vip"]),
+        ("fifty@example.com", "Fifty", "50% off", []),
+        ("ab@example.com", "A_b", "Under", []),
+        ("axb@example.com", "Axb", "Under", []),
+        ("jessica.tran@gmail.com", "Jessica", "Tran", []),
+        ("jessica.tran@gmial.com", "Jessica", "Tran", []),
+    ]
+    made = []
+    for email, first, last, tags in rows:
+        made.append(make_customer(creator, email=email, first_name=first, last_name=last, tag_names=tags))
+        clock.advance(dt.timedelta(seconds=1))
+    api.post(f"/customers/{made[-2].pk}/merge", {"duplicate_id": str(made[-1].pk)})
+
+    # when the API pages through the search two at a time
+    found, cursor = [], None
+    while True:
+        params = {"q": query, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        body = api.get("/customers", **params).json()
+        found += [int(row["id"]) for row in body["results"]]
+        cursor = body["next"]
+        if cursor is None:
+            break
+
+    # then it finds what the selector finds, in the same order
+    assert found == [customer.pk for customer in customer_search(creator=creator, query=query)]
