@@ -34,6 +34,9 @@ admin.site.login = admin_sign_in
 handler403 = "coursedesk.core.views.permission_denied"
 
 urlpatterns = [
+    # First: every pattern tried before the API's is work on each API call, and its prefix is its
+    # own, so no page's address changes.
+    path("api/v1/", include("coursedesk.api.urls")),
     path("", include("coursedesk.core.urls")),
     path("", include("coursedesk.ops.urls")),
     path("admin/", admin.site.urls),
@@ -43,7 +46,6 @@ urlpatterns = [
     path("", include("coursedesk.studio.urls")),
     path("", include("coursedesk.classroom.urls")),
     path("", include("coursedesk.billing.urls")),
-    path("api/v1/", include("coursedesk.api.urls")),
     # Email providers' tracking webhooks (delivered, bounced, complained, opened): mail.tracking.
     path("anymail/", include("coursedesk.mail.tracking_urls")),
     path("media/<path:path>", public_media),

@@ -8,7 +8,8 @@ import secrets
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
-from django.db import models
+from django.core.cache import cache
+from django.db import models, transaction
 from django.db.models.functions import Lower
 
 from coursedesk.accounts.roles import Role, role_writes
@@ -17,13 +18,32 @@ from coursedesk.core.display import DATE_FORMATS, DEFAULT_DATE_FORMAT, DEFAULT_T
 
 TOKEN_PREFIX = "cd_"
 LAST_USED_PRECISION = dt.timedelta(minutes=1)
-# Each process trusts a token it looked up for a few seconds without asking the database again, so
-# a burst of API calls costs one look-up. A revoked token, a deactivated creator's, or the token of a
-# member removed from the team (or given another role) is refused (or narrowed) by every process
-# within this time, and at once by the process that made the change.
-RECENT_TOKEN_TRUSTED_FOR = dt.timedelta(seconds=10)
-RECENT_TOKENS_KEPT = 1000
-_recently_authenticated: dict[str, tuple[dt.datetime, TokenIdentity]] = {}
+# A token's identity, once looked up, is kept in the shared cache (CACHE_URL) for a minute, so API
+# calls cost no look-up; its last use is then written once a minute. Whatever changes what a token
+# may do removes it from the cache at once, for every process: the token saved (revoked) or deleted,
+# its creator or member saved (deactivated, another email) or deleted, the member's membership
+# saved (another role) or deleted. It is removed again after the commit, in case a request read the
+# old rows just before.
+TOKEN_CACHED_FOR = LAST_USED_PRECISION
+
+
+def _token_cache_key(key_hash: str) -> str:
+    return f"api-token:{key_hash}"
+
+
+def api_tokens_forget(key_hashes) -> None:
+    """Every process looks these tokens up again at their next use."""
+    keys = [_token_cache_key(key_hash) for key_hash in key_hashes]
+    if not keys:
+        return
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def api_tokens_forget_person(*, person_id: int) -> None:
+    """The tokens of an account (as its creator) and those a person made as a member."""
+    hashes = ApiToken.objects.filter(models.Q(creator_id=person_id) | models.Q(member_id=person_id))
+    api_tokens_forget(hashes.values_list("key_hash", flat=True))
 
 
 class CreatorManager(BaseUserManager):
@@ -88,6 +108,20 @@ class Creator(AbstractUser):
     def name(self) -> str:
         return self.display_name or self.get_full_name() or self.email
 
+    # What a token acting for or made by this creator may do depends on whether they are active,
+    # and /api/v1/me shows their email: a change of either is seen by the next API call.
+    TOKEN_FIELDS = frozenset({"is_active", "email"})
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or self.TOKEN_FIELDS & set(update_fields):
+            api_tokens_forget_person(person_id=self.pk)
+
+    def delete(self, *args, **kwargs):
+        api_tokens_forget_person(person_id=self.pk)
+        return super().delete(*args, **kwargs)
+
 
 class Membership(models.Model):
     """A person (their own Creator row, so they sign in, reset their password and use two-factor like
@@ -113,6 +147,14 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} ({self.role}) for {self.account}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        api_tokens_forget_member(account_id=self.account_id, person_id=self.person_id)
+
+    def delete(self, *args, **kwargs):
+        api_tokens_forget_member(account_id=self.account_id, person_id=self.person_id)
+        return super().delete(*args, **kwargs)
 
 
 INVITATION_VALID_FOR = dt.timedelta(days=7)
@@ -211,19 +253,19 @@ class ApiToken(models.Model):
             return None
         key_hash = hash_token(key)
         now = clock.now()
-        known = _recently_authenticated.get(key_hash)
-        if known is not None and known[0] > now:
-            return known[1]
+        cached = cache.get(_token_cache_key(key_hash))
+        # The moment kept beside the identity follows the project's clock (tests move it).
+        if cached is not None and cached[0] > now:
+            return cached[1]
         identity = cls._identity_from_database(key_hash)
         if identity is None:
-            _recently_authenticated.pop(key_hash, None)
             return None
         # A write on every call would cost each API request a transaction; a minute is exact enough.
         if identity.last_used_at is None or now - identity.last_used_at >= LAST_USED_PRECISION:
             cls.objects.filter(pk=identity.token_id).update(last_used_at=now)
-        if len(_recently_authenticated) >= RECENT_TOKENS_KEPT:
-            _recently_authenticated.clear()
-        _recently_authenticated[key_hash] = (now + RECENT_TOKEN_TRUSTED_FOR, identity)
+        cache.set(
+            _token_cache_key(key_hash), (now + TOKEN_CACHED_FOR, identity), TOKEN_CACHED_FOR.total_seconds()
+        )
         return identity
 
     @classmethod
@@ -260,19 +302,23 @@ class ApiToken(models.Model):
         return identity.account if identity is not None else None
 
     def revoke(self) -> None:
-        """Refuses the token from now on (in this process at once, in others within
-        RECENT_TOKEN_TRUSTED_FOR)."""
+        """Refuses the token from now on, in every process."""
         self.revoked_at = clock.now()
         self.save(update_fields=["revoked_at"])
-        _recently_authenticated.pop(self.key_hash, None)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        api_tokens_forget([self.key_hash])
+
+    def delete(self, *args, **kwargs):
+        api_tokens_forget([self.key_hash])
+        return super().delete(*args, **kwargs)
 
 
 def api_tokens_forget_member(*, account_id: int, person_id: int) -> None:
-    """A member removed or given another role: this process stops trusting what it remembered of
-    their tokens at once; other processes within RECENT_TOKEN_TRUSTED_FOR."""
-    for key_hash, (_, identity) in list(_recently_authenticated.items()):
-        if identity.account.pk == account_id and identity.person.pk == person_id:
-            _recently_authenticated.pop(key_hash, None)
+    """A member removed or given another role: every process looks their tokens up again."""
+    hashes = ApiToken.objects.filter(creator_id=account_id, member_id=person_id)
+    api_tokens_forget(hashes.values_list("key_hash", flat=True))
 
 
 @dataclass(frozen=True)

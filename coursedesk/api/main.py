@@ -12,6 +12,7 @@ from ninja.parser import Parser
 
 from coursedesk.api.auth import CreatorToken
 from coursedesk.api.openapi import CourseDeskAPI
+from coursedesk.api.renderers import OrjsonRenderer
 from coursedesk.core.errors import DomainError
 
 
@@ -32,6 +33,7 @@ def _no_constant(name: str):
 
 api = CourseDeskAPI(
     parser=JsonObjectParser(),
+    renderer=OrjsonRenderer(),
     title="CourseDesk creator API",
     version="1",
     description="Search customers, read profiles and act on their behalf. "

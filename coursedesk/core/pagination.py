@@ -86,5 +86,24 @@ def keyset_page(
     return Page(items=rows, next_cursor=next_cursor, previous_cursor=previous_cursor)
 
 
+def rows_page(rows: list, *, time_field: str, cursor: str | None, limit: int) -> Page:
+    """`keyset_page` over a few rows already read (the one or two customers of an email address),
+    so that reading them is the request's only query."""
+    ordered = sorted(rows, key=lambda row: _position(row, time_field), reverse=True)
+    if cursor:
+        after = decode_cursor(cursor)
+        ordered = [row for row in ordered if _position(row, time_field) < after]
+    next_cursor = _cursor_of(ordered[limit - 1], time_field) if len(ordered) > limit else None
+    previous_cursor = _cursor_of(ordered[0], time_field) if cursor and ordered else None
+    return Page(items=ordered[:limit], next_cursor=next_cursor, previous_cursor=previous_cursor)
+
+
+def _position(row, time_field: str) -> tuple[dt.datetime, int]:
+    # Rows are model instances, or dicts of `.values()` (which hold the primary key as "id").
+    if isinstance(row, dict):
+        return row[time_field], row["id"]
+    return getattr(row, time_field), row.pk
+
+
 def _cursor_of(row, time_field: str) -> str:
-    return encode_cursor(getattr(row, time_field), row.pk)
+    return encode_cursor(*_position(row, time_field))

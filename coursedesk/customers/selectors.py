@@ -3,18 +3,20 @@ timeline. The profile, which adds payments and emails, is `usecases.profile`."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError
+from coursedesk.core.pagination import Page, decode_cursor, encode_cursor, rows_page
 from coursedesk.core.text import fold, without_control_characters
 from coursedesk.customers.models import (
     CourseStudentCount,
@@ -83,32 +85,151 @@ def _sqlite_words_filter(customers, words: list[str]):
     return customers
 
 
-def customer_search(*, creator, query: str, limit: int | None = None) -> QuerySet[Customer]:
-    """The creator's customers matching every word of `query`, newest first.
-
-    Matches any part of first name, last name, full name or email, ignoring case and accents
-    ("zoe" finds "Zoë"). An exact email goes straight to the unique (creator, lower(email)) index.
-    An empty query lists every customer, newest first.
-    """
-    customers = Customer.objects.for_creator(creator)
+def customer_email_matches(*, creator, query: str) -> QuerySet[Customer] | None:
+    """For a query that is an email address: the creator's customer with that address and, when
+    they were merged into another, that survivor too, newest first. One query when read, through the
+    unique (creator, lower(email)) index; None when the query is not an address."""
     query = without_control_characters(query).strip()
-    if query and looks_like_email(query):
-        # The address's customer, and when they were merged into another, that survivor too.
-        exact = customers.with_email(query)
-        found = list(exact.values_list("merged_into_id", flat=True)[:1])
-        if found:
-            if found[0] is not None:
-                exact = (exact | customers.filter(pk=found[0])).order_by("-created_at", "-pk")
-            return exact[:limit] if limit else exact
-    words = fold(query).split()
+    if not (query and looks_like_email(query)):
+        return None
+    customers = Customer.objects.for_creator(creator)
+    exact = customers.with_email(query).order_by()
+    # One set of ids (the address's customer, then its survivor) that both planners read as a
+    # semi-join on the primary key; an OR of the two conditions would scan the creator's customers.
+    survivor = exact.filter(merged_into__isnull=False).values("merged_into_id")
+    ids = exact.values("pk").union(survivor, all=True)
+    return customers.filter(pk__in=ids).order_by("-created_at", "-pk")
+
+
+def customer_word_search(*, creator, query: str) -> QuerySet[Customer]:
+    """The creator's customers whose folded name or email contains every word of `query`, newest
+    first (an empty query: every customer)."""
+    customers = Customer.objects.for_creator(creator)
+    words = fold(without_control_characters(query)).split()
     if connection.vendor == "sqlite" and words:
         customers = _sqlite_words_filter(customers, words)
     else:
         # PostgreSQL: each LIKE '%word%' on search_text is served by the pg_trgm GIN index.
         for word in words:
             customers = customers.filter(_word_filter(word))
-    customers = customers.order_by("-created_at", "-pk")
+    return customers.order_by("-created_at", "-pk")
+
+
+def customer_search(*, creator, query: str, limit: int | None = None) -> QuerySet[Customer]:
+    """The creator's customers matching every word of `query`, newest first.
+
+    Matches any part of first name, last name, full name or email, ignoring case and accents
+    ("zoe" finds "Zoë"). An exact email goes straight to the unique (creator, lower(email)) index
+    (`customer_email_matches`); an address nobody has is searched as words, so a merged customer's
+    old address finds the survivor. An empty query lists every customer, newest first.
+    """
+    exact = customer_email_matches(creator=creator, query=query)
+    if exact is not None and exact.exists():
+        return exact[:limit] if limit else exact
+    customers = customer_word_search(creator=creator, query=query)
     return customers[:limit] if limit else customers
+
+
+# --- The API's search, written as SQL ----------------------------------------------------------------
+# The same search as customer_email_matches and customer_word_search, for the API's pages: the
+# statement is written here rather than built by the ORM for each request, and its rows are read as
+# plain values. Building the queryset (its filters, union, ordering and cursor) cost more than running
+# it; tests hold the two ways equal.
+
+SEARCH_COLUMNS = ("id", "first_name", "last_name", "email", "created_at", "last_login_at", "tag_names")
+
+
+def customer_search_page(*, creator, query: str, cursor: str | None, limit: int) -> Page:
+    """One page of `customer_search(creator, query)` as rows of SEARCH_COLUMNS (dicts), newest first:
+    one query, or two when an address nobody has is searched as words (and on SQLite, one more for
+    a single word: whether it is common)."""
+    query = without_control_characters(query).strip()
+    if query and looks_like_email(query):
+        rows = _search_rows(_email_sql(creator.pk, query))
+        if rows:
+            return rows_page(rows, time_field="created_at", cursor=cursor, limit=limit)
+    where, params = _words_sql(fold(query).split())
+    if cursor:
+        moment, pk = decode_cursor(cursor)
+        moment = connection.ops.adapt_datetimefield_value(moment)
+        where += " AND (created_at < %s OR (created_at = %s AND id < %s))"
+        params += [moment, moment, pk]
+    sql = (
+        f"SELECT {', '.join(SEARCH_COLUMNS)} FROM {Customer._meta.db_table} WHERE creator_id = %s{where} "
+        "ORDER BY created_at DESC, id DESC LIMIT %s"
+    )
+    rows = _search_rows((sql, [creator.pk, *params, limit + 1]))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def _email_sql(creator_id: int, email: str) -> tuple[str, list]:
+    """The address's customer and its survivor (customer_email_matches), through the unique
+    (creator, lower(email)) index."""
+    table = Customer._meta.db_table
+    address = email.strip().lower()
+    sql = (
+        f"SELECT {', '.join(SEARCH_COLUMNS)} FROM {table} WHERE creator_id = %s AND id IN ("
+        f"SELECT id FROM {table} WHERE creator_id = %s AND LOWER(email) = %s UNION ALL "
+        f"SELECT merged_into_id FROM {table} WHERE creator_id = %s AND LOWER(email) = %s "
+        "AND merged_into_id IS NOT NULL)"
+    )
+    return sql, [creator_id, creator_id, address, creator_id, address]
+
+
+def _like(word: str) -> tuple[str, str]:
+    escape = " ESCAPE '\\'" if connection.vendor == "sqlite" else ""
+    return f" AND search_text LIKE %s{escape}", f"%{connection.ops.prep_for_like_query(word)}%"
+
+
+def _words_sql(words: list[str]) -> tuple[str, list]:
+    """customer_word_search's conditions: on SQLite the longest word through the FTS5 table (unless
+    it is a single common or short word, for the newest-first walk), the others by LIKE."""
+    where, params = "", []
+    rest = list(words)
+    if connection.vendor == "sqlite" and words:
+        longest = max(words, key=len)
+        scan = len(words) == 1 and (len(longest) < TRIGRAM or _sqlite_word_is_common(longest))
+        if not scan:
+            rest.remove(longest)
+            where += (
+                f" AND id IN (SELECT rowid FROM {SQLITE_SEARCH_TABLE} WHERE {SQLITE_SEARCH_TABLE} MATCH %s)"
+            )
+            params.append('"' + longest.replace('"', '""') + '"')
+    for word in rest:
+        condition, pattern = _like(word)
+        where += condition
+        params.append(pattern)
+    return where, params
+
+
+def _search_rows(statement: tuple[str, list]) -> list[dict]:
+    sql, params = statement
+    database = connections[router.db_for_read(Customer)]  # where the ORM would read (the replica)
+    with database.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    convert = database.ops.convert_datetimefield_value if database.vendor == "sqlite" else None
+    found = []
+    for pk, first_name, last_name, email, created_at, last_login_at, tag_names in rows:
+        if convert is not None:  # SQLite keeps times as text
+            created_at = convert(created_at, None, database)
+            last_login_at = convert(last_login_at, None, database)
+        found.append(
+            {
+                "id": pk,
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": email,
+                "created_at": created_at,
+                "last_login_at": last_login_at,
+                "tag_names": json.loads(tag_names) if isinstance(tag_names, str) else tag_names,
+            }
+        )
+    return found
 
 
 def edit_distance(left: str, right: str, *, at_most: int = 2) -> int:

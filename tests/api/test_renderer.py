@@ -1,0 +1,22 @@
+"""The API's orjson renderer writes every value as django-ninja's own JSON encoder did."""
+
+import datetime as dt
+import json
+
+from ninja.responses import NinjaJSONEncoder
+
+from coursedesk.api.renderers import json_bytes
+
+
+def test_the_renderer_writes_values_as_django_ninja_did():
+    data = {
+        "at": dt.datetime(2026, 11, 21, 10, 0, 0, 123456, tzinfo=dt.UTC),
+        "on": dt.date(2026, 11, 21),
+        "name": "Zoë",
+        "items": (1, None, True),
+    }
+
+    written = json_bytes(data)
+
+    assert json.loads(written) == json.loads(json.dumps(data, cls=NinjaJSONEncoder))
+    assert b'"2026-11-21T10:00:00.123Z"' in written

@@ -1,0 +1,157 @@
+"""GET /api/v1/customers?q=: the rows in CustomerOut's shape, a fixed number of queries whatever the page
+size, and an exact email answered by one query (with the survivor of a merged address)."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.db import connection
+from ninja.responses import NinjaJSONEncoder
+
+from coursedesk.api.schemas import CustomerList
+from coursedesk.core import clock
+from coursedesk.customers.models import Customer
+from coursedesk.customers.selectors import customer_search
+from tests.factories import make_customer
+
+
+def schema_json(customers, next_cursor=None) -> dict:
+    """What django-ninja writes for these customers through the CustomerList schema."""
+    dumped = CustomerList.model_validate({"results": customers, "next": next_cursor}).model_dump()
+    return json.loads(json.dumps(dumped, cls=NinjaJSONEncoder))
+
+
+def test_the_rows_are_exactly_the_schemas_shape(api, creator, frozen_now):
+    # given customers with accents, tags, a sign-in time with microseconds and none
+    signed_in = make_customer(
+        creator,
+        email="zoë.okafor@example.com",
+        first_name="Zoë",
+        last_name="Ökafor",
+        last_login_at=frozen_now + dt.timedelta(microseconds=123456),
+        tag_names=["cohort 3", "vip"],
+    )
+    clock.advance(dt.timedelta(seconds=1, microseconds=7))
+    never = make_customer(creator, email="zoe.o@example.com", first_name="Zoe", last_name="O'Kafor")
+
+    # when the API lists and searches them
+    listed = api.get("/customers").json()
+    searched = api.get("/customers", q="kafor").json()
+
+    # then both answers equal the schema's serialisation of the same customers, newest first
+    expected = schema_json([Customer.objects.get(pk=never.pk), Customer.objects.get(pk=signed_in.pk)])
+    assert listed == expected
+    assert searched == expected
+    assert listed["results"][1]["last_login_at"] == "2026-11-21T10:00:00.123Z"
+    assert listed["results"][1]["tags"] == ["cohort 3", "vip"]
+
+
+def search_queries(term: str) -> int:
+    """Queries of a search besides the token (already trusted): the page itself and, on SQLite for a
+    single word, the count that chooses between the full-text table and the newest-first walk."""
+    words = term.split()
+    common_word_check = connection.vendor == "sqlite" and len(words) == 1 and len(words[0]) >= 3
+    return 1 + common_word_check
+
+
+@pytest.mark.parametrize("term", ["", "stu", "student", "sam student"])
+def test_a_search_makes_the_same_queries_for_any_page_size(
+    api, creator, frozen_now, django_assert_num_queries, term
+):
+    for n in range(30):
+        make_customer(creator, email=f"student{n}@example.com", first_name="Sam", last_name=f"Student{n}")
+        clock.advance(dt.timedelta(seconds=1))
+    api.get("/me")  # the token is looked up once and trusted for the calls that follow
+
+    for limit in (1, 10, 200):
+        with django_assert_num_queries(search_queries(term)):
+            response = api.get("/customers", q=term, limit=limit)
+        assert len(response.json()["results"]) == min(limit, 30)
+
+
+def test_an_exact_email_is_one_query(api, creator, frozen_now, django_assert_num_queries):
+    customer = make_customer(creator, email="Zoe.Okafor@example.com", first_name="Zoë")
+    make_customer(creator, email="zoe.okafor@example.com.au")  # contains the address, not equal to it
+    api.get("/me")
+
+    with django_assert_num_queries(1):
+        response = api.get("/customers", q=" zoe.okafor@EXAMPLE.com ")
+
+    assert response.json() == schema_json([Customer.objects.get(pk=customer.pk)])
+
+
+def test_a_merged_address_finds_the_customer_and_the_survivor_in_one_query(
+    api, creator, frozen_now, django_assert_num_queries
+):
+    survivor = make_customer(creator, email="jessica.tran@gmail.com", first_name="Jessica", last_name="Tran")
+    clock.advance(dt.timedelta(minutes=1))
+    duplicate = make_customer(creator, email="jessica.tran@gmial.com", first_name="Jessica", last_name="Tran")
+    assert api.post(f"/customers/{survivor.pk}/merge", {"duplicate_id": str(duplicate.pk)}).status_code == 200
+
+    with django_assert_num_queries(1):
+        both = api.get("/customers", q="jessica.tran@gmial.com").json()
+    first = api.get("/customers", q="jessica.tran@gmial.com", limit=1).json()
+    second = api.get("/customers", q="jessica.tran@gmial.com", limit=1, cursor=first["next"]).json()
+
+    assert [row["id"] for row in both["results"]] == [str(duplicate.pk), str(survivor.pk)]
+    assert both["next"] is None
+    assert [row["id"] for row in first["results"] + second["results"]] == [
+        str(duplicate.pk),
+        str(survivor.pk),
+    ]
+    assert second["next"] is None
+
+
+def test_an_address_nobody_has_is_searched_as_words(api, creator, frozen_now):
+    customer = make_customer(creator, email="zoe@example.com.au")
+
+    response = api.get("/customers", q="zoe@example.com")
+
+    assert [row["id"] for row in response.json()["results"]] == [str(customer.pk)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "zo",
+        "zoe",
+        "okafor",
+        "zoe oka",
+        "ZOË",
+        "50%",
+        "a_b",
+        "tran@gmail.com",
+        "jessica.tran@gmial.com",
+        "gmial",
+    ],
+)
+def test_the_api_pages_find_what_the_search_selector_finds(api, creator, frozen_now, query):
+    # given customers with accents, LIKE's wildcards, tags and a merged duplicate
+    rows = [
+        ("zoe@example.com", "Zoë", "Okafor", []),
+        ("zoey@example.com", "Zoey", "Okafor-Smith", ["vip"]),
+        ("fifty@example.com", "Fifty", "50% off", []),
+        ("ab@example.com", "A_b", "Under", []),
+        ("axb@example.com", "Axb", "Under", []),
+        ("jessica.tran@gmail.com", "Jessica", "Tran", []),
+        ("jessica.tran@gmial.com", "Jessica", "Tran", []),
+    ]
+    made = []
+    for email, first, last, tags in rows:
+        made.append(make_customer(creator, email=email, first_name=first, last_name=last, tag_names=tags))
+        clock.advance(dt.timedelta(seconds=1))
+    api.post(f"/customers/{made[-2].pk}/merge", {"duplicate_id": str(made[-1].pk)})
+
+    # when the API pages through the search two at a time
+    found, cursor = [], None
+    while True:
+        params = {"q": query, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        body = api.get("/customers", **params).json()
+        found += [int(row["id"]) for row in body["results"]]
+        cursor = body["next"]
+        if cursor is None:
+            break
+
+    # then it finds what the selector finds, in the same order
+    assert found == [customer.pk for customer in customer_search(creator=creator, query=query)]
