@@ -18,13 +18,15 @@ from coursedesk.core.display import DATE_FORMATS, DEFAULT_DATE_FORMAT, DEFAULT_T
 
 TOKEN_PREFIX = "cd_"
 LAST_USED_PRECISION = dt.timedelta(minutes=1)
-# A token's identity, once looked up, is kept in the shared cache (CACHE_URL) for a minute, so API
-# calls cost no look-up; its last use is then written once a minute. Whatever changes what a token
+# A token's identity, once looked up, is kept in the shared cache (CACHE_URL) for ten seconds, so a
+# burst of API calls costs one look-up; its last use is written once a minute. Whatever changes what a token
 # may do removes it from the cache at once, for every process: the token saved (revoked) or deleted,
 # its creator or member saved (deactivated, another email) or deleted, the member's membership
 # saved (another role) or deleted. It is removed again after the commit, in case a request read the
 # old rows just before.
-TOKEN_CACHED_FOR = LAST_USED_PRECISION
+# Ten seconds, not longer: a request that read the token just before a revocation committed may put
+# the old identity back after the revocation removed it, and such an identity lives only this long.
+TOKEN_CACHED_FOR = dt.timedelta(seconds=10)
 
 
 def _token_cache_key(key_hash: str) -> str:
