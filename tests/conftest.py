@@ -31,7 +31,10 @@ def _empty_cache_for_each_test():
     # test's failures must not lock another test out.
     from django.core.cache import cache
 
+    from coursedesk.customers import selectors
+
     cache.clear()
+    selectors._sqlite_common_words.clear()  # each test's searches choose their SQLite plan afresh
     yield
     cache.clear()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -53,14 +54,29 @@ def _sqlite_match(word: str) -> RawSQL:
 SQLITE_COMMON_WORD = 2000
 
 
+# Whether a word is common only chooses the faster of two plans that find the same customers, and
+# it changes slowly, so each process remembers the answer for a while instead of counting again.
+SQLITE_COMMON_WORD_KEPT_FOR = 300.0  # seconds
+SQLITE_COMMON_WORDS_KEPT = 10_000
+_sqlite_common_words: dict[str, tuple[float, bool]] = {}
+
+
 def _sqlite_word_is_common(word: str) -> bool:
+    now = time.monotonic()
+    known = _sqlite_common_words.get(word)
+    if known is not None and known[0] > now:
+        return known[1]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT count(*) FROM (SELECT rowid FROM {SQLITE_SEARCH_TABLE} "
             f"WHERE {SQLITE_SEARCH_TABLE} MATCH %s LIMIT %s)",
             ['"' + word.replace('"', '""') + '"', SQLITE_COMMON_WORD],
         )
-        return cursor.fetchone()[0] >= SQLITE_COMMON_WORD
+        common = cursor.fetchone()[0] >= SQLITE_COMMON_WORD
+    if len(_sqlite_common_words) >= SQLITE_COMMON_WORDS_KEPT:
+        _sqlite_common_words.clear()
+    _sqlite_common_words[word] = (now + SQLITE_COMMON_WORD_KEPT_FOR, common)
+    return common
 
 
 def _word_filter(word: str, *, prefer_scan: bool = False) -> Q:
