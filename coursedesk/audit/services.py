@@ -106,7 +106,9 @@ def audit_record(
     An unknown type or source is a programming error (ValueError): every type has its sentence.
     """
     type, source = AuditEventType(type), AuditSource(source)
-    with transaction.atomic():  # the event and what its followers write stand or fall together
+    # The event and what its followers write stand or fall together. No savepoint of its own: every
+    # caller is a service inside its transaction, and a failed write here fails that transaction.
+    with transaction.atomic(savepoint=False):
         event = AuditEvent.objects.create(
             creator=creator,
             customer=customer,

@@ -68,6 +68,13 @@ def name_check(*names: str | None) -> None:
         )
 
 
+def customer_values_check(*, email: str, first_name: str = "", last_name: str = "") -> str:
+    """Refuses what a new customer cannot be made with (an invalid email, a name with control
+    characters) before anything is written; the email as it would be stored."""
+    name_check(first_name, last_name)
+    return _validate_email(email)
+
+
 def customer_create(
     *,
     creator,
@@ -83,6 +90,21 @@ def customer_create(
     email = _validate_email(email)
     if Customer.objects.for_creator(creator).with_email(email).exists():
         raise DomainError(f"A customer with the email {email} already exists.", code="email_taken")
+    return _customer_insert(
+        creator=creator,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        password=password,
+        actor=actor,
+        source=source,
+    )
+
+
+def _customer_insert(
+    *, creator, email: str, first_name: str, last_name: str, password: str | None, actor: Actor, source: str
+) -> Customer:
+    """The insert and its audit event; an email taken meanwhile (the unique index) is `email_taken`."""
     customer = Customer(
         creator=creator, email=email, first_name=first_name.strip(), last_name=last_name.strip()
     )
@@ -118,8 +140,11 @@ def customer_get_or_create(
     existing = Customer.objects.for_creator(creator).with_email(normalize_email(email)).first()
     if existing is not None:
         return existing, False
+    name_check(first_name, last_name)
+    email = _validate_email(email)
     try:
-        return customer_create(
+        # Just looked up: the unique index, not a second lookup, refuses one made meanwhile.
+        return _customer_insert(
             creator=creator,
             email=email,
             first_name=first_name,
@@ -159,18 +184,24 @@ def enrolment_grant(
     expires_at: dt.datetime | None = None,
     payment_page=None,
     enrolment_source: str = Enrolment.Source.MANUAL,
+    customer_is_new: bool = False,
 ) -> Enrolment:
     """Gives `customer` access to `course`.
 
     A new enrolment starts now with `expires_at`. An existing revoked one is restored exactly as
     it was before the revoke (its expiration untouched); an existing one that is not revoked (active
-    or expired) is left alone.
+    or expired) is left alone. `customer_is_new`: the customer was made in this transaction, so it
+    has no enrolment and no progress to read (an import of thousands makes thousands).
     """
     expiration_check(expires_at)
     if course.creator_id != customer.creator_id:
         raise DomainError("This course belongs to another creator.", code="not_found", status=404)
-    with transaction.atomic():
-        enrolment = Enrolment.objects.select_for_update().filter(customer=customer, course=course).first()
+    with transaction.atomic(savepoint=False):  # nothing in it is refused: only a failed write fails it
+        enrolment = (
+            None
+            if customer_is_new
+            else Enrolment.objects.select_for_update().filter(customer=customer, course=course).first()
+        )
         if enrolment is None:
             enrolment = Enrolment.objects.create(
                 customer=customer,
@@ -180,6 +211,8 @@ def enrolment_grant(
                 source=enrolment_source,
                 granted_at=clock.now(),
             )
+            if customer_is_new:
+                enrolment.progress_percent = 0  # what its public event shows, without counting
             course_counts_move(course_id=course.pk, before=None, after=EnrolmentCountStatus.of(enrolment))
             _enrolment_audit(
                 enrolment=enrolment,
@@ -214,7 +247,9 @@ def enrolment_revoke(*, enrolment: Enrolment, actor: Actor, source: str, reason:
     """Takes access away at once. Payments and subscriptions are untouched."""
     with transaction.atomic():
         enrolment = (
-            Enrolment.objects.select_for_update(of=("self",)).select_related("course").get(pk=enrolment.pk)
+            Enrolment.objects.select_for_update(of=("self",))
+            .select_related("course__creator", "customer")
+            .get(pk=enrolment.pk)
         )
         if enrolment.revoked_at is not None:
             raise DomainError("Access to this course is already revoked.", code="already_revoked")
@@ -262,7 +297,9 @@ def enrolment_expiration_set(
     expiration_check(expires_at)
     with transaction.atomic():
         enrolment = (
-            Enrolment.objects.select_for_update(of=("self",)).select_related("course").get(pk=enrolment.pk)
+            Enrolment.objects.select_for_update(of=("self",))
+            .select_related("course__creator", "customer")
+            .get(pk=enrolment.pk)
         )
         if enrolment.expires_at == expires_at:
             return enrolment
@@ -287,7 +324,9 @@ def enrolment_renew(*, enrolment: Enrolment, days: int, actor: Actor, source: st
         raise InvalidValue("A renewal adds at least one day.", code="invalid_days")
     with transaction.atomic():
         enrolment = (
-            Enrolment.objects.select_for_update(of=("self",)).select_related("course").get(pk=enrolment.pk)
+            Enrolment.objects.select_for_update(of=("self",))
+            .select_related("course__creator", "customer")
+            .get(pk=enrolment.pk)
         )
         if enrolment.expires_at is None:
             return enrolment
@@ -318,7 +357,7 @@ def course_counts_move(*, course_id: int, before: str | None, after: str | None)
         changes[before] = F(before) - 1
     if after is not None:
         changes[after] = F(after) + 1
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # only a failed write can fail it
         if not CourseStudentCount.objects.filter(course_id=course_id).update(**changes):
             CourseStudentCount.objects.get_or_create(course_id=course_id)
             CourseStudentCount.objects.filter(course_id=course_id).update(**changes)
@@ -643,55 +682,71 @@ def _tag_get_or_create(*, creator, name: str) -> Tag:
         return Tag.objects.for_creator(creator).named(name).get()
 
 
+def _customer_lock(customer: Customer) -> Customer:
+    """The customer's row, locked, with its creator (whose tags and audit events these are)."""
+    return Customer.objects.select_for_update(of=("self",)).select_related("creator").get(pk=customer.pk)
+
+
+def _tag_names_store(*, customer: Customer, new: list[str], actor: Actor, source: str) -> Customer:
+    """Saves the locked customer's tag names (its CustomerTag rows already in step) and audits the
+    change."""
+    old = list(customer.tag_names)
+    customer.tag_names = new
+    customer.save(update_fields=["tag_names"])
+    audit_record(
+        creator=customer.creator,
+        customer=customer,
+        type=AuditEventType.CUSTOMER_TAGS_CHANGED,
+        actor=actor,
+        source=source,
+        subject=customer,
+        data={"tags": change(", ".join(old) or None, ", ".join(new) or None)},
+    )
+    return customer
+
+
 def customer_tags_set(*, customer: Customer, tags, actor: Actor, source: str) -> Customer:
     """Gives the customer exactly `tags` (an existing tag of the creator keeps its spelling); the
     timeline records the old and new tags when they differ."""
     wanted = tags_clean(tags)
-    with transaction.atomic():
-        customer = Customer.objects.select_for_update().get(pk=customer.pk)
-        creator = customer.creator
-        tags_wanted = [_tag_get_or_create(creator=creator, name=name) for name in wanted]
-        old = list(customer.tag_names)
+    with transaction.atomic(savepoint=False):  # nothing in it is refused: only a failed write fails it
+        customer = _customer_lock(customer)
+        tags_wanted = [_tag_get_or_create(creator=customer.creator, name=name) for name in wanted]
         new = sorted({tag.name for tag in tags_wanted}, key=str.lower)
-        if [name.lower() for name in old] == [name.lower() for name in new]:
+        if [name.lower() for name in customer.tag_names] == [name.lower() for name in new]:
             return customer
         CustomerTag.objects.filter(customer=customer).exclude(tag__in=tags_wanted).delete()
-        have = set(CustomerTag.objects.filter(customer=customer).values_list("tag_id", flat=True))
         CustomerTag.objects.bulk_create(
-            [CustomerTag(customer=customer, tag=tag) for tag in tags_wanted if tag.pk not in have]
+            [CustomerTag(customer=customer, tag=tag) for tag in tags_wanted], ignore_conflicts=True
         )
-        customer.tag_names = new
-        customer.save(update_fields=["tag_names"])
-        audit_record(
-            creator=creator,
-            customer=customer,
-            type=AuditEventType.CUSTOMER_TAGS_CHANGED,
-            actor=actor,
-            source=source,
-            subject=customer,
-            data={"tags": change(", ".join(old) or None, ", ".join(new) or None)},
-        )
-    return customer
+        return _tag_names_store(customer=customer, new=new, actor=actor, source=source)
 
 
 def customer_tag_add(*, customer: Customer, tag: str, actor: Actor, source: str) -> Customer:
-    """Adds one tag; a customer who has it already is refused (`tag_present`)."""
+    """Adds one tag; a customer who has it already is refused (`tag_present`). Only that tag is
+    looked up and linked, so a bulk action over many customers costs a few queries each."""
     name = tag_clean(tag)
     with transaction.atomic():
-        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        customer = _customer_lock(customer)
         if name.lower() in {existing.lower() for existing in customer.tag_names}:
             raise DomainError(f"This customer is already tagged “{name}”.", code="tag_present")
-        return customer_tags_set(
-            customer=customer, tags=[*customer.tag_names, name], actor=actor, source=source
-        )
+        if len(customer.tag_names) >= MAX_TAGS:
+            raise InvalidValue(f"A customer can have at most {MAX_TAGS} tags.", code="invalid_tag")
+        added = _tag_get_or_create(creator=customer.creator, name=name)
+        CustomerTag.objects.bulk_create([CustomerTag(customer=customer, tag=added)], ignore_conflicts=True)
+        new = sorted([*customer.tag_names, added.name], key=str.lower)
+        return _tag_names_store(customer=customer, new=new, actor=actor, source=source)
 
 
 def customer_tag_remove(*, customer: Customer, tag: str, actor: Actor, source: str) -> Customer:
     """Removes one tag; a customer without it is refused (`tag_absent`)."""
     name = tag_clean(tag)
     with transaction.atomic():
-        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        customer = _customer_lock(customer)
         kept = [existing for existing in customer.tag_names if existing.lower() != name.lower()]
         if len(kept) == len(customer.tag_names):
             raise DomainError(f"This customer is not tagged “{name}”.", code="tag_absent")
-        return customer_tags_set(customer=customer, tags=kept, actor=actor, source=source)
+        CustomerTag.objects.filter(
+            customer=customer, tag__in=Tag.objects.for_creator(customer.creator).named(name)
+        ).delete()
+        return _tag_names_store(customer=customer, new=kept, actor=actor, source=source)

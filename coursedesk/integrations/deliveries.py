@@ -58,10 +58,12 @@ BODY_KEPT = 2048
 # --- Creating deliveries ----------------------------------------------------------------------------
 
 
-def deliveries_create(event: PublicEvent) -> list[WebhookDelivery]:
+def deliveries_create(event: PublicEvent, endpoints=None) -> list[WebhookDelivery]:
     """A pending delivery of `event` for each enabled endpoint of its creator that asked for its
-    type (or every endpoint, for a test event made for it); sent after the transaction commits."""
-    endpoints = WebhookEndpoint.objects.filter(creator_id=event.creator_id, enabled=True)
+    type (or every endpoint, for a test event made for it); sent after the transaction commits.
+    `endpoints`: the creator's enabled endpoints when the caller has read them already."""
+    if endpoints is None:
+        endpoints = WebhookEndpoint.objects.filter(creator_id=event.creator_id, enabled=True)
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(endpoint=endpoint, event=event, next_attempt_at=event.created_at)
         for endpoint in endpoints

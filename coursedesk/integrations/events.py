@@ -80,11 +80,13 @@ def events_sequence(*, creator_id: int) -> int:
             waiting = list(
                 PublicEvent.objects.filter(creator_id=creator_id, position__isnull=True, is_test=False)
                 .order_by("pk")
-                .values_list("pk", flat=True)[:SEQUENCE_BATCH]
+                .only("pk")[:SEQUENCE_BATCH]
             )
-            for pk in waiting:
+            for event in waiting:
                 stream.last_position += 1
-                PublicEvent.objects.filter(pk=pk).update(position=stream.last_position)
+                event.position = stream.last_position
+            # One UPDATE for them all: a bulk job's commit brings thousands at once.
+            PublicEvent.objects.bulk_update(waiting, ["position"])
             stream.save(update_fields=["last_position"])
         given += len(waiting)
         if len(waiting) < SEQUENCE_BATCH:

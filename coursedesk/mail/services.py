@@ -54,7 +54,7 @@ def email_queue(
     An address that hard-bounced or complained (an active EmailSuppression) is not sent to: the row
     is stored as `suppressed` with the reason, and its event is `email.suppressed`.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # nothing in it is refused: only a failed write fails it
         suppression = EmailSuppression.objects.for_creator(creator).active().for_address(to).first()
         email = OutboundEmail.objects.create(
             creator=creator,
@@ -167,10 +167,12 @@ def welcome_email_render(
     )
 
 
-def welcome_email_queue(*, customer, course, actor: Actor, source: str) -> OutboundEmail:
+def welcome_email_queue(*, customer, course, actor: Actor, source: str, enrolment=None) -> OutboundEmail:
     """The course's current welcome email, to the customer's current address; only for a course the
-    customer is enrolled in (`not_enrolled` otherwise)."""
-    enrolment_required(customer=customer, course=course)
+    customer is enrolled in (`not_enrolled` otherwise). A caller that has just granted the course
+    passes that `enrolment`, which is then not read again."""
+    if enrolment is None or (enrolment.customer_id, enrolment.course_id) != (customer.pk, course.pk):
+        enrolment_required(customer=customer, course=course)
     rendered = welcome_email_render(course=course, customer=customer)
     return email_queue(
         creator=course.creator,

@@ -3,9 +3,9 @@ or remove a tag) applied to a selection of customers or a whole segment.
 
 First a dry run: how many customers, and the consequence sentence for three of them. Then a
 background job (django-tasks): each customer's change is its own call of the usual audited service,
-in the same transaction as the job's position, so a refusal (already revoked, not enrolled) is
-reported and the job goes on; a stopped or interrupted job resumes after the last customer handled
-and does nobody twice.
+in its own savepoint, so a refusal (already revoked, not enrolled) is reported and the job goes on.
+Customers are handled in batches, each batch in one transaction with the job's position, so a
+stopped or interrupted job resumes after the last customer committed and does nobody twice.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from coursedesk.core import clock
 from coursedesk.core.errors import DomainError, InvalidValue
 from coursedesk.customers import services as customer_services
 from coursedesk.customers.models import BulkAction, Customer, Enrolment
+from coursedesk.integrations.recording import public_events_batched
 from coursedesk.mail.services import welcome_email_queue
 from coursedesk.usecases.course_access import course_access_give
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customers_in
@@ -255,14 +256,16 @@ def bulk_action_resume(*, job: BulkAction) -> BulkAction:
     return job
 
 
-def _apply(request: BulkRequest, customer: Customer, actor: Actor, source: str) -> None:
-    """One customer's change through the usual service; a refusal raises DomainError."""
+def _apply(request: BulkRequest, customer: Customer, actor: Actor, source: str, *, enrolment=None) -> None:
+    """One customer's change through the usual service; a refusal raises DomainError. `enrolment`:
+    the customer's enrolment in the course, read with the batch (None: they have none)."""
     course = request.course
     if request.kind == BulkKind.GRANT:
         given = course_access_give(
             creator=customer.creator,
             course=course,
             email=customer.email,
+            customer=customer,
             expires_at=request.expires_at,
             send_welcome_email=request.send_welcome_email,
             actor=actor,
@@ -280,9 +283,8 @@ def _apply(request: BulkRequest, customer: Customer, actor: Actor, source: str) 
         change(customer=customer, tag=request.tag, actor=actor, source=source)
         return
     if request.kind == BulkKind.RESEND_WELCOME_EMAIL:
-        welcome_email_queue(customer=customer, course=course, actor=actor, source=source)
+        welcome_email_queue(customer=customer, course=course, enrolment=enrolment, actor=actor, source=source)
         return
-    enrolment = Enrolment.objects.filter(customer=customer, course=course).select_related("course").first()
     if enrolment is None:
         raise DomainError(f"Not enrolled in {course.title}.", code="not_enrolled")
     if request.kind == BulkKind.REVOKE:
@@ -293,14 +295,91 @@ def _apply(request: BulkRequest, customer: Customer, actor: Actor, source: str) 
         )
 
 
-def bulk_action_step(*, job_id: int) -> bool:
-    """Handles the next customer of the job; False when there is nothing left to do (done or
-    stopped). The change, the position and the counts commit together."""
-    with transaction.atomic():
+# Customers handled per transaction. Each is still its own call of the usual service, in its own
+# savepoint (a refusal undoes that customer's change only); the job's position moves in the same
+# transaction, so a worker killed mid-batch loses that batch's changes and its position together,
+# and the job resumes after the last committed customer.
+BATCH = 100
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a job's steps share and never changes, read once per run rather than once per step."""
+
+    pk: int
+    creator: object
+    course: object
+    actor: Actor
+    source: str
+    action: str
+    request: BulkRequest | None  # None for an import
+    rows: list[dict]  # an import's rows
+    customer_ids: list[int]  # a bulk action's customers
+    send_welcome_email: bool
+
+    @classmethod
+    def read(cls, job_id: int) -> _Job:
+        job = BulkAction.objects.select_related("creator", "course__creator").get(pk=job_id)
+        is_import = job.action == IMPORT
+        return cls(
+            pk=job.pk,
+            creator=job.creator,
+            course=job.course,
+            actor=Actor(job.actor_kind, job.actor_label, job.actor_creator_id),
+            source=job.source,
+            action=job.action,
+            request=None if is_import else BulkRequest.from_job(job),
+            rows=job.params["rows"] if is_import else [],
+            customer_ids=[] if is_import else list(job.customer_ids),
+            send_welcome_email=bool(job.params.get("send_welcome_email")),
+        )
+
+
+def _batch_handlers(plan: _Job, start: int, end: int):
+    """(who, change) for each customer of the batch: what a refusal names, and the change itself.
+    The batch's customers (and enrolments, for actions on one) are read in one query each."""
+    if plan.action == IMPORT:
+        for row in plan.rows[start:end]:
+
+            def give(row=row):
+                import_row(
+                    creator=plan.creator,
+                    course=plan.course,
+                    row=row,
+                    send_welcome_email=plan.send_welcome_email,
+                    actor=plan.actor,
+                    source=plan.source,
+                )
+
+            yield {"customer_id": "", "line": row["line"]}, give
+        return
+    ids = plan.customer_ids[start:end]
+    customers = Customer.objects.for_creator(plan.creator).in_bulk(ids)
+    enrolments = {}
+    request = plan.request
+    if request.kind in NEEDS_COURSE and request.kind != BulkKind.GRANT:
+        enrolments = {
+            enrolment.customer_id: enrolment
+            for enrolment in Enrolment.objects.filter(course=request.course, customer_id__in=ids)
+        }
+    for customer_id in ids:
+
+        def change(customer_id=customer_id):
+            customer = customers.get(customer_id)
+            if customer is None:
+                raise DomainError("This customer no longer exists.", code="not_found")
+            customer.creator = plan.creator  # the job's creator, whose customer it is
+            _apply(request, customer, plan.actor, plan.source, enrolment=enrolments.get(customer_id))
+
+        yield {"customer_id": str(customer_id)}, change
+
+
+def _step(plan: _Job, limit: int) -> bool:
+    with transaction.atomic(), public_events_batched():
         job = (
-            BulkAction.objects.select_for_update(of=("self",))
-            .select_related("creator", "course")
-            .get(pk=job_id)
+            BulkAction.objects.select_for_update()
+            .only("status", "total", "position", "done", "failed", "errors", "finished_at")
+            .get(pk=plan.pk)
         )
         if job.status == BulkAction.Status.STOPPED:
             return False
@@ -310,39 +389,30 @@ def bulk_action_step(*, job_id: int) -> bool:
                 job.finished_at = clock.now()
                 job.save(update_fields=["status", "finished_at"])
             return False
-        actor = Actor(job.actor_kind, job.actor_label, job.actor_creator_id)
-        if job.action == IMPORT:
-            row = job.params["rows"][job.position]
-            who = {"customer_id": "", "line": row["line"]}
-        else:
-            customer_id = job.customer_ids[job.position]
-            who = {"customer_id": str(customer_id)}
-        try:
-            with transaction.atomic():
-                if job.action == IMPORT:
-                    import_row(
-                        creator=job.creator,
-                        course=job.course,
-                        row=row,
-                        send_welcome_email=bool(job.params.get("send_welcome_email")),
-                        actor=actor,
-                        source=job.source,
-                    )
-                else:
-                    customer = Customer.objects.for_creator(job.creator).filter(pk=customer_id).first()
-                    if customer is None:
-                        raise DomainError("This customer no longer exists.", code="not_found")
-                    _apply(BulkRequest.from_job(job), customer, actor, job.source)
-        except DomainError as error:
-            job.failed += 1
-            if len(job.errors) < BulkAction.MAX_ERRORS:
-                job.errors = [*job.errors, {**who, "code": error.code, "message": error.message}]
-        else:
-            job.done += 1
-        job.position += 1
+        end = min(job.position + limit, job.total)
+        errors = list(job.errors)
+        for who, change in _batch_handlers(plan, job.position, end):
+            try:
+                with transaction.atomic():
+                    change()
+            except DomainError as error:
+                job.failed += 1
+                if len(errors) < BulkAction.MAX_ERRORS:
+                    errors.append({**who, "code": error.code, "message": error.message})
+            else:
+                job.done += 1
+        job.errors = errors
+        job.position = end
         job.status = BulkAction.Status.RUNNING
         job.save(update_fields=["position", "done", "failed", "errors", "status"])
     return True
+
+
+def bulk_action_step(*, job_id: int, limit: int = BATCH) -> bool:
+    """Handles the job's next customers (at most `limit`); False when there is nothing left to do
+    (done or stopped). The changes, the position and the counts commit together, under the job's
+    row lock, so two workers of one job would never do a customer twice."""
+    return _step(_Job.read(job_id), limit)
 
 
 @task()
@@ -350,7 +420,8 @@ def bulk_action_run(job_id: int) -> str:
     """Runs the job from where it is until it is done or stopped. A failure that is not a refusal
     (the database went away) stops the job where it was, to be resumed."""
     try:
-        while bulk_action_step(job_id=job_id):
+        plan = _Job.read(job_id)
+        while _step(plan, BATCH):
             pass
     except Exception:
         logger.exception("bulk action %s failed; stopped, to be resumed", job_id)
