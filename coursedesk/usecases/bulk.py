@@ -298,8 +298,11 @@ def _apply(request: BulkRequest, customer: Customer, actor: Actor, source: str, 
 # Customers handled per transaction. Each is still its own call of the usual service, in its own
 # savepoint (a refusal undoes that customer's change only); the job's position moves in the same
 # transaction, so a worker killed mid-batch loses that batch's changes and its position together,
-# and the job resumes after the last committed customer.
-BATCH = 100
+# and the job resumes after the last committed customer. Twenty, because every savepoint that writes
+# is a subtransaction of the batch's transaction, and past 64 of them PostgreSQL's snapshots of every
+# other session (checkouts, the desk) must look them up in pg_subtrans, which slows the whole
+# database; a customer's change takes two or three.
+BATCH = 20
 
 
 @dataclass(frozen=True)
