@@ -176,16 +176,25 @@ def profile_customer(*, creator, customer_id) -> Customer:
     return customer
 
 
+def customer_lists(*, customer: Customer) -> dict[str, list]:
+    """The customer's enrolments, payments, subscriptions and newest emails, one query each: what the
+    API's customer detail returns besides the customer, and what the profile shows besides its
+    timeline and notes."""
+    return {
+        "enrolments": list(customer_enrolments_with_progress(customer=customer)),
+        "payments": list(customer_payments(customer=customer)),
+        "subscriptions": list(customer_subscriptions(customer=customer)),
+        "emails": list(customer_emails(customer=customer)[:PROFILE_EMAILS]),
+    }
+
+
 def customer_profile(*, customer: Customer) -> CustomerProfile:
     """Everything the profile shows, in a fixed number of queries (one per list; the notes come with
     a customer read by `profile_customer`)."""
     return _header(
         CustomerProfile(
             customer=customer,
-            enrolments=list(customer_enrolments_with_progress(customer=customer)),
-            payments=list(customer_payments(customer=customer)),
-            subscriptions=list(customer_subscriptions(customer=customer)),
-            emails=list(customer_emails(customer=customer)[:PROFILE_EMAILS]),
+            **customer_lists(customer=customer),
             timeline=list(customer_timeline(customer=customer)[:PROFILE_TIMELINE]),
             notes=(
                 customer.profile_notes

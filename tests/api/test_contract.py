@@ -166,6 +166,31 @@ def test_customer_profile_shape(api, customer, course, enrolment, payment, subsc
     assert body["emails"] == []
 
 
+def test_customer_detail_reads_the_customer_and_one_query_per_list(
+    api, customer, course, enrolment, payment, subscription, frozen_now, django_assert_num_queries
+):
+    # given a customer with a note and an audit event, which the detail does not return
+    api.post(f"/customers/{customer.pk}/notes", {"body": "Asked about the refund."})
+    OutboundEmail.objects.create(
+        creator=customer.creator, customer=customer, kind="welcome", to=customer.email, subject="Hi"
+    )
+    api.get("/me")  # the token is trusted from here on
+
+    # when the detail is read, it costs the customer and its enrolments, payments, subscriptions
+    # and emails, one query each
+    with django_assert_num_queries(5):
+        body = api.get(f"/customers/{customer.pk}").json()
+
+    # then it has every list and no timeline or notes
+    assert {key: len(body[key]) for key in ("enrolments", "payments", "subscriptions", "emails")} == {
+        "enrolments": 1,
+        "payments": 1,
+        "subscriptions": 1,
+        "emails": 1,
+    }
+    assert "timeline" not in body and "notes" not in body
+
+
 def test_patch_customer(api, customer):
     response = api.patch(f"/customers/{customer.pk}", {"email": "zoe@new.net", "password": "long enough"})
     assert response.status_code == 200
