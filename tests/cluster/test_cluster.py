@@ -6,6 +6,7 @@ The tests run in file order on one topology (conftest.py); the later ones break 
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import os
 import re
 import signal
@@ -267,7 +268,7 @@ def test_a_creator_sees_their_revoke_at_once_with_replay_paused(cluster, api):
 
 
 def test_killing_a_web_node_mid_burst(cluster, api):
-    results: list[tuple[float, int]] = []
+    results: list[tuple[float, float, int]] = []  # started, ended, status (0: no whole answer)
     stop = threading.Event()
     noticed: list[float] = []
 
@@ -278,9 +279,9 @@ def test_killing_a_web_node_mid_burst(cluster, api):
             started = time.monotonic()
             try:
                 status = client.get("/api/v1/customers", q="ex", limit=5).status
-            except OSError:
+            except (OSError, http.client.HTTPException):  # refused, reset, or cut off mid-answer
                 status = 0
-            results.append((started, status))
+            results.append((started, time.monotonic(), status))
 
     with ThreadPoolExecutor(4) as pool:
         futures = [pool.submit(burst) for _ in range(4)]
@@ -295,13 +296,17 @@ def test_killing_a_web_node_mid_burst(cluster, api):
             future.result()
 
     assert cluster.balancer_servers() == {"web1": "DOWN", "web2": "UP"}
-    after_notice = [status for started, status in results if started >= noticed[0]]
-    around_kill = [status for started, status in results if killed_at <= started < noticed[0]]
+    after_notice = [status for started, _, status in results if started >= noticed[0]]
+    around_kill = [status for started, _, status in results if killed_at <= started < noticed[0]]
     assert len(after_notice) > 10
     assert set(after_notice) == {200}
     # Retries of requests that never got an answer make even the moments before the check clean.
     assert set(around_kill) <= {200}
-    assert len(results) == sum(1 for _, status in results if status == 200)
+    # Only a request the killed node was answering at that instant can fail (its answer cut off after
+    # the headers: no balancer can finish it), at most one per client.
+    failed = [(started, ended) for started, ended, status in results if status != 200]
+    assert all(started < killed_at <= ended for started, ended in failed), failed
+    assert len(failed) <= 4
 
     cluster.start_web("web1")
     wait_for(lambda: cluster.balancer_servers()["web1"] == "UP", timeout=15, what="web1 back in the balancer")
