@@ -17,9 +17,9 @@ from tests.factories import make_customer, make_enrolment
 # Over ten thousand customers (10,200) on PostgreSQL, the production database, and two thousand on
 # SQLite, where the same code paths run. Each row is still its own audited service call, in batches
 # of twenty per transaction: an imported new customer costs 12 queries, a row whose student has
-# access 4, a tag 9 (test_bulk_queries). On a shared two-core machine under load (load average 6 to
-# 7) the two tests took 215 s (the import, with its second pass) and 149 s (the tags) at 10,000;
-# before, at 2,000, they took 260 s and 90 s.
+# access 4, a tag 9 (test_bulk_queries). On an idle two-core machine at 10,200 the two tests take
+# 133 s (the import, with its second pass) and 57 s (the tags); before, at 2,000, they took 260 s
+# and 90 s on a loaded one.
 SCALE = 10_200 if connection.vendor == "postgresql" else 2_000
 
 
