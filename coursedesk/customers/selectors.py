@@ -40,8 +40,13 @@ def looks_like_email(text: str) -> bool:
     return True
 
 
+def _fts_phrase(word: str) -> str:
+    """`word` as one FTS5 phrase: quoted, its own quotes doubled."""
+    return '"' + word.replace('"', '""') + '"'
+
+
 def _sqlite_match(word: str) -> RawSQL:
-    phrase = '"' + word.replace('"', '""') + '"'
+    phrase = _fts_phrase(word)
     # The term is a bound parameter; only the constant table name is formatted in.
     return RawSQL(  # noqa: S611
         f"SELECT rowid FROM {SQLITE_SEARCH_TABLE} WHERE {SQLITE_SEARCH_TABLE} MATCH %s", (phrase,)
@@ -70,7 +75,7 @@ def _sqlite_word_is_common(word: str) -> bool:
         cursor.execute(
             f"SELECT count(*) FROM (SELECT rowid FROM {SQLITE_SEARCH_TABLE} "
             f"WHERE {SQLITE_SEARCH_TABLE} MATCH %s LIMIT %s)",
-            ['"' + word.replace('"', '""') + '"', SQLITE_COMMON_WORD],
+            [_fts_phrase(word), SQLITE_COMMON_WORD],
         )
         common = cursor.fetchone()[0] >= SQLITE_COMMON_WORD
     if len(_sqlite_common_words) >= SQLITE_COMMON_WORDS_KEPT:
@@ -87,12 +92,17 @@ def _word_filter(word: str, *, prefer_scan: bool = False) -> Q:
     return Q(search_text__contains=word)
 
 
+def _sqlite_walks_newest(words: list[str], longest: str) -> bool:
+    """SQLite: whether the newest-first walk beats the FTS5 table (a single short or common word)."""
+    return len(words) == 1 and (len(longest) < TRIGRAM or _sqlite_word_is_common(longest))
+
+
 def _sqlite_words_filter(customers, words: list[str]):
     """One word narrows through the FTS5 table (the longest: the fewest matches) and the others
     filter its rows. When a single word is common, the newest-first walk of the creator's customers
     (customer_newest index) finds a page of matches sooner than reading every match from FTS5."""
     longest = max(words, key=len)
-    scan = len(words) == 1 and (len(longest) < TRIGRAM or _sqlite_word_is_common(longest))
+    scan = _sqlite_walks_newest(words, longest)
     customers = customers.filter(_word_filter(longest, prefer_scan=scan))
     rest = list(words)
     rest.remove(longest)
@@ -208,13 +218,13 @@ def _words_sql(words: list[str]) -> tuple[str, list]:
     rest = list(words)
     if connection.vendor == "sqlite" and words:
         longest = max(words, key=len)
-        scan = len(words) == 1 and (len(longest) < TRIGRAM or _sqlite_word_is_common(longest))
+        scan = _sqlite_walks_newest(words, longest)
         if not scan:
             rest.remove(longest)
             where += (
                 f" AND id IN (SELECT rowid FROM {SQLITE_SEARCH_TABLE} WHERE {SQLITE_SEARCH_TABLE} MATCH %s)"
             )
-            params.append('"' + longest.replace('"', '""') + '"')
+            params.append(_fts_phrase(longest))
     for word in rest:
         condition, pattern = _like(word)
         where += condition
