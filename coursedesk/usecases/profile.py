@@ -3,60 +3,59 @@ refunded and what is left), subscriptions, emails and timeline, in one query per
 
 from __future__ import annotations
 
-import threading
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Lower, Trim
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 
+from coursedesk.accounts.models import Creator
 from coursedesk.billing.models import Payment, Subscription
 from coursedesk.billing.selectors import payments_with_receipts, payments_with_refund_amounts
 from coursedesk.catalog.links import course_links
 from coursedesk.catalog.models import PaymentPage
+from coursedesk.core import clock
 from coursedesk.core.json_rows import JSONRows, json_rows_read
 from coursedesk.core.money import Money
+from coursedesk.core.prepared import PreparedQuery
 from coursedesk.customers.models import Customer, CustomerNote, Enrolment
 from coursedesk.customers.selectors import customer_notes, customer_timeline
 from coursedesk.mail.models import EmailSuppression, OutboundEmail
 from coursedesk.mail.services import email_suppression_known
 from coursedesk.usecases.progress import with_progress
 
-_built = threading.local()
+# Stand-ins for the values that change between two profiles: ids no row has, a moment long past.
+_CUSTOMER = (-7_301_942_113, -7_301_942_127)
+_CREATOR = (-6_204_117_331, -6_204_117_349)
+_NOW = (dt.datetime(1901, 2, 3, 4, 5, 6, tzinfo=dt.UTC), dt.datetime(1902, 3, 4, 5, 6, 7, tzinfo=dt.UTC))
 
 
-def _built_once(name: str, build: Callable[[], QuerySet]) -> QuerySet:
-    """The queryset `build` makes, made once per thread and then filtered for each customer.
-    Resolving the annotations of a list (the subqueries of refunds, receipts and lesson progress) is
-    about half of what building and running its query costs, and they do not depend on the customer.
-    Once per thread, not per process: compiling a clone reads the subqueries all clones share."""
-    querysets = _built.__dict__.setdefault("querysets", {})
-    if name not in querysets:
-        querysets[name] = build()
-    return querysets[name]
+def _payments():
+    return payments_with_receipts(payments_with_refund_amounts(Payment.objects.select_related("course")))
 
 
 def customer_payments(*, customer):
     """The customer's payments, newest first, each annotated with `refunded_amount`,
     `refundable_amount`, `receipt_number` and `receipt_key`."""
-    payments = _built_once(
-        "payments",
-        lambda: payments_with_receipts(
-            payments_with_refund_amounts(Payment.objects.select_related("course"))
-        ),
+    return _payments().filter(customer=customer).order_by("-paid_at", "-pk")
+
+
+def _enrolments(customer_id, now):
+    return (
+        with_progress(Enrolment.objects.select_related("course", "payment_page"))
+        .filter(customer_id=customer_id)
+        .with_status(now)
+        .order_by("-granted_at", "-pk")
     )
-    return payments.filter(customer=customer).order_by("-paid_at", "-pk")
 
 
 def customer_enrolments_with_progress(*, customer):
     """The customer's enrolments, newest first, with their status now and their course's progress
     (`with_progress`)."""
-    enrolments = _built_once(
-        "enrolments", lambda: with_progress(Enrolment.objects.select_related("course", "payment_page"))
-    )
-    return enrolments.filter(customer=customer).with_status().order_by("-granted_at", "-pk")
+    return _enrolments(customer.pk, clock.now())
 
 
 def customer_subscriptions(*, customer):
@@ -108,8 +107,25 @@ class CustomerProfile:
     # The header's figures, read from the lists above (no query of their own).
     paid: list[Money] = field(default_factory=list)
     refunded: list[Money] = field(default_factory=list)
-    links: list[CourseLinks] = field(default_factory=list)
     past_due: list = field(default_factory=list)
+
+    @cached_property
+    def links(self) -> list[CourseLinks]:
+        """Each enrolled course's links, made when the page shows them (a page kept from an earlier
+        answer does not)."""
+        links = []
+        for enrolment in self.enrolments:
+            urls = course_links(enrolment.course)
+            links.append(
+                CourseLinks(
+                    course_id=enrolment.course_id,
+                    title=enrolment.course.title,
+                    login_url=urls["login_url"],
+                    billing_url=urls["billing_url"],
+                    password_reset_url=urls["password_reset_url"],
+                )
+            )
+        return links
 
 
 def _totals(amounts) -> list[Money]:
@@ -128,18 +144,6 @@ def _header(profile: CustomerProfile) -> CustomerProfile:
         for money in _totals((payment.refunded_amount, payment.currency) for payment in paid)
         if money.amount
     ]
-    profile.links = []
-    for enrolment in profile.enrolments:
-        links = course_links(enrolment.course)
-        profile.links.append(
-            CourseLinks(
-                course_id=enrolment.course_id,
-                title=enrolment.course.title,
-                login_url=links["login_url"],
-                billing_url=links["billing_url"],
-                password_reset_url=links["password_reset_url"],
-            )
-        )
     profile.past_due = [s for s in profile.subscriptions if s.status == Subscription.Status.PAST_DUE]
     return profile
 
@@ -163,13 +167,40 @@ def _customers_for_profile() -> QuerySet:
     )
 
 
+def _profile_customers(creator_id, customer_id):
+    return _customers_for_profile().for_creator(Creator(pk=creator_id)).filter(pk=customer_id)
+
+
+_prepared_customer = PreparedQuery(_profile_customers, creator_id=_CREATOR, customer_id=_CUSTOMER)
+_prepared_enrolments = PreparedQuery(_enrolments, customer_id=_CUSTOMER, now=_NOW)
+_prepared_payments = PreparedQuery(
+    lambda customer_id: _payments().filter(customer_id=customer_id).order_by("-paid_at", "-pk"),
+    customer_id=_CUSTOMER,
+)
+_prepared_subscriptions = PreparedQuery(
+    lambda customer_id: customer_subscriptions(customer=Customer(pk=customer_id)), customer_id=_CUSTOMER
+)
+_prepared_emails = PreparedQuery(
+    lambda customer_id: customer_emails(customer=Customer(pk=customer_id))[:PROFILE_EMAILS],
+    customer_id=_CUSTOMER,
+)
+_prepared_timeline = PreparedQuery(
+    lambda customer_id: customer_timeline(customer=Customer(pk=customer_id))[:PROFILE_TIMELINE],
+    customer_id=_CUSTOMER,
+)
+
+
 def profile_customer(*, creator, customer_id) -> Customer:
     """The creator's customer for the profile (a foreign or missing one is a 404), with, in the same
     query, the active suppression of its address (so whether the address is deliverable, and why not,
     costs no query of its own), its newest notes, and `creator_currencies`, how many currencies the
     creator's payment pages ask for (amounts carry their code when there are several)."""
-    customers = _built_once("customers", _customers_for_profile).for_creator(creator)
-    customer = get_object_or_404(customers, pk=customer_id)
+    if not getattr(creator, "pk", None):
+        raise Http404("No such customer.")
+    found = _prepared_customer(creator_id=creator.pk, customer_id=int(customer_id))
+    if not found:
+        raise Http404("No such customer.")
+    customer = found[0]
     suppressions = json_rows_read(customer.suppression_rows, EmailSuppression)
     email_suppression_known(customer, suppressions[0] if suppressions else None)
     customer.profile_notes = json_rows_read(customer.note_rows, CustomerNote)
@@ -179,12 +210,12 @@ def profile_customer(*, creator, customer_id) -> Customer:
 def customer_lists(*, customer: Customer) -> dict[str, list]:
     """The customer's enrolments, payments, subscriptions and newest emails, one query each: what the
     API's customer detail returns besides the customer, and what the profile shows besides its
-    timeline and notes."""
+    timeline and notes. Each is a prepared query: compiled once, then run for each customer."""
     return {
-        "enrolments": list(customer_enrolments_with_progress(customer=customer)),
-        "payments": list(customer_payments(customer=customer)),
-        "subscriptions": list(customer_subscriptions(customer=customer)),
-        "emails": list(customer_emails(customer=customer)[:PROFILE_EMAILS]),
+        "enrolments": _prepared_enrolments(customer_id=customer.pk, now=clock.now()),
+        "payments": _prepared_payments(customer_id=customer.pk),
+        "subscriptions": _prepared_subscriptions(customer_id=customer.pk),
+        "emails": _prepared_emails(customer_id=customer.pk),
     }
 
 
@@ -195,7 +226,7 @@ def customer_profile(*, customer: Customer) -> CustomerProfile:
         CustomerProfile(
             customer=customer,
             **customer_lists(customer=customer),
-            timeline=list(customer_timeline(customer=customer)[:PROFILE_TIMELINE]),
+            timeline=_prepared_timeline(customer_id=customer.pk),
             notes=(
                 customer.profile_notes
                 if hasattr(customer, "profile_notes")

@@ -1,0 +1,121 @@
+"""Querysets compiled to SQL once and run again with other values.
+
+Compiling a queryset (resolving its joins, annotations and subqueries into SQL) costs a list of the
+customer profile more than running it: 0.7 to 2 ms of Python each, where the database answers in 0.1
+to 0.7 ms. A `PreparedQuery` compiles its queryset once per thread and database, then runs that SQL
+with the values of each call. The rows come back through Django's own iterable, so they are the same
+model instances, annotations and `select_related` objects as the queryset's.
+
+The queryset is still written once, with the ORM, in its usual home: a prepared query only names
+which of its values change between calls. It finds where they sit among the SQL's parameters by
+compiling the queryset twice, with two different stand-ins for each value, and refuses a queryset
+whose SQL is not the same both times or whose changing parameters it cannot tell apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connections, router
+from django.db.models import QuerySet
+
+
+class NotPreparable(ValueError):
+    """The queryset's SQL depends on its values in a way a prepared query cannot replay."""
+
+
+def _adapter(value) -> Callable:
+    """How a value of this kind is passed to the database as a parameter."""
+    if isinstance(value, bool) or not isinstance(value, int | dt.datetime):
+        raise NotPreparable(f"a prepared value must be an int or a datetime, not {type(value).__name__}")
+    if isinstance(value, dt.datetime):
+        return lambda ops, moment: ops.adapt_datetimefield_value(moment)
+    return lambda ops, number: number
+
+
+@dataclass
+class _Compiled:
+    queryset: QuerySet
+    compiler: object
+    sql: str
+    params: list
+    slots: list[tuple[int, str]]  # (position among the parameters, name of the value)
+
+
+class PreparedQuery:
+    """`build(**values)` returns the queryset; `stand_ins` gives, for each name, two different values
+    of the same kind that never occur in the data (negative ids, a moment long past)."""
+
+    def __init__(self, build: Callable[..., QuerySet], **stand_ins: tuple):
+        self.build = build
+        self.stand_ins = stand_ins
+        self.adapters = {}
+        for name, (first, second) in stand_ins.items():
+            if first == second or type(first) is not type(second):
+                raise NotPreparable(f"{name}: two different stand-ins of one kind are needed")
+            self.adapters[name] = _adapter(first)
+        self._local = threading.local()
+        self._model_class = None
+
+    def _compile(self, alias: str) -> _Compiled:
+        connection = connections[alias]
+        compiled = []
+        for index in (0, 1):
+            queryset = self.build(**{name: pair[index] for name, pair in self.stand_ins.items()})
+            if queryset._prefetch_related_lookups or queryset._iterable_class.__name__ != "ModelIterable":
+                raise NotPreparable("only a queryset of model instances without prefetches is prepared")
+            compiler = queryset.query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
+            compiled.append((queryset, compiler, sql, list(params)))
+        (queryset, compiler, sql, params), (_, _, other_sql, other_params) = compiled
+        if sql != other_sql or len(params) != len(other_params):
+            raise NotPreparable("the SQL changes with the values")
+        slots = []
+        for position, (first, second) in enumerate(zip(params, other_params, strict=True)):
+            if first == second:
+                continue
+            names = [
+                name
+                for name, pair in self.stand_ins.items()
+                if self.adapters[name](connection.ops, pair[0]) == first
+                and self.adapters[name](connection.ops, pair[1]) == second
+            ]
+            if len(names) != 1:
+                raise NotPreparable(f"parameter {position} changes with no one value")
+            slots.append((position, names[0]))
+        missing = set(self.stand_ins) - {name for _, name in slots}
+        if missing:
+            raise NotPreparable(f"no parameter carries {', '.join(sorted(missing))}")
+        # The compiler keeps what its first compiling worked out (the selected columns, the related
+        # objects, the annotations' positions, the converters); each run gives it only new parameters.
+        query = queryset.query
+        query.get_compiler = lambda using=None, connection=None, elide_empty=True: compiler
+        converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+        compiler.get_converters = lambda expressions: converters
+        return _Compiled(queryset, compiler, sql, params, slots)
+
+    def __call__(self, **values) -> list:
+        """The rows of `build(**values)`, as a list of model instances."""
+        if values.keys() != self.stand_ins.keys():
+            raise TypeError(f"values for {', '.join(sorted(self.stand_ins))} are expected")
+        alias = router.db_for_read(self._model())
+        compiled_by_alias = self._local.__dict__.setdefault("compiled", {})
+        compiled = compiled_by_alias.get(alias)
+        if compiled is None or compiled.compiler.connection is not connections[alias]:
+            compiled = compiled_by_alias[alias] = self._compile(alias)
+        ops = connections[alias].ops
+        params = list(compiled.params)
+        for position, name in compiled.slots:
+            params[position] = self.adapters[name](ops, values[name])
+        sql, params = compiled.sql, tuple(params)
+        compiled.compiler.as_sql = lambda *args, **kwargs: (sql, params)
+        queryset = compiled.queryset
+        return list(queryset.__class__(model=queryset.model, query=queryset.query, using=alias))
+
+    def _model(self):
+        if self._model_class is None:
+            self._model_class = self.build(**{name: pair[0] for name, pair in self.stand_ins.items()}).model
+        return self._model_class

@@ -1,0 +1,136 @@
+"""A prepared query returns what its queryset returns, for every value, and refuses what it cannot
+replay."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from coursedesk.audit.services import Actor
+from coursedesk.core.prepared import NotPreparable, PreparedQuery
+from coursedesk.customers.models import Customer, Enrolment
+from coursedesk.customers.services import enrolment_grant
+from coursedesk.usecases.progress import with_progress
+from tests.factories import make_course, make_creator, make_customer
+
+pytestmark = pytest.mark.django_db
+
+IDS = (-101, -103)
+MOMENTS = (dt.datetime(1901, 1, 1, tzinfo=dt.UTC), dt.datetime(1902, 1, 1, tzinfo=dt.UTC))
+
+
+def enrolments(customer_id, now):
+    return (
+        with_progress(Enrolment.objects.select_related("course"))
+        .filter(customer_id=customer_id)
+        .with_status(now)
+        .order_by("-granted_at", "-pk")
+    )
+
+
+def fields(obj) -> dict:
+    return {k: v for k, v in vars(obj).items() if k != "_state"}
+
+
+def rows(objects):
+    """What each instance carries: its fields, annotations and related course."""
+    return [
+        (
+            fields(obj),
+            fields(obj.course) if "course" in obj._state.fields_cache else None,
+        )
+        for obj in objects
+    ]
+
+
+def test_rows_equal_the_querysets_for_each_value():
+    creator = make_creator()
+    first, second = make_course(creator), make_course(creator)
+    customers = [make_customer(creator) for _ in range(3)]
+    for n, customer in enumerate(customers):
+        for course in (first, second)[: n + 1]:
+            enrolment_grant(customer=customer, course=course, actor=Actor.system(), source="desk")
+    prepared = PreparedQuery(enrolments, customer_id=IDS, now=MOMENTS)
+    moments = [dt.datetime(2020, 1, 1, tzinfo=dt.UTC), dt.datetime(2999, 1, 1, tzinfo=dt.UTC)]
+    for customer in customers:
+        for now in moments:
+            expected = list(enrolments(customer.pk, now))
+            got = prepared(customer_id=customer.pk, now=now)
+            assert rows(got) == rows(expected)
+            assert [e.status_now for e in got] == [e.status_now for e in expected]
+            assert all(type(e) is Enrolment for e in got)
+    assert len(prepared(customer_id=customers[2].pk, now=moments[0])) == 2
+    assert prepared(customer_id=999_999_999, now=moments[0]) == []
+
+
+def test_the_time_is_a_value_like_any_other():
+    creator = make_creator()
+    customer = make_customer(creator)
+    enrolment_grant(customer=customer, course=make_course(creator), actor=Actor.system(), source="desk")
+    Enrolment.objects.update(expires_at=dt.datetime(2030, 6, 1, tzinfo=dt.UTC))
+    prepared = PreparedQuery(enrolments, customer_id=IDS, now=MOMENTS)
+    before = prepared(customer_id=customer.pk, now=dt.datetime(2030, 5, 31, tzinfo=dt.UTC))
+    after = prepared(customer_id=customer.pk, now=dt.datetime(2030, 6, 2, tzinfo=dt.UTC))
+    assert [e.status_now for e in before] == ["active"]
+    assert [e.status_now for e in after] == ["expired"]
+
+
+def test_one_query_each_run_and_no_compiling_after_the_first():
+    creator = make_creator()
+    customer = make_customer(creator)
+    prepared = PreparedQuery(lambda customer_id: Customer.objects.filter(pk=customer_id), customer_id=IDS)
+    prepared(customer_id=customer.pk)
+    with CaptureQueriesContext(connection) as captured:
+        assert [c.pk for c in prepared(customer_id=customer.pk)] == [customer.pk]
+    assert len(captured.captured_queries) == 1
+    assert str(customer.pk) in captured.captured_queries[0]["sql"]
+
+
+def test_each_thread_compiles_its_own(transactional_db):
+    creator = make_creator()
+    customer = make_customer(creator)
+    prepared = PreparedQuery(lambda customer_id: Customer.objects.filter(pk=customer_id), customer_id=IDS)
+    assert [c.pk for c in prepared(customer_id=customer.pk)] == [customer.pk]
+    found = []
+
+    def other():
+        try:
+            found.extend(c.pk for c in prepared(customer_id=customer.pk))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert found == [customer.pk]
+
+
+def test_refuses_sql_that_changes_with_the_value():
+    prepared = PreparedQuery(
+        lambda customer_id: Customer.objects.filter(
+            pk__in=range(customer_id, customer_id + (customer_id % 2) + 2)
+        ),
+        customer_id=IDS,
+    )
+    with pytest.raises(NotPreparable):
+        prepared(customer_id=1)
+
+
+def test_refuses_a_value_the_query_does_not_use():
+    prepared = PreparedQuery(lambda customer_id: Customer.objects.filter(pk=1), customer_id=IDS)
+    with pytest.raises(NotPreparable):
+        prepared(customer_id=1)
+
+
+def test_refuses_values_it_cannot_replay():
+    with pytest.raises(NotPreparable):
+        PreparedQuery(lambda email: Customer.objects.filter(email=email), email=("a@x.test", "b@x.test"))
+    with pytest.raises(NotPreparable):
+        PreparedQuery(lambda customer_id: Customer.objects.filter(pk=customer_id), customer_id=(-1, -1))
+    prepared = PreparedQuery(lambda customer_id: Customer.objects.filter(pk=customer_id), customer_id=IDS)
+    with pytest.raises(TypeError):
+        prepared(pk=1)
