@@ -516,34 +516,49 @@ class Bench:
         return reverse("desk:customer", kwargs={"customer_id": customer_id})
 
     def profile(self) -> None:
-        queries = []
+        """Two figures: a profile opened again with nothing changed (the desk answers the HTML it
+        kept, after reading every row again to know that nothing changed), and a first view, with
+        nothing kept, rendered from the rows."""
+        from coursedesk.desk import rendered
 
-        def get(n=0):
-            with CaptureQueriesContext(connection) as captured:
-                response = self.desk_client.get(self.profile_url(self.profile_ids[n % len(self.profile_ids)]))
-            assert response.status_code == 200, response.status_code
-            queries.append(len(captured.captured_queries))
+        for label, first_view in (("opened again", False), ("first view, nothing kept", True)):
+            queries = []
 
-        samples = timed(get, self.requests)
-        # The warm-up request (timed's first) also ran Django's one-time checks of what the database
-        # supports (on SQLite a JSON probe in its own transaction): the page's queries are the others'.
-        value, most = ms(median(samples)), max(queries[1:])
-        self.figures.append(
-            figure(
-                f"Customer Profile, server time: median ({most} queries at most)",
-                value,
-                "ms",
-                limit=PROFILE_MS,
-                limit_name="target",
-                threshold=PROFILE_MS,
-                target=f"≤ {PROFILE_MS} ms median, ≤ {PROFILE_QUERIES} queries",
-                checks=[
-                    (value <= PROFILE_MS, f"{value / PROFILE_MS:.2f}× the {PROFILE_MS} ms target"),
-                    (most <= PROFILE_QUERIES, f"{most} queries, {PROFILE_QUERIES} allowed"),
-                ],
-                queries=most,
+            def get(n=0, first_view=first_view, queries=queries):
+                if first_view:
+                    rendered.kept.clear()
+                with CaptureQueriesContext(connection) as captured:
+                    response = self.desk_client.get(
+                        self.profile_url(self.profile_ids[n % len(self.profile_ids)])
+                    )
+                assert response.status_code == 200, response.status_code
+                queries.append(len(captured.captured_queries))
+
+            if not first_view:
+                for n in range(len(self.profile_ids)):
+                    get(n)  # each profile was opened once before
+            samples = timed(get, self.requests)
+            # The warm-up request (timed's first) also ran Django's one-time checks of what the
+            # database supports (on SQLite a JSON probe in its own transaction): the page's queries are
+            # the others'.
+            value, most = ms(median(samples)), max(queries[-self.requests :])
+            self.figures.append(
+                figure(
+                    f"Customer Profile, {label}, server time: median ({most} queries at most)",
+                    value,
+                    "ms",
+                    limit=PROFILE_MS,
+                    limit_name="target",
+                    threshold=PROFILE_MS,
+                    target=f"≤ {PROFILE_MS} ms median, ≤ {PROFILE_QUERIES} queries",
+                    checks=[
+                        (value <= PROFILE_MS, f"{value / PROFILE_MS:.2f}× the {PROFILE_MS} ms target"),
+                        (most <= PROFILE_QUERIES, f"{most} queries, {PROFILE_QUERIES} allowed"),
+                    ],
+                    queries=most,
+                    p95=ms(p95(samples)),
+                )
             )
-        )
 
     # --- customers list with a segment (the desk issue) -------------------------------------------
     def segment_list(self) -> None:

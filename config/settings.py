@@ -20,6 +20,9 @@ DEBUG = env_bool("DEBUG", False)
 PORT = int(os.environ.get("PORT", "8000"))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+# Rendered customer profiles each process keeps, keyed by everything they show
+# (coursedesk/desk/rendered.py); 0 keeps none.
+DESK_PROFILES_KEPT = int(os.environ.get("DESK_PROFILES_KEPT", "500"))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL if SITE_URL.startswith("https") else "")
 
 INSTALLED_APPS = [

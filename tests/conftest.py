@@ -32,9 +32,11 @@ def _empty_cache_for_each_test():
     from django.core.cache import cache
 
     from coursedesk.customers import selectors
+    from coursedesk.desk import rendered
 
     cache.clear()
     selectors._sqlite_common_words.clear()  # each test's searches choose their SQLite plan afresh
+    rendered.kept.clear()  # each test renders its profiles afresh
     yield
     cache.clear()
 

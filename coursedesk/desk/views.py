@@ -30,6 +30,7 @@ from coursedesk.customers.models import Customer, Tag
 from coursedesk.customers.selectors import course_students, customer_search_with_near_matches
 from coursedesk.desk.actions import ACTIONS
 from coursedesk.desk.bulk import BulkForm
+from coursedesk.desk.rendered import profile_html
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customer_list_page, customer_rows
 from coursedesk.usecases.payments_csv import payments_csv_response
 from coursedesk.usecases.personal_data import customer_personal_data, personal_data_filename
@@ -186,9 +187,9 @@ def customers(request):
     return render(request, "desk/customers.html", context)
 
 
-def _profile_context(request, customer, **extra):
-    profile = customer_profile(customer=customer)
-    return {"nav": "activity", "profile": profile, "customer": customer, **extra}
+def _profile_html(request, customer, **extra):
+    """The profile's part of the page (desk/_profile.html), which htmx swaps in after an action."""
+    return profile_html(request, customer_profile(customer=customer), **extra)
 
 
 @creator_required
@@ -196,12 +197,12 @@ def _profile_context(request, customer, **extra):
 def customer_detail(request, customer_id):
     customer = profile_customer(creator=request.creator, customer_id=customer_id)
     display_current().currencies_known((customer.creator_currencies or 0) > 1)
-    context = _profile_context(
-        request, customer, offer_welcome_email=request.GET.get("offer") == "welcome-email"
-    )
+    html = _profile_html(request, customer, offer_welcome_email=request.GET.get("offer") == "welcome-email")
     if request.htmx and request.htmx.target == "profile":
-        return render(request, "desk/_profile.html", context)
-    return render(request, "desk/profile.html", context)
+        return HttpResponse(html)
+    return render(
+        request, "desk/profile.html", {"nav": "activity", "customer": customer, "profile_html": html}
+    )
 
 
 @creator_required
@@ -293,10 +294,11 @@ def _refusal_to_form(form, action, error: DomainError) -> None:
 def _after_action(request, customer, *, message="", error="", offer_welcome_email=False):
     if request.htmx:
         customer.refresh_from_db()
-        context = _profile_context(
-            request, customer, notice=message, error=error, offer_welcome_email=offer_welcome_email
+        response = HttpResponse(
+            _profile_html(
+                request, customer, notice=message, error=error, offer_welcome_email=offer_welcome_email
+            )
         )
-        response = render(request, "desk/_profile.html", context)
         response["HX-Retarget"] = "#profile"
         response["HX-Reswap"] = "outerHTML show:window:top"
         return response
