@@ -129,6 +129,9 @@ if DATABASE_POOL and DATABASE_POOL not in {"0", "false", "no", "off"}:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = pool
+# The profile's queries run as prepared statements on PostgreSQL (planned once per connection).
+# Turn off behind a PgBouncer older than 1.21 in transaction mode, which cannot keep them.
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 # A streaming replica for the heavy reads (search, lists, activity, Teach, CSV); see core/replica.py.
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
 DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", "30"))

@@ -87,7 +87,7 @@ def test_one_query_each_run_and_no_compiling_after_the_first():
     with CaptureQueriesContext(connection) as captured:
         assert [c.pk for c in prepared(customer_id=customer.pk)] == [customer.pk]
     assert len(captured.captured_queries) == 1
-    assert str(customer.pk) in captured.captured_queries[0]["sql"]
+    assert 'FROM "customers_customer"' in captured.captured_queries[0]["sql"]
 
 
 def test_each_thread_compiles_its_own(transactional_db):
@@ -134,3 +134,39 @@ def test_refuses_values_it_cannot_replay():
     prepared = PreparedQuery(lambda customer_id: Customer.objects.filter(pk=customer_id), customer_id=IDS)
     with pytest.raises(TypeError):
         prepared(pk=1)
+
+
+def _prepared_on_the_server(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [f'%FROM "{table}"%']
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements of PostgreSQL")
+def test_on_postgresql_the_server_plans_it_once_per_connection():
+    from coursedesk.mail.models import OutboundEmail
+
+    prepared = PreparedQuery(
+        lambda customer_id: OutboundEmail.objects.filter(customer_id=customer_id), customer_id=IDS
+    )
+    assert _prepared_on_the_server("mail_outboundemail") == 0
+    prepared(customer_id=1)
+    prepared(customer_id=2)
+    assert _prepared_on_the_server("mail_outboundemail") == 1
+    # the connection's other queries are bound on the client as before
+    list(OutboundEmail.objects.filter(to="x@example.com"))
+    assert _prepared_on_the_server("mail_outboundemail") == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements of PostgreSQL")
+def test_prepared_statements_can_be_turned_off_for_an_old_pgbouncer(settings):
+    from coursedesk.mail.models import EmailSuppression
+
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    prepared = PreparedQuery(
+        lambda creator_id: EmailSuppression.objects.filter(creator_id=creator_id), creator_id=IDS
+    )
+    assert prepared(creator_id=1) == []
+    assert _prepared_on_the_server("mail_emailsuppression") == 0
