@@ -54,11 +54,13 @@ class NotPreparable(ValueError):
 
 def _adapter(value) -> Callable:
     """How a value of this kind is passed to the database as a parameter."""
-    if isinstance(value, bool) or not isinstance(value, int | dt.datetime):
-        raise NotPreparable(f"a prepared value must be an int or a datetime, not {type(value).__name__}")
+    if isinstance(value, bool) or not isinstance(value, int | str | dt.datetime):
+        raise NotPreparable(
+            f"a prepared value must be an int, a str or a datetime, not {type(value).__name__}"
+        )
     if isinstance(value, dt.datetime):
         return lambda ops, moment: ops.adapt_datetimefield_value(moment)
-    return lambda ops, number: number
+    return lambda ops, value: value
 
 
 @dataclass
