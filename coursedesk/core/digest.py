@@ -35,6 +35,9 @@ class NotDigestible(TypeError):
     """A value whose content the digest cannot read."""
 
 
+_PLAIN_TYPES = frozenset(_PLAIN)
+
+
 def _write(value, out: list[str], depth: int) -> None:
     if depth > _DEEPEST:
         raise NotDigestible("the values nest too deeply (or refer to themselves)")
@@ -44,8 +47,12 @@ def _write(value, out: list[str], depth: int) -> None:
     elif isinstance(value, Model):
         out.append(f"<{value._meta.label}")
         for name, item in vars(value).items():
-            if name != "_state":
-                out.append(name)
+            if name == "_state":
+                continue
+            out.append(name)
+            if type(item) in _PLAIN_TYPES:  # most fields: written here, without a call
+                out.append(f"{type(item).__name__}:{item!r}")
+            else:
                 _write(item, out, depth + 1)
         for name, related in value._state.fields_cache.items():
             out.append(f"~{name}")
