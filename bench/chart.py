@@ -95,9 +95,11 @@ def chart(results: list[dict], *, title: str = "CourseDesk benchmark") -> str:
         y += 26
         cpus = result.get("machine", {}).get("cpus", "?")
         load = result.get("load_at_measure_start", ["?"])[0]
+        reference = result.get("machine", {}).get("cpu_reference_ms")
         heading = (
             f"{DATABASES.get(result['database'], result['database'])} — {result['customers']:,} customers — "
             f"{result['date']} — {cpus} CPUs, load average {load} when measured"
+            + (f", CPU reference {reference} ms" if reference else "")
         )
         body.append(_text(10, y, heading, size=13, weight="bold"))
         y += 8

@@ -156,8 +156,26 @@ def seeding_figure(seconds: float, customers: int) -> dict:
     }
 
 
+def cpu_reference_ms() -> float:
+    """How fast this machine runs Python now: the best of five runs of a fixed loop (adding up 5
+    million numbers), in ms. Shared and virtual machines vary from hour to hour; runs are only
+    comparable at a similar figure."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for n in range(5_000_000):
+            total += n
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
+
+
 def machine() -> dict:
-    return {"cpus": os.cpu_count(), "load_at_start": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "cpus": os.cpu_count(),
+        "load_at_start": [round(x, 2) for x in os.getloadavg()],
+        "cpu_reference_ms": cpu_reference_ms(),
+    }
 
 
 def print_definitions() -> None:
@@ -215,7 +233,8 @@ def main() -> None:
     at_start = machine()
     print(
         f"CourseDesk benchmark — {at_start['cpus']} CPUs, load average "
-        f"{' '.join(str(x) for x in at_start['load_at_start'])} (1, 5, 15 min) at start"
+        f"{' '.join(str(x) for x in at_start['load_at_start'])} (1, 5, 15 min) at start, "
+        f"CPU reference {at_start['cpu_reference_ms']} ms (a fixed Python loop; lower is faster)"
     )
     print_definitions()
     sys.stdout.flush()
