@@ -206,14 +206,30 @@ def test_search_csv_and_teach_read_the_replica(cluster, api):
     desk = Http(cluster.balancer_url)
     desk.sign_in(DEMO_EMAIL, DEMO_PASSWORD)
     cluster.replica.wait_until_replayed(cluster.primary)  # the sign-in wrote; reads wait for it
-    _reset_statements(cluster)
-
-    assert api.get("/api/v1/customers", q="example").status == 200
-    assert desk.get("/desk/", q="example").status == 200
-    assert desk.get("/desk/teach/").status == 200
-    course_id = cluster.primary.query("SELECT id FROM catalog_course ORDER BY id LIMIT 1")[0][0]
-    assert api.get(f"/api/v1/courses/{course_id}/students.csv").status == 200
-    assert api.get("/api/v1/activity").status == 200
+    # The schedulers read enrolments on the primary every 2 s (expirations, reminders), as they
+    # must: they are held still while the pages are read, so the primary's count is the pages' own.
+    schedulers = [cluster.processes[name].pid for name in ("scheduler1", "scheduler2")]
+    for pid in schedulers:
+        os.killpg(pid, signal.SIGSTOP)
+    try:
+        _reset_statements(cluster)
+        assert api.get("/api/v1/customers", q="example").status == 200
+        assert desk.get("/desk/", q="example").status == 200
+        assert desk.get("/desk/teach/").status == 200
+        course_id = cluster.primary.query("SELECT id FROM catalog_course ORDER BY id LIMIT 1")[0][0]
+        assert api.get(f"/api/v1/courses/{course_id}/students.csv").status == 200
+        assert api.get("/api/v1/activity").status == 200
+        on_primary = {
+            table: cluster.primary.query(
+                "SELECT calls, left(query, 200) FROM pg_stat_statements WHERE query ILIKE %s "
+                "AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                [f'%FROM "{table}"%'],
+            )
+            for table in ("customers_enrolment", "audit_auditevent")
+        }
+    finally:
+        for pid in schedulers:
+            os.killpg(pid, signal.SIGCONT)
 
     customer_reads = '%FROM "customers_customer"%'
     enrolment_reads = '%FROM "customers_enrolment"%'
@@ -221,8 +237,7 @@ def test_search_csv_and_teach_read_the_replica(cluster, api):
     assert _calls(cluster.replica, enrolment_reads) > 0
     assert _calls(cluster.replica, '%FROM "audit_auditevent"%') > 0
     # The primary answered none of those reads (it still serves sign-in and sessions).
-    assert _calls(cluster.primary, enrolment_reads) == 0
-    assert _calls(cluster.primary, '%FROM "audit_auditevent"%') == 0
+    assert on_primary == {"customers_enrolment": [], "audit_auditevent": []}
 
 
 def test_a_creator_sees_their_revoke_at_once_with_replay_paused(cluster, api):
