@@ -4,18 +4,16 @@ everything else are Django's own (SESSION_ENGINE = "coursedesk.accounts.sessions
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from coursedesk.core.prepared import PreparedQuery
+from coursedesk.core.prepared import MOMENTS, PreparedQuery
 
 _session = PreparedQuery(
     lambda session_key, now: Session.objects.filter(session_key=session_key, expire_date__gt=now),
     session_key=("~stand-in-one", "~stand-in-two"),  # session keys are letters and digits
-    now=(dt.datetime(1901, 2, 3, tzinfo=dt.UTC), dt.datetime(1902, 3, 4, tzinfo=dt.UTC)),
+    now=MOMENTS,
 )
 
 

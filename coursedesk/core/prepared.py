@@ -48,6 +48,10 @@ def _planned_once(connection):
         raw.cursor_factory, raw.prepare_threshold, features.uses_server_side_binding = saved
 
 
+# Two moments long past, to stand for "now" (or any time) in a prepared query.
+MOMENTS = (dt.datetime(1901, 2, 3, 4, 5, 6, tzinfo=dt.UTC), dt.datetime(1902, 3, 4, 5, 6, 7, tzinfo=dt.UTC))
+
+
 class NotPreparable(ValueError):
     """The queryset's SQL depends on its values in a way a prepared query cannot replay."""
 

@@ -3,7 +3,6 @@ refunded and what is left), subscriptions, emails and timeline, in one query per
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,27 +19,23 @@ from coursedesk.catalog.models import PaymentPage
 from coursedesk.core import clock
 from coursedesk.core.json_rows import JSONRows, json_rows_read
 from coursedesk.core.money import Money
-from coursedesk.core.prepared import PreparedQuery
+from coursedesk.core.prepared import MOMENTS, PreparedQuery
 from coursedesk.customers.models import Customer, CustomerNote, Enrolment
 from coursedesk.customers.selectors import customer_notes, customer_timeline
 from coursedesk.mail.models import EmailSuppression, OutboundEmail
 from coursedesk.mail.services import email_suppression_known
 from coursedesk.usecases.progress import with_progress
 
-# Stand-ins for the values that change between two profiles: ids no row has, a moment long past.
+# Stand-ins for the ids that change between two profiles: ids no row has.
 _CUSTOMER = (-7_301_942_113, -7_301_942_127)
 _CREATOR = (-6_204_117_331, -6_204_117_349)
-_NOW = (dt.datetime(1901, 2, 3, 4, 5, 6, tzinfo=dt.UTC), dt.datetime(1902, 3, 4, 5, 6, 7, tzinfo=dt.UTC))
-
-
-def _payments():
-    return payments_with_receipts(payments_with_refund_amounts(Payment.objects.select_related("course")))
 
 
 def customer_payments(*, customer):
     """The customer's payments, newest first, each annotated with `refunded_amount`,
     `refundable_amount`, `receipt_number` and `receipt_key`."""
-    return _payments().filter(customer=customer).order_by("-paid_at", "-pk")
+    payments = payments_with_receipts(payments_with_refund_amounts(Payment.objects.select_related("course")))
+    return payments.filter(customer=customer).order_by("-paid_at", "-pk")
 
 
 def _enrolments(customer_id, now):
@@ -50,12 +45,6 @@ def _enrolments(customer_id, now):
         .with_status(now)
         .order_by("-granted_at", "-pk")
     )
-
-
-def customer_enrolments_with_progress(*, customer):
-    """The customer's enrolments, newest first, with their status now and their course's progress
-    (`with_progress`)."""
-    return _enrolments(customer.pk, clock.now())
 
 
 def customer_subscriptions(*, customer):
@@ -172,10 +161,10 @@ def _profile_customers(creator_id, customer_id):
 
 
 _prepared_customer = PreparedQuery(_profile_customers, creator_id=_CREATOR, customer_id=_CUSTOMER)
-_prepared_enrolments = PreparedQuery(_enrolments, customer_id=_CUSTOMER, now=_NOW)
+# The customer's enrolments, newest first, with their status now and their course's progress.
+_prepared_enrolments = PreparedQuery(_enrolments, customer_id=_CUSTOMER, now=MOMENTS)
 _prepared_payments = PreparedQuery(
-    lambda customer_id: _payments().filter(customer_id=customer_id).order_by("-paid_at", "-pk"),
-    customer_id=_CUSTOMER,
+    lambda customer_id: customer_payments(customer=Customer(pk=customer_id)), customer_id=_CUSTOMER
 )
 _prepared_subscriptions = PreparedQuery(
     lambda customer_id: customer_subscriptions(customer=Customer(pk=customer_id)), customer_id=_CUSTOMER
