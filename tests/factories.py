@@ -67,6 +67,17 @@ def make_enrolment(customer: Customer, course: Course, **fields) -> Enrolment:
     return enrolment
 
 
+def make_email(creator: Creator, customer: Customer, **fields):
+    """A welcome email to the customer, as the outbox stores it."""
+    from coursedesk.mail.models import OutboundEmail
+
+    fields.setdefault("kind", "welcome")
+    fields.setdefault("to", customer.email)
+    fields.setdefault("subject", "Welcome")
+    fields.setdefault("text_body", "Hi")
+    return OutboundEmail.objects.create(creator=creator, customer=customer, **fields)
+
+
 _hash_cache: dict[tuple[str, str], str] = {}
 
 

@@ -4,19 +4,13 @@ again."""
 from __future__ import annotations
 
 from coursedesk.audit.models import AuditEvent
-from coursedesk.mail.models import EmailSuppression, OutboundEmail
+from coursedesk.mail.models import EmailSuppression
+from tests.factories import make_email
 
 
 def bounce(creator, customer, frozen_now):
-    email = OutboundEmail.objects.create(
-        creator=creator,
-        customer=customer,
-        kind="welcome",
-        to=customer.email,
-        subject="Welcome",
-        text_body="Hi",
-        status="bounced",
-        delivery_detail="smtp;550 5.1.1 mailbox not found",
+    email = make_email(
+        creator, customer, status="bounced", delivery_detail="smtp;550 5.1.1 mailbox not found"
     )
     return EmailSuppression.objects.create(
         creator=creator,

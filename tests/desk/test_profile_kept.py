@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
+from django.test import Client
 
 from coursedesk.audit.models import AuditEvent
 from coursedesk.billing.models import Subscription
@@ -21,7 +21,7 @@ from coursedesk.desk import rendered
 from coursedesk.mail.models import EmailSuppression, OutboundEmail
 from tests.desk.conftest import make_refund
 from tests.desk.test_profile import profile_url
-from tests.factories import make_customer, make_page
+from tests.factories import make_customer, make_email, make_page
 
 CSRF_VALUE = re.compile(r'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+"')
 
@@ -48,11 +48,7 @@ def test_the_same_profile_opened_again_is_not_rendered_again(creator_client, cus
     assert page_of(part).strip() in page_of(first)
 
 
-def test_each_viewer_gets_their_own_csrf_token_in_a_kept_page(
-    client, creator, customer, enrolment, django_user_model
-):
-    from django.test import Client
-
+def test_each_viewer_gets_their_own_csrf_token_in_a_kept_page(creator, customer, enrolment):
     first, second = Client(), Client()
     first.force_login(creator)
     second.force_login(creator)
@@ -79,14 +75,7 @@ def test_a_notice_is_its_own_page(creator_client, customer, enrolment):
 
 def _changes(creator, customer, course, enrolment, payment, subscription):
     """(what changes, how) in the order they are made; each must show on the page."""
-    email = OutboundEmail.objects.create(
-        creator=creator,
-        customer=customer,
-        kind="welcome",
-        to=customer.email,
-        subject="Welcome",
-        text_body="Hi",
-    )
+    email = make_email(creator, customer)
     lesson = Lesson.objects.filter(course=course).first()
 
     def later(hours):
@@ -184,9 +173,8 @@ def test_another_customer_with_the_same_rows_is_another_page(creator_client, cre
     assert "twin@example.com" in theirs and "twin@example.com" not in mine
 
 
-@pytest.mark.parametrize("kept", [0])
-def test_keeping_can_be_turned_off(settings, creator_client, customer, enrolment, kept):
-    settings.DESK_PROFILES_KEPT = kept
+def test_keeping_can_be_turned_off(settings, creator_client, customer, enrolment):
+    settings.DESK_PROFILES_KEPT = 0
     creator_client.get(profile_url(customer))
     again = creator_client.get(profile_url(customer))
     assert "desk/_profile.html" in rendered_templates(again)
