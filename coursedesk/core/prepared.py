@@ -27,7 +27,7 @@ from django.db.models import QuerySet
 
 
 @contextlib.contextmanager
-def _planned_once(connection):
+def planned_once(connection):
     """On PostgreSQL, the query runs as a prepared statement of the connection: the server plans
     it once per connection instead of at every run (planning the profile's lists costs as long as
     running them). Off with DATABASE_PREPARED_STATEMENTS=false, for a PgBouncer older than 1.21 in
@@ -145,7 +145,7 @@ class PreparedQuery:
         compiled.compiler.as_sql = lambda *args, **kwargs: (sql, params)
         queryset = compiled.queryset
         rows = queryset.__class__(model=queryset.model, query=queryset.query, using=alias)
-        with _planned_once(connections[alias]):
+        with planned_once(connections[alias]):
             return list(rows)
 
     def _model(self):

@@ -97,6 +97,32 @@ def test_an_exact_email_is_one_query(api, creator, frozen_now, django_assert_num
     assert response.json() == schema_json([Customer.objects.get(pk=customer.pk)])
 
 
+def _prepared_on_the_server() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ["%LOWER(email)%"]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements of PostgreSQL")
+def test_on_postgresql_the_email_lookup_is_planned_once_per_connection(api, creator, frozen_now, settings):
+    one = make_customer(creator, email="zoe.okafor@example.com")
+    other = make_customer(creator, email="sam.student@example.com")
+
+    settings.DATABASE_PREPARED_STATEMENTS = False  # behind a PgBouncer older than 1.21
+    assert [row["id"] for row in api.get("/customers", q=one.email).json()["results"]] == [str(one.pk)]
+    assert _prepared_on_the_server() == []
+
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    found = [api.get("/customers", q=customer.email).json()["results"] for customer in (one, other)]
+    assert [[row["id"] for row in rows] for rows in found] == [[str(one.pk)], [str(other.pk)]]
+    assert len(_prepared_on_the_server()) == 1  # one statement, run with both addresses
+    # a word search is planned for its pattern at each request
+    assert api.get("/customers", q="okafor").json()["results"][0]["id"] == str(one.pk)
+    assert len(_prepared_on_the_server()) == 1
+
+
 def test_a_merged_address_finds_the_customer_and_the_survivor_in_one_query(
     api, creator, frozen_now, django_assert_num_queries
 ):
