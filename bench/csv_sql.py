@@ -18,11 +18,12 @@ from coursedesk.usecases.students_csv_sql import _literal, students_csv_params, 
 BLOCK = 1024 * 1024
 
 
-def postgres_copy_blocks(connection, *, course_id: int, now) -> Iterator[bytes]:
-    """COPY of the SELECT as CSV, gathered into blocks of about 1 MB (no header)."""
+def postgres_copy_blocks(connection, *, course_id: int, now, people_only: bool = False) -> Iterator[bytes]:
+    """COPY of the SELECT as CSV, gathered into blocks of about 1 MB (no header). `people_only`:
+    the enrolments and customers alone (students_csv_select's reference)."""
     params = students_csv_params(connection, course_id=course_id, now=now)
     with connection.cursor() as cursor:
-        query = cursor.mogrify(students_csv_select("postgresql"), params)
+        query = cursor.mogrify(students_csv_select("postgresql", people_only=people_only), params)
         with cursor.cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
             block = bytearray()
             for data in copy:
@@ -41,17 +42,19 @@ def sqlite_shell() -> str:
     return path
 
 
-def sqlite_shell_script(*, course_id: int, now: str) -> str:
+def sqlite_shell_script(*, course_id: int, now: str, people_only: bool = False) -> str:
     """The shell's commands: CSV mode, the two parameters as SQL literals, the SELECT."""
     return (
         ".mode csv\n"
         f".parameter set :course {int(course_id)}\n"
         f'.parameter set :now "{_literal(now)}"\n'
-        f"{students_csv_select('sqlite')};\n"
+        f"{students_csv_select('sqlite', people_only=people_only)};\n"
     )
 
 
-def sqlite_shell_blocks(database: str, *, course_id: int, now: str) -> Iterator[bytes]:
+def sqlite_shell_blocks(
+    database: str, *, course_id: int, now: str, people_only: bool = False
+) -> Iterator[bytes]:
     """The sqlite3 shell's `.mode csv` output of the SELECT, read from its pipe in 1 MB blocks.
 
     `now` is the time as stored text (students_csv_params gives it)."""
@@ -61,7 +64,7 @@ def sqlite_shell_blocks(database: str, *, course_id: int, now: str) -> Iterator[
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    process.stdin.write(sqlite_shell_script(course_id=course_id, now=now).encode())
+    process.stdin.write(sqlite_shell_script(course_id=course_id, now=now, people_only=people_only).encode())
     process.stdin.close()
     while block := process.stdout.read(BLOCK):
         yield block

@@ -228,16 +228,20 @@ class Bench:
             size += len(chunk)
         return lines - 1, size, time.perf_counter() - started  # the header is one line
 
-    def raw_once(self, course: Course) -> tuple[int, int, float]:
-        """Rows, bytes and seconds of the database writing the same CSV itself (bench/csv_sql.py)."""
+    def raw_once(self, course: Course, *, people_only: bool = False) -> tuple[int, int, float]:
+        """Rows, bytes and seconds of the database writing the same CSV itself (bench/csv_sql.py);
+        `people_only`: from the enrolments and customers alone."""
         started = time.perf_counter()
         now = clock.now()
         if VENDOR == "postgresql":
-            blocks = postgres_copy_blocks(connection, course_id=course.pk, now=now)
+            blocks = postgres_copy_blocks(connection, course_id=course.pk, now=now, people_only=people_only)
         else:
             stored_now = students_csv_params(connection, course_id=course.pk, now=now)["now"]
             blocks = sqlite_shell_blocks(
-                str(settings.DATABASES["default"]["NAME"]), course_id=course.pk, now=stored_now
+                str(settings.DATABASES["default"]["NAME"]),
+                course_id=course.pk,
+                now=stored_now,
+                people_only=people_only,
             )
         lines = size = 0
         for block in blocks:
@@ -289,6 +293,22 @@ class Bench:
                 rows=rows,
                 bytes=size,
                 raw_bytes=raw_size,
+            )
+        )
+        # What the money costs: the same SELECT and formatting without the joins to payments,
+        # refunds, receipts, subscriptions and lessons (the database's own CSV, no Python).
+        self.raw_once(course, people_only=True)
+        people_rows, _, people_seconds = min(
+            (self.raw_once(course, people_only=True) for _ in range(2)), key=lambda run: run[2]
+        )
+        self.figures.append(
+            figure(
+                "CSV reference: the raw limit without the money joins (enrolments and customers alone)",
+                round(people_rows / people_seconds),
+                "rows/s",
+                better="higher",
+                target="(reference: the ceiling of any export of these rows)",
+                rows=people_rows,
             )
         )
         self.figures.append(
