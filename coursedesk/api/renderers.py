@@ -9,7 +9,10 @@ of `\\u` escapes, which is the same JSON.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import orjson
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from ninja.renderers import BaseRenderer
 from ninja.responses import NinjaJSONEncoder
@@ -20,6 +23,8 @@ CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 def _default(value):
+    if type(value) is dt.datetime:  # most of a page's values: straight to Django's own format
+        return DjangoJSONEncoder.default(_fallback, value)
     return _fallback.default(value)
 
 

@@ -4,11 +4,11 @@ timeline. The profile, which adds payments and emails, is `usecases.profile`."""
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import time
 from dataclasses import dataclass, field
 
+import orjson
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, connections, router
@@ -258,7 +258,7 @@ def _search_rows(statement: tuple[str, list], *, prepared: bool = False) -> list
                 "email": email,
                 "created_at": created_at,
                 "last_login_at": last_login_at,
-                "tag_names": json.loads(tag_names) if isinstance(tag_names, str) else tag_names,
+                "tag_names": orjson.loads(tag_names) if isinstance(tag_names, str) else tag_names,
             }
         )
     return found
