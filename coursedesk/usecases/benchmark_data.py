@@ -522,6 +522,12 @@ class BenchmarkSeeder:
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:  # only outside a transaction; see _relax_checks
                 cursor.execute("PRAGMA foreign_keys = OFF")
+                # For this connection only: sorting the rows of each index built after the load in
+                # memory (256 MB of pages, temporary b-trees in memory, two sorter threads) instead
+                # of in 2 MB of pages spilled to temporary files.
+                cursor.execute("PRAGMA cache_size = -262144")
+                cursor.execute("PRAGMA temp_store = MEMORY")
+                cursor.execute("PRAGMA threads = 2")
         with transaction.atomic():
             creators, by_creator = self._catalog()
             creator_ids = [c.pk for c in creators]
