@@ -66,7 +66,9 @@ def test_the_pdf_downloads_with_the_number_and_the_amount(client, receipt):
 
 def test_a_wrong_key_or_another_course_is_404(client, creator, receipt):
     make_course(creator, title="Ink Sketching", slug="ink")
-    assert client.get(f"/c/watercolor/receipts/{receipt.access_key[:-1]}x/").status_code == 404
+    key = receipt.access_key
+    wrong = key[:-1] + ("y" if key.endswith("x") else "x")  # one character off, never the key itself
+    assert client.get(f"/c/watercolor/receipts/{wrong}/").status_code == 404
     assert client.get(f"/c/ink/receipts/{receipt.access_key}/").status_code == 404
     assert client.get(f"/c/watercolor/receipts/{receipt.pk}/pdf/").status_code == 404
 
