@@ -19,7 +19,7 @@ from coursedesk.catalog.models import PaymentPage
 from coursedesk.core import clock
 from coursedesk.core.json_rows import JSONRows, json_rows_read
 from coursedesk.core.money import Money
-from coursedesk.core.prepared import MOMENTS, PreparedQuery
+from coursedesk.core.prepared import MOMENTS, PreparedQuery, run_together
 from coursedesk.customers.models import Customer, CustomerNote, Enrolment
 from coursedesk.customers.selectors import customer_notes, customer_timeline
 from coursedesk.mail.models import EmailSuppression, OutboundEmail
@@ -196,16 +196,24 @@ def profile_customer(*, creator, customer_id) -> Customer:
     return customer
 
 
+def _lists(customer: Customer, *, timeline: bool) -> dict[str, list]:
+    calls = {
+        "enrolments": (_prepared_enrolments, {"customer_id": customer.pk, "now": clock.now()}),
+        "payments": (_prepared_payments, {"customer_id": customer.pk}),
+        "subscriptions": (_prepared_subscriptions, {"customer_id": customer.pk}),
+        "emails": (_prepared_emails, {"customer_id": customer.pk}),
+    }
+    if timeline:
+        calls["timeline"] = (_prepared_timeline, {"customer_id": customer.pk})
+    return dict(zip(calls, run_together(*calls.values()), strict=True))
+
+
 def customer_lists(*, customer: Customer) -> dict[str, list]:
     """The customer's enrolments, payments, subscriptions and newest emails, one query each: what the
     API's customer detail returns besides the customer, and what the profile shows besides its
-    timeline and notes. Each is a prepared query: compiled once, then run for each customer."""
-    return {
-        "enrolments": _prepared_enrolments(customer_id=customer.pk, now=clock.now()),
-        "payments": _prepared_payments(customer_id=customer.pk),
-        "subscriptions": _prepared_subscriptions(customer_id=customer.pk),
-        "emails": _prepared_emails(customer_id=customer.pk),
-    }
+    timeline and notes. Each is a prepared query: compiled once, then run for each customer; on
+    PostgreSQL they travel together, in one round trip."""
+    return _lists(customer, timeline=False)
 
 
 def customer_profile(*, customer: Customer) -> CustomerProfile:
@@ -214,8 +222,7 @@ def customer_profile(*, customer: Customer) -> CustomerProfile:
     return _header(
         CustomerProfile(
             customer=customer,
-            **customer_lists(customer=customer),
-            timeline=_prepared_timeline(customer_id=customer.pk),
+            **_lists(customer, timeline=True),
             notes=(
                 customer.profile_notes
                 if hasattr(customer, "profile_notes")

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from coursedesk.audit.services import Actor
-from coursedesk.core.prepared import NotPreparable, PreparedQuery
+from coursedesk.core.prepared import NotPreparable, PreparedQuery, run_together
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.customers.services import enrolment_grant
 from coursedesk.usecases.progress import with_progress
@@ -178,3 +178,87 @@ def test_prepared_statements_can_be_turned_off_for_an_old_pgbouncer(settings):
     )
     assert prepared(creator_id=1) == []
     assert _prepared_on_the_server("mail_emailsuppression") == 0
+
+
+def _customers_and_enrolments():
+    customers = PreparedQuery(lambda customer_id: Customer.objects.filter(pk=customer_id), customer_id=IDS)
+    return customers, PreparedQuery(enrolments, customer_id=IDS, now=MOMENTS)
+
+
+def test_run_together_gives_what_each_query_gives_alone():
+    creator = make_creator()
+    customer, other = make_customer(creator), make_customer(creator)
+    for course in (make_course(creator), make_course(creator)):
+        enrolment_grant(customer=customer, course=course, actor=Actor.system(), source="desk")
+    by_id, listed = _customers_and_enrolments()
+    now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    for who in (customer, other):
+        alone = [by_id(customer_id=who.pk), listed(customer_id=who.pk, now=now)]
+        with CaptureQueriesContext(connection) as captured:
+            together = run_together(
+                (by_id, {"customer_id": who.pk}), (listed, {"customer_id": who.pk, "now": now})
+            )
+        assert [rows(found) for found in together[1:]] == [rows(found) for found in alone[1:]]
+        assert [fields(c) for c in together[0]] == [fields(c) for c in alone[0]]
+        assert [e.status_now for e in together[1]] == [e.status_now for e in alone[1]]
+        assert len(captured.captured_queries) == 2  # each still in the query log
+    assert len(together[1]) == 0 and len(alone[1]) == 0
+    assert run_together() == []
+
+
+def _pipelines(monkeypatch) -> list:
+    import psycopg
+
+    opened = []
+    original = psycopg.Connection.pipeline
+
+    def pipeline(self):
+        opened.append(self)
+        return original(self)
+
+    monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
+    return opened
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pipelines of PostgreSQL")
+def test_on_postgresql_the_queries_travel_in_one_pipeline(monkeypatch):
+    creator = make_creator()
+    customer = make_customer(creator)
+    enrolment_grant(customer=customer, course=make_course(creator), actor=Actor.system(), source="desk")
+    by_id, listed = _customers_and_enrolments()
+    opened = _pipelines(monkeypatch)
+    now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    found, enrolled = run_together(
+        (by_id, {"customer_id": customer.pk}), (listed, {"customer_id": customer.pk, "now": now})
+    )
+    assert len(opened) == 1
+    assert [c.pk for c in found] == [customer.pk] and len(enrolled) == 1
+    # a query alone has nothing to travel with
+    by_id(customer_id=customer.pk)
+    run_together((by_id, {"customer_id": customer.pk}))
+    assert len(opened) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pipelines of PostgreSQL")
+def test_without_prepared_statements_nothing_is_pipelined(settings, monkeypatch):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    by_id, listed = _customers_and_enrolments()
+    opened = _pipelines(monkeypatch)
+    now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    assert run_together((by_id, {"customer_id": 1}), (listed, {"customer_id": 1, "now": now})) == [[], []]
+    assert opened == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite divides by zero into NULL")
+def test_a_failing_query_raises_a_database_error_and_the_connection_goes_on(transactional_db):
+    from django.db import DatabaseError
+
+    broken = PreparedQuery(
+        lambda customer_id: Customer.objects.filter(pk=customer_id).extra(where=["1 / (id - id) = 1"]),
+        customer_id=IDS,
+    )
+    by_id, _ = _customers_and_enrolments()
+    customer = make_customer(make_creator())
+    with pytest.raises(DatabaseError):
+        run_together((by_id, {"customer_id": customer.pk}), (broken, {"customer_id": customer.pk}))
+    assert [c.pk for c in by_id(customer_id=customer.pk)] == [customer.pk]
