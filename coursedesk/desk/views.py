@@ -34,7 +34,7 @@ from coursedesk.desk.rendered import profile_html
 from coursedesk.usecases.customer_list import CustomerFilters, Segment, customer_list_page, customer_rows
 from coursedesk.usecases.payments_csv import payments_csv_response
 from coursedesk.usecases.personal_data import customer_personal_data, personal_data_filename
-from coursedesk.usecases.profile import customer_profile, profile_customer
+from coursedesk.usecases.profile import customer_profile, profile_open
 from coursedesk.usecases.receipts import receipt_filename, receipt_html, receipt_pdf
 from coursedesk.usecases.student_view import student_view_begin
 from coursedesk.usecases.students_csv import students_csv_response
@@ -195,9 +195,10 @@ def _profile_html(request, customer, **extra):
 @creator_required
 @require_GET
 def customer_detail(request, customer_id):
-    customer = profile_customer(creator=request.creator, customer_id=customer_id)
+    profile = profile_open(creator=request.creator, customer_id=customer_id)
+    customer = profile.customer
     display_current().currencies_known((customer.creator_currencies or 0) > 1)
-    html = _profile_html(request, customer, offer_welcome_email=request.GET.get("offer") == "welcome-email")
+    html = profile_html(request, profile, offer_welcome_email=request.GET.get("offer") == "welcome-email")
     if request.htmx and request.htmx.target == "profile":
         return HttpResponse(html)
     return render(

@@ -1,15 +1,20 @@
 """The profile page's queries: the session, the creator, the customer (with whether its address is
 undeliverable and why, its newest notes, and how many currencies the creator sells in: then every
 amount carries its code), then one query per list (enrolments, payments, subscriptions, emails,
-timeline; the tags are the customer's own column)."""
+timeline; the tags are the customer's own column). On PostgreSQL the customer and the lists travel
+together, in one round trip."""
 
 import datetime as dt
+
+import pytest
+from django.db import connection
 
 from coursedesk.audit.services import Actor
 from coursedesk.customers.services import note_add
 from coursedesk.mail.models import EmailSuppression
+from tests.desk.conftest import make_payment
 from tests.desk.test_profile import PROFILE_QUERIES, profile_url
-from tests.factories import make_customer
+from tests.factories import make_course, make_customer, make_enrolment, make_page
 
 
 def test_the_profile_reads_eight_queries(
@@ -20,6 +25,40 @@ def test_the_profile_reads_eight_queries(
 
     assert response.status_code == 200
     assert 'id="undeliverable"' not in response.content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite answers in the process: no round trip")
+def test_the_customer_and_its_lists_travel_in_one_round_trip_on_postgresql(
+    creator_client, customer, enrolment, payment
+):
+    in_pipeline = []
+
+    def note(execute, sql, params, many, context):
+        in_pipeline.append((connection.connection._pipeline is not None, sql[:40]))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note):
+        response = creator_client.get(profile_url(customer))
+
+    assert response.status_code == 200
+    # the session and the creator come first, one by one; then the customer and its five lists
+    assert [sent for sent, _ in in_pipeline] == [False, False] + [True] * 6, in_pipeline
+    assert in_pipeline[2][1].startswith('SELECT "customers_customer"."id"'), in_pipeline
+
+
+def test_another_creators_customer_is_404_and_none_of_its_rows_show(creator_client, other_creator):
+    # given a customer of another creator, with an enrolment and a payment the lists would read
+    foreign = make_customer(other_creator, email="hidden.buyer@example.com")
+    course = make_course(other_creator, title="Secret Pottery Course", slug="secret-pottery")
+    page = make_page(course, "one_time", name="Pottery once", amount=7700)
+    make_enrolment(foreign, course, payment_page=page, source="checkout")
+    make_payment(foreign, course, 7700, payment_page=page)
+
+    response = creator_client.get(profile_url(foreign))
+
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "hidden.buyer" not in body and "Secret Pottery" not in body and "77.00" not in body
 
 
 def test_the_notes_are_read_with_the_customer_newest_first_with_author_and_time(
