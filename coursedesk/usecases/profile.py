@@ -241,8 +241,9 @@ def _profile(customer: Customer, lists: dict[str, list]) -> CustomerProfile:
 
 def profile_open(*, creator, customer_id) -> CustomerProfile:
     """The creator's customer (a foreign or missing one is a 404) and everything its profile shows:
-    on PostgreSQL the customer and the lists travel in one round trip. The lists are read by the customer's id before the customer is known to
-    be the creator's; when it is not, they are dropped unseen and the answer is a 404."""
+    on PostgreSQL the customer and the lists travel in one round trip. The lists are read by the
+    customer's id before the customer is known to be the creator's; when it is not, they are dropped
+    unseen and the answer is a 404."""
     customer_call = _customer_call(creator, customer_id)
     calls = _list_calls(customer_call[1]["customer_id"], timeline=True)
     found, *lists = run_together(customer_call, *calls.values())
