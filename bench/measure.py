@@ -540,9 +540,20 @@ class Bench:
     def profile(self) -> None:
         """Two figures: a profile opened again with nothing changed (the desk answers the HTML it
         kept, after reading every row again to know that nothing changed), and a first view, with
-        nothing kept, rendered from the rows."""
+        nothing kept, rendered from the rows; after the bare page's time for reference."""
         from coursedesk.desk import rendered
 
+        # The floor of any desk page: the same middleware, session, sign-in and base template, with
+        # nothing of its own to read (on PostgreSQL its two queries are two round trips).
+        bare = timed(lambda n=0: self.desk_client.get(BARE_PAGE_PATH), self.requests)
+        self.figures.append(
+            figure(
+                "bare page (the floor of a desk page), server time: median",
+                ms(median(bare)),
+                "ms",
+                target="(reference)",
+            )
+        )
         for label, first_view in (("opened again", False), ("first view, nothing kept", True)):
             queries = []
 
