@@ -470,3 +470,26 @@ class Receipt(models.Model):
     @property
     def discount(self) -> Money | None:
         return Money(self.discount_amount, self.currency) if self.discount_amount else None
+
+
+class CsvSummary(models.Model):
+    """What the students CSV shows of one customer's money and progress in one course, written as
+    the export writes it. PostgreSQL keeps it with triggers (billing/csv_summary.py); nothing in
+    Python writes it, and on SQLite it stays empty."""
+
+    course_id = models.BigIntegerField()
+    customer_id = models.BigIntegerField()
+    paid = models.TextField()
+    refunded = models.TextField()
+    currency = models.TextField(null=True)
+    subscription = models.TextField(null=True)
+    receipt_numbers = models.TextField(null=True)
+    lessons_done = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course_id", "customer_id"], name="csv_summary_once_per_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"course {self.course_id}, customer {self.customer_id}"

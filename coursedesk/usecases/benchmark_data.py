@@ -23,6 +23,7 @@ from django.db import DatabaseError, connection, transaction
 
 from coursedesk.accounts.models import Creator
 from coursedesk.audit.models import AuditEvent
+from coursedesk.billing.csv_summary import csv_summary_repair
 from coursedesk.billing.models import Payment, Receipt, ReceiptCounter, Refund, Subscription
 from coursedesk.catalog.models import Course, Lesson, PaymentPage
 from coursedesk.core import clock
@@ -634,6 +635,7 @@ class BenchmarkSeeder:
             indexes.build()
             self._reset_sequences([Customer, Enrolment, Payment, Refund, Subscription, AuditEvent, Receipt])
             course_counts_recount()  # the Teach counters of the rows loaded around the services
+            csv_summary_repair()  # the students CSV's kept cells, loaded with the triggers off
         with connection.cursor() as cursor:
             if connection.vendor == "sqlite":
                 cursor.execute("PRAGMA foreign_keys = ON")
