@@ -296,7 +296,8 @@ class Bench:
             )
         )
         # What the money costs: the same SELECT and formatting without the joins to payments,
-        # refunds, receipts, subscriptions and lessons (the database's own CSV, no Python).
+        # refunds, receipts, subscriptions and lessons, or on PostgreSQL to the cells it keeps for
+        # them (the database's own CSV, no Python).
         self.raw_once(course, people_only=True)
         people_rows, _, people_seconds = min(
             (self.raw_once(course, people_only=True) for _ in range(2)), key=lambda run: run[2]

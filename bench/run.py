@@ -41,7 +41,10 @@ DEFINITIONS = [
         "COPY (<that SELECT>) TO STDOUT "
         "WITH CSV, read in 1 MB blocks through psycopg 3. SQLite: the sqlite3 shell with .mode csv on "
         "the same SELECT. tests/bench/test_csv_sql.py holds the cells to the export's bytes; COPY ends "
-        "lines with LF and the shell quotes more cells, nothing else differs.",
+        "lines with LF and the shell quotes more cells, nothing else differs. On PostgreSQL the "
+        "SELECT reads each student's money and progress cells from the row triggers keep for it "
+        "(billing_csvsummary); on SQLite it joins and groups payments, refunds, receipts, "
+        "subscriptions and lessons itself.",
     ),
     (
         "the floor",
