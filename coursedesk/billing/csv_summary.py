@@ -7,17 +7,22 @@ customers alone give 260,000). So PostgreSQL keeps those figures, already writte
 writes them, in `billing_csvsummary`: one row per customer and course that has a payment, a
 subscription or a completed lesson.
 
-Triggers keep it. Every insert, update or delete of a payment, refund, receipt, subscription, lesson
-progress (or a lesson moved to another course) counts the pair of customer and course it touches
-again, in the same transaction, whatever wrote it: a service, a webhook, an import, a merge, a bulk
-update or a hand-written SQL statement. Two transactions writing the same pair take turns (an
-advisory lock per pair, held until commit); the second counts after the first committed, so the
-row is right whichever commits last.
+Triggers keep it. After every INSERT, UPDATE or DELETE statement on payments, refunds, receipts,
+subscriptions or lesson progress (or a lesson moved to another course), a statement trigger reads
+the rows it changed (its transition tables) and counts all the pairs of customer and course they
+belong to again, at once, in the same transaction, whatever wrote them: a service, a webhook, an
+import, a merge, a bulk update or hand-written SQL. Deleting a lesson 100,000 students completed
+counts their 100,000 pairs in one pass, not one at a time.
 
-`csv_summary_repair()` compares the whole table with a count from scratch, rewrites any pair that
-differs and says how many did (`manage.py recount_students_csv`, run nightly by the scheduler). On
-SQLite there are no triggers and the table stays empty: that export joins the tables itself, within a
-tenth of what the sqlite3 shell does with the same SELECT.
+Two transactions writing the same pair take turns: the counting first makes sure each pair's row
+exists and locks the rows, in one order (row locks, which take no room in PostgreSQL's lock table
+however many pairs a statement touches); a second transaction waits there until the first commits
+and then counts what the first wrote, so the row is right whichever commits last.
+
+`csv_summary_repair()` compares the whole table with a count from scratch, rewrites the pairs that
+differ and names them (`manage.py recount_students_csv`, for a nightly cron). On SQLite there are no
+triggers and the table stays empty: that export joins the tables itself, within a tenth of what the
+sqlite3 shell does with the same SELECT.
 """
 
 from __future__ import annotations
@@ -66,203 +71,205 @@ def subscription_label_sql(status: str) -> str:
 # The pair's cells, from its figures: the columns of the table after the pair itself.
 def _cells(paid: str, refunded: str, currency: str, status: str, numbers: str, done: str) -> str:
     return (
-        f"{money_sql(paid, currency)}, {money_sql(refunded, currency)}, NULLIF(UPPER({currency}), ''), "
-        f"{subscription_label_sql(status)}, {numbers}, {done}"
+        f"{money_sql(paid, currency)} AS paid, {money_sql(refunded, currency)} AS refunded, "
+        f"NULLIF(UPPER({currency}), '') AS currency, {subscription_label_sql(status)} AS subscription, "
+        f"{numbers} AS receipt_numbers, {done} AS lessons_done"
     )
 
 
 COLUMNS = "course_id, customer_id, paid, refunded, currency, subscription, receipt_numbers, lessons_done"
 
-RECOUNT = f"""
-CREATE OR REPLACE FUNCTION csv_summary_recount(p_customer bigint, p_course bigint) RETURNS void
-LANGUAGE plpgsql AS $fn$
-DECLARE
-  v_paid bigint; v_refunded bigint; v_payments bigint; v_currency text; v_numbers text;
-  v_status text; v_done integer;
-BEGIN
-  IF p_customer IS NULL OR p_course IS NULL THEN
-    RETURN;
-  END IF;
-  -- One transaction at a time per pair, until it commits; each statement below then reads what
-  -- the transactions before it committed.
-  PERFORM pg_advisory_xact_lock(hashtextextended('csv_summary:' || p_course || ':' || p_customer, 0));
-  SELECT COALESCE(SUM(p.amount) FILTER (WHERE p.status = {_literal(SUCCEEDED)}), 0),
-         COALESCE(SUM(r.amount) FILTER (WHERE p.status = {_literal(SUCCEEDED)}), 0),
-         COUNT(*)
-    INTO v_paid, v_refunded, v_payments
-    FROM billing_payment p
-    LEFT JOIN LATERAL (SELECT SUM(amount) AS amount FROM billing_refund
-                        WHERE payment_id = p.id AND status IN {_in(COUNTED_REFUNDS)}) r ON true
-   WHERE p.customer_id = p_customer AND p.course_id = p_course;
-  SELECT currency INTO v_currency FROM billing_payment
-   WHERE customer_id = p_customer AND course_id = p_course ORDER BY paid_at DESC, id DESC LIMIT 1;
-  SELECT string_agg((rc.number)::text, ' ' ORDER BY rc.number) INTO v_numbers
-    FROM billing_receipt rc JOIN billing_payment p ON p.id = rc.payment_id
-   WHERE p.customer_id = p_customer AND p.course_id = p_course;
-  SELECT status INTO v_status FROM billing_subscription
-   WHERE customer_id = p_customer AND course_id = p_course ORDER BY started_at DESC, id DESC LIMIT 1;
-  SELECT COUNT(*) INTO v_done
-    FROM customers_lessonprogress lp JOIN catalog_lesson l ON l.id = lp.lesson_id
-   WHERE lp.customer_id = p_customer AND l.course_id = p_course;
-  IF v_payments = 0 AND v_status IS NULL AND v_done = 0 THEN
-    DELETE FROM {TABLE} WHERE course_id = p_course AND customer_id = p_customer;
-    RETURN;
-  END IF;
-  INSERT INTO {TABLE} ({COLUMNS})
-  VALUES (p_course, p_customer,
-          {_cells("v_paid", "v_refunded", "v_currency", "v_status", "v_numbers", "v_done")})
-  ON CONFLICT (course_id, customer_id) DO UPDATE SET
-    paid = EXCLUDED.paid, refunded = EXCLUDED.refunded, currency = EXCLUDED.currency,
-    subscription = EXCLUDED.subscription, receipt_numbers = EXCLUDED.receipt_numbers,
-    lessons_done = EXCLUDED.lessons_done;
-END
-$fn$;
-"""
-
-
-def _trigger(
-    table: str, old_pairs: str, new_pairs: str, *, moved: str, events: str = "INSERT OR UPDATE OR DELETE"
-) -> str:
-    """A row trigger on `table` counting again the pairs its old row and its new row belong to
-    (`old_pairs` and `new_pairs`: SELECTs of (customer, course)); an update that keeps the row in
-    its pair (`moved` false) counts that pair once."""
-    name = f"csv_summary_{table}"
-    return f"""
-CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-  IF TG_OP <> 'INSERT' THEN
-    PERFORM csv_summary_recount(pair.customer_id, pair.course_id) FROM ({old_pairs}) pair;
-  END IF;
-  IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND ({moved})) THEN
-    PERFORM csv_summary_recount(pair.customer_id, pair.course_id) FROM ({new_pairs}) pair;
-  END IF;
-  RETURN NULL;
-END
-$fn$;
-DROP TRIGGER IF EXISTS {name} ON {table};
-CREATE TRIGGER {name} AFTER {events} ON {table}
-  FOR EACH ROW EXECUTE FUNCTION {name}();
-"""
-
-
-def _own(row: str) -> str:
-    return f"SELECT {row}.customer_id, {row}.course_id"
-
-
-def _by_payment(row: str) -> str:
-    return f"SELECT customer_id, course_id FROM billing_payment WHERE id = {row}.payment_id"
-
-
-def _by_lesson(row: str) -> str:
-    return f"SELECT {row}.customer_id, course_id FROM catalog_lesson WHERE id = {row}.lesson_id"
-
-
-TRIGGERS = "".join(
-    [
-        _trigger(
-            "billing_payment",
-            _own("OLD"),
-            _own("NEW"),
-            moved="(NEW.customer_id, NEW.course_id) IS DISTINCT FROM (OLD.customer_id, OLD.course_id)",
-        ),
-        _trigger(
-            "billing_subscription",
-            _own("OLD"),
-            _own("NEW"),
-            moved="(NEW.customer_id, NEW.course_id) IS DISTINCT FROM (OLD.customer_id, OLD.course_id)",
-        ),
-        _trigger(
-            "billing_refund", _by_payment("OLD"), _by_payment("NEW"), moved="NEW.payment_id <> OLD.payment_id"
-        ),
-        _trigger(
-            "billing_receipt",
-            _by_payment("OLD"),
-            _by_payment("NEW"),
-            moved="NEW.payment_id <> OLD.payment_id",
-        ),
-        _trigger(
-            "customers_lessonprogress",
-            _by_lesson("OLD"),
-            _by_lesson("NEW"),
-            moved="(NEW.customer_id, NEW.lesson_id) IS DISTINCT FROM (OLD.customer_id, OLD.lesson_id)",
-        ),
-        # A lesson moved to another course moves its completions with it.
-        _trigger(
-            "catalog_lesson",
-            "SELECT lp.customer_id, OLD.course_id AS course_id FROM customers_lessonprogress lp "
-            "WHERE lp.lesson_id = OLD.id AND NEW.course_id <> OLD.course_id",
-            "SELECT lp.customer_id, NEW.course_id AS course_id FROM customers_lessonprogress lp "
-            "WHERE lp.lesson_id = NEW.id",
-            moved="NEW.course_id <> OLD.course_id",
-            events="UPDATE OF course_id",
-        ),
-    ]
-)
-
-# Every pair's row counted from scratch in one pass over each table: what the triggers must have kept.
-COUNTED = f"""
-WITH pairs AS (
-  SELECT customer_id, course_id FROM billing_payment
+# Every pair that has a payment, a subscription or a completed lesson.
+ALL_PAIRS = """SELECT customer_id, course_id FROM billing_payment
   UNION SELECT customer_id, course_id FROM billing_subscription
   UNION SELECT lp.customer_id, l.course_id
-          FROM customers_lessonprogress lp JOIN catalog_lesson l ON l.id = lp.lesson_id
+          FROM customers_lessonprogress lp JOIN catalog_lesson l ON l.id = lp.lesson_id"""
+
+
+def counted_sql(pairs: str, *, every_pair: bool) -> str:
+    """The kept row of each pair of `pairs` (a SELECT of customer_id, course_id, each pair once),
+    counted from the payments, refunds, receipts, subscriptions and completed lessons. A pair with
+    none of them has no row. `every_pair`: `pairs` is every pair there is, and each table is read
+    whole instead of through the pairs."""
+    through = "" if every_pair else "JOIN pairs USING (customer_id, course_id)"
+    return f"""
+WITH pairs AS ({pairs}),
+payments AS (
+  SELECT p.id, p.customer_id, p.course_id, p.amount, p.status, p.currency, p.paid_at
+    FROM billing_payment p {through}
 ), refunds AS (
-  SELECT payment_id, SUM(amount) AS amount FROM billing_refund
-   WHERE status IN {_in(COUNTED_REFUNDS)} GROUP BY payment_id
+  SELECT r.payment_id, SUM(r.amount) AS amount
+    FROM billing_refund r {"" if every_pair else "JOIN payments ON payments.id = r.payment_id"}
+   WHERE r.status IN {_in(COUNTED_REFUNDS)} GROUP BY r.payment_id
 ), money AS (
   SELECT p.customer_id, p.course_id,
          SUM(p.amount) FILTER (WHERE p.status = {_literal(SUCCEEDED)}) AS paid,
          CAST(SUM(r.amount) FILTER (WHERE p.status = {_literal(SUCCEEDED)}) AS BIGINT) AS refunded
-    FROM billing_payment p LEFT JOIN refunds r ON r.payment_id = p.id GROUP BY 1, 2
+    FROM payments p LEFT JOIN refunds r ON r.payment_id = p.id GROUP BY 1, 2
 ), newest AS (
   SELECT DISTINCT ON (customer_id, course_id) customer_id, course_id, currency
-    FROM billing_payment ORDER BY customer_id, course_id, paid_at DESC, id DESC
+    FROM payments ORDER BY customer_id, course_id, paid_at DESC, id DESC
 ), numbers AS (
   SELECT p.customer_id, p.course_id, string_agg((rc.number)::text, ' ' ORDER BY rc.number) AS numbers
-    FROM billing_receipt rc JOIN billing_payment p ON p.id = rc.payment_id GROUP BY 1, 2
+    FROM billing_receipt rc JOIN payments p ON p.id = rc.payment_id GROUP BY 1, 2
 ), subscriptions AS (
   SELECT DISTINCT ON (customer_id, course_id) customer_id, course_id, status
-    FROM billing_subscription ORDER BY customer_id, course_id, started_at DESC, id DESC
+    FROM billing_subscription s {through}
+   ORDER BY customer_id, course_id, started_at DESC, id DESC
 ), done AS (
   SELECT lp.customer_id, l.course_id, COUNT(*) AS done
-    FROM customers_lessonprogress lp JOIN catalog_lesson l ON l.id = lp.lesson_id GROUP BY 1, 2
+    FROM customers_lessonprogress lp JOIN catalog_lesson l ON l.id = lp.lesson_id
+    {
+        ""
+        if every_pair
+        else "JOIN pairs ON pairs.customer_id = lp.customer_id AND pairs.course_id = l.course_id"
+    }
+   GROUP BY 1, 2
 )
 SELECT pairs.course_id, pairs.customer_id,
        {
-    _cells(
-        "COALESCE(money.paid, 0)",
-        "COALESCE(money.refunded, 0)",
-        "newest.currency",
-        "subscriptions.status",
-        "numbers.numbers",
-        "COALESCE(done.done, 0)",
-    )
-}
+        _cells(
+            "COALESCE(money.paid, 0)",
+            "COALESCE(money.refunded, 0)",
+            "newest.currency",
+            "subscriptions.status",
+            "numbers.numbers",
+            "COALESCE(done.done, 0)",
+        )
+    }
   FROM pairs
   LEFT JOIN money USING (customer_id, course_id)
   LEFT JOIN newest USING (customer_id, course_id)
   LEFT JOIN numbers USING (customer_id, course_id)
   LEFT JOIN subscriptions USING (customer_id, course_id)
   LEFT JOIN done USING (customer_id, course_id)
+ WHERE newest.currency IS NOT NULL OR subscriptions.status IS NOT NULL OR done.done IS NOT NULL
 """
+
+
+COUNTED = counted_sql(ALL_PAIRS, every_pair=True)
+
+_GIVEN_PAIRS = """SELECT DISTINCT customer_id, course_id
+                    FROM unnest(p_customers, p_courses) AS given(customer_id, course_id)
+                   WHERE customer_id IS NOT NULL AND course_id IS NOT NULL"""
+
+RECOUNT = f"""
+CREATE OR REPLACE FUNCTION csv_summary_recount(p_customers bigint[], p_courses bigint[]) RETURNS void
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  -- Each pair's row exists and is locked, in one order, before anything is counted: a transaction
+  -- writing the same pair waits here until this one commits, and then counts what it wrote (each
+  -- statement below reads what was committed when it starts).
+  INSERT INTO {TABLE} ({COLUMNS})
+  SELECT course_id, customer_id, '', '', NULL, NULL, NULL, 0 FROM ({_GIVEN_PAIRS}) given
+   ORDER BY course_id, customer_id
+  ON CONFLICT (course_id, customer_id) DO NOTHING;
+  PERFORM 1 FROM {TABLE} kept JOIN ({_GIVEN_PAIRS}) given USING (course_id, customer_id)
+    ORDER BY kept.course_id, kept.customer_id FOR UPDATE OF kept;
+  WITH counted AS ({counted_sql(_GIVEN_PAIRS, every_pair=False)}),
+  updated AS (
+    UPDATE {TABLE} kept SET paid = counted.paid, refunded = counted.refunded,
+           currency = counted.currency, subscription = counted.subscription,
+           receipt_numbers = counted.receipt_numbers, lessons_done = counted.lessons_done
+      FROM counted
+     WHERE kept.course_id = counted.course_id AND kept.customer_id = counted.customer_id
+    RETURNING kept.id
+  )
+  DELETE FROM {TABLE} kept USING ({_GIVEN_PAIRS}) given
+   WHERE kept.course_id = given.course_id AND kept.customer_id = given.customer_id
+     AND kept.id NOT IN (SELECT id FROM updated);
+END
+$fn$;
+"""
+
+_BY_PAYMENT = "SELECT p.customer_id, p.course_id FROM {rows} r JOIN billing_payment p ON p.id = r.payment_id"
+# The pairs a statement touched, from its transition tables (`rows`: old_rows or new_rows).
+PAIRS_OF = {
+    "billing_payment": "SELECT customer_id, course_id FROM {rows}",
+    "billing_subscription": "SELECT customer_id, course_id FROM {rows}",
+    "billing_refund": _BY_PAYMENT,
+    "billing_receipt": _BY_PAYMENT,
+    "customers_lessonprogress": (
+        "SELECT lp.customer_id, l.course_id FROM {rows} lp JOIN catalog_lesson l ON l.id = lp.lesson_id"
+    ),
+}
+# A lesson moved to another course moves its completions with it: both courses count again.
+LESSON_MOVED = """SELECT lp.customer_id, moved.course_id FROM (
+                     SELECT o.id, o.course_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+                      WHERE n.course_id <> o.course_id
+                     UNION ALL
+                     SELECT n.id, n.course_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+                      WHERE n.course_id <> o.course_id) moved
+                   JOIN customers_lessonprogress lp ON lp.lesson_id = moved.id"""
+
+
+def _statement_trigger(table: str, inserted: str | None, updated: str, deleted: str | None) -> str:
+    """Statement triggers on `table`: after each INSERT, UPDATE or DELETE statement, the pairs its
+    rows belong to (before and after) are counted again, all at once."""
+    name = f"csv_summary_{table}"
+    branches = [("INSERT", inserted), ("UPDATE", updated), ("DELETE", deleted)]
+    body = "\n  ".join(
+        f"{'IF' if n == 0 else 'ELSIF'} TG_OP = '{event}' THEN\n"
+        f"    SELECT array_agg(customer_id), array_agg(course_id) INTO customers, courses\n"
+        f"      FROM ({pairs}) pairs;"
+        for n, (event, pairs) in enumerate((event, pairs) for event, pairs in branches if pairs)
+    )
+    triggers = []
+    for event, pairs in branches:
+        if not pairs:
+            continue
+        tables = {"INSERT": "NEW TABLE AS new_rows", "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}
+        referencing = tables.get(event, "OLD TABLE AS old_rows")
+        trigger = f"{name}_{event.lower()}"
+        triggers.append(
+            f"DROP TRIGGER IF EXISTS {trigger} ON {table};\n"
+            f"CREATE TRIGGER {trigger} AFTER {event} ON {table} REFERENCING {referencing}\n"
+            f"  FOR EACH STATEMENT EXECUTE FUNCTION {name}();\n"
+        )
+    return f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  customers bigint[];
+  courses bigint[];
+BEGIN
+  {body}
+  END IF;
+  IF customers IS NOT NULL THEN
+    PERFORM csv_summary_recount(customers, courses);
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+{"".join(triggers)}"""
+
+
+def _both(pairs: str) -> str:
+    return f"{pairs.format(rows='old_rows')} UNION {pairs.format(rows='new_rows')}"
+
+
+TRIGGERS = "".join(
+    [
+        *(
+            _statement_trigger(
+                table, pairs.format(rows="new_rows"), _both(pairs), pairs.format(rows="old_rows")
+            )
+            for table, pairs in PAIRS_OF.items()
+        ),
+        _statement_trigger("catalog_lesson", None, LESSON_MOVED, None),
+    ]
+)
 
 INSTALL = RECOUNT + TRIGGERS
 
-TRIGGERED = (
-    "billing_payment",
-    "billing_subscription",
-    "billing_refund",
-    "billing_receipt",
-    "customers_lessonprogress",
-    "catalog_lesson",
-)
+TRIGGERED = (*PAIRS_OF, "catalog_lesson")
 UNINSTALL = (
     "".join(
-        f"DROP TRIGGER IF EXISTS csv_summary_{table} ON {table}; "
-        f"DROP FUNCTION IF EXISTS csv_summary_{table}();"
+        f"DROP TRIGGER IF EXISTS csv_summary_{table}_{event} ON {table}; "
         for table in TRIGGERED
+        for event in ("insert", "update", "delete")
     )
-    + "DROP FUNCTION IF EXISTS csv_summary_recount(bigint, bigint);"
+    + "".join(f"DROP FUNCTION IF EXISTS csv_summary_{table}();" for table in TRIGGERED)
+    + "DROP FUNCTION IF EXISTS csv_summary_recount(bigint[], bigint[]);"
 )
 
 
@@ -295,7 +302,10 @@ def csv_summary_repair(connection=None) -> list[tuple[int, int]]:
             cursor.execute(f"INSERT INTO {TABLE} ({COLUMNS}) {COUNTED} RETURNING customer_id, course_id")
             return [tuple(pair) for pair in cursor.fetchall()]
     pairs = csv_summary_differences(connection)
-    with connection.cursor() as cursor:
-        for customer_id, course_id in pairs:
-            cursor.execute("SELECT csv_summary_recount(%s, %s)", [customer_id, course_id])
+    if pairs:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT csv_summary_recount(%s::bigint[], %s::bigint[])",
+                [[customer for customer, _ in pairs], [course for _, course in pairs]],
+            )
     return pairs
