@@ -13,7 +13,8 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 
-from coursedesk.usecases.students_csv_sql import _literal, students_csv_params, students_csv_select
+from coursedesk.core.sql import literal
+from coursedesk.usecases.students_csv_sql import students_csv_params, students_csv_select
 
 BLOCK = 1024 * 1024
 
@@ -47,7 +48,7 @@ def sqlite_shell_script(*, course_id: int, now: str, people_only: bool = False) 
     return (
         ".mode csv\n"
         f".parameter set :course {int(course_id)}\n"
-        f'.parameter set :now "{_literal(now)}"\n'
+        f'.parameter set :now "{literal(now)}"\n'
         f"{students_csv_select('sqlite', people_only=people_only)};\n"
     )
 

@@ -29,26 +29,13 @@ from __future__ import annotations
 
 from django.db import connection as default_connection
 
+from coursedesk.billing.models import Payment, Refund, Subscription
 from coursedesk.core.money import THREE_DECIMAL_CURRENCIES, ZERO_DECIMAL_CURRENCIES
+from coursedesk.core.sql import case_labels, in_list, literal
 
 TABLE = "billing_csvsummary"
-SUCCEEDED = "succeeded"
-COUNTED_REFUNDS = ("pending", "succeeded")
-SUBSCRIPTION_LABELS = (
-    ("active", "Active"),
-    ("paused", "Paused"),
-    ("past_due", "Past due"),
-    ("canceled", "Canceled"),
-    ("completed", "Completed"),
-)
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _in(values) -> str:
-    return "(" + ", ".join(_literal(v) for v in sorted(values)) + ")"
+SUCCEEDED = Payment.Status.SUCCEEDED
+COUNTED_REFUNDS = Refund.COUNTED_STATUSES
 
 
 def money_sql(amount: str, currency: str) -> str:
@@ -56,23 +43,19 @@ def money_sql(amount: str, currency: str) -> str:
     currency's decimals and no separator ("49.00", "5000", "12.345"); no currency is two decimals."""
     lowered = f"LOWER({currency})"
     return (
-        f"CASE WHEN {lowered} IN {_in(ZERO_DECIMAL_CURRENCIES)} THEN ({amount})::text "
-        f"WHEN {lowered} IN {_in(THREE_DECIMAL_CURRENCIES)} THEN "
+        f"CASE WHEN {lowered} IN {in_list(ZERO_DECIMAL_CURRENCIES)} THEN ({amount})::text "
+        f"WHEN {lowered} IN {in_list(THREE_DECIMAL_CURRENCIES)} THEN "
         f"(({amount}) / 1000)::text || '.' || lpad((mod({amount}, 1000))::text, 3, '0') "
         f"ELSE (({amount}) / 100)::text || '.' || lpad((mod({amount}, 100))::text, 2, '0') END"
     )
-
-
-def subscription_label_sql(status: str) -> str:
-    whens = " ".join(f"WHEN {_literal(value)} THEN {_literal(label)}" for value, label in SUBSCRIPTION_LABELS)
-    return f"CASE {status} {whens} END"
 
 
 # The pair's cells, from its figures: the columns of the table after the pair itself.
 def _cells(paid: str, refunded: str, currency: str, status: str, numbers: str, done: str) -> str:
     return (
         f"{money_sql(paid, currency)} AS paid, {money_sql(refunded, currency)} AS refunded, "
-        f"NULLIF(UPPER({currency}), '') AS currency, {subscription_label_sql(status)} AS subscription, "
+        f"NULLIF(UPPER({currency}), '') AS currency, "
+        f"{case_labels(status, Subscription.Status.choices)} AS subscription, "
         f"{numbers} AS receipt_numbers, {done} AS lessons_done"
     )
 
@@ -100,11 +83,11 @@ payments AS (
 ), refunds AS (
   SELECT r.payment_id, SUM(r.amount) AS amount
     FROM billing_refund r {"" if every_pair else "JOIN payments ON payments.id = r.payment_id"}
-   WHERE r.status IN {_in(COUNTED_REFUNDS)} GROUP BY r.payment_id
+   WHERE r.status IN {in_list(COUNTED_REFUNDS)} GROUP BY r.payment_id
 ), money AS (
   SELECT p.customer_id, p.course_id,
-         SUM(p.amount) FILTER (WHERE p.status = {_literal(SUCCEEDED)}) AS paid,
-         CAST(SUM(r.amount) FILTER (WHERE p.status = {_literal(SUCCEEDED)}) AS BIGINT) AS refunded
+         SUM(p.amount) FILTER (WHERE p.status = {literal(SUCCEEDED)}) AS paid,
+         CAST(SUM(r.amount) FILTER (WHERE p.status = {literal(SUCCEEDED)}) AS BIGINT) AS refunded
     FROM payments p LEFT JOIN refunds r ON r.payment_id = p.id GROUP BY 1, 2
 ), newest AS (
   SELECT DISTINCT ON (customer_id, course_id) customer_id, course_id, currency

@@ -16,25 +16,14 @@ for byte.
 from __future__ import annotations
 
 from coursedesk.billing.csv_summary import TABLE as CSV_SUMMARY
+from coursedesk.billing.csv_summary import money_sql
 from coursedesk.billing.models import Payment, Refund, Subscription
 from coursedesk.core.money import THREE_DECIMAL_CURRENCIES, ZERO_DECIMAL_CURRENCIES
+from coursedesk.core.sql import case_labels, in_list, literal
 from coursedesk.customers.models import EnrolmentStatus
 
 # A cell starting with one of these is read as a formula by spreadsheet programs: a quote goes first.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _in(values) -> str:
-    return "(" + ", ".join(_literal(v) for v in sorted(values)) + ")"
-
-
-def _labels(expression: str, choices) -> str:
-    whens = " ".join(f"WHEN {_literal(value)} THEN {_literal(str(label))}" for value, label in choices)
-    return f"CASE {expression} {whens} END"
 
 
 class Dialect:
@@ -57,19 +46,13 @@ class Dialect:
     def text(self, expression: str) -> str:
         raise NotImplementedError
 
-    def padded(self, expression: str, width: int) -> str:
-        raise NotImplementedError
-
-    def remainder(self, expression: str, divisor: int) -> str:
+    def money(self, amount: str, currency: str) -> str:
+        """An amount in minor units as the export writes it: major units with the currency's
+        decimals and no separator; no currency is two decimals."""
         raise NotImplementedError
 
     def time(self, expression: str) -> str:
         """A stored time as "2026-11-21 10:00:00 UTC" (seconds truncated), NULL stays NULL."""
-        raise NotImplementedError
-
-    def numbers(self, key: str, column: str, from_where: str) -> str:
-        """(customer_id, numbers): `column` of the rows `from_where` names, ascending, joined by
-        spaces, for each `key`."""
         raise NotImplementedError
 
 
@@ -88,22 +71,13 @@ class Postgres(Dialect):
     def text(self, expression):
         return f"({expression})::text"
 
-    def padded(self, expression, width):
-        return f"lpad(({expression})::text, {width}, '0')"
-
-    def remainder(self, expression, divisor):
-        return f"mod({expression}, {divisor})"  # a bare % would be read as a placeholder
+    def money(self, amount, currency):
+        return money_sql(amount, currency)  # the same cells PostgreSQL keeps (billing/csv_summary.py)
 
     def time(self, expression):
         # A timestamp's text in the ISO date style, which psycopg (and so Django) needs anyway:
         # "2026-11-21 10:00:00". Twice as fast as to_char with the same pattern.
         return f"date_trunc('second', {expression} AT TIME ZONE 'UTC')::text || ' UTC'"
-
-    def numbers(self, key, column, from_where):
-        return (
-            f"SELECT {key} AS customer_id, string_agg(({column})::text, ' ' ORDER BY {column}) AS numbers "
-            f"{from_where} GROUP BY {key}"
-        )
 
 
 class Sqlite(Dialect):
@@ -123,17 +97,26 @@ class Sqlite(Dialect):
     def text(self, expression):
         return f"CAST({expression} AS TEXT)"
 
-    def padded(self, expression, width):
-        return f"substr('{'0' * width}' || ({expression}), -{width})"
+    def money(self, amount, currency):
+        lowered = f"LOWER({currency})"
 
-    def remainder(self, expression, divisor):
-        return f"({expression} % {divisor})"
+        def major(divisor: int, width: int) -> str:
+            minor = f"substr('{'0' * width}' || ({amount} % {divisor}), -{width})"
+            return f"{self.text(f'{amount} / {divisor}')} || '.' || {minor}"
+
+        return (
+            f"CASE WHEN {lowered} IN {in_list(ZERO_DECIMAL_CURRENCIES)} THEN {self.text(amount)} "
+            f"WHEN {lowered} IN {in_list(THREE_DECIMAL_CURRENCIES)} THEN {major(1000, 3)} "
+            f"ELSE {major(100, 2)} END"
+        )
 
     def time(self, expression):
         # Django stores "2026-11-21 10:00:00[.ffffff]" in UTC.
         return f"substr({expression}, 1, 19) || ' UTC'"
 
-    def numbers(self, key, column, from_where):
+    def numbers(self, key: str, column: str, from_where: str) -> str:
+        """(customer_id, numbers): `column` of the rows `from_where` names, ascending, joined by
+        spaces, for each `key`."""
         # group_concat takes no ORDER BY before SQLite 3.44. As a window function over each
         # customer's numbers in order, whole partition in its frame, it joins them in that order;
         # the grouping keeps one row per customer.
@@ -146,31 +129,18 @@ class Sqlite(Dialect):
 DIALECTS = {"postgresql": Postgres(), "sqlite": Sqlite()}
 
 
-def students_csv_select(vendor: str, *, people_only: bool = False) -> str:
-    """The export's rows, every cell formatted, in the export's order (enrolment id).
+# Each student's money and progress, read from the joins below (or from the people-only stand-ins).
+JOINED_FIGURES = """COALESCE(progress.done, 0) AS done, lessons.lessons,
+               COALESCE(payments.paid, 0) AS paid, COALESCE(payments.refunded, 0) AS refunded,
+               payments.currency, subscription.status AS subscription_status,
+               receipts.numbers AS receipt_numbers"""
 
-    `people_only` leaves out the joins to lessons, payments, refunds, receipts and subscriptions
-    (their cells are empty or zero): the bench's reference for what the enrolments and customers
-    alone cost the database, with the same formatting."""
-    d = DIALECTS[vendor]
-    starts = ", ".join(d.char(ord(c)) if not c.isprintable() else _literal(c) for c in FORMULA_STARTS)
 
-    def neutralised(expression: str) -> str:
-        first = d.first_character(expression)
-        return f"CASE WHEN {first} IN ({starts}) THEN '''' || {expression} ELSE {expression} END"
-
-    def money(expression: str) -> str:
-        # Major units with the currency's decimals and no separator, as the export writes them.
-        currency = "LOWER(t.currency)"
-        return (
-            f"CASE WHEN {currency} IN {_in(ZERO_DECIMAL_CURRENCIES)} THEN {d.text(expression)} "
-            f"WHEN {currency} IN {_in(THREE_DECIMAL_CURRENCIES)} THEN "
-            f"{d.text(f'{expression} / 1000')} || '.' || {d.padded(d.remainder(expression, 1000), 3)} "
-            f"ELSE {d.text(f'{expression} / 100')} || '.' || {d.padded(d.remainder(expression, 100), 2)} END"
-        )
-
-    succeeded = _literal(Payment.Status.SUCCEEDED)
-    counted = _in(Refund.COUNTED_STATUSES)
+def _joins(d: Sqlite, lessons: str) -> str:
+    """The joins that give each student's money and progress from the tables they come from,
+    grouped per customer for the one course (SQLite, where nothing keeps them)."""
+    succeeded = literal(Payment.Status.SUCCEEDED)
+    counted = in_list(Refund.COUNTED_STATUSES)
     # Each figure is computed once per customer for the one course, in a grouped SELECT joined to
     # the enrolments, instead of a subquery per row: a customer has one enrolment per course, so
     # each join finds at most one row.
@@ -179,7 +149,7 @@ def students_csv_select(vendor: str, *, people_only: bool = False) -> str:
                     WHERE l.course_id = {d.course} GROUP BY lp.customer_id"""
     # One pass over the course's payments gives each customer's totals and newest currency; the
     # refunds are summed per payment first, so a payment with several refunds still counts once
-    # (PostgreSQL sums sums as numeric, hence the cast back to an integer). The newest rows are
+    # (cast back to an integer, as a database summing sums may widen them). The newest rows are
     # grouped although a customer has one each: SQLite then indexes them for the join, where it
     # may scan them all for every enrolment.
     refunds = f"""SELECT payment_id, SUM(amount) AS amount FROM billing_refund
@@ -206,20 +176,33 @@ def students_csv_select(vendor: str, *, people_only: bool = False) -> str:
                                   PARTITION BY customer_id ORDER BY started_at DESC, id DESC) AS n
                            FROM billing_subscription WHERE course_id = {d.course}) course_subscriptions
                         WHERE n = 1 GROUP BY customer_id"""
-    lessons = f"SELECT COUNT(*) AS lessons FROM catalog_lesson WHERE course_id = {d.course}"
     joins = f"""CROSS JOIN ({lessons}) lessons
           LEFT JOIN ({progress}) progress ON progress.customer_id = e.customer_id
           LEFT JOIN ({payments}) payments ON payments.customer_id = e.customer_id
           LEFT JOIN ({subscription}) subscription ON subscription.customer_id = e.customer_id
           LEFT JOIN ({receipts_select}) receipts ON receipts.customer_id = e.customer_id"""
-    figures = """COALESCE(progress.done, 0) AS done, lessons.lessons,
-               COALESCE(payments.paid, 0) AS paid, COALESCE(payments.refunded, 0) AS refunded,
-               payments.currency, subscription.status AS subscription_status,
-               receipts.numbers AS receipt_numbers"""
-    cells = f"""{money("t.paid")},
-       {money("t.refunded")},
+    return joins
+
+
+def students_csv_select(vendor: str, *, people_only: bool = False) -> str:
+    """The export's rows, every cell formatted, in the export's order (enrolment id).
+
+    `people_only` leaves out the joins to lessons, payments, refunds, receipts and subscriptions
+    (their cells are empty or zero): the bench's reference for what the enrolments and customers
+    alone cost the database, with the same formatting."""
+    d = DIALECTS[vendor]
+    starts = ", ".join(d.char(ord(c)) if not c.isprintable() else literal(c) for c in FORMULA_STARTS)
+
+    def neutralised(expression: str) -> str:
+        first = d.first_character(expression)
+        return f"CASE WHEN {first} IN ({starts}) THEN '''' || {expression} ELSE {expression} END"
+
+    lessons = f"SELECT COUNT(*) AS lessons FROM catalog_lesson WHERE course_id = {d.course}"
+    cells = f"""{d.money("t.paid", "t.currency")},
+       {d.money("t.refunded", "t.currency")},
        NULLIF(UPPER(t.currency), ''),
-       {_labels("t.subscription_status", Subscription.Status.choices)}"""
+       {case_labels("t.subscription_status", Subscription.Status.choices)}"""
+    figures = JOINED_FIGURES
     if people_only:  # the same columns, from joins that find nothing
         joins = """CROSS JOIN (SELECT 0 AS lessons) lessons
           LEFT JOIN (SELECT 0 AS done) progress ON 1 = 0
@@ -238,13 +221,15 @@ def students_csv_select(vendor: str, *, people_only: bool = False) -> str:
        COALESCE(t.refunded, '0.00'),
        t.currency,
        t.subscription_status"""
+    else:
+        joins = _joins(d, lessons)
     return f"""
 SELECT NULLIF({neutralised("t.first_name")}, ''),
        NULLIF({neutralised("t.last_name")}, ''),
        NULLIF({neutralised("t.email")}, ''),
-       CASE WHEN t.revoked_at IS NOT NULL THEN {_literal(EnrolmentStatus.REVOKED.label)}
-            WHEN t.expires_at <= {d.now} THEN {_literal(EnrolmentStatus.EXPIRED.label)}
-            ELSE {_literal(EnrolmentStatus.ACTIVE.label)} END,
+       CASE WHEN t.revoked_at IS NOT NULL THEN {literal(EnrolmentStatus.REVOKED.label)}
+            WHEN t.expires_at <= {d.now} THEN {literal(EnrolmentStatus.EXPIRED.label)}
+            ELSE {literal(EnrolmentStatus.ACTIVE.label)} END,
        {d.time("t.granted_at")},
        {d.time("t.expires_at")},
        {neutralised("COALESCE(NULLIF(t.page_name, ''), 'Granted by hand')")},
