@@ -86,22 +86,31 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+_CONTEXT_PROCESSORS = [
+    "django.template.context_processors.request",
+    "django.contrib.auth.context_processors.auth",
+    "django.contrib.messages.context_processors.messages",
+    "coursedesk.core.context_processors.coursedesk",
+    "coursedesk.accounts.context_processors.team",
+]
 TEMPLATES = [
+    # CourseDesk's pages (see config/templates.py).
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "coursedesk" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "config.templates.environment", "context_processors": _CONTEXT_PROCESSORS},
+    },
+    # The admin's and the API documentation's pages, and form widgets.
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "coursedesk" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "coursedesk.core.context_processors.coursedesk",
-                "coursedesk.accounts.context_processors.team",
-            ],
+            "context_processors": _CONTEXT_PROCESSORS,
             "builtins": ["template_partials.templatetags.partials"],
         },
-    }
+    },
 ]
 
 # --- Database -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ Tests that need another value change it with pytest-django's `settings` fixture.
 """
 
 from config.settings import *  # noqa: F403
-from config.settings import STATIC_ROOT, STORAGES
+from config.settings import STATIC_ROOT, STORAGES, TEMPLATES
 
 TASKS_BACKEND = "immediate"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
@@ -21,3 +21,5 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
 # An account under attack is slowed down by a delay at sign-in; tests need no real wait.
 SIGNIN_ACCOUNT_DELAY_SECONDS = 0
+# The pages' engine reports what it renders to the test client (response.context, .templates).
+TEMPLATES = [{**TEMPLATES[0], "BACKEND": "tests.template_backend.ReportingJinja2"}, *TEMPLATES[1:]]

@@ -16,7 +16,7 @@ def test_adding_a_note_states_who_signs_it_then_shows_it_on_the_profile(creator_
         url("note_add", customer), {"body": "Prefers email over calls."}, headers=HTMX
     )
 
-    assert "Add this note to Zoë Okafor&#x27;s profile, signed with your name and dated now." in (
+    assert "Add this note to Zoë Okafor&#39;s profile, signed with your name and dated now." in (
         confirm.content.decode()
     )
     assert CustomerNote.objects.count() == 0

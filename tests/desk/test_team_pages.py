@@ -155,7 +155,7 @@ def test_a_person_on_two_teams_switches_between_them(client, creator, other_crea
     assert client.get(f"/desk/customers/{customer.pk}/").status_code == 404
 
     refused = client.post("/desk/switch-account/", {"account": 999999}, follow=True)
-    assert "You are not on that account&#x27;s team." in refused.content.decode()
+    assert "You are not on that account&#39;s team." in refused.content.decode()
 
 
 @pytest.mark.parametrize("role", ["admin", "support", "viewer"])
