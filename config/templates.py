@@ -43,11 +43,15 @@ def _linebreaks(value) -> str:
 
 
 def environment(**options) -> jinja2.Environment:
-    # HTML is escaped; plain-text emails (.txt) are not.
-    options["autoescape"] = jinja2.select_autoescape(disabled_extensions=("txt",), default=True)
+    options.pop("autoescape", None)
     # A missing value writes nothing, as in Django's templates, also along a chain (a.b.c).
     options["undefined"] = jinja2.ChainableUndefined
-    env = jinja2.Environment(finalize=_finalize, **options)
+    env = jinja2.Environment(
+        # HTML is escaped; plain-text emails (.txt) are not.
+        autoescape=jinja2.select_autoescape(disabled_extensions=("txt",), default=True),
+        finalize=_finalize,
+        **options,
+    )
     env.globals.update(url=url, id_url=id_url, static=static)
     env.filters.update(
         # the creator's formats (coursedesk.core.display)

@@ -13,13 +13,14 @@ import re
 from functools import cache
 from pathlib import Path
 
-import coursedesk
 import jinja2
-from config.templates import environment
 from django.conf import settings
 from django.db.models import Model
 from django.forms import BaseForm, BoundField
 from django.template import engines
+
+import coursedesk
+from config.templates import environment
 
 TEMPLATE_DIRS = [
     Path(settings.BASE_DIR) / "coursedesk" / "jinja2",
