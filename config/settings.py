@@ -97,9 +97,13 @@ TEMPLATES = [
     # CourseDesk's pages (see config/templates.py).
     {
         "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
         "DIRS": [BASE_DIR / "coursedesk" / "jinja2"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "config.templates.environment", "context_processors": _CONTEXT_PROCESSORS},
+        "OPTIONS": {
+            "environment": "config.templates.environment",
+            "context_processors": [*_CONTEXT_PROCESSORS, "coursedesk.core.context_processors.csrf_once"],
+        },
     },
     # The admin's and the API documentation's pages, and form widgets.
     {

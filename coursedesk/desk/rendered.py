@@ -26,12 +26,12 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
+from coursedesk.core.context_processors import page_csrf_token
 from coursedesk.core.digest import NotDigestible, digest
 from coursedesk.core.display import display_current
 
@@ -110,4 +110,4 @@ def profile_html(request, profile, **extra) -> SafeString:
         html = render_to_string(TEMPLATE, context)
         if key:
             kept.put(key, html)
-    return mark_safe(html.replace(_TOKEN_MARK, get_token(request)))
+    return mark_safe(html.replace(_TOKEN_MARK, page_csrf_token(request)))
