@@ -22,4 +22,8 @@ OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
 # An account under attack is slowed down by a delay at sign-in; tests need no real wait.
 SIGNIN_ACCOUNT_DELAY_SECONDS = 0
 # The pages' engine reports what it renders to the test client (response.context, .templates).
-TEMPLATES = [{**TEMPLATES[0], "BACKEND": "tests.template_backend.ReportingJinja2"}, *TEMPLATES[1:]]
+# Its name stays "jinja2" (engines["jinja2"]), which Django would otherwise take from the module's.
+TEMPLATES = [
+    {**TEMPLATES[0], "NAME": "jinja2", "BACKEND": "tests.template_backend.ReportingJinja2"},
+    *TEMPLATES[1:],
+]
