@@ -24,6 +24,6 @@ SIGNIN_ACCOUNT_DELAY_SECONDS = 0
 # The pages' engine reports what it renders to the test client (response.context, .templates).
 # Its name stays "jinja2" (engines["jinja2"]), which Django would otherwise take from the module's.
 TEMPLATES = [
-    {**TEMPLATES[0], "NAME": "jinja2", "BACKEND": "tests.template_backend.ReportingJinja2"},
+    {**TEMPLATES[0], "BACKEND": "tests.template_backend.ReportingJinja2"},
     *TEMPLATES[1:],
 ]

@@ -50,6 +50,8 @@ def environment(**options) -> jinja2.Environment:
         # HTML is escaped; plain-text emails (.txt) are not.
         autoescape=jinja2.select_autoescape(disabled_extensions=("txt",), default=True),
         finalize=_finalize,
+        # A template's last line break is written, as Django's templates write it (emails end as they did).
+        keep_trailing_newline=True,
         **options,
     )
     env.globals.update(url=url, id_url=id_url, static=static)
