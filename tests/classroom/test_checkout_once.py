@@ -78,7 +78,7 @@ def test_a_form_sent_twice_charges_once_and_both_submits_show_the_first_outcome(
     # the buyer chose their password on the form, so the outcome signs them in on the course
     landed = client.get(again["Location"], follow=True)
     assert landed.redirect_chain == [("/c/watercolor/", 302)]
-    assert "You&#x27;re in! Watercolor Foundations is yours" in landed.content.decode()
+    assert "You&#39;re in! Watercolor Foundations is yours" in landed.content.decode()
     assert AuditEvent.objects.filter(type="payment.succeeded").count() == 1
 
 

@@ -47,7 +47,7 @@ def test_checkout_page_buys_and_lands_signed_in_on_the_course(client, frozen_now
     done = client.get(response["Location"])
     assert (done.status_code, done["Location"]) == (302, "/c/watercolor/")
     course = client.get("/c/watercolor/").content.decode()
-    assert "You&#x27;re in! Watercolor Foundations is yours; we have emailed you a welcome message." in course
+    assert "You&#39;re in! Watercolor Foundations is yours; we have emailed you a welcome message." in course
     assert "The secret of lesson one." in client.get("/c/watercolor/lessons/1/").content.decode()
     assert AuditEvent.objects.filter(type="customer.signed_in").count() == 1
 
