@@ -34,7 +34,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
-    "template_partials",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
@@ -108,12 +107,8 @@ TEMPLATES = [
     # The admin's and the API documentation's pages, and form widgets.
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "coursedesk" / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": _CONTEXT_PROCESSORS,
-            "builtins": ["template_partials.templatetags.partials"],
-        },
+        "OPTIONS": {"context_processors": _CONTEXT_PROCESSORS},
     },
 ]
 

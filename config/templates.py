@@ -9,20 +9,29 @@ written without them is an error rather than text on the page (see `_finalize`).
 
 from __future__ import annotations
 
+import functools
+
 import jinja2
 from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import reverse
 
 from coursedesk.audit import describe
-from coursedesk.core.templatetags.links import id_url
-from coursedesk.core.templatetags.money import day, moment, money
-from coursedesk.desk.templatetags.desk import payment_badge, undeliverable
+from coursedesk.core import display
+from coursedesk.core.addresses import id_url
+from coursedesk.core.money import Money
+from coursedesk.desk.badges import payment_badge
+from coursedesk.mail.services import email_suppression_active
 
 
 def url(name: str, *args, **kwargs) -> str:
     """{{ url('desk:customer', customer.pk) }}, as Django's {% url %}."""
     return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def money(amount: int, currency: str) -> str:
+    """{{ payment.amount|money(payment.currency) }} → "$49.00"."""
+    return display.money_text(Money(amount, currency))
 
 
 def _finalize(value):
@@ -42,6 +51,18 @@ def _linebreaks(value) -> str:
     return defaultfilters.linebreaks_filter(value, autoescape=True)
 
 
+def _as_in_django(function):
+    """A filter given what Django's templates give it for a value that is not there (`a.b|day`
+    where `a` is None): an empty string, not Jinja2's Undefined, which the formatting filters do
+    not take."""
+
+    @functools.wraps(function)
+    def filter_(value, *args, **kwargs):
+        return function("" if isinstance(value, jinja2.Undefined) else value, *args, **kwargs)
+
+    return filter_
+
+
 def environment(**options) -> jinja2.Environment:
     options.pop("autoescape", None)
     # A missing value writes nothing, as in Django's templates, also along a chain (a.b.c).
@@ -55,10 +76,10 @@ def environment(**options) -> jinja2.Environment:
         **options,
     )
     env.globals.update(url=url, id_url=id_url, static=static)
-    env.filters.update(
+    filters = dict(
         # the creator's formats (coursedesk.core.display)
-        day=day,
-        moment=moment,
+        day=display.day,
+        moment=display.moment,
         money=money,
         # the timeline's sentences (coursedesk.audit.describe)
         event_sentence=describe.event_sentence,
@@ -66,7 +87,7 @@ def environment(**options) -> jinja2.Environment:
         event_actor=describe.event_actor,
         # the profile
         payment_badge=payment_badge,
-        undeliverable=undeliverable,
+        undeliverable=email_suppression_active,
         # Django's filters whose output differs from Jinja2's namesakes or that Jinja2 lacks
         capfirst=defaultfilters.capfirst,
         date=defaultfilters.date,
@@ -78,4 +99,5 @@ def environment(**options) -> jinja2.Environment:
         truncatechars=defaultfilters.truncatechars,
         urlencode=defaultfilters.urlencode,
     )
+    env.filters.update({name: _as_in_django(function) for name, function in filters.items()})
     return env

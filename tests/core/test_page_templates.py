@@ -102,3 +102,10 @@ def test_a_method_written_without_its_call_is_an_error_not_text():
         assert "without being called" in str(error)
     else:
         raise AssertionError("a method was written as text")
+
+
+def test_a_filter_given_a_missing_value_writes_what_django_would():
+    template = engines["jinja2"].from_string(
+        '{{ enrolment.ends_at|day("never") }}|{{ enrolment.ends_at|date("Y") }}'
+    )
+    assert template.render({"enrolment": None}) == "never|"

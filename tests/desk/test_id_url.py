@@ -1,11 +1,11 @@
-"""{% id_url %}: the profile's addresses, put together from an address reversed once, are the ones
-{% url %} gives."""
+"""id_url(): the profile's addresses, put together from an address reversed once, are the ones
+Django's reverse() gives."""
 
 import pytest
-from django.template import Context, Template
+from django.template import engines
 from django.urls import NoReverseMatch, get_script_prefix, reverse, set_script_prefix
 
-from coursedesk.desk.templatetags.desk import id_url
+from coursedesk.core.addresses import id_url
 
 
 @pytest.mark.parametrize(
@@ -47,6 +47,8 @@ def test_what_is_not_an_id_is_refused_as_the_url_tag_would(arg):
         id_url("desk:payment_refund", arg)
 
 
-def test_the_tag_in_a_template():
-    template = Template("{% load desk %}{% id_url 'desk:student_view' 3 4 as link %}<a href='{{ link }}'>")
-    assert template.render(Context()) == f"<a href='{reverse('desk:student_view', args=[3, 4])}'>"
+def test_the_function_in_a_page_template():
+    template = engines["jinja2"].from_string(
+        "{% set link = id_url('desk:student_view', 3, 4) %}<a href='{{ link }}'>"
+    )
+    assert template.render({}) == f"<a href='{reverse('desk:student_view', args=[3, 4])}'>"

@@ -1,13 +1,10 @@
-"""{% id_url 'desk:payment_refund' payment.pk as dialog_url %}: an address whose arguments are ids,
-without reversing it every time; {% id_url 'desk:activity' %} for one with none (the menu of every
+"""`id_url('desk:payment_refund', payment.pk)` in a page: an address whose arguments are ids,
+without reversing it every time; `id_url('desk:activity')` for one with none (the menu of every
 page)."""
 
 import functools
 
-from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
-
-register = template.Library()
 
 # Stand-ins for the ids while an address is reversed once; long enough not to occur in a prefix.
 _STAND_IN = 987_654_321_012_345
@@ -28,11 +25,10 @@ def _url_pattern(name: str, count: int, urlconf, prefix: str) -> str | None:
     return pattern
 
 
-@register.simple_tag
 def id_url(name: str, *args) -> str:
-    """The same address as {% url name *args %}, made by putting the ids into the address reversed
+    """The same address as `url(name, *args)`, made by putting the ids into the address reversed
     once (a quarter of the time): the profile has one per row of its lists and per dialog. Arguments
-    other than whole numbers (0 and up) are reversed as {% url %} would."""
+    other than whole numbers (0 and up) are reversed as `url()` would."""
     if not all(type(arg) is int and arg >= 0 for arg in args):
         return reverse(name, args=args)
     pattern = _url_pattern(name, len(args), get_urlconf(), get_script_prefix())
