@@ -9,13 +9,15 @@ not use it: it answers in ISO 8601 UTC.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.utils import dateformat, timezone
+from django.utils import dateformat, timezone, translation
+from django.utils.dates import MONTHS_3
 
 from coursedesk.core.money import Money
 
@@ -82,7 +84,7 @@ def day(value: dt.datetime | dt.date | None, empty: str = "") -> str:
     display = display_current()
     if isinstance(value, dt.datetime):
         value = value.astimezone(display.zone) if timezone.is_aware(value) else value
-    return dateformat.format(value, display.date_format)
+    return date_text(value, display.date_format)
 
 
 def moment(value: dt.datetime | None, empty: str = "") -> str:
@@ -91,7 +93,7 @@ def moment(value: dt.datetime | None, empty: str = "") -> str:
         return empty
     display = display_current()
     local = value.astimezone(display.zone) if timezone.is_aware(value) else value
-    return f"{dateformat.format(local, display.date_format)}, {local:%H:%M} {local.tzname() or ''}".strip()
+    return f"{date_text(local, display.date_format)}, {local:%H:%M} {local.tzname() or ''}".strip()
 
 
 def money_text(money: Money) -> str:
@@ -99,3 +101,42 @@ def money_text(money: Money) -> str:
     currencies (a dollar sign alone does not say which dollar)."""
     text = money.format()
     return f"{text} {money.currency.upper()}" if display_current().currency_codes else text
+
+
+# How dateformat writes the letters of DATE_FORMATS; any other letter is left to dateformat.
+_FIELDS = {
+    "j": lambda value, months: str(value.day),
+    "d": lambda value, months: f"{value.day:02d}",
+    "m": lambda value, months: f"{value.month:02d}",
+    "M": lambda value, months: months[value.month - 1],
+    "Y": lambda value, months: f"{value.year:04d}",
+}
+
+
+def date_text(value: dt.date, date_format: str) -> str:
+    """`dateformat.format(value, date_format)`, without reading the format again at each call: a
+    profile writes a few dozen dates, and dateformat took a fifth of its rendering."""
+    parts = _format_parts(date_format)
+    if parts is None:
+        return dateformat.format(value, date_format)
+    months = _month_abbreviations(translation.get_language())
+    return "".join(part if isinstance(part, str) else part(value, months) for part in parts)
+
+
+@functools.cache
+def _format_parts(date_format: str) -> tuple | None:
+    parts = []
+    for char in date_format:
+        if char in _FIELDS:
+            parts.append(_FIELDS[char])
+        elif char.isalpha() or char == "\\":
+            return None
+        else:
+            parts.append(char)
+    return tuple(parts)
+
+
+@functools.cache
+def _month_abbreviations(language: str | None) -> tuple[str, ...]:
+    # Read while `language` is the active one: dateformat's "M" in that language.
+    return tuple(str(MONTHS_3[month]).title() for month in range(1, 13))
