@@ -82,33 +82,32 @@ def _acting_for(request, person) -> Acting:
     session = request.session
     chosen = session.get(ACTING_FOR_SESSION_KEY)
 
-    def memberships():
-        # Built only for a person on a team: most pages are a creator's own, and putting this
-        # queryset together cost every page a tenth of a millisecond.
-        return Membership.objects.select_related("account").filter(person=person, account__is_active=True)
-
+    # The memberships are asked for only for a person on a team: most pages are a creator's own,
+    # and putting the queryset together cost every page a tenth of a millisecond.
     if chosen is not None and chosen != person.pk:
-        membership = memberships().filter(account_id=chosen).first()
+        membership = _memberships(person).filter(account_id=chosen).first()
         if membership is not None:
             return Acting(membership.account, person, membership.role, membership)
         # Removed from that team (or it closed): this session no longer acts for it.
         session.pop(ACTING_FOR_SESSION_KEY, None)
         return Acting(person, person, Role.OWNER)
     if chosen is None and person.joined_as_member:
-        membership = memberships().first()
+        membership = _memberships(person).first()
         if membership is not None:
             return Acting(membership.account, person, membership.role, membership)
     return Acting(person, person, Role.OWNER)
+
+
+def _memberships(person):
+    """The person's memberships of teams that are still open, with their accounts."""
+    return Membership.objects.select_related("account").filter(person=person, account__is_active=True)
 
 
 def accounts_of(person) -> list[Acting]:
     """Every account a person may act for: their own first, then their teams."""
     own = Acting(person, person, Role.OWNER)
     teams = [
-        Acting(membership.account, person, membership.role, membership)
-        for membership in Membership.objects.select_related("account").filter(
-            person=person, account__is_active=True
-        )
+        Acting(membership.account, person, membership.role, membership) for membership in _memberships(person)
     ]
     return [own, *teams]
 
