@@ -101,7 +101,11 @@ TEMPLATES = [
         "APP_DIRS": False,
         "OPTIONS": {
             "environment": "config.templates.environment",
-            "context_processors": [*_CONTEXT_PROCESSORS, "coursedesk.core.context_processors.csrf_once"],
+            "context_processors": [
+                *_CONTEXT_PROCESSORS,
+                "coursedesk.core.context_processors.csrf_once",
+                "coursedesk.core.context_processors.page_addresses",
+            ],
         },
     },
     # The admin's and the API documentation's pages, and form widgets.
@@ -116,6 +120,11 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'coursedesk.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, converting each statement's placeholders once (coursedesk/core/sqlite).
+    DATABASES["default"]["ENGINE"] = "coursedesk.core.sqlite"
+    # Tests run in memory, as on Django's own SQLite backend (named here: test runners recognise
+    # that backend by its module's name alone).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # Kept open between requests (60 s, as on PostgreSQL): opening one costs a request more than
     # its queries (the file, the PRAGMAs below and reading the schema again). Each thread has its own.
