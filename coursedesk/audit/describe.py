@@ -22,6 +22,8 @@ FIELD_LABELS = {
     "refundable": "left to refund",
 }
 MONEY_FIELDS = {"amount", "refunded_total", "refundable"}
+# Read once: `AuditEventType.values` builds the list of every type (and its label) at each call.
+KNOWN_TYPES = frozenset(AuditEventType.values)
 
 
 def _money(data: dict) -> str:
@@ -52,7 +54,7 @@ def _short(value) -> str:
 
 def event_sentence(event) -> str:
     data = event.data or {}
-    if event.type not in AuditEventType.values:  # a type no longer written: say what it was called
+    if event.type not in KNOWN_TYPES:  # a type no longer written: say what it was called
         return event.type.replace("_", " ").replace(".", ": ", 1).capitalize()
     template = AuditEventType(event.type).label
     return template.format(

@@ -3,6 +3,8 @@ from django.middleware.csrf import get_token
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
 
+from coursedesk.core.addresses import id_url_here
+
 
 def coursedesk(request):
     return {"site_url": settings.SITE_URL, "debug": settings.DEBUG}
@@ -24,3 +26,8 @@ def csrf_once(request):
         lambda: format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', str(token))
     )
     return {"csrf_token": token, "csrf_input": field}
+
+
+def page_addresses(request):
+    """The page's `id_url`, reading the request's URL configuration and script prefix once."""
+    return {"id_url": id_url_here()}

@@ -31,6 +31,7 @@ from django.urls import get_script_prefix
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
+from coursedesk.core.addresses import id_url_here
 from coursedesk.core.context_processors import page_csrf_token
 from coursedesk.core.digest import NotDigestible, digest
 from coursedesk.core.display import display_current
@@ -106,7 +107,13 @@ def profile_html(request, profile, **extra) -> SafeString:
     key = None if settings.DESK_PROFILES_KEPT <= 0 or settings.DEBUG else _key(profile, extra)
     html = kept.get(key) if key else None
     if html is None:
-        context = {"profile": profile, "customer": profile.customer, "csrf_token": _TOKEN_MARK, **extra}
+        context = {
+            "profile": profile,
+            "customer": profile.customer,
+            "csrf_token": _TOKEN_MARK,
+            "id_url": id_url_here(),
+            **extra,
+        }
         html = render_to_string(TEMPLATE, context)
         if key:
             kept.put(key, html)
