@@ -77,8 +77,12 @@ PROFILE_QUERIES = 8
 PROFILE_UNDER_GUNICORN_RATIO = 0.3  # at least 0.3 times the bare page
 MIXED_P99_MS = 150
 MIXED_CLIENTS = 16
-# gunicorn worker models compared under the same load: processes, and threads as deploy/ runs them.
-WORKER_MODELS = [("sync", []), ("gthread ×4", ["--worker-class", "gthread", "--threads", "4"])]
+# gunicorn worker models compared under the same load: processes, as deploy/gunicorn.conf.py runs them
+# (the targets are theirs), and threads, for comparison (WEB_THREADS=4).
+WORKER_MODELS = [
+    ("sync", [], True),
+    ("gthread ×4", ["--worker-class", "gthread", "--threads", "4"], False),
+]
 SEGMENT_LIST_MS = 20
 
 
@@ -673,7 +677,7 @@ class Bench:
                 self.figures.append(not_built(name, "", "wrk is not installed"))
             return
         # Each worker model in turn, on the same data and load, so the choice is read side by side.
-        for model, options in WORKER_MODELS:
+        for model, options, deployed in WORKER_MODELS:
             port = free_port()
             server = subprocess.Popen(  # noqa: S603 - our own fixed commands
                 [
@@ -694,7 +698,7 @@ class Bench:
                 cwd=ROOT,
             )
             try:
-                self.load(port, model)
+                self.load(port, model, deployed=deployed)
             finally:
                 server.terminate()
                 try:
@@ -703,7 +707,18 @@ class Bench:
                     server.kill()
                     server.wait()
 
-    def load(self, port: int, model: str) -> None:
+    def load(self, port: int, model: str, *, deployed: bool) -> None:
+        """The profile alone and the mixed load under this worker model. The targets are those of
+        the model deployed; another is measured for comparison, with what it would miss said in
+        the note."""
+
+        def judged(target: str, checks: list[tuple[bool, str]]) -> dict:
+            if deployed:
+                return {"target": target, "checks": checks}
+            missed = [why for ok, why in checks if not ok]
+            target = f"(comparison; the deployed model's target: {target})"
+            return {"target": target, "note": "; ".join(missed)}
+
         cookie = self.session_cookie()
         token = f"Authorization: Bearer {self.token}"
         bare = [(BARE_PAGE_PATH, cookie)]
@@ -731,14 +746,16 @@ class Bench:
                 limit_name="bare page",
                 threshold=round(PROFILE_UNDER_GUNICORN_RATIO * bare_rate),
                 better="higher",
-                target=f"≥ {PROFILE_UNDER_GUNICORN_RATIO}× the bare page",
-                checks=[
-                    (
-                        rate >= PROFILE_UNDER_GUNICORN_RATIO * bare_rate and profile_8["errors"] == 0,
-                        f"{rate / bare_rate:.2f}× the bare page, target ≥ {PROFILE_UNDER_GUNICORN_RATIO}×"
-                        + (f", {profile_8['errors']} errors" if profile_8["errors"] else ""),
-                    )
-                ],
+                **judged(
+                    f"≥ {PROFILE_UNDER_GUNICORN_RATIO}× the bare page",
+                    [
+                        (
+                            rate >= PROFILE_UNDER_GUNICORN_RATIO * bare_rate and profile_8["errors"] == 0,
+                            f"{rate / bare_rate:.2f}× the bare page, target ≥ {PROFILE_UNDER_GUNICORN_RATIO}×"
+                            + (f", {profile_8['errors']} errors" if profile_8["errors"] else ""),
+                        )
+                    ],
+                ),
                 p99_ms=profile_8["p99_ms"],
                 bare_p99_ms=bare_8["p99_ms"],
             )
@@ -755,11 +772,13 @@ class Bench:
                 limit=MIXED_P99_MS,
                 limit_name="target",
                 threshold=MIXED_P99_MS,
-                target=f"0 errors, p99 ≤ {MIXED_P99_MS} ms",
-                checks=[
-                    (errors == 0, f"{errors:,} errors in {mixed_16['requests']:,} requests"),
-                    (p99 <= MIXED_P99_MS, f"p99 {p99 / MIXED_P99_MS:.2f}× the {MIXED_P99_MS} ms target"),
-                ],
+                **judged(
+                    f"0 errors, p99 ≤ {MIXED_P99_MS} ms",
+                    [
+                        (errors == 0, f"{errors:,} errors in {mixed_16['requests']:,} requests"),
+                        (p99 <= MIXED_P99_MS, f"p99 {p99 / MIXED_P99_MS:.2f}× the {MIXED_P99_MS} ms target"),
+                    ],
+                ),
                 errors=errors,
                 p50_ms=mixed_16["p50_ms"],
             )

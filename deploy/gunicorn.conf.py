@@ -1,7 +1,10 @@
 """gunicorn settings of a CourseDesk web node: `gunicorn -c deploy/gunicorn.conf.py config.wsgi`.
 
-WEB_BIND, WEB_WORKERS and WEB_THREADS come from the environment. With DATABASE_POOL each worker
-process keeps a psycopg pool that its threads share.
+WEB_BIND, WEB_WORKERS and WEB_THREADS come from the environment. Workers are processes (gunicorn's
+sync workers) unless WEB_THREADS is above 1: the desk's pages keep the CPU busy, and under 16 clients
+`make bench` measured a lower p99 with processes than with threads (see README, Benchmarks). Threads
+(gthread) suit a node whose requests mostly wait on the network; with DATABASE_POOL each worker
+process then keeps a psycopg pool that its threads share.
 """
 
 import os
@@ -10,8 +13,8 @@ from prometheus_client import multiprocess
 
 bind = os.environ.get("WEB_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_WORKERS", "2"))
-threads = int(os.environ.get("WEB_THREADS", "4"))
-worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
 timeout = 60
 graceful_timeout = 20
 # A balancer keeps connections open between requests; keep them a little longer than it does.
