@@ -18,6 +18,8 @@ from django.db.models.expressions import RawSQL
 from coursedesk.audit.models import AuditEvent
 from coursedesk.core import clock
 from coursedesk.core.errors import DomainError
+from coursedesk.core.moments import from_utc_text, utc_text_sql
+from coursedesk.core.moments import json_text as moment_json_text
 from coursedesk.core.pagination import Page, decode_cursor, encode_cursor, rows_page
 from coursedesk.core.prepared import planned_once
 from coursedesk.core.text import fold, without_control_characters
@@ -165,36 +167,50 @@ def customer_search(*, creator, query: str, limit: int | None = None) -> QuerySe
 # it; tests hold the two ways equal.
 
 SEARCH_COLUMNS = ("id", "first_name", "last_name", "email", "created_at", "last_login_at", "tag_names")
+_MOMENT_COLUMNS = ("created_at", "last_login_at")
+
+
+def _search_select(vendor: str) -> str:
+    """SEARCH_COLUMNS, the moments read as UTC text (coursedesk.core.moments)."""
+    return ", ".join(
+        f"{utc_text_sql(column, vendor)} AS {column}" if column in _MOMENT_COLUMNS else column
+        for column in SEARCH_COLUMNS
+    )
 
 
 def customer_search_page(*, creator, query: str, cursor: str | None, limit: int) -> Page:
     """One page of `customer_search(creator, query)` as rows of SEARCH_COLUMNS (dicts), newest first:
     one query, or two when an address nobody has is searched as words (and on SQLite, one more for
-    a single word: whether it is common)."""
+    a single word: whether it is common). Moments are the API's text of them
+    (coursedesk.core.moments), but for the created_at of an email's one or two customers, a datetime
+    by which they are ordered."""
     query = without_control_characters(query).strip()
     if query and looks_like_email(query):
         # The lookup's SQL is the same for every address: on PostgreSQL the server plans it once
         # per connection (planning it took longer than running it). The words' searches are
         # planned at each request, for their pattern: a plan made for an unknown pattern could
         # walk every customer for a rare word.
-        rows = _search_rows(_email_sql(creator.pk, query), prepared=True)
+        rows, moments = _search_rows(_email_sql(creator.pk, query), prepared=True)
         if rows:
+            for row, created_at in zip(rows, moments, strict=True):  # ordered and paged by it
+                row["created_at"] = from_utc_text(created_at)
             return rows_page(rows, time_field="created_at", cursor=cursor, limit=limit)
+    table = Customer._meta.db_table
     where, params = _words_sql(fold(query).split())
     if cursor:
         moment, pk = decode_cursor(cursor)
         moment = connection.ops.adapt_datetimefield_value(moment)
-        where += " AND (created_at < %s OR (created_at = %s AND id < %s))"
+        where += f" AND ({table}.created_at < %s OR ({table}.created_at = %s AND {table}.id < %s))"
         params += [moment, moment, pk]
     sql = (
-        f"SELECT {', '.join(SEARCH_COLUMNS)} FROM {Customer._meta.db_table} WHERE creator_id = %s{where} "
-        "ORDER BY created_at DESC, id DESC LIMIT %s"
+        f"SELECT {_search_select(connection.vendor)} FROM {table} WHERE creator_id = %s{where} "
+        f"ORDER BY {table}.created_at DESC, {table}.id DESC LIMIT %s"
     )
-    rows = _search_rows((sql, [creator.pk, *params, limit + 1]))
+    rows, moments = _search_rows((sql, [creator.pk, *params, limit + 1]))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
+        next_cursor = encode_cursor(from_utc_text(moments[limit - 1]), rows[-1]["id"])
     return Page(items=rows, next_cursor=next_cursor)
 
 
@@ -204,7 +220,7 @@ def _email_sql(creator_id: int, email: str) -> tuple[str, list]:
     table = Customer._meta.db_table
     address = email.strip().lower()
     sql = (
-        f"SELECT {', '.join(SEARCH_COLUMNS)} FROM {table} WHERE creator_id = %s AND id IN ("
+        f"SELECT {_search_select(connection.vendor)} FROM {table} WHERE creator_id = %s AND id IN ("
         f"SELECT id FROM {table} WHERE creator_id = %s AND LOWER(email) = %s UNION ALL "
         f"SELECT merged_into_id FROM {table} WHERE creator_id = %s AND LOWER(email) = %s "
         "AND merged_into_id IS NOT NULL)"
@@ -238,30 +254,29 @@ def _words_sql(words: list[str]) -> tuple[str, list]:
     return where, params
 
 
-def _search_rows(statement: tuple[str, list], *, prepared: bool = False) -> list[dict]:
+def _search_rows(statement: tuple[str, list], *, prepared: bool = False) -> tuple[list[dict], list]:
+    """The rows of `statement` (a _search_select) as dicts, with their moments as the API writes
+    them, and each row's created_at as read (UTC text), for its cursor."""
     sql, params = statement
     database = connections[router.db_for_read(Customer)]  # where the ORM would read (the replica)
     with planned_once(database) if prepared else contextlib.nullcontext(), database.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    convert = database.ops.convert_datetimefield_value if database.vendor == "sqlite" else None
-    found = []
+    found, moments = [], []
     for pk, first_name, last_name, email, created_at, last_login_at, tag_names in rows:
-        if convert is not None:  # SQLite keeps times as text
-            created_at = convert(created_at, None, database)
-            last_login_at = convert(last_login_at, None, database)
         found.append(
             {
                 "id": pk,
                 "first_name": first_name,
                 "last_name": last_name,
                 "email": email,
-                "created_at": created_at,
-                "last_login_at": last_login_at,
+                "created_at": moment_json_text(created_at),
+                "last_login_at": moment_json_text(last_login_at),
                 "tag_names": orjson.loads(tag_names) if isinstance(tag_names, str) else tag_names,
             }
         )
-    return found
+        moments.append(created_at)
+    return found, moments
 
 
 def edit_distance(left: str, right: str, *, at_most: int = 2) -> int:

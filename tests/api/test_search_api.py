@@ -198,3 +198,27 @@ def test_the_api_pages_find_what_the_search_selector_finds(api, creator, frozen_
 
     # then it finds what the selector finds, in the same order
     assert found == [customer.pk for customer in customer_search(creator=creator, query=query)]
+
+
+def test_pages_split_customers_made_within_one_millisecond(api, creator, frozen_now):
+    # given customers made a microsecond apart, two of them at the same moment
+    made = []
+    for n, step in enumerate([0, 1, 0, 1, 998]):
+        clock.advance(dt.timedelta(microseconds=step))
+        made.append(make_customer(creator, email=f"okafor{n}@example.com", last_name="Okafor"))
+
+    # when the API pages through a search one customer at a time
+    found, cursor, written = [], None, []
+    while True:
+        body = api.get("/customers", q="okafor", limit=1, **({"cursor": cursor} if cursor else {})).json()
+        found += [int(row["id"]) for row in body["results"]]
+        written += [row["created_at"] for row in body["results"]]
+        cursor = body["next"]
+        if cursor is None:
+            break
+
+    # then each customer comes once, newest first, with its moment written to the millisecond
+    assert found == [customer.pk for customer in customer_search(creator=creator, query="okafor")]
+    assert sorted(found) == sorted(customer.pk for customer in made)
+    assert written[-1] == "2026-11-21T10:00:00Z"
+    assert written[0] == "2026-11-21T10:00:00.001Z"
