@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from django.db.models import (
     Case,
     F,
+    FilteredRelation,
     Func,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -40,9 +42,8 @@ def refunded_amount(refunds: QuerySet[Refund]) -> Coalesce:
 def payments_with_refund_amounts(payments: QuerySet[Payment]) -> QuerySet[Payment]:
     """`payments` annotated with `refunded_amount` and `refundable_amount` (minor units), and the
     `receipt_number` of a payment taken (None for one that failed)."""
-    receipt = Receipt.objects.filter(payment=OuterRef("pk"), kind=Receipt.Kind.PAYMENT)
-    return payments.annotate(
-        receipt_number=Subquery(receipt.values("number")[:1]),
+    return _with_receipt(payments).annotate(
+        receipt_number=F("payment_receipt__number"),
         refunded_amount=refunded_amount(Refund.objects.filter(payment=OuterRef("pk"))),
         refundable_amount=Case(
             When(
@@ -58,10 +59,19 @@ def payments_with_refund_amounts(payments: QuerySet[Payment]) -> QuerySet[Paymen
 def payments_with_receipts(payments: QuerySet[Payment]) -> QuerySet[Payment]:
     """`payments` annotated with their receipt's `receipt_pk` and `receipt_key` (None for a payment
     that failed); `payments_with_refund_amounts` gives its number."""
-    receipt = Receipt.objects.filter(payment=OuterRef("pk"), kind=Receipt.Kind.PAYMENT)
+    return _with_receipt(payments).annotate(
+        receipt_pk=F("payment_receipt__pk"),
+        receipt_key=F("payment_receipt__access_key"),
+    )
+
+
+def _with_receipt(payments: QuerySet[Payment]) -> QuerySet[Payment]:
+    """`payments` joined to their receipt (`payment_receipt`; a payment has at most one, by the
+    constraint receipt_once_per_payment): one join rather than a subquery per receipt column."""
+    if "payment_receipt" in payments.query._filtered_relations:
+        return payments
     return payments.annotate(
-        receipt_pk=Subquery(receipt.values("pk")[:1]),
-        receipt_key=Subquery(receipt.values("access_key")[:1]),
+        payment_receipt=FilteredRelation("receipts", condition=Q(receipts__kind=Receipt.Kind.PAYMENT))
     )
 
 
