@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.serializers.json import DjangoJSONEncoder
+
+_encoder = DjangoJSONEncoder()
+
 
 def utc_text_sql(column: str, vendor: str) -> str:
     """SQL reading a moment column as UTC text, `YYYY-MM-DD HH:MM:SS[.ffffff]`."""
@@ -40,12 +44,4 @@ def json_text(text: str | None) -> str | None:
         return f"{text[:10]}T{text[11:23]}Z"
     if len(text) == 19 and text[10] == " ":
         return f"{text[:10]}T{text[11:]}Z"
-    return _written(from_utc_text(text))  # another form: read in full, then written
-
-
-def _written(moment: dt.datetime) -> str:
-    # DjangoJSONEncoder.default for a datetime, for a UTC one.
-    text = moment.isoformat()
-    if moment.microsecond:
-        text = text[:23] + text[26:]
-    return text.removesuffix("+00:00") + "Z"
+    return _encoder.default(from_utc_text(text))  # another form: read in full, then written
