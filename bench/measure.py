@@ -632,7 +632,7 @@ class Bench:
 
         session = SessionStore()
         session[SESSION_KEY] = str(self.creator.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = self.creator.get_session_auth_hash()
         session.create()
         return f"Cookie: {settings.SESSION_COOKIE_NAME}={session.session_key}"

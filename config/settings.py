@@ -280,6 +280,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# ModelBackend, with the signed-in person read by a query compiled once (coursedesk/accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["coursedesk.accounts.backends.CreatorBackend"]
 # Django's database sessions, looked up by a query compiled once (coursedesk/accounts/sessions.py).
 SESSION_ENGINE = "coursedesk.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True

@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
 from coursedesk.accounts.access import TWO_FACTOR_VERIFIED_SESSION_KEY
+from coursedesk.accounts.backends import PATH as CREATOR_BACKEND
 from coursedesk.accounts.two_factor import (
     authenticator_pending,
     authenticator_qr_svg,
@@ -56,7 +57,7 @@ class ProofForm(forms.Form):
 def sign_in_pending(request, user, next_url: str) -> None:
     request.session[PENDING_SESSION_KEY] = {
         "person": user.pk,
-        "backend": getattr(user, "backend", "django.contrib.auth.backends.ModelBackend"),
+        "backend": getattr(user, "backend", CREATOR_BACKEND),
         "at": clock.now().timestamp(),
         "next": next_url,
     }

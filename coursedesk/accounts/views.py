@@ -8,6 +8,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
 from coursedesk.accounts.access import creator_required
+from coursedesk.accounts.backends import PATH as CREATOR_BACKEND
 from coursedesk.accounts.forms import (
     ApiTokenForm,
     CreatorProfileForm,
@@ -43,7 +44,7 @@ def signup(request):
     form = CreatorSignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         creator = form.save()
-        login(request, creator, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, creator, backend=CREATOR_BACKEND)
         messages.success(request, "Welcome to CourseDesk! Your account is ready.")
         return redirect("studio:home")
     return render(request, "accounts/signup.html", {"form": form})

@@ -20,6 +20,7 @@ from coursedesk.accounts.access import (
     accounts_of,
     creator_required,
 )
+from coursedesk.accounts.backends import PATH as CREATOR_BACKEND
 from coursedesk.accounts.forms import CreatorSignUpForm
 from coursedesk.accounts.models import Creator, Invitation, Membership
 from coursedesk.accounts.roles import Permission, Role
@@ -236,7 +237,7 @@ def team_join(request, key):
             person = form.save(commit=False)
             person.joined_as_member = True
             person.save()
-            login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, person, backend=CREATOR_BACKEND)
         if person is not None:
             try:
                 membership = team_services.team_invitation_accept(key=key, person=person)
