@@ -61,6 +61,8 @@ SIX_LETTERS = [
     "santos",
 ]
 FLOOR_PATH = "/api/v1/me"
+# What a search answers of each customer (the API's CustomerOut), read by the raw query as well.
+RAW_SEARCH_COLUMNS = "id, first_name, last_name, email, created_at, last_login_at, tag_names"
 SEARCH_PATH = "/api/v1/customers"
 ADMIN_EMAIL = "admin@bench.coursedesk.test"
 VENDOR = connection.vendor
@@ -336,10 +338,11 @@ class Bench:
 
     # --- search -----------------------------------------------------------------------------------
     def raw_search(self, term: str, exact: bool):
+        """The hand-written best SQL for the same search, answering the same columns as the API."""
         with connection.cursor() as cursor:
             if exact:
                 cursor.execute(
-                    "SELECT id, first_name, last_name, email, created_at, last_login_at "
+                    f"SELECT {RAW_SEARCH_COLUMNS} "
                     "FROM customers_customer WHERE creator_id = %s AND LOWER(email) = %s",
                     [self.creator.pk, term.lower()],
                 )
@@ -347,7 +350,7 @@ class Bench:
                 # Walk the creator's customers newest first (customer_newest index) and stop at
                 # 50 matches: best when the term is common.
                 cursor.execute(
-                    "SELECT id, first_name, last_name, email, created_at, last_login_at "
+                    f"SELECT {RAW_SEARCH_COLUMNS} "
                     "FROM customers_customer INDEXED BY customer_newest WHERE creator_id = %s "
                     "AND search_text LIKE %s ORDER BY created_at DESC, id DESC LIMIT 50",
                     [self.creator.pk, f"%{fold(term)}%"],
@@ -355,7 +358,7 @@ class Bench:
             elif VENDOR == "sqlite" and self.sqlite_text_index:
                 # The FTS5 trigram table over search_text: best when the term is rare.
                 cursor.execute(
-                    "SELECT id, first_name, last_name, email, created_at, last_login_at "
+                    f"SELECT {RAW_SEARCH_COLUMNS} "
                     "FROM customers_customer WHERE creator_id = %s AND id IN (SELECT rowid FROM "
                     f"{self.sqlite_text_index} WHERE {self.sqlite_text_index} MATCH %s) "
                     "ORDER BY created_at DESC, id DESC LIMIT 50",
@@ -364,7 +367,7 @@ class Bench:
             else:
                 # PostgreSQL's best: LIKE on the folded text, served by the pg_trgm GIN index.
                 cursor.execute(
-                    "SELECT id, first_name, last_name, email, created_at, last_login_at "
+                    f"SELECT {RAW_SEARCH_COLUMNS} "
                     "FROM customers_customer WHERE creator_id = %s AND search_text LIKE %s "
                     "ORDER BY created_at DESC, id DESC LIMIT 50",
                     [self.creator.pk, f"%{fold(term)}%"],

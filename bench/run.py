@@ -53,7 +53,8 @@ DEFINITIONS = [
     ),
     (
         "raw query",
-        "the hand-written best SQL for the same search on the same connection (on SQLite the faster "
+        "the hand-written best SQL for the same search, reading the same columns as the API answers, on "
+        "the same connection (on SQLite the faster "
         "of the full-text table and the newest-first index walk), timed in turn with the search and "
         "the floor, one of each a round. Search targets: median ≤ 1.2× (raw query + floor), so the "
         "search adds at most 20% to what any request costs.",
