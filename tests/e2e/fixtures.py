@@ -56,11 +56,18 @@ class BrowserErrors:
         return [m for m in self.seen if not any(p.search(m) for p in self.allowed)]
 
 
+# How long an action or an expectation waits for the page: a loaded machine (a suite running
+# beside other work) can take seconds to answer a form; a test that fails still fails, later.
+WAIT_MS = 10_000
+
+
 @pytest.fixture(scope="session")
 def _playwright():
     if not os.path.exists(CHROMIUM):
         pytest.skip("chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=WAIT_MS)  # Playwright's own is 5 s, half the pages' actions
 
     with sync_playwright() as playwright:
         yield playwright
@@ -91,7 +98,7 @@ def new_page(browser, live_server, browser_errors, settings):
 
     def open_page():
         context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(WAIT_MS)
         context.add_init_script(WATCH_CSP)
         contexts.append(context)
         page = context.new_page()
