@@ -11,6 +11,11 @@ all of it:
 - the request's own messages (a notice, an error, the welcome-email offer);
 - how this creator's dates, zones and amounts are written, the language and the site's address.
 
+A profile opened from the customers list is read in one go (profile_open), and its rows are
+digested as the database answered them, one `repr` of them all; a profile read again after an
+action is digested from the instances made from its rows, field by field, which gives the same
+guarantee at a higher cost.
+
 The rows are read for every request, so a change made anywhere (a webhook, a worker, another node, a
 bulk update) is seen at once: a different row is a different key. Nothing is ever invalidated by
 hand. The one value unique to the viewer, the form's CSRF token, is written into the kept HTML at
@@ -20,6 +25,7 @@ change of settings empties it too.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 from collections import OrderedDict
@@ -33,7 +39,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from coursedesk.core.addresses import id_url_here
 from coursedesk.core.context_processors import page_csrf_token
-from coursedesk.core.digest import NotDigestible, digest
+from coursedesk.core.digest import NotDigestible, answered_digest, digest
 from coursedesk.core.display import display_current
 
 TEMPLATE = "desk/_profile.html"
@@ -83,6 +89,16 @@ setting_changed.connect(_settings_changed)
 
 def _key(profile, extra: dict) -> str | None:
     display = display_current()
+    around = (
+        sorted(extra.items()),
+        (display.date_format, display.time_zone, display.currency_codes),
+        (translation.get_language(), get_script_prefix(), settings.SITE_URL),
+    )
+    if profile.answered is not None:
+        # The rows as the database answered them (profile_open reads them all together): the same
+        # rows the instances below are made from, read by one repr instead of field by field.
+        with contextlib.suppress(NotDigestible):
+            return answered_digest(profile.answered, TEMPLATE, *around)
     try:
         return digest(
             TEMPLATE,
@@ -93,9 +109,7 @@ def _key(profile, extra: dict) -> str | None:
             profile.emails,
             profile.timeline,
             profile.notes,
-            sorted(extra.items()),
-            (display.date_format, display.time_zone, display.currency_codes),
-            (translation.get_language(), get_script_prefix(), settings.SITE_URL),
+            *around,
         )
     except NotDigestible:
         return None

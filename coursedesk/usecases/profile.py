@@ -97,6 +97,9 @@ class CustomerProfile:
     paid: list[Money] = field(default_factory=list)
     refunded: list[Money] = field(default_factory=list)
     past_due: list = field(default_factory=list)
+    # The rows of the customer and of every list as the database answered them, when read together
+    # by profile_open: the desk keys its kept HTML on them (coursedesk/desk/rendered.py).
+    answered: list | None = field(default=None, repr=False)
 
     @cached_property
     def links(self) -> list[CourseLinks]:
@@ -246,6 +249,9 @@ def profile_open(*, creator, customer_id) -> CustomerProfile:
     unseen and the answer is a 404."""
     customer_call = _customer_call(creator, customer_id)
     calls = _list_calls(customer_call[1]["customer_id"], timeline=True)
-    found, *lists = run_together(customer_call, *calls.values())
+    answered = []
+    found, *lists = run_together(customer_call, *calls.values(), answered=answered)
     customer = _customer_read(found)
-    return _profile(customer, dict(zip(calls, lists, strict=True)))
+    profile = _profile(customer, dict(zip(calls, lists, strict=True)))
+    profile.answered = answered
+    return profile

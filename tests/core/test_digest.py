@@ -9,7 +9,7 @@ import decimal
 import pytest
 
 from coursedesk.catalog.models import Course
-from coursedesk.core.digest import NotDigestible, digest
+from coursedesk.core.digest import NotDigestible, answered_digest, digest
 from coursedesk.customers.models import Customer, Enrolment
 
 MOMENT = dt.datetime(2026, 11, 21, 10, tzinfo=dt.UTC)
@@ -77,3 +77,46 @@ def test_what_it_cannot_read_is_refused():
     looped.append(looped)
     with pytest.raises(NotDigestible):
         digest(looped)
+
+
+# --- rows as the database answered them ----------------------------------------------------------
+
+
+def answered_text(rows) -> str:
+    return answered_digest(rows, "the same values")
+
+
+def test_answered_rows_are_written_in_full():
+    moment = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+    rows = [[(1, "Zoë", moment, None, True, decimal.Decimal("9.50"))], [(2, "{}", 1.5, dt.date(2026, 1, 1))]]
+    assert answered_text(rows) == answered_text([list(found) for found in rows])
+    changed = [[(1, "Zoe", moment, None, True, decimal.Decimal("9.50"))], rows[1]]
+    assert answered_text(changed) != answered_text(rows)
+
+
+def test_answered_rows_tell_kinds_zones_and_queries_apart():
+    utc = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+    assert answered_text([[(1,)]]) != answered_text([[("1",)]]) != answered_text([[(True,)]])
+    assert answered_text([[(utc,)]]) != answered_text(
+        [[(utc.astimezone(dt.timezone(dt.timedelta(hours=1))),)]]
+    )
+    assert answered_text([[(utc,)]]) != answered_text([[(utc.replace(tzinfo=None),)]])
+    # the same rows answered by other queries: one row moved from the first list to the second
+    assert answered_text([[(1,), (2,)], []]) != answered_text([[(1,)], [(2,)]])
+    assert answered_text([[("a,b",)]]) != answered_text([[("a", "b")]])
+
+
+def test_a_cell_it_cannot_write_in_full_is_refused():
+    with pytest.raises(NotDigestible, match="memoryview"):
+        answered_text([[(1, memoryview(b"abc"))]])  # its repr is its address, not its bytes
+    with pytest.raises(NotDigestible):
+        answered_text([[(1, ["a list"])]])
+    with pytest.raises(NotDigestible):
+        answered_text([[[1, 2]]])  # a row is a tuple
+
+
+def test_answered_rows_and_values_are_told_apart():
+    assert answered_digest([[(1,)]], "a") != answered_digest([[(1,)]], "b")
+    assert answered_digest([[(1,)]], "a") == answered_digest([[(1,)]], "a")
+    # text holding the separator stays inside its own part
+    assert answered_digest([[("x\x1fy",)]], "a") != answered_digest([[("y",)]], "a\x1fx")

@@ -206,6 +206,24 @@ def test_run_together_gives_what_each_query_gives_alone():
     assert run_together() == []
 
 
+def test_run_together_hands_over_the_rows_as_answered():
+    creator = make_creator()
+    customer = make_customer(creator)
+    enrolment_grant(customer=customer, course=make_course(creator), actor=Actor.system(), source="desk")
+    by_id, listed = _customers_and_enrolments()
+    now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    calls = [(by_id, {"customer_id": customer.pk}), (listed, {"customer_id": customer.pk, "now": now})]
+    answered = []
+    with CaptureQueriesContext(connection) as captured:
+        found, enrolled = run_together(*calls, answered=answered)
+    assert len(captured.captured_queries) == 2  # no query of its own
+    assert [fields(c) for c in found] == [fields(c) for c in run_together(*calls)[0]]
+    assert [len(rows) for rows in answered] == [1, 1]
+    assert all(type(row) is tuple for rows in answered for row in rows)
+    assert answered[0][0][0] == customer.pk and customer.email in answered[0][0]
+    assert enrolled[0].status_now in answered[1][0]
+
+
 def _pipelines(monkeypatch) -> list:
     import psycopg
 

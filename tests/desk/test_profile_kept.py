@@ -192,3 +192,28 @@ def test_at_most_the_setting_s_number_of_pages_are_kept(settings, creator_client
     oldest = creator_client.get(profile_url(customers[0]))
     assert "desk/_profile.html" not in rendered_templates(newest)
     assert "desk/_profile.html" in rendered_templates(oldest)
+
+
+def test_opening_a_profile_keys_it_on_the_rows_as_answered(
+    creator, customer, enrolment, payment, subscription
+):
+    """profile_open hands the desk its rows as the database answered them, and every cell of them is
+    one the digest writes in full, on this database: the key is made from them, not the instances."""
+    from coursedesk.core.digest import answered_digest
+    from coursedesk.usecases.profile import profile_open
+
+    profile = profile_open(creator=creator, customer_id=customer.pk)
+    assert (
+        len(profile.answered) == 6
+    )  # the customer, then enrolments, payments, subscriptions, emails, timeline
+    assert [len(rows) for rows in profile.answered[1:4]] == [
+        len(profile.enrolments),
+        len(profile.payments),
+        len(profile.subscriptions),
+    ]
+    assert any(customer.email in row for row in profile.answered[0])
+    answered_digest(profile.answered)  # raises NotDigestible for a cell it cannot write in full
+    key = rendered._key(profile, {})
+    assert key is not None
+    assert key == rendered._key(profile_open(creator=creator, customer_id=customer.pk), {})
+    assert key != rendered._key(profile_open(creator=creator, customer_id=customer.pk), {"notice": "Done."})
