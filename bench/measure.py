@@ -45,6 +45,7 @@ from coursedesk.catalog.models import Course  # noqa: E402
 from coursedesk.core import clock  # noqa: E402
 from coursedesk.core.text import fold  # noqa: E402
 from coursedesk.customers.models import Customer  # noqa: E402
+from coursedesk.customers.selectors import SEARCH_COLUMNS  # noqa: E402
 from coursedesk.usecases.benchmark_data import BIG_CREATOR_EMAIL, BIG_SHARE  # noqa: E402
 
 THREE_LETTERS = ["oka", "gar", "now", "che", "sil", "pat", "tan", "ros", "mul", "kim"]
@@ -62,7 +63,7 @@ SIX_LETTERS = [
 ]
 FLOOR_PATH = "/api/v1/me"
 # What a search answers of each customer (the API's CustomerOut), read by the raw query as well.
-RAW_SEARCH_COLUMNS = "id, first_name, last_name, email, created_at, last_login_at, tag_names"
+RAW_SEARCH_COLUMNS = ", ".join(SEARCH_COLUMNS)
 SEARCH_PATH = "/api/v1/customers"
 ADMIN_EMAIL = "admin@bench.coursedesk.test"
 VENDOR = connection.vendor
