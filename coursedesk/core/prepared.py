@@ -119,33 +119,27 @@ def run_together(*calls: tuple[PreparedQuery, dict], answered: list | None = Non
         or not settings.DATABASE_PREPARED_STATEMENTS
         or any(one.connection is not connection for one in bound)
     ):
-        results = []
+        fetched = []
         for one in bound:
-            with planned_once(one.connection):
-                if answered is None:
-                    results.append(one.rows())
-                    continue
-                with one.connection.cursor() as cursor:
-                    cursor.execute(one.sql, one.params)
-                    fetched = cursor.fetchall()
-            answered.append(fetched)
-            results.append(one.rows(fetched))
-        return results
-    with planned_once(connection), connection.wrap_database_errors:
-        cursors = []
-        try:
-            with connection.connection.pipeline():
-                for one in bound:
-                    cursor = connection.cursor()  # Django's cursor: the query log and wrappers see each
-                    cursors.append(cursor)
-                    cursor.execute(one.sql, one.params)
-            fetched = [cursor.fetchall() for cursor in cursors]
-        finally:
-            for cursor in cursors:
-                cursor.close()
-        if answered is not None:
-            answered.extend(fetched)
-        return [one.rows(rows) for one, rows in zip(bound, fetched, strict=True)]
+            with planned_once(one.connection), one.connection.cursor() as cursor:
+                cursor.execute(one.sql, one.params)
+                fetched.append(cursor.fetchall())
+    else:
+        with planned_once(connection), connection.wrap_database_errors:
+            cursors = []
+            try:
+                with connection.connection.pipeline():
+                    for one in bound:
+                        cursor = connection.cursor()  # Django's cursor: the query log and wrappers see each
+                        cursors.append(cursor)
+                        cursor.execute(one.sql, one.params)
+                fetched = [cursor.fetchall() for cursor in cursors]
+            finally:
+                for cursor in cursors:
+                    cursor.close()
+    if answered is not None:
+        answered.extend(fetched)
+    return [one.rows(rows) for one, rows in zip(bound, fetched, strict=True)]
 
 
 class PreparedQuery:
