@@ -117,6 +117,48 @@ def test_each_thread_compiles_its_own(transactional_db):
     assert found == [customer.pk]
 
 
+def test_instances_are_as_djangos_own_deferred_missing_related_and_saved_in_place():
+    creator = make_creator()
+    customer = make_customer(creator, email="ann@example.com")
+    enrolment_grant(customer=customer, course=make_course(creator), actor=Actor.system(), source="desk")
+    prepared = PreparedQuery(
+        lambda customer_id: (
+            Enrolment.objects.select_related("course", "payment_page")
+            .only("source", "customer_id", "course__title", "payment_page__name")
+            .filter(customer_id=customer_id)
+        ),
+        customer_id=IDS,
+    )
+    (got,) = prepared(customer_id=customer.pk)
+    (expected,) = (
+        Enrolment.objects.select_related("course", "payment_page")
+        .only("source", "customer_id", "course__title", "payment_page__name")
+        .filter(customer_id=customer.pk)
+    )
+    assert rows([got]) == rows([expected])
+    # A column left out is deferred, as Django defers it, and read when asked for.
+    assert got.get_deferred_fields() == expected.get_deferred_fields() != set()
+    assert got.granted_at == expected.granted_at
+    # A related row that is not there is None, known without a query.
+    with CaptureQueriesContext(connection) as captured:
+        assert got.payment_page is None
+    assert captured.captured_queries == []
+    # The instance is one read from this database: saving it updates the row, never adds one.
+    assert got._state.adding is False and got._state.db == "default"
+    got.expiry_reminded_for = MOMENTS[0]
+    got.save(update_fields=["expiry_reminded_for"])
+    assert Enrolment.objects.get().expiry_reminded_for == MOMENTS[0]
+
+
+def test_refuses_a_related_managers_queryset():
+    creator = make_creator()
+    customer = make_customer(creator)
+    # A related manager's queryset carries the object it was reached from; its rows are not replayed.
+    prepared = PreparedQuery(lambda course_id: customer.enrolments.filter(course_id=course_id), course_id=IDS)
+    with pytest.raises(NotPreparable):
+        prepared(course_id=1)
+
+
 def test_refuses_sql_that_changes_with_the_value():
     prepared = PreparedQuery(
         lambda customer_id: Customer.objects.filter(
