@@ -116,12 +116,8 @@ class _Bound:
     sql: str
     params: tuple
 
-    def rows(self, fetched: list | None = None) -> list:
-        """The model instances, from the database or from rows already `fetched` for this SQL."""
-        if fetched is None:
-            with self.connection.cursor() as cursor:
-                cursor.execute(self.sql, self.params)
-                fetched = cursor.fetchall()
+    def rows(self, fetched: list) -> list:
+        """The model instances of the rows `fetched` for this SQL."""
         return self.compiled.instances(fetched, self.alias)
 
 
@@ -237,9 +233,8 @@ class PreparedQuery:
 
     def __call__(self, **values) -> list:
         """The rows of `build(**values)`, as a list of model instances."""
-        bound = self._bind(values)
-        with planned_once(bound.connection):
-            return bound.rows()
+        (rows,) = run_together((self, values))
+        return rows
 
     def _bind(self, values: dict) -> _Bound:
         if values.keys() != self.stand_ins.keys():
