@@ -631,10 +631,11 @@ class Bench:
 
     # --- under gunicorn ---------------------------------------------------------------------------
     def session_cookie(self) -> str:
-        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-        from django.contrib.sessions.backends.db import SessionStore
+        from importlib import import_module
 
-        session = SessionStore()
+        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+        session = import_module(settings.SESSION_ENGINE).SessionStore()
         session[SESSION_KEY] = str(self.creator.pk)
         session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = self.creator.get_session_auth_hash()

@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "coursedesk.core.middleware.SessionOutsideApi",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",  # its exact name: the deploy check looks for it
-    "coursedesk.core.middleware.AuthenticationOutsideApi",
+    "coursedesk.accounts.middleware.AuthenticationOutsideApi",
     "coursedesk.core.middleware.CreatorPagesNoStoreMiddleware",
     "coursedesk.core.replica.ReadYourWritesMiddleware",
     "coursedesk.usecases.display.CreatorDisplayMiddleware",

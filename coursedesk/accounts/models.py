@@ -1,4 +1,4 @@
-"""Creators (the auth user) and their API tokens."""
+"""Creators (the auth user), their sessions and their API tokens."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models.functions import Lower
@@ -123,6 +124,34 @@ class Creator(AbstractUser):
     def delete(self, *args, **kwargs):
         api_tokens_forget_person(person_id=self.pk)
         return super().delete(*args, **kwargs)
+
+
+class Session(AbstractBaseSession):
+    """Django's database session (key, signed data, expiry), with the signed-in person's id in a
+    column of its own, so that a page reads the session and its person in one query
+    (coursedesk/accounts/sessions.py). Students' sessions (their own cookie) are rows here too,
+    with no person.
+
+    No database constraint: a session saved in the same moment as its person is deleted must not
+    fail the request; it reads as signed out, and deleting a person deletes their sessions."""
+
+    person = models.ForeignKey(
+        "accounts.Creator",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        db_table = "accounts_session"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from coursedesk.accounts.sessions import SessionStore  # noqa: PLC0415 - it imports this module
+
+        return SessionStore
 
 
 class Membership(models.Model):

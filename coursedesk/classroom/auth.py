@@ -2,15 +2,16 @@
 
 Students have their own session cookie (`coursedesk_student`), so a creator signing out never signs
 a student out and the two never share a session. A student signed in to one course of a creator is
-signed in to all that creator's courses, and to no other creator's.
+signed in to all that creator's courses, and to no other creator's. Their sessions are rows of the
+same engine as creators' (SESSION_ENGINE), naming no person, so Django's `clearsessions` clears both.
 """
 
 from __future__ import annotations
 
 from functools import wraps
+from importlib import import_module
 
 from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -35,9 +36,10 @@ class StudentSessionMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
     def __call__(self, request):
-        request.student_session = SessionStore(session_key=request.COOKIES.get(COOKIE_NAME))
+        request.student_session = self.SessionStore(session_key=request.COOKIES.get(COOKIE_NAME))
         response = self.get_response(request)
         session = request.student_session
         if session.modified:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import JsonResponse
@@ -55,7 +54,8 @@ def for_api(request) -> bool:
 # The creator API authenticates every request with its bearer token and keeps no state between
 # requests: a session, the signed-in user and messages are work it never reads (its views are
 # exempt from CSRF, which stays whole: the deploy check asks for it by name). Each class
-# below is the stock middleware (so Django's checks still find it), doing nothing on the API.
+# below is the stock middleware (so Django's checks still find it), doing nothing on the API; the
+# authentication one is coursedesk.accounts.middleware.AuthenticationOutsideApi.
 
 
 class SessionOutsideApi(SessionMiddleware):
@@ -65,12 +65,6 @@ class SessionOutsideApi(SessionMiddleware):
 
     def process_response(self, request, response):
         return response if for_api(request) else super().process_response(request, response)
-
-
-class AuthenticationOutsideApi(AuthenticationMiddleware):
-    def process_request(self, request):
-        if not for_api(request):
-            super().process_request(request)
 
 
 class MessagesOutsideApi(MessageMiddleware):

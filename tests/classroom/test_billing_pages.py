@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 
+from coursedesk.accounts.sessions import SessionStore
 from coursedesk.audit.models import AuditEvent
 from coursedesk.audit.services import Actor
 from coursedesk.billing.dunning import payment_policy_update

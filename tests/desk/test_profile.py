@@ -11,9 +11,10 @@ from coursedesk.customers.services import enrolment_revoke, note_add
 from tests.desk.conftest import make_payment, make_refund, make_subscription
 from tests.factories import make_course, make_customer, make_enrolment, make_page
 
-# The session, the creator, the customer (with its notes and its address's suppression), then
-# enrolments, payments, subscriptions, emails and timeline (tests/desk/test_profile_queries.py).
-PROFILE_QUERIES = 8
+# The session with its signed-in creator, the customer (with its notes and its address's
+# suppression), then enrolments, payments, subscriptions, emails and timeline
+# (tests/desk/test_profile_queries.py).
+PROFILE_QUERIES = 7
 
 
 def profile_url(customer):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client, RequestFactory
 
+from coursedesk.accounts.sessions import SessionStore
 from coursedesk.classroom.auth import COOKIE_NAME, student_login
 from tests.security.routes import all_routes
 

@@ -1,7 +1,7 @@
 """Runs the periodic jobs every minute until stopped: renewals, overdue emails, expirations that
 passed, expiry reminders, webhook deliveries that are due, feed positions of events whose
-after-commit call was lost, and tasks whose worker died (ops/leases.py). An operator command, so it
-may call every layer.
+after-commit call was lost, tasks whose worker died (ops/leases.py), and sessions past their
+expiry. An operator command, so it may call every layer.
 
 Every node may run it: a PostgreSQL advisory lock (core/leader.py) lets exactly one act per tick.
 """
@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from coursedesk.accounts.sessions import sessions_expired_delete
 from coursedesk.billing.expiry import expiry_reminders_send
 from coursedesk.billing.renewals import renewals_run
 from coursedesk.core.leader import SchedulerLock
@@ -79,6 +80,7 @@ class Command(BaseCommand):
             ("Expiry reminders sent", "Sending expiry reminders", expiry_reminders_send),
             ("Events placed in the feed", "Placing events in the feed", events_sequence_waiting),
             ("Webhook deliveries", "Delivering webhooks", webhook_deliveries_due),
+            ("Expired sessions deleted", "Deleting expired sessions", sessions_expired_delete),
         )
         if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
             jobs += (("Abandoned tasks handed back", "Recovering abandoned tasks", abandoned_tasks_recover),)
