@@ -553,7 +553,7 @@ class Bench:
         from coursedesk.desk import rendered
 
         # The floor of any desk page: the same middleware, session, sign-in and base template, with
-        # nothing of its own to read (on PostgreSQL its two queries are two round trips).
+        # nothing of its own to read (its one query reads the session with its signed-in person).
         bare = timed(lambda n=0: self.desk_client.get(BARE_PAGE_PATH), self.requests)
         self.figures.append(
             figure(
