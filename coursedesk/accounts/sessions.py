@@ -6,8 +6,9 @@ Django's own (SESSION_ENGINE = "coursedesk.accounts.sessions").
 
 The session row names its person (the id signed in, written whenever the session is saved); the
 person read with it is handed to the authentication backend (coursedesk/accounts/backends.py),
-which takes it only for that same id. A row that names nobody (a student's, or one copied from
-Django's own table before the column existed) costs the backend its own query, as before.
+which takes it only for that same id. A row that names nobody (a student's, or a creator's whose
+data named no person when it moved from Django's own table) costs the backend its own query, as
+before.
 
 A session signed in through Django's ModelBackend, before CourseDesk had a backend of its own, is
 read as signed in through that one: the same person, the same passwords, and nobody signed out by
