@@ -25,9 +25,8 @@ from coursedesk.core.prepared import MOMENTS, PreparedQuery
 
 
 def _sessions(session_key, now):
-    from coursedesk.accounts.models import Session  # noqa: PLC0415 - the app registry loads this module
-
-    return Session.objects.filter(session_key=session_key, expire_date__gt=now).select_related("person")
+    rows = SessionStore.get_model_class().objects
+    return rows.filter(session_key=session_key, expire_date__gt=now).select_related("person")
 
 
 _session = PreparedQuery(
@@ -40,9 +39,7 @@ _session = PreparedQuery(
 def sessions_expired_delete() -> int:
     """Deletes the sessions past their expiry, creators' and students' (Django's `clearsessions` does
     the same); the scheduler runs it every tick, so the table holds live sessions only."""
-    from coursedesk.accounts.models import Session  # noqa: PLC0415 - the app registry loads this module
-
-    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    deleted, _ = SessionStore.get_model_class().objects.filter(expire_date__lt=timezone.now()).delete()
     return deleted
 
 
