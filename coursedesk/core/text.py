@@ -13,6 +13,18 @@ def fold(text: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+# Letters Unicode does not decompose into a plain letter and an accent, written as ASCII would.
+_UNDECOMPOSED = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"}
+)
+
+
+def ascii_fold(text: str) -> str:
+    """`fold(text)` in ASCII alone, what an address's local part can hold: "Søren Łukasz" ->
+    "soren lukasz". Any character with no ASCII spelling is left out."""
+    return " ".join(fold(text).translate(_UNDECOMPOSED).encode("ascii", "ignore").decode().split())
+
+
 def customer_search_text(first_name: str, last_name: str, email: str, *more: str) -> str:
     """What customer search matches against: folded full name and email (then tags and other
     addresses, when the customer has them), one string."""

@@ -27,7 +27,7 @@ from coursedesk.billing.csv_summary import csv_summary_repair
 from coursedesk.billing.models import Payment, Receipt, ReceiptCounter, Refund, Subscription
 from coursedesk.catalog.models import Course, Lesson, PaymentPage
 from coursedesk.core import clock
-from coursedesk.core.text import customer_search_text, fold
+from coursedesk.core.text import ascii_fold, customer_search_text
 from coursedesk.customers.models import Customer, Enrolment
 from coursedesk.customers.services import course_counts_recount
 from coursedesk.usecases.demo import FIRST_NAMES as DEMO_FIRST_NAMES
@@ -131,7 +131,8 @@ DOMAINS = ["example.com", "mail.example", "post.example", "inbox.example", "scho
 
 
 def ascii_name(name: str) -> str:
-    return "".join(ch for ch in fold(name) if ch.isalnum())
+    """A name as an address's local part writes it: "Jørgensen" -> "jorgensen"."""
+    return "".join(ch for ch in ascii_fold(name) if ch.isalnum())
 
 
 @dataclass

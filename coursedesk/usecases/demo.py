@@ -24,7 +24,7 @@ from coursedesk.catalog.coupons import coupon_create
 from coursedesk.catalog.lessons import markdown_render
 from coursedesk.catalog.models import Coupon, Course, Lesson, PaymentPage, Section
 from coursedesk.core import clock
-from coursedesk.core.text import fold
+from coursedesk.core.text import ascii_fold
 from coursedesk.customers.models import Customer, LessonProgress
 from coursedesk.customers.services import (
     customer_create,
@@ -180,7 +180,7 @@ DRIPPED_LESSON = "## Layer by layer\n\nLet each glaze dry before the next: warm 
 
 
 def _ascii(text: str) -> str:
-    plain = fold(text).replace("ł", "l").replace("ø", "o").encode("ascii", "ignore").decode()
+    plain = ascii_fold(text)
     return "".join(ch for ch in plain if ch.isalnum() or ch == " ").replace(" ", ".")
 
 
