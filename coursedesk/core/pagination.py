@@ -86,16 +86,21 @@ def keyset_page(
     return Page(items=rows, next_cursor=next_cursor, previous_cursor=previous_cursor)
 
 
-def rows_page(rows: list, *, time_field: str, cursor: str | None, limit: int) -> Page:
+def rows_page(
+    rows: list, *, positions: list[tuple[dt.datetime, int]], cursor: str | None, limit: int
+) -> Page:
     """`keyset_page` over a few rows already read (the one or two customers of an email address),
-    so that reading them is the request's only query."""
-    ordered = sorted(rows, key=lambda row: _position(row, time_field), reverse=True)
+    so that they are not read again. `positions` holds each row's (moment, id), by
+    which the rows are ordered, newest first, and paged."""
+    ordered = sorted(zip(positions, rows, strict=True), key=lambda pair: pair[0], reverse=True)
     if cursor:
         after = decode_cursor(cursor)
-        ordered = [row for row in ordered if _position(row, time_field) < after]
-    next_cursor = _cursor_of(ordered[limit - 1], time_field) if len(ordered) > limit else None
-    previous_cursor = _cursor_of(ordered[0], time_field) if cursor and ordered else None
-    return Page(items=ordered[:limit], next_cursor=next_cursor, previous_cursor=previous_cursor)
+        ordered = [pair for pair in ordered if pair[0] < after]
+    next_cursor = encode_cursor(*ordered[limit - 1][0]) if len(ordered) > limit else None
+    previous_cursor = encode_cursor(*ordered[0][0]) if cursor and ordered else None
+    return Page(
+        items=[row for _, row in ordered[:limit]], next_cursor=next_cursor, previous_cursor=previous_cursor
+    )
 
 
 def _position(row, time_field: str) -> tuple[dt.datetime, int]:

@@ -4,13 +4,12 @@ timeline. The profile, which adds payments and emails, is `usecases.profile`."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import time
 from dataclasses import dataclass, field
 
 import orjson
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection, connections, router
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -37,11 +36,12 @@ SQLITE_SEARCH_TABLE = "customers_customer_search"
 
 
 def looks_like_email(text: str) -> bool:
-    try:
-        validate_email(text.strip())
-    except ValidationError:
-        return False
-    return True
+    """Whether `text` is looked up as an address first: one word with an @ between two parts.
+    Looser than the rule a new address must pass (`validate_email`), so an address stored before
+    that rule held it is still looked up as it is written; an address nobody has is searched as
+    words after."""
+    local, at, domain = text.strip().rpartition("@")
+    return bool(at and local and domain) and len(text.split()) == 1
 
 
 def _fts_phrase(word: str) -> str:
@@ -170,6 +170,7 @@ SEARCH_COLUMNS = ("id", "first_name", "last_name", "email", "created_at", "last_
 _MOMENT_COLUMNS = ("created_at", "last_login_at")
 
 
+@functools.cache
 def _search_select(vendor: str) -> str:
     """SEARCH_COLUMNS, the moments read as UTC text (coursedesk.core.moments)."""
     return ", ".join(
@@ -180,21 +181,21 @@ def _search_select(vendor: str) -> str:
 
 def customer_search_page(*, creator, query: str, cursor: str | None, limit: int) -> Page:
     """One page of `customer_search(creator, query)` as rows of SEARCH_COLUMNS (dicts), newest first:
-    one query, or two when an address nobody has is searched as words (and on SQLite, one more for
-    a single word: whether it is common). Moments are the API's text of them
-    (coursedesk.core.moments), but for the created_at of an email's one or two customers, a datetime
-    by which they are ordered."""
+    one query, or two when an address nobody has is searched as words or when the address's
+    customer was merged into another (and on SQLite, one more for a single word: whether it is
+    common). Moments are the API's text of them (coursedesk.core.moments)."""
     query = without_control_characters(query).strip()
     if query and looks_like_email(query):
         # The lookup's SQL is the same for every address: on PostgreSQL the server plans it once
         # per connection (planning it took longer than running it). The words' searches are
         # planned at each request, for their pattern: a plan made for an unknown pattern could
         # walk every customer for a rare word.
-        rows, moments = _search_rows(_email_sql(creator.pk, query), prepared=True)
+        rows, moments = _email_rows(creator.pk, query)
         if rows:
-            for row, created_at in zip(rows, moments, strict=True):  # ordered and paged by it
-                row["created_at"] = from_utc_text(created_at)
-            return rows_page(rows, time_field="created_at", cursor=cursor, limit=limit)
+            positions = [
+                (from_utc_text(moment), row["id"]) for row, moment in zip(rows, moments, strict=True)
+            ]
+            return rows_page(rows, positions=positions, cursor=cursor, limit=limit)
     table = Customer._meta.db_table
     where, params = _words_sql(fold(query).split())
     if cursor:
@@ -214,18 +215,30 @@ def customer_search_page(*, creator, query: str, cursor: str | None, limit: int)
     return Page(items=rows, next_cursor=next_cursor)
 
 
-def _email_sql(creator_id: int, email: str) -> tuple[str, list]:
-    """The address's customer and its survivor (customer_email_matches), through the unique
-    (creator, lower(email)) index."""
+def _email_rows(creator_id: int, email: str) -> tuple[list[dict], list]:
+    """_search_rows of the address's customer and, when they were merged into another, that survivor
+    (customer_email_matches). The customer is read through the unique (creator, lower(email)) index,
+    with the id it was merged into; the survivor, a second query by its id, only then. One statement
+    reading both every time (a union of two index look-ups) cost the search's every request a look-up
+    that only merged customers' addresses need."""
     table = Customer._meta.db_table
+    select = _search_select(connection.vendor)
     address = email.strip().lower()
-    sql = (
-        f"SELECT {_search_select(connection.vendor)} FROM {table} WHERE creator_id = %s AND id IN ("
-        f"SELECT id FROM {table} WHERE creator_id = %s AND LOWER(email) = %s UNION ALL "
-        f"SELECT merged_into_id FROM {table} WHERE creator_id = %s AND LOWER(email) = %s "
-        "AND merged_into_id IS NOT NULL)"
+    statement = (
+        f"SELECT {select}, merged_into_id FROM {table} WHERE creator_id = %s AND LOWER(email) = %s",
+        [creator_id, address],
     )
-    return sql, [creator_id, creator_id, address, creator_id, address]
+    found = _fetched(statement, prepared=True)  # one row at most: the index is unique
+    rows, moments = _search_dicts([row[:-1] for row in found])
+    merged_into = found[0][-1] if found else None
+    if merged_into is not None:
+        statement = (
+            f"SELECT {select} FROM {table} WHERE creator_id = %s AND id = %s",
+            [creator_id, merged_into],
+        )
+        survivors, survivor_moments = _search_rows(statement, prepared=True)
+        rows, moments = rows + survivors, moments + survivor_moments
+    return rows, moments
 
 
 def _like(word: str) -> tuple[str, str]:
@@ -257,11 +270,18 @@ def _words_sql(words: list[str]) -> tuple[str, list]:
 def _search_rows(statement: tuple[str, list], *, prepared: bool = False) -> tuple[list[dict], list]:
     """The rows of `statement` (a _search_select) as dicts, with their moments as the API writes
     them, and each row's created_at as read (UTC text), for its cursor."""
+    return _search_dicts(_fetched(statement, prepared=prepared))
+
+
+def _fetched(statement: tuple[str, list], *, prepared: bool) -> list[tuple]:
     sql, params = statement
     database = connections[router.db_for_read(Customer)]  # where the ORM would read (the replica)
     with planned_once(database) if prepared else contextlib.nullcontext(), database.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        return cursor.fetchall()
+
+
+def _search_dicts(rows: list[tuple]) -> tuple[list[dict], list]:
     found, moments = [], []
     for pk, first_name, last_name, email, created_at, last_login_at, tag_names in rows:
         found.append(
