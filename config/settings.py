@@ -137,11 +137,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, checking a kept connection without a round trip (coursedesk/core/postgresql).
+    DATABASES["default"]["ENGINE"] = "coursedesk.core.postgresql"
 # psycopg 3's connection pool, one per process (DATABASE_POOL=true, or a maximum size). It keeps
 # connections open between requests instead of CONN_MAX_AGE; see README "Running at scale".
 DATABASE_POOL = os.environ.get("DATABASE_POOL", "").strip().lower()
 if DATABASE_POOL and DATABASE_POOL not in {"0", "false", "no", "off"}:
-    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if DATABASES["default"]["ENGINE"] != "coursedesk.core.postgresql":
         raise ImproperlyConfigured("DATABASE_POOL needs a PostgreSQL DATABASE_URL.")
     pool = {"min_size": 1, "max_size": int(DATABASE_POOL) if DATABASE_POOL.isdigit() else 4, "timeout": 10}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -157,6 +160,8 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(
         DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True
     )
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"]["ENGINE"] = "coursedesk.core.postgresql"
     # A replica that does not answer within 2 s is skipped rather than waited for.
     DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}

@@ -1,0 +1,96 @@
+"""The PostgreSQL backend (coursedesk/core/postgresql): a kept connection's health is checked
+without a round trip, and a connection the server ended is still replaced before a request uses it.
+
+Requests here go through Django's WSGI handler as a server calls it, so request_started and
+request_finished do what they do in production (the test client leaves out their connection
+handling)."""
+
+import time
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection, connections
+from django.test import RequestFactory
+
+from coursedesk.core.postgresql import base
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backend"),
+]
+
+
+def serve(path: str, cookie: str) -> tuple[str, list[str]]:
+    """GET `path` as a WSGI server would; the status and every statement sent to the server."""
+    environ = RequestFactory()._base_environ(PATH_INFO=path, REQUEST_METHOD="GET", HTTP_COOKIE=cookie)
+    sent, statuses = [], []
+    execute = psycopg.Cursor.execute
+
+    def recording(cursor, query, *args, **kwargs):
+        sent.append(query if isinstance(query, str) else repr(query))
+        return execute(cursor, query, *args, **kwargs)
+
+    psycopg.Cursor.execute = recording
+    try:
+        body = WSGIHandler()(environ, lambda status, headers, exc_info=None: statuses.append(status))
+        b"".join(body)
+        body.close()
+    finally:
+        psycopg.Cursor.execute = execute
+    return statuses[0], sent
+
+
+@pytest.fixture
+def signed_in(client, creator):
+    client.force_login(creator)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def test_postgresql_runs_on_the_backend_with_health_checks():
+    assert isinstance(connections["default"], base.DatabaseWrapper)
+    assert connections["default"].settings_dict["CONN_HEALTH_CHECKS"] is True
+
+
+def test_a_kept_healthy_connection_is_used_without_a_select_1(signed_in):
+    status, _ = serve("/desk/", signed_in)  # opens (or keeps) the connection
+    assert status.startswith("200")
+    kept = connection.connection
+
+    status, sent = serve("/desk/", signed_in)
+
+    assert status.startswith("200")
+    assert connection.connection is kept
+    assert sent and "SELECT 1" not in [query.strip() for query in sent]
+
+
+def test_a_connection_the_server_ended_is_replaced_before_the_request_uses_it(signed_in):
+    assert serve("/desk/", signed_in)[0].startswith("200")
+    pid = connection.connection.info.backend_pid
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+    finally:
+        other.close()
+    deadline = time.monotonic() + 5
+    while connection._idle_and_quiet() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not connection._idle_and_quiet()  # the server's last words wait on the socket
+
+    status, _ = serve("/desk/", signed_in)
+
+    assert status.startswith("200")
+    assert connection.connection.info.backend_pid != pid
+
+
+def test_a_connection_in_a_transaction_gets_django_s_own_check():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    connection.connection.execute("BEGIN")
+    try:
+        assert not connection._idle_and_quiet()
+    finally:
+        connection.connection.execute("ROLLBACK")
+    assert connection._idle_and_quiet()
