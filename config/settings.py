@@ -148,7 +148,6 @@ if DATABASE_POOL and DATABASE_POOL not in {"0", "false", "no", "off"}:
         raise ImproperlyConfigured("DATABASE_POOL needs a PostgreSQL DATABASE_URL.")
     pool = {"min_size": 1, "max_size": int(DATABASE_POOL) if DATABASE_POOL.isdigit() else 4, "timeout": 10}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = pool
 # The profile's queries run as prepared statements on PostgreSQL (planned once per connection).
 # Turn off behind a PgBouncer older than 1.21 in transaction mode, which cannot keep them.

@@ -75,9 +75,9 @@ def test_a_connection_the_server_ended_is_replaced_before_the_request_uses_it(si
     finally:
         other.close()
     deadline = time.monotonic() + 5
-    while connection._idle_and_quiet() and time.monotonic() < deadline:
+    while base.idle_and_quiet(connection.connection) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert not connection._idle_and_quiet()  # the server's last words wait on the socket
+    assert not base.idle_and_quiet(connection.connection)  # the server's last words wait on the socket
 
     status, _ = serve("/desk/", signed_in)
 
@@ -90,7 +90,67 @@ def test_a_connection_in_a_transaction_gets_django_s_own_check():
         cursor.execute("SELECT 1")
     connection.connection.execute("BEGIN")
     try:
-        assert not connection._idle_and_quiet()
+        assert not base.idle_and_quiet(connection.connection)
     finally:
         connection.connection.execute("ROLLBACK")
-    assert connection._idle_and_quiet()
+    assert base.idle_and_quiet(connection.connection)
+
+
+@pytest.fixture
+def pooled():
+    """A connection of the test database through psycopg's pool, as DATABASE_POOL configures it."""
+    settings_dict = {
+        **connection.settings_dict,
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {
+            **connection.settings_dict["OPTIONS"],
+            "pool": {"min_size": 1, "max_size": 1, "timeout": 10},
+        },
+    }
+    # Its own wrapper under the default alias (the test run allows that alias alone); the pool is
+    # kept per alias, and the default connection of the tests has none.
+    wrapper = base.DatabaseWrapper(settings_dict, alias="default")
+    yield wrapper
+    wrapper.close()
+    wrapper.close_pool()
+
+
+def _backend_pid(wrapper) -> int:
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def test_the_pool_hands_out_a_quiet_connection_without_a_query(pooled):
+    assert pooled.pool._check is base.pool_check
+    _backend_pid(pooled)
+    kept = pooled.connection
+    pooled.close()  # back to the pool
+
+    sent = []
+    execute = psycopg.Connection.execute
+    psycopg.Connection.execute = lambda self, query, *args, **kwargs: (
+        sent.append(query),
+        execute(self, query, *args, **kwargs),
+    )[1]
+    try:
+        pooled.ensure_connection()
+    finally:
+        psycopg.Connection.execute = execute
+
+    assert pooled.connection is kept
+    assert sent == []
+
+
+def test_the_pool_replaces_a_connection_the_server_ended(pooled):
+    pid = _backend_pid(pooled)
+    dead = pooled.connection
+    pooled.close()  # back to the pool, then ended by the server
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+    deadline = time.monotonic() + 5
+    while base.idle_and_quiet(dead) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    assert _backend_pid(pooled) != pid  # a working connection, not the ended one
