@@ -5,7 +5,9 @@ Requests here go through Django's WSGI handler as a server calls it, so request_
 request_finished do what they do in production (the test client leaves out their connection
 handling)."""
 
+import contextlib
 import time
+from unittest import mock
 
 import psycopg
 import pytest
@@ -22,23 +24,26 @@ pytestmark = [
 ]
 
 
+@contextlib.contextmanager
+def statements_sent():
+    """Every statement sent to the server while it runs (psycopg's connections send theirs
+    through a cursor too, as its pool's check does), as a list filled in as they go."""
+    with mock.patch.object(
+        psycopg.Cursor, "execute", autospec=True, side_effect=psycopg.Cursor.execute
+    ) as execute:
+        sent = []
+        yield sent
+        sent.extend(str(call.args[1]) for call in execute.call_args_list)
+
+
 def serve(path: str, cookie: str) -> tuple[str, list[str]]:
     """GET `path` as a WSGI server would; the status and every statement sent to the server."""
     environ = RequestFactory()._base_environ(PATH_INFO=path, REQUEST_METHOD="GET", HTTP_COOKIE=cookie)
-    sent, statuses = [], []
-    execute = psycopg.Cursor.execute
-
-    def recording(cursor, query, *args, **kwargs):
-        sent.append(query if isinstance(query, str) else repr(query))
-        return execute(cursor, query, *args, **kwargs)
-
-    psycopg.Cursor.execute = recording
-    try:
+    statuses = []
+    with statements_sent() as sent:
         body = WSGIHandler()(environ, lambda status, headers, exc_info=None: statuses.append(status))
         b"".join(body)
         body.close()
-    finally:
-        psycopg.Cursor.execute = execute
     return statuses[0], sent
 
 
@@ -128,16 +133,8 @@ def test_the_pool_hands_out_a_quiet_connection_without_a_query(pooled):
     kept = pooled.connection
     pooled.close()  # back to the pool
 
-    sent = []
-    execute = psycopg.Connection.execute
-    psycopg.Connection.execute = lambda self, query, *args, **kwargs: (
-        sent.append(query),
-        execute(self, query, *args, **kwargs),
-    )[1]
-    try:
+    with statements_sent() as sent:
         pooled.ensure_connection()
-    finally:
-        psycopg.Connection.execute = execute
 
     assert pooled.connection is kept
     assert sent == []
